@@ -1,0 +1,189 @@
+"""Every event the engine publishes, as frozen dataclasses, in one place.
+
+Listeners (the session model, the store, accounting, syslog) subscribe to
+these and never reach into an SA's internals. Keys travel only in the child
+SA events that the data plane needs, and are hidden from repr.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from engine.ike.crypto.keys import ChildKeys
+
+Address = tuple[str, int]
+
+
+class DownReason(StrEnum):
+    """Why an IKE or child SA went away; accounting maps these to Acct-Terminate-Cause."""
+
+    PEER_DELETE = "peer delete"
+    LOCAL_DELETE = "local delete"
+    CLEARED = "cleared by operator"
+    DPD_TIMEOUT = "dead peer detected"
+    RETRANSMIT_GIVE_UP = "retransmissions exhausted"
+    LIFETIME_EXPIRED = "lifetime expired"
+    REKEYED = "rekeyed"
+    AUTHENTICATION_FAILED = "authentication failed"
+    NEGOTIATION_FAILED = "negotiation failed"
+    HALF_OPEN_TIMEOUT = "half-open timeout"
+    CONFIG_REMOVED = "configuration removed"
+    SHUTDOWN = "shutdown"
+    REPLACED = "replaced by a new IKE SA"
+
+
+@dataclass(frozen=True, slots=True)
+class IkeAlgorithms:
+    encryption: str
+    prf: str
+    integrity: str
+    dh_group: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChildAlgorithms:
+    encryption: str
+    integrity: str
+    dh_group: int | None
+    esn: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IkeSaUp:
+    ike_sa_id: int
+    peer_name: str
+    local: Address
+    remote: Address
+    spi_i: bytes
+    spi_r: bytes
+    initiator: bool
+    local_id: str
+    remote_id: str
+    algorithms: IkeAlgorithms
+    nat_local: bool
+    nat_remote: bool
+    lifetime: float
+    at: float
+    #: set when this SA replaces another one by an IKE rekey
+    rekeyed_from: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IkeSaDown:
+    ike_sa_id: int
+    peer_name: str
+    local: Address
+    remote: Address
+    reason: DownReason
+    at: float
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IkeSaRekeyed:
+    old_ike_sa_id: int
+    new_ike_sa_id: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficSelectorSet:
+    """Negotiated selectors as (network text, protocol, port range) triples."""
+
+    local: tuple[str, ...]
+    remote: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSaInstalled:
+    ike_sa_id: int
+    child_sa_id: int
+    peer_name: str
+    local: Address
+    remote: Address
+    spi_in: int
+    spi_out: int
+    algorithms: ChildAlgorithms
+    traffic_selectors: TrafficSelectorSet
+    lifetime: float
+    lifetime_kb: int | None
+    #: whether ESP must travel in UDP (NAT-T, RFC 3948)
+    udp_encapsulation: bool
+    initiator: bool
+    at: float
+    keys: ChildKeys = field(repr=False, compare=False)
+    #: set when this child replaces another one by a child rekey
+    rekeyed_from: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSaRekeyed:
+    ike_sa_id: int
+    old_child_sa_id: int
+    new_child_sa_id: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSaDeleted:
+    ike_sa_id: int
+    child_sa_id: int
+    peer_name: str
+    spi_in: int
+    spi_out: int
+    reason: DownReason
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticationFailed:
+    local: Address
+    remote: Address
+    peer_name: str
+    remote_id: str
+    reason: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class NegotiationFailed:
+    local: Address
+    remote: Address
+    peer_name: str
+    reason: str
+    at: float
+    notify: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RetransmitGiveUp:
+    ike_sa_id: int
+    peer_name: str
+    remote: Address
+    exchange: str
+    tries: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PacketDropped:
+    """A datagram the IKE core refused; counted by reason, never raised."""
+
+    remote: Address
+    reason: str
+    at: float
+
+
+IkeEvent = (
+    IkeSaUp
+    | IkeSaDown
+    | IkeSaRekeyed
+    | ChildSaInstalled
+    | ChildSaRekeyed
+    | ChildSaDeleted
+    | AuthenticationFailed
+    | NegotiationFailed
+    | RetransmitGiveUp
+    | PacketDropped
+)

@@ -1,0 +1,254 @@
+"""The asyncio runtime around the sans-IO IKE engine: sockets, timers, dispatch.
+
+Thin on purpose: it moves bytes between UDP sockets and `IkeEngine`, fires the
+engine's timer, and hands events to subscribers. Two sockets: the IKE port
+(500 by default) and the NAT-T port (4500). RFC 3948's non-ESP marker (four
+zero bytes) prefixes IKE whenever neither port is 500, as strongSwan does, so
+one socket can carry IKE and ESP-in-UDP, which a MOBIKE port float requires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from typing import cast
+
+from engine.events import Address, DownReason, IkeEvent
+from engine.ike.constants import NON_ESP_MARKER
+from engine.ike.crypto import RandomBytes
+from engine.ike.engine import IkeEngine
+from engine.ike.policy import IkeConfig
+
+log = logging.getLogger(__name__)
+
+IKE_STANDARD_PORT = 500
+NAT_KEEPALIVE = b"\xff"
+#: seconds between NAT keepalives (RFC 3948 section 4) when we are behind NAT
+KEEPALIVE_INTERVAL = 20.0
+
+EspHandler = Callable[[bytes, Address, Address], None]
+EventListener = Callable[[IkeEvent], None]
+
+
+def needs_marker(local_port: int, remote_port: int) -> bool:
+    """IKE carries the non-ESP marker unless one end uses port 500."""
+    return IKE_STANDARD_PORT not in (local_port, remote_port)
+
+
+class _Endpoint(asyncio.DatagramProtocol):
+    def __init__(self, gateway: Gateway, port: int) -> None:
+        self.gateway = gateway
+        self.port = port
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:
+        self.gateway.datagram_received(data, self.port, (addr[0], addr[1]))
+
+    def error_received(self, exc: Exception) -> None:
+        self.gateway.counters["socket errors"] += 1
+
+
+class Gateway:
+    """One IKE engine on its sockets."""
+
+    def __init__(
+        self,
+        config: IkeConfig,
+        *,
+        bind: str = "0.0.0.0",
+        ike_port: int | None = None,
+        natt_port: int | None = None,
+        random_bytes: RandomBytes = os.urandom,
+    ) -> None:
+        self.bind = bind
+        self.ike_port = ike_port if ike_port is not None else config.ike_port
+        self.natt_port = natt_port if natt_port is not None else config.natt_port
+        config = replace(config, ike_port=self.ike_port, natt_port=self.natt_port)
+        self.engine = IkeEngine(config, random_bytes)
+        self.listeners: list[EventListener] = []
+        self.esp_handler: EspHandler | None = None
+        self.counters: Counter[str] = Counter()
+        self._endpoints: dict[int, _Endpoint] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._keepalive: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._local_ip_cache: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Bind the IKE and NAT-T sockets; port 0 takes a free port (tests, the lab)."""
+        self._loop = asyncio.get_running_loop()
+        wanted = (
+            [self.ike_port] if self.ike_port == self.natt_port else [self.ike_port, self.natt_port]
+        )
+        bound: list[int] = []
+        for port in wanted:
+            _, endpoint = await self._loop.create_datagram_endpoint(
+                lambda: _Endpoint(self, 0), local_addr=(self.bind, port)
+            )
+            assert endpoint.transport is not None
+            endpoint.port = endpoint.transport.get_extra_info("sockname")[1]
+            self._endpoints[endpoint.port] = endpoint
+            bound.append(endpoint.port)
+        self.ike_port, self.natt_port = bound[0], bound[-1]
+        self.engine.config = replace(
+            self.engine.config, ike_port=self.ike_port, natt_port=self.natt_port
+        )
+        self._keepalive = self._loop.call_later(KEEPALIVE_INTERVAL, self._send_keepalives)
+
+    async def stop(self, graceful: bool = True) -> None:
+        """Delete every IKE SA with its peer (one-shot DELETE), then close the sockets."""
+        if graceful:
+            self.engine.shutdown(self.now())
+            self.flush()
+        for handle in (self._timer, self._keepalive):
+            if handle is not None:
+                handle.cancel()
+        for endpoint in self._endpoints.values():
+            if endpoint.transport is not None:
+                endpoint.transport.close()
+        self._endpoints.clear()
+
+    def now(self) -> float:
+        assert self._loop is not None, "gateway not started"
+        return self._loop.time()
+
+    def subscribe(self, listener: EventListener) -> None:
+        self.listeners.append(listener)
+
+    # ------------------------------------------------------------------ I/O
+    def datagram_received(self, data: bytes, port: int, remote: Address) -> None:
+        self.counters["datagrams in"] += 1
+        if data == NAT_KEEPALIVE:
+            self.counters["nat keepalives in"] += 1
+            return
+        marker_expected = needs_marker(port, remote[1])
+        if data[:4] == NON_ESP_MARKER:
+            data = data[4:]
+        elif marker_expected:
+            # Without the marker on a NAT-T path this is ESP in UDP (RFC 3948).
+            if self.esp_handler is not None:
+                self.esp_handler(data, (self.local_ip(remote[0]), port), remote)
+            else:
+                self.counters["esp without data plane"] += 1
+            return
+        self.engine.receive_datagram(data, (self.local_ip(remote[0]), port), remote, self.now())
+        self.flush()
+
+    def local_ip(self, remote_ip: str) -> str:
+        """Our address as the peer sees it before NAT: the bound one, or the route's source."""
+        if self.bind not in ("0.0.0.0", "::", ""):
+            return self.bind
+        cached = self._local_ip_cache.get(remote_ip)
+        if cached is None:
+            family = socket.AF_INET6 if ":" in remote_ip else socket.AF_INET
+            with socket.socket(family, socket.SOCK_DGRAM) as probe:
+                try:
+                    probe.connect((remote_ip, 9))
+                    cached = probe.getsockname()[0]
+                except OSError:
+                    cached = "0.0.0.0"
+            self._local_ip_cache[remote_ip] = cached
+        return cached
+
+    def send_esp(self, data: bytes, local: Address, remote: Address) -> None:
+        """For the data plane: ESP in UDP leaves from the SA's own port."""
+        self._sendto(data, local[1], remote)
+
+    def _sendto(self, data: bytes, port: int, remote: Address) -> None:
+        endpoint = self._endpoints.get(port) or self._endpoints.get(self.ike_port)
+        if endpoint is None or endpoint.transport is None:
+            self.counters["send without socket"] += 1
+            return
+        endpoint.transport.sendto(data, remote)
+        self.counters["datagrams out"] += 1
+
+    def flush(self) -> None:
+        """Send what the engine produced, publish its events, re-arm its timer."""
+        for dgram in self.engine.datagrams_to_send():
+            data = dgram.data
+            if needs_marker(dgram.local[1], dgram.remote[1]):
+                data = NON_ESP_MARKER + data
+            self._sendto(data, dgram.local[1], dgram.remote)
+        for event in self.engine.events():
+            for listener in self.listeners:
+                try:
+                    listener(event)
+                except Exception:  # a broken listener must not stop the gateway
+                    log.exception("event listener failed on %s", type(event).__name__)
+        self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        if self._loop is None:
+            return
+        when = self.engine.get_timer()
+        if self._timer is not None:
+            if when is not None and abs(self._timer.when() - when) < 1e-6:
+                return
+            self._timer.cancel()
+            self._timer = None
+        if when is not None:
+            self._timer = self._loop.call_at(when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self.engine.handle_timer(self.now())
+        self.flush()
+
+    def _send_keepalives(self) -> None:
+        for sa in self.engine.ike_sas():
+            if sa.is_up and sa.nat_local:
+                self._sendto(NAT_KEEPALIVE, sa.local[1], sa.remote)
+        assert self._loop is not None
+        self._keepalive = self._loop.call_later(KEEPALIVE_INTERVAL, self._send_keepalives)
+
+    # ------------------------------------------------------------------ actions
+    def initiate(self, peer_name: str, remote: Address | None = None) -> int:
+        peer = self.engine.config.peer(peer_name)
+        if remote is None:
+            remote = (str(peer.remote_addresses[0].network_address), peer.remote_ike_port)
+        ike_sa_id = self.engine.initiate(
+            peer_name, (self.local_ip(remote[0]), self.ike_port), remote, self.now()
+        )
+        self.flush()
+        return ike_sa_id
+
+    def delete_ike_sa(self, ike_sa_id: int, reason: DownReason = DownReason.CLEARED) -> bool:
+        done = self.engine.delete_ike_sa(ike_sa_id, self.now(), reason)
+        self.flush()
+        return done
+
+    def rekey_ike_sa(self, ike_sa_id: int) -> bool:
+        done = self.engine.rekey_ike_sa(ike_sa_id, self.now())
+        self.flush()
+        return done
+
+    def rekey_child_sa(self, child_sa_id: int) -> bool:
+        done = self.engine.rekey_child_sa(child_sa_id, self.now())
+        self.flush()
+        return done
+
+    def apply(self, config: IkeConfig) -> None:
+        self.engine.update_config(replace(config, ike_port=self.ike_port, natt_port=self.natt_port))
+        self.flush()
+
+    def __repr__(self) -> str:
+        return f"Gateway(bind={self.bind!r}, ike_port={self.ike_port}, natt_port={self.natt_port})"
+
+
+@contextlib.asynccontextmanager
+async def running(gateway: Gateway):  # type: ignore[no-untyped-def]
+    await gateway.start()
+    try:
+        yield gateway
+    finally:
+        await gateway.stop()

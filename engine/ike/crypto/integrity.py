@@ -1,0 +1,52 @@
+"""Integrity transforms: HMAC-SHA2 truncated to half its output (RFC 4868 section 2)."""
+
+from __future__ import annotations
+
+import hmac as stdlib_hmac
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives import hashes, hmac
+
+from engine.ike.constants import IntegId
+from engine.ike.errors import UnsupportedTransform
+
+
+@dataclass(frozen=True, slots=True)
+class Integrity:
+    """A negotiated INTEG transform; RFC 4868 fixes the key at the hash output size."""
+
+    transform_id: int
+    name: str
+    key_size: int
+    icv_size: int
+    algorithm: hashes.HashAlgorithm = field(repr=False, compare=False)
+
+    def compute(self, key: bytes, data: bytes) -> bytes:
+        mac = hmac.HMAC(key, self.algorithm)
+        mac.update(data)
+        return mac.finalize()[: self.icv_size]
+
+    def verify(self, key: bytes, data: bytes, icv: bytes) -> bool:
+        """Constant-time comparison, so a forger learns nothing from timing."""
+        return stdlib_hmac.compare_digest(self.compute(key, data), icv)
+
+
+_INTEGS: dict[int, Integrity] = {
+    IntegId.HMAC_SHA2_256_128: Integrity(
+        IntegId.HMAC_SHA2_256_128, "hmac-sha2-256-128", 32, 16, hashes.SHA256()
+    ),
+    IntegId.HMAC_SHA2_384_192: Integrity(
+        IntegId.HMAC_SHA2_384_192, "hmac-sha2-384-192", 48, 24, hashes.SHA384()
+    ),
+    IntegId.HMAC_SHA2_512_256: Integrity(
+        IntegId.HMAC_SHA2_512_256, "hmac-sha2-512-256", 64, 32, hashes.SHA512()
+    ),
+}
+
+
+def integrity(transform_id: int) -> Integrity:
+    """The integrity algorithm for an IKEv2 transform id (shared, stateless)."""
+    try:
+        return _INTEGS[transform_id]
+    except KeyError:
+        raise UnsupportedTransform(f"integrity transform {transform_id} is not supported") from None

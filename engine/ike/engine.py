@@ -1,0 +1,356 @@
+"""The sans-IO IKEv2 engine: bytes, addresses and `now` in; datagrams, timers, events out.
+
+Modelled on aioquic's connection: the asyncio transport (engine.gateway) calls
+`receive_datagram`, `handle_timer` and the operator actions, then drains
+`datagrams_to_send()` and `events()`, and sleeps until `get_timer()`.
+Nothing here opens a socket, reads a clock or sleeps.
+"""
+
+from __future__ import annotations
+
+import heapq
+import ipaddress
+import os
+from collections import Counter, deque
+from dataclasses import dataclass
+
+from engine.events import Address, DownReason, IkeEvent, NegotiationFailed, PacketDropped
+from engine.ike.child_sa import ChildSa
+from engine.ike.constants import ExchangeType, HeaderFlag, NotifyType
+from engine.ike.cookies import CookieJar
+from engine.ike.crypto import RandomBytes
+from engine.ike.errors import IntegrityError, RemoteProtocolError
+from engine.ike.exchanges.create_child import CreateChild
+from engine.ike.exchanges.ike_sa_init import IkeSaInit, InitRejected
+from engine.ike.exchanges.ike_sa_init import respond as respond_init
+from engine.ike.exchanges.rekey_child import RekeyChild
+from engine.ike.exchanges.rekey_ike import RekeyIke
+from engine.ike.ike_sa import ZERO_SPI, IkeSa, IkeState
+from engine.ike.message import (
+    IkeHeader,
+    IkeMessage,
+    decode_header,
+    decode_message,
+    encode_plain_response_notify,
+)
+from engine.ike.payloads import NoncePayload
+from engine.ike.policy import IkeConfig, IkeProposalPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class Datagram:
+    data: bytes
+    local: Address
+    remote: Address
+
+
+class IkeEngine:
+    """All IKE SAs of one gateway."""
+
+    def __init__(self, config: IkeConfig, random_bytes: RandomBytes = os.urandom) -> None:
+        self.config = config
+        self.random_bytes = random_bytes
+        self._next_id = 0
+        self._by_spi: dict[bytes, IkeSa] = {}
+        self._half_open: dict[tuple[bytes, Address], IkeSa] = {}
+        self._by_id: dict[int, IkeSa] = {}
+        self._child_spis: set[bytes] = set()
+        self._out: list[Datagram] = []
+        self._events: deque[IkeEvent] = deque()
+        self._timers: list[tuple[float, int, int]] = []
+        self._timer_seq = 0
+        self._cookies = CookieJar(random_bytes)
+        #: drops by reason, for the console and the benchmarks
+        self.drops: Counter[str] = Counter()
+
+    # ------------------------------------------------------------------ SaContext
+    def new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def new_ike_spi(self) -> bytes:
+        while True:
+            spi = self.random_bytes(8)
+            if spi != ZERO_SPI and spi not in self._by_spi:
+                return spi
+
+    def new_child_spi(self) -> bytes:
+        while True:
+            spi = self.random_bytes(4)
+            # SPIs 1-255 are reserved by IANA (RFC 4303 section 2.1)
+            if int.from_bytes(spi, "big") > 255 and spi not in self._child_spis:
+                self._child_spis.add(spi)
+                return spi
+
+    def emit(self, event: IkeEvent) -> None:
+        self._events.append(event)
+
+    def send(self, data: bytes, local: Address, remote: Address) -> None:
+        self._out.append(Datagram(data, local, remote))
+
+    def register(self, sa: IkeSa) -> None:
+        self._by_spi[sa.local_spi] = sa
+        self._by_id[sa.ike_sa_id] = sa
+
+    def unregister(self, sa: IkeSa) -> None:
+        if self._by_spi.get(sa.local_spi) is sa:
+            del self._by_spi[sa.local_spi]
+        self._by_id.pop(sa.ike_sa_id, None)
+        key = (sa.spi_i, sa.remote)
+        if self._half_open.get(key) is sa:
+            del self._half_open[key]
+        for key in [k for k, v in self._half_open.items() if v is sa]:
+            del self._half_open[key]
+        for child in sa.children.values():
+            self._child_spis.discard(child.spi_in)
+
+    def reschedule(self, sa: IkeSa) -> None:
+        when = sa.next_timer()
+        if when != float("inf"):
+            self._timer_seq += 1
+            heapq.heappush(self._timers, (when, self._timer_seq, sa.ike_sa_id))
+
+    # ------------------------------------------------------------------ outputs
+    def datagrams_to_send(self) -> list[Datagram]:
+        out, self._out = self._out, []
+        return out
+
+    def events(self) -> list[IkeEvent]:
+        out = list(self._events)
+        self._events.clear()
+        return out
+
+    def next_event(self) -> IkeEvent | None:
+        return self._events.popleft() if self._events else None
+
+    def get_timer(self) -> float | None:
+        while self._timers:
+            when, _, sa_id = self._timers[0]
+            sa = self._by_id.get(sa_id)
+            if sa is None or sa.next_timer() > when:
+                heapq.heappop(self._timers)
+                continue
+            return when
+        return None
+
+    def handle_timer(self, now: float) -> None:
+        while self._timers and self._timers[0][0] <= now:
+            _, _, sa_id = heapq.heappop(self._timers)
+            sa = self._by_id.get(sa_id)
+            if sa is not None and sa.next_timer() <= now:
+                sa.handle_timer(now)
+                self.reschedule(sa)
+        self._release_spis()
+
+    # ------------------------------------------------------------------ input
+    def receive_datagram(self, data: bytes, local: Address, remote: Address, now: float) -> None:
+        """One IKE message (without any non-ESP marker). Never raises for bad input."""
+        try:
+            header = decode_header(data)
+        except RemoteProtocolError as err:
+            self._drop(remote, f"bad header: {err}", now)
+            return
+        try:
+            self._dispatch(header, data, local, remote, now)
+        except IntegrityError as err:
+            self._drop(remote, f"integrity check failed: {err}", now)
+        except RemoteProtocolError as err:
+            self._drop(remote, str(err), now)
+        self._release_spis()
+
+    def _drop(self, remote: Address, reason: str, now: float) -> None:
+        key = reason.split(":")[0]
+        self.drops[key] += 1
+        self.emit(PacketDropped(remote, reason, now))
+
+    def _dispatch(
+        self, header: IkeHeader, data: bytes, local: Address, remote: Address, now: float
+    ) -> None:
+        from_initiator = bool(header.flags & HeaderFlag.INITIATOR)
+        if (
+            header.exchange == ExchangeType.IKE_SA_INIT
+            and not header.is_response
+            and header.spi_r == ZERO_SPI
+        ):
+            self._receive_init_request(header, data, local, remote, now)
+            return
+        our_spi = header.spi_r if from_initiator else header.spi_i
+        sa = self._by_spi.get(our_spi)
+        if sa is None:
+            raise RemoteProtocolError("no IKE SA for this SPI", notify=None)
+        # The other side's SPI must match too, except in the IKE_SA_INIT response.
+        their_spi = header.spi_i if from_initiator else header.spi_r
+        ours_of_theirs = sa.spi_i if from_initiator else sa.spi_r
+        if ours_of_theirs != their_spi and not (
+            header.exchange == ExchangeType.IKE_SA_INIT and sa.spi_r == ZERO_SPI
+        ):
+            raise RemoteProtocolError("SPI pair does not match", notify=None)
+        sa.receive(header, data, local, remote, now)
+
+    def _receive_init_request(
+        self, header: IkeHeader, data: bytes, local: Address, remote: Address, now: float
+    ) -> None:
+        existing = self._half_open.get((header.spi_i, remote))
+        if existing is not None:
+            existing.receive(header, data, local, remote, now)
+            return
+        message = decode_message(data)
+        if not self._cookie_ok(header, message, local, remote):
+            return
+        address = ipaddress.ip_address(remote[0])
+        proposals = self._proposals_for(address)
+        sa = IkeSa(
+            self,
+            initiator=False,
+            local=local,
+            remote=remote,
+            peer=None,
+            spi_i=header.spi_i,
+            spi_r=self.new_ike_spi(),
+            now=now,
+        )
+        try:
+            payloads = respond_init(sa, message, proposals, now)
+        except InitRejected as err:
+            assert err.notify is not None
+            self.send(
+                encode_plain_response_notify(header, err.notify, err.notify_data), local, remote
+            )
+            if err.notify == NotifyType.NO_PROPOSAL_CHOSEN:
+                self.emit(NegotiationFailed(local, remote, "", err.reason, now, err.notify.name))
+            return
+        sa.init_request = data
+        response = sa.encode(
+            ExchangeType.IKE_SA_INIT, payloads, response=True, message_id=0, encrypted=False
+        )
+        sa.init_response = response
+        sa.cached_response = (0, response)
+        sa.expected_request_id = 1
+        self.register(sa)
+        self._half_open[(header.spi_i, remote)] = sa
+        self.send(response, local, remote)
+        self.reschedule(sa)
+
+    def _cookie_ok(
+        self, header: IkeHeader, message: IkeMessage, local: Address, remote: Address
+    ) -> bool:
+        """Above the half-open threshold, demand a valid COOKIE (RFC 7296 2.6)."""
+        if len(self._half_open) < self.config.cookie_threshold:
+            return True
+        nonce = message.get(NoncePayload)
+        if nonce is None:
+            return False
+        expected = self._cookies.make(nonce.data, remote[0], header.spi_i)
+        sent = message.get_notify(NotifyType.COOKIE)
+        if sent is not None and self._cookies.check(sent.data, nonce.data, remote[0], header.spi_i):
+            return True
+        self.send(encode_plain_response_notify(header, NotifyType.COOKIE, expected), local, remote)
+        self.drops["cookie demanded"] += 1
+        return False
+
+    def _proposals_for(
+        self, address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    ) -> tuple[IkeProposalPolicy, ...]:
+        seen: list[IkeProposalPolicy] = []
+        for peer in self.config.peers:
+            if peer.matches_address(address):
+                seen.extend(p for p in peer.ike_proposals if p not in seen)
+        return tuple(seen)
+
+    def _release_spis(self) -> None:
+        """Forget half-open entries once their SA is established or gone."""
+        for key in [k for k, sa in self._half_open.items() if sa.state is not IkeState.HALF_OPEN]:
+            del self._half_open[key]
+
+    # ------------------------------------------------------------------ actions
+    def initiate(self, peer_name: str, local: Address, remote: Address | None, now: float) -> int:
+        """Start an IKE SA with a configured peer; returns its id."""
+        peer = self.config.peer(peer_name)
+        if remote is None:
+            if not peer.remote_addresses or peer.remote_addresses[0].num_addresses != 1:
+                raise ValueError(f"peer {peer_name} has no single address to initiate to")
+            remote = (str(peer.remote_addresses[0].network_address), peer.remote_ike_port)
+        sa = IkeSa(
+            self,
+            initiator=True,
+            local=local,
+            remote=remote,
+            peer=peer,
+            spi_i=self.new_ike_spi(),
+            now=now,
+        )
+        self.register(sa)
+        sa.start(IkeSaInit(), now)
+        return sa.ike_sa_id
+
+    def ike_sa(self, ike_sa_id: int) -> IkeSa | None:
+        return self._by_id.get(ike_sa_id)
+
+    def ike_sas(self) -> list[IkeSa]:
+        return list(self._by_id.values())
+
+    def find_child(self, child_sa_id: int) -> tuple[IkeSa, ChildSa] | None:
+        for sa in self._by_id.values():
+            child = sa.children.get(child_sa_id)
+            if child is not None:
+                return sa, child
+        return None
+
+    def delete_ike_sa(
+        self, ike_sa_id: int, now: float, reason: DownReason = DownReason.CLEARED
+    ) -> bool:
+        sa = self._by_id.get(ike_sa_id)
+        if sa is None:
+            return False
+        sa.delete(reason, now)
+        return True
+
+    def delete_child_sa(
+        self, child_sa_id: int, now: float, reason: DownReason = DownReason.CLEARED
+    ) -> bool:
+        found = self.find_child(child_sa_id)
+        if found is None:
+            return False
+        sa, child = found
+        sa.delete_child(child, reason, now)
+        return True
+
+    def rekey_child_sa(self, child_sa_id: int, now: float) -> bool:
+        found = self.find_child(child_sa_id)
+        if found is None:
+            return False
+        sa, child = found
+        sa.start(RekeyChild(child.child_sa_id), now)
+        return True
+
+    def rekey_ike_sa(self, ike_sa_id: int, now: float) -> bool:
+        sa = self._by_id.get(ike_sa_id)
+        if sa is None or sa.state is not IkeState.ESTABLISHED:
+            return False
+        sa.start(RekeyIke(), now)
+        return True
+
+    def create_child_sa(self, ike_sa_id: int, now: float) -> bool:
+        sa = self._by_id.get(ike_sa_id)
+        if sa is None or sa.state is not IkeState.ESTABLISHED:
+            return False
+        sa.start(CreateChild(), now)
+        return True
+
+    def note_inbound_traffic(self, child_sa_id: int, now: float) -> None:
+        """ESP from the peer proves it alive: no liveness check is needed (RFC 7296 2.4)."""
+        found = self.find_child(child_sa_id)
+        if found is not None:
+            found[0].liveness.last_inbound = now
+
+    def update_config(self, config: IkeConfig) -> None:
+        """New policy for new negotiations; running SAs keep what they negotiated."""
+        self.config = config
+        by_name = {p.name: p for p in config.peers}
+        for sa in self._by_id.values():
+            if sa.peer is not None and sa.peer.name in by_name:
+                sa.peer = by_name[sa.peer.name]
+
+    def shutdown(self, now: float) -> None:
+        for sa in list(self._by_id.values()):
+            sa.close(DownReason.SHUTDOWN, now, notify_peer=True)

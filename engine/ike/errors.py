@@ -1,0 +1,71 @@
+"""Protocol errors, split as h11 does: the peer's fault vs. our caller's fault.
+
+A `RemoteProtocolError` is expected input from the wire: the receiving code
+counts it and drops the message, or answers with `notify` when that is what
+RFC 7296 asks for. It is never allowed to escape as a traceback.
+"""
+
+from __future__ import annotations
+
+from engine.ike.constants import NotifyType
+
+
+class IkeError(Exception):
+    """Base of every error the IKE core raises on purpose."""
+
+
+class LocalProtocolError(IkeError):
+    """Our caller asked for something impossible (a bug or a bad configuration)."""
+
+
+class RemoteProtocolError(IkeError):
+    """The peer sent something we must drop or answer with an error notify."""
+
+    #: the notify to answer with when the message was a request, or None to drop silently
+    notify: NotifyType | None = NotifyType.INVALID_SYNTAX
+    notify_data: bytes = b""
+
+    def __init__(self, reason: str, *, notify: NotifyType | None = None, data: bytes = b"") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        if notify is not None:
+            self.notify = notify
+        if data:
+            self.notify_data = data
+
+
+class MalformedMessage(RemoteProtocolError):
+    """A length, a field or a payload chain that does not add up (INVALID_SYNTAX)."""
+
+
+class UnsupportedCriticalPayload(RemoteProtocolError):
+    """A payload we do not know with the critical bit set (RFC 7296 section 2.5)."""
+
+    notify = NotifyType.UNSUPPORTED_CRITICAL_PAYLOAD
+
+    def __init__(self, payload_type: int) -> None:
+        super().__init__(
+            f"unsupported critical payload type {payload_type}",
+            data=bytes([payload_type & 0xFF]),
+        )
+        self.payload_type = payload_type
+
+
+class InvalidMajorVersion(RemoteProtocolError):
+    notify = NotifyType.INVALID_MAJOR_VERSION
+
+
+class IntegrityError(RemoteProtocolError):
+    """ICV mismatch or bad padding in an SK payload: always dropped silently."""
+
+    notify = None
+
+
+class InvalidPublicValue(RemoteProtocolError):
+    """A KE payload whose value is not a valid public key for its group."""
+
+    notify = NotifyType.INVALID_SYNTAX
+
+
+class UnsupportedTransform(LocalProtocolError):
+    """A transform id this implementation does not provide."""

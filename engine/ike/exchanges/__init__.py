@@ -1,0 +1,1 @@
+"""One module per exchange feature, each behind `engine.ike.exchanges.base.Exchange`."""

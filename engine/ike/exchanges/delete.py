@@ -1,0 +1,106 @@
+"""INFORMATIONAL exchanges carrying DELETE payloads (RFC 7296 section 1.4.1)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.events import DownReason
+from engine.ike.child_sa import ChildState
+from engine.ike.constants import ExchangeType, ProtocolId
+from engine.ike.exchanges.base import Exchange
+from engine.ike.ike_sa import IkeSa, IkeState
+from engine.ike.payloads import DeletePayload, Payload
+
+if TYPE_CHECKING:
+    from engine.ike.message import IkeMessage
+
+
+def delete_ike_payloads() -> list[Payload]:
+    return [DeletePayload(ProtocolId.IKE, ())]
+
+
+class DeleteIke(Exchange):
+    exchange_type = ExchangeType.INFORMATIONAL
+    name = "INFORMATIONAL (delete IKE SA)"
+
+    def __init__(self, reason: DownReason) -> None:
+        self.reason = reason
+
+    def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
+        return delete_ike_payloads()
+
+    def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
+        sa.close(self.reason, now, notify_peer=False)
+
+    def give_up(self, sa: IkeSa, now: float) -> None:
+        sa.close(self.reason, now, notify_peer=False, detail="peer did not confirm the delete")
+
+
+class DeleteChild(Exchange):
+    exchange_type = ExchangeType.INFORMATIONAL
+    name = "INFORMATIONAL (delete child SA)"
+
+    def __init__(self, child_sa_id: int, reason: DownReason) -> None:
+        self.child_sa_id = child_sa_id
+        self.reason = reason
+
+    def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
+        child = sa.children.get(self.child_sa_id)
+        if child is None:
+            return None
+        return [DeletePayload(ProtocolId.ESP, (child.spi_in,))]
+
+    def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
+        child = sa.children.get(self.child_sa_id)
+        if child is not None:
+            sa.remove_child(child, self.reason, now)
+
+
+def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
+    deletes = request.get_all(DeletePayload)
+    if any(d.protocol == ProtocolId.IKE for d in deletes):
+        _peer_deleted_ike(sa, now)
+        return []
+    ours: list[bytes] = []
+    for payload in deletes:
+        if payload.protocol != ProtocolId.ESP:
+            continue
+        for spi in payload.spis:
+            child = sa.find_child_by_spi_out(spi)
+            if child is None:
+                continue
+            if child.state is not ChildState.DELETING:
+                ours.append(child.spi_in)
+            reason = (
+                DownReason.REKEYED
+                if child.state is ChildState.REKEYED or child.child_sa_id in _rekeyed_ids(sa)
+                else DownReason.PEER_DELETE
+            )
+            sa.remove_child(child, reason, now)
+    return [DeletePayload(ProtocolId.ESP, tuple(ours))] if ours else []
+
+
+def _rekeyed_ids(sa: IkeSa) -> set[int]:
+    return {c.rekeyed_from for c in sa.children.values() if c.rekeyed_from is not None}
+
+
+def _peer_deleted_ike(sa: IkeSa, now: float) -> None:
+    """The peer deleted the IKE SA; after a rekey its children live on elsewhere."""
+    from engine.ike.exchanges.rekey_ike import finish
+
+    theirs = sa.ike_rekey_by_peer
+    if (
+        sa.successor is None
+        and theirs is not None
+        and isinstance(theirs.new, IkeSa)
+        and theirs.new.state is IkeState.ESTABLISHED
+        and not theirs.new.redundant
+    ):
+        finish(sa, theirs.new, now, delete_old=False)
+    if sa.redundant:
+        reason = DownReason.REPLACED
+    elif sa.successor is not None:
+        reason = DownReason.REKEYED
+    else:
+        reason = DownReason.PEER_DELETE
+    sa.close(reason, now, notify_peer=False)

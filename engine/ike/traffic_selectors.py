@@ -1,0 +1,33 @@
+"""Traffic selector narrowing (RFC 7296 section 2.9), responder side."""
+
+from __future__ import annotations
+
+from engine.ike.payloads import TrafficSelector
+from engine.ike.policy import IPNetwork
+
+
+def selectors_for(networks: tuple[IPNetwork, ...]) -> tuple[TrafficSelector, ...]:
+    return tuple(TrafficSelector.from_network(net) for net in networks)
+
+
+def narrow(
+    offered: tuple[TrafficSelector, ...], allowed: tuple[IPNetwork, ...]
+) -> tuple[TrafficSelector, ...]:
+    """Every non-empty intersection of what the peer offered with what policy allows."""
+    allowed_ts = selectors_for(allowed)
+    result: list[TrafficSelector] = []
+    for ts in offered:
+        for permitted in allowed_ts:
+            common = ts.intersect(permitted)
+            if common is not None and common not in result:
+                result.append(common)
+    return tuple(result)
+
+
+def is_subset(chosen: tuple[TrafficSelector, ...], offered: tuple[TrafficSelector, ...]) -> bool:
+    """Whether the responder's choice stays inside what we proposed (initiator check)."""
+    return all(any(ts.intersect(o) == ts for o in offered) for ts in chosen)
+
+
+def describe(selectors: tuple[TrafficSelector, ...]) -> tuple[str, ...]:
+    return tuple(str(net) for ts in selectors for net in ts.to_networks())
