@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 
 from engine.ike.crypto import RandomBytes
+from engine.ike.policy import parse_ip
 
 VERSION = b"\x00\x01"
 
@@ -18,7 +18,7 @@ class CookieJar:
         self._secret = random_bytes(32)
 
     def make(self, nonce_i: bytes, address: str, spi_i: bytes) -> bytes:
-        packed = ipaddress.ip_address(address).packed
+        packed = parse_ip(address).packed
         return VERSION + hashlib.sha256(nonce_i + packed + spi_i + self._secret).digest()
 
     def check(self, cookie: bytes, nonce_i: bytes, address: str, spi_i: bytes) -> bool:

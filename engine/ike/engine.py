@@ -19,10 +19,11 @@ from engine.ike.child_sa import ChildSa
 from engine.ike.constants import ExchangeType, HeaderFlag, NotifyType
 from engine.ike.cookies import CookieJar
 from engine.ike.crypto import RandomBytes
-from engine.ike.errors import IntegrityError, RemoteProtocolError
+from engine.ike.errors import IntegrityError, InvalidMajorVersion, RemoteProtocolError
 from engine.ike.exchanges.create_child import CreateChild
 from engine.ike.exchanges.ike_sa_init import IkeSaInit, InitRejected
 from engine.ike.exchanges.ike_sa_init import respond as respond_init
+from engine.ike.exchanges.invalid_spi import InvalidSpiNotice
 from engine.ike.exchanges.rekey_child import RekeyChild
 from engine.ike.exchanges.rekey_ike import RekeyIke
 from engine.ike.ike_sa import ZERO_SPI, IkeSa, IkeState
@@ -34,7 +35,7 @@ from engine.ike.message import (
     encode_plain_response_notify,
 )
 from engine.ike.payloads import NoncePayload
-from engine.ike.policy import IkeConfig, IkeProposalPolicy
+from engine.ike.policy import IkeConfig, IkeProposalPolicy, parse_ip
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class IkeEngine:
         self._next_id = 0
         self._by_spi: dict[bytes, IkeSa] = {}
         self._half_open: dict[tuple[bytes, Address], IkeSa] = {}
+        self._half_open_keys: dict[int, tuple[bytes, Address]] = {}
         self._by_id: dict[int, IkeSa] = {}
         self._child_spis: set[bytes] = set()
         self._out: list[Datagram] = []
@@ -96,11 +98,7 @@ class IkeEngine:
         if self._by_spi.get(sa.local_spi) is sa:
             del self._by_spi[sa.local_spi]
         self._by_id.pop(sa.ike_sa_id, None)
-        key = (sa.spi_i, sa.remote)
-        if self._half_open.get(key) is sa:
-            del self._half_open[key]
-        for key in [k for k, v in self._half_open.items() if v is sa]:
-            del self._half_open[key]
+        self.leave_half_open(sa)
         for child in sa.children.values():
             self._child_spis.discard(child.spi_in)
 
@@ -140,13 +138,16 @@ class IkeEngine:
             if sa is not None and sa.next_timer() <= now:
                 sa.handle_timer(now)
                 self.reschedule(sa)
-        self._release_spis()
 
     # ------------------------------------------------------------------ input
     def receive_datagram(self, data: bytes, local: Address, remote: Address, now: float) -> None:
         """One IKE message (without any non-ESP marker). Never raises for bad input."""
         try:
             header = decode_header(data)
+        except InvalidMajorVersion as err:
+            self._answer_version(data, local, remote)
+            self._drop(remote, f"bad header: {err}", now)
+            return
         except RemoteProtocolError as err:
             self._drop(remote, f"bad header: {err}", now)
             return
@@ -156,7 +157,24 @@ class IkeEngine:
             self._drop(remote, f"integrity check failed: {err}", now)
         except RemoteProtocolError as err:
             self._drop(remote, str(err), now)
-        self._release_spis()
+
+    def _answer_version(self, data: bytes, local: Address, remote: Address) -> None:
+        """RFC 7296 2.5: a request of a newer major version gets INVALID_MAJOR_VERSION."""
+        flags = data[19]
+        if data[18] != ExchangeType.IKE_SA_INIT or flags & HeaderFlag.RESPONSE:
+            return
+        header = IkeHeader(
+            spi_i=data[:8],
+            spi_r=data[8:16],
+            next_payload=0,
+            exchange=ExchangeType.IKE_SA_INIT,
+            flags=HeaderFlag(0),
+            message_id=int.from_bytes(data[20:24], "big"),
+            length=0,
+        )
+        self.send(
+            encode_plain_response_notify(header, NotifyType.INVALID_MAJOR_VERSION), local, remote
+        )
 
     def _drop(self, remote: Address, reason: str, now: float) -> None:
         key = reason.split(":")[0]
@@ -194,10 +212,17 @@ class IkeEngine:
         if existing is not None:
             existing.receive(header, data, local, remote, now)
             return
-        message = decode_message(data)
+        try:
+            message = decode_message(data)
+        except RemoteProtocolError as err:
+            if err.notify is not None:
+                self.send(
+                    encode_plain_response_notify(header, err.notify, err.notify_data), local, remote
+                )
+            raise
         if not self._cookie_ok(header, message, local, remote):
             return
-        address = ipaddress.ip_address(remote[0])
+        address = parse_ip(remote[0])
         proposals = self._proposals_for(address)
         sa = IkeSa(
             self,
@@ -228,6 +253,7 @@ class IkeEngine:
         sa.expected_request_id = 1
         self.register(sa)
         self._half_open[(header.spi_i, remote)] = sa
+        self._half_open_keys[sa.ike_sa_id] = (header.spi_i, remote)
         self.send(response, local, remote)
         self.reschedule(sa)
 
@@ -257,9 +283,10 @@ class IkeEngine:
                 seen.extend(p for p in peer.ike_proposals if p not in seen)
         return tuple(seen)
 
-    def _release_spis(self) -> None:
-        """Forget half-open entries once their SA is established or gone."""
-        for key in [k for k, sa in self._half_open.items() if sa.state is not IkeState.HALF_OPEN]:
+    def leave_half_open(self, sa: IkeSa) -> None:
+        """The SA is established or gone: it no longer counts toward the cookie threshold."""
+        key = self._half_open_keys.pop(sa.ike_sa_id, None)
+        if key is not None and self._half_open.get(key) is sa:
             del self._half_open[key]
 
     # ------------------------------------------------------------------ actions
@@ -336,6 +363,21 @@ class IkeEngine:
             return False
         sa.start(CreateChild(), now)
         return True
+
+    def report_invalid_spi(self, spi: int, remote: Address, now: float) -> bool:
+        """ESP for an unknown SPI from `remote`: tell the peer if we share an IKE SA.
+
+        Sent at most once per SPI and IKE SA, so a stream of stale ESP costs one exchange.
+        """
+        spi_bytes = spi.to_bytes(4, "big")
+        for sa in self._by_id.values():
+            if sa.state is IkeState.ESTABLISHED and sa.remote[0] == remote[0]:
+                if spi_bytes in sa.reported_invalid_spis:
+                    return False
+                sa.reported_invalid_spis.add(spi_bytes)
+                sa.start(InvalidSpiNotice(spi_bytes), now)
+                return True
+        return False
 
     def note_inbound_traffic(self, child_sa_id: int, now: float) -> None:
         """ESP from the peer proves it alive: no liveness check is needed (RFC 7296 2.4)."""

@@ -8,7 +8,6 @@ run. What each exchange puts in its messages lives in `engine.ike.exchanges`.
 
 from __future__ import annotations
 
-import ipaddress
 from collections import deque
 from dataclasses import dataclass
 from enum import Enum
@@ -65,6 +64,7 @@ class SaContext(Protocol):
     def emit(self, event: IkeEvent) -> None: ...
     def send(self, data: bytes, local: Address, remote: Address) -> None: ...
     def register(self, sa: IkeSa) -> None: ...
+    def leave_half_open(self, sa: IkeSa) -> None: ...
     def unregister(self, sa: IkeSa) -> None: ...
     def reschedule(self, sa: IkeSa) -> None: ...
 
@@ -169,6 +169,7 @@ class IkeSa:
         self.successor: IkeSa | None = None
         self.liveness = Liveness(last_inbound=now)
         self._arrived_on = local
+        self.reported_invalid_spis: set[bytes] = set()
         #: lost a simultaneous IKE rekey: its going away is not a session event
         self.redundant = False
         self.down_reason: DownReason | None = None
@@ -459,6 +460,7 @@ class IkeSa:
     def established(self, now: float) -> None:
         assert self.peer is not None
         self.state = IkeState.ESTABLISHED
+        self.ctx.leave_half_open(self)
         self.established_at = now
         self.rekey_at, self.expire_at = self.lifetimes(now, self.peer.ike_lifetime)
         self.liveness.last_inbound = now
@@ -603,10 +605,6 @@ class IkeSa:
                 )
             )
         self.ctx.unregister(self)
-
-
-def address_of(addr: Address) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    return ipaddress.ip_address(addr[0])
 
 
 def error_notify_name(message: IkeMessage) -> str:

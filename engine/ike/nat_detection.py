@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import ipaddress
 
 from engine.events import Address
 from engine.ike.constants import NotifyType
 from engine.ike.message import IkeMessage
 from engine.ike.payloads import NotifyPayload
+from engine.ike.policy import parse_ip
+
+
+@functools.lru_cache(maxsize=4096)
+def _packed(address: str) -> bytes:
+    return parse_ip(address).packed
 
 
 def nat_hash(spi_i: bytes, spi_r: bytes, addr: Address) -> bytes:
-    packed = ipaddress.ip_address(addr[0]).packed
+    packed = _packed(addr[0])
     return hashlib.sha1(spi_i + spi_r + packed + addr[1].to_bytes(2, "big")).digest()
 
 

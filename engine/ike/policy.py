@@ -8,6 +8,7 @@ The configuration parser produces these; tests build them directly.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from enum import Enum
@@ -17,6 +18,12 @@ from engine.secret import Secret
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_ip(text: str) -> IPAddress:
+    """ipaddress.ip_address, cached: the same few peer addresses are parsed per packet."""
+    return ipaddress.ip_address(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +95,7 @@ class Identity:
     @property
     def id_type(self) -> IdType:
         if self.kind is IdentityKind.ADDRESS:
-            addr = ipaddress.ip_address(self.value)
+            addr = parse_ip(self.value)
             return IdType.IPV4_ADDR if addr.version == 4 else IdType.IPV6_ADDR
         return {
             IdentityKind.FQDN: IdType.FQDN,
@@ -99,7 +106,7 @@ class Identity:
     @property
     def data(self) -> bytes:
         if self.kind is IdentityKind.ADDRESS:
-            return ipaddress.ip_address(self.value).packed
+            return parse_ip(self.value).packed
         return self.value.encode()
 
     @classmethod

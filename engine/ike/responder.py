@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING
 
 from engine.events import AuthenticationFailed, DownReason
 from engine.ike.constants import ExchangeType, NotifyType, ProtocolId
-from engine.ike.exchanges import create_child, delete, ike_auth, liveness, rekey_child, rekey_ike
+from engine.ike.exchanges import (
+    create_child,
+    delete,
+    ike_auth,
+    invalid_spi,
+    liveness,
+    rekey_child,
+    rekey_ike,
+)
 from engine.ike.payloads import DeletePayload, NotifyPayload, Payload, SaPayload
 
 if TYPE_CHECKING:
@@ -44,5 +52,7 @@ def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
             )
             sa.close(DownReason.AUTHENTICATION_FAILED, now, notify_peer=False)
             return []
+        if request.get_notify(NotifyType.INVALID_SPI) is not None:
+            return invalid_spi.respond(sa, request, now)
         return liveness.respond(sa, request, now)
     return []

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 from engine.ike.payloads import TrafficSelector
 from engine.ike.policy import IPNetwork
 
 
+@functools.lru_cache(maxsize=1024)
 def selectors_for(networks: tuple[IPNetwork, ...]) -> tuple[TrafficSelector, ...]:
     return tuple(TrafficSelector.from_network(net) for net in networks)
 
@@ -29,5 +32,7 @@ def is_subset(chosen: tuple[TrafficSelector, ...], offered: tuple[TrafficSelecto
     return all(any(ts.intersect(o) == ts for o in offered) for ts in chosen)
 
 
+@functools.lru_cache(maxsize=4096)
 def describe(selectors: tuple[TrafficSelector, ...]) -> tuple[str, ...]:
+    """Selectors as CIDR text; cached because every child SA event carries them."""
     return tuple(str(net) for ts in selectors for net in ts.to_networks())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import TYPE_CHECKING
 
 from engine.events import AuthenticationFailed, DownReason, NegotiationFailed
@@ -28,7 +27,7 @@ from engine.ike.payloads import (
     NotifyPayload,
     Payload,
 )
-from engine.ike.policy import Identity, PeerPolicy
+from engine.ike.policy import Identity, PeerPolicy, parse_ip
 
 if TYPE_CHECKING:
     from engine.ike.ike_sa import IkeSa
@@ -165,7 +164,7 @@ def fail_auth(sa: IkeSa, now: float, reason: str, *, notify_peer: bool) -> None:
 
 def find_peer(sa: IkeSa, idi: IdPayload) -> PeerPolicy | None:
     """The configured peer for this address and identity; an exact identity wins."""
-    address = ipaddress.ip_address(sa.remote[0])
+    address = parse_ip(sa.remote[0])
     wildcard = None
     for peer in sa.ctx.config.peers:
         if not peer.matches_address(address):
