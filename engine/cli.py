@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 import time
 
@@ -48,23 +49,31 @@ def describe_event(event: IkeEvent) -> str | None:
 async def run_lab(args: argparse.Namespace) -> None:
     from engine.lab import Lab
 
+    stop = asyncio.Event()
+
+    def say(line: str) -> None:
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as other CLI tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            stop.set()
+
     def show(event: IkeEvent) -> None:
         line = describe_event(event)
         if line:
-            print(time.strftime("%H:%M:%S"), line, flush=True)
+            say(f"{time.strftime('%H:%M:%S')} {line}")
 
     lab = Lab(ike_port=args.ike_port, natt_port=args.natt_port, peers=args.peers)
     await lab.start(show)
-    print(
+    say(
         f"lab gateway on 127.0.0.1:{lab.gateway.ike_port} with {len(lab.peers)} lab peers;"
-        " Ctrl-C stops",
-        flush=True,
+        " Ctrl-C stops"
     )
     try:
-        if args.duration:
-            await asyncio.sleep(args.duration)
-        else:
-            await asyncio.Event().wait()
+        await asyncio.wait_for(stop.wait(), args.duration or None)
+    except TimeoutError:
+        pass
     finally:
         await lab.stop()
 
