@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from engine.ike.child_sa import ChildSa
 from engine.ike.constants import NotifyType
 from engine.ike.crypto import DhKeyPair, derive_child_keys, dh_group, encryption, integrity
-from engine.ike.errors import InvalidPublicValue, RemoteProtocolError
+from engine.ike.errors import RemoteProtocolError
+from engine.ike.exchanges.key_exchange import answer_key_exchange
 from engine.ike.payloads import (
     KePayload,
     NoncePayload,
@@ -201,18 +202,9 @@ def respond_child(
     shared = None
     reply: list[Payload] = []
     if suite.dh_group is not None:
-        ke = request.get(KePayload)
-        if ke is None or ke.dh_group != suite.dh_group:
-            raise ChildRefused(
-                f"KE must be for group {suite.dh_group}",
-                notify=NotifyType.INVALID_KE_PAYLOAD,
-                data=suite.dh_group.to_bytes(2, "big"),
-            )
-        keypair = dh_group(suite.dh_group).generate(sa.ctx.random_bytes)
-        try:
-            shared = keypair.shared_secret(ke.data)
-        except InvalidPublicValue as err:
-            raise ChildRefused(str(err), notify=NotifyType.INVALID_SYNTAX) from err
+        keypair, shared = answer_key_exchange(
+            sa, request.get(KePayload), suite.dh_group, ChildRefused
+        )
         reply.append(KePayload(suite.dh_group, keypair.public))
     spi_in = sa.ctx.new_child_spi()
     child = _new_child(

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from engine.events import NegotiationFailed
 from engine.ike.constants import ExchangeType, NotifyType
 from engine.ike.errors import RemoteProtocolError
-from engine.ike.exchanges.base import Exchange
 from engine.ike.exchanges.child_negotiation import (
     ChildOffer,
     ChildRefused,
@@ -17,6 +16,7 @@ from engine.ike.exchanges.child_negotiation import (
     refusal,
     respond_child,
 )
+from engine.ike.exchanges.key_exchange import KeRetrying
 from engine.ike.ike_sa import IkeState, error_notify_name
 from engine.ike.payloads import NoncePayload, Payload, TrafficSelector
 
@@ -24,17 +24,8 @@ if TYPE_CHECKING:
     from engine.ike.ike_sa import IkeSa
     from engine.ike.message import IkeMessage
 
-MAX_KE_RETRIES = 2
 
-
-def requested_group(response: IkeMessage) -> int | None:
-    notify = response.get_notify(NotifyType.INVALID_KE_PAYLOAD)
-    if notify is None or len(notify.data) < 2:
-        return None
-    return int.from_bytes(notify.data[:2], "big")
-
-
-class CreateChild(Exchange):
+class CreateChild(KeRetrying):
     exchange_type = ExchangeType.CREATE_CHILD_SA
     name = "CREATE_CHILD_SA"
 
@@ -45,9 +36,8 @@ class CreateChild(Exchange):
     ) -> None:
         self.local_ts = local_ts
         self.remote_ts = remote_ts
+        super().__init__()
         self.offer: ChildOffer | None = None
-        self.group: int | None = None
-        self.ke_retries = 0
 
     def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
         if sa.state is not IkeState.ESTABLISHED or sa.peer is None:
@@ -60,11 +50,7 @@ class CreateChild(Exchange):
 
     def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
         assert self.offer is not None
-        group = requested_group(response)
-        if group is not None and self.ke_retries < MAX_KE_RETRIES:
-            self.ke_retries += 1
-            self.group = group
-            sa.start(self, now, first=True)
+        if self.retried_for_group(sa, response, now):
             return
         error = error_notify_name(response)
         nonce = response.get(NoncePayload)

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 from engine.events import DownReason, NegotiationFailed
 from engine.ike.constants import ExchangeType, NotifyType
 from engine.ike.crypto import DhKeyPair, derive_ike_keys, dh_group, encryption, integrity, prf
-from engine.ike.errors import InvalidPublicValue, RemoteProtocolError, UnsupportedTransform
+from engine.ike.errors import RemoteProtocolError, UnsupportedTransform
 from engine.ike.exchanges.base import Exchange
+from engine.ike.exchanges.key_exchange import answer_key_exchange
 from engine.ike.ike_sa import IkeState, error_notify_name
 from engine.ike.nat_detection import detect, nat_notifies
 from engine.ike.payloads import KePayload, NoncePayload, NotifyPayload, Payload, SaPayload
@@ -168,17 +169,7 @@ def respond(
     if chosen is None:
         raise InitRejected("no acceptable IKE proposal", notify=NotifyType.NO_PROPOSAL_CHOSEN)
     proposal, suite = chosen
-    if ke.dh_group != suite.dh_group:
-        raise InitRejected(
-            f"KE for group {ke.dh_group}, we want {suite.dh_group}",
-            notify=NotifyType.INVALID_KE_PAYLOAD,
-            data=suite.dh_group.to_bytes(2, "big"),
-        )
-    keypair = dh_group(suite.dh_group).generate(sa.ctx.random_bytes)
-    try:
-        shared = keypair.shared_secret(ke.data)
-    except InvalidPublicValue as err:
-        raise InitRejected(str(err), notify=NotifyType.INVALID_SYNTAX) from err
+    keypair, shared = answer_key_exchange(sa, ke, suite.dh_group, InitRejected)
     sa.nonce_i = nonce.data
     sa.nonce_r = sa.ctx.random_bytes(NONCE_SIZE)
     setup_keys(sa, suite, shared)

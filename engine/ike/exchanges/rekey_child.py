@@ -14,7 +14,6 @@ from engine.events import ChildSaRekeyed, DownReason, NegotiationFailed
 from engine.ike.child_sa import ChildSa, ChildState
 from engine.ike.constants import ExchangeType, NotifyType, ProtocolId
 from engine.ike.errors import RemoteProtocolError
-from engine.ike.exchanges.base import Exchange
 from engine.ike.exchanges.child_negotiation import (
     ChildOffer,
     ChildRefused,
@@ -24,7 +23,7 @@ from engine.ike.exchanges.child_negotiation import (
     refusal,
     respond_child,
 )
-from engine.ike.exchanges.create_child import MAX_KE_RETRIES, requested_group
+from engine.ike.exchanges.key_exchange import KeRetrying
 from engine.ike.ike_sa import IkeState, RekeyRecord, error_notify_name
 from engine.ike.payloads import NoncePayload, NotifyPayload, Payload
 
@@ -36,15 +35,14 @@ if TYPE_CHECKING:
 RETRY_AFTER = 2.0
 
 
-class RekeyChild(Exchange):
+class RekeyChild(KeRetrying):
     exchange_type = ExchangeType.CREATE_CHILD_SA
     name = "CREATE_CHILD_SA (rekey child)"
 
     def __init__(self, child_sa_id: int) -> None:
+        super().__init__()
         self.child_sa_id = child_sa_id
         self.offer: ChildOffer | None = None
-        self.group: int | None = None
-        self.ke_retries = 0
 
     def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
         old = sa.children.get(self.child_sa_id)
@@ -73,11 +71,7 @@ class RekeyChild(Exchange):
         assert self.offer is not None
         old = sa.children.get(self.child_sa_id)
         peer_record = sa.child_rekeys.pop(self.child_sa_id, None)
-        group = requested_group(response)
-        if group is not None and self.ke_retries < MAX_KE_RETRIES:
-            self.ke_retries += 1
-            self.group = group
-            sa.start(self, now, first=True)
+        if self.retried_for_group(sa, response, now):
             return
         error = error_notify_name(response)
         nonce = response.get(NoncePayload)

@@ -20,9 +20,8 @@ from engine.ike.crypto import (
     integrity,
     prf,
 )
-from engine.ike.errors import InvalidPublicValue, RemoteProtocolError
-from engine.ike.exchanges.base import Exchange
-from engine.ike.exchanges.create_child import MAX_KE_RETRIES, requested_group
+from engine.ike.errors import RemoteProtocolError
+from engine.ike.exchanges.key_exchange import KeRetrying, answer_key_exchange
 from engine.ike.ike_sa import IkeSa, IkeState, RekeyRecord, error_notify_name
 from engine.ike.payloads import KePayload, NoncePayload, NotifyPayload, Payload, SaPayload
 from engine.ike.proposals import IkeSuite, ike_sa_payload, ike_suite_from_response, select_ike
@@ -87,16 +86,15 @@ def finish(old: IkeSa, winner: IkeSa, now: float, *, delete_old: bool) -> None:
         old.delete(DownReason.REKEYED, now)
 
 
-class RekeyIke(Exchange):
+class RekeyIke(KeRetrying):
     exchange_type = ExchangeType.CREATE_CHILD_SA
     name = "CREATE_CHILD_SA (rekey IKE)"
 
     def __init__(self) -> None:
+        super().__init__()
         self.spi = b""
         self.nonce = b""
         self.keypair: DhKeyPair | None = None
-        self.group: int | None = None
-        self.ke_retries = 0
 
     def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
         if sa.state is not IkeState.ESTABLISHED or sa.peer is None or sa.suite is None:
@@ -122,11 +120,7 @@ class RekeyIke(Exchange):
     def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
         assert sa.peer is not None and self.keypair is not None
         sa.ike_rekey_by_us = None
-        group = requested_group(response)
-        if group is not None and self.ke_retries < MAX_KE_RETRIES:
-            self.ke_retries += 1
-            self.group = group
-            sa.start(self, now, first=True)
+        if self.retried_for_group(sa, response, now):
             return
         error = error_notify_name(response)
         theirs = sa.ike_rekey_by_peer
@@ -221,13 +215,10 @@ def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
     proposal, suite = chosen
     if len(proposal.spi) != 8:
         return [NotifyPayload(NotifyType.INVALID_SYNTAX)]
-    if ke.dh_group != suite.dh_group:
-        return [NotifyPayload(NotifyType.INVALID_KE_PAYLOAD, suite.dh_group.to_bytes(2, "big"))]
-    keypair = dh_group(suite.dh_group).generate(sa.ctx.random_bytes)
     try:
-        shared = keypair.shared_secret(ke.data)
-    except InvalidPublicValue:
-        return [NotifyPayload(NotifyType.INVALID_SYNTAX)]
+        keypair, shared = answer_key_exchange(sa, ke, suite.dh_group, RemoteProtocolError)
+    except RemoteProtocolError as err:
+        return [NotifyPayload(int(err.notify or NotifyType.INVALID_SYNTAX), err.notify_data)]
     nonce_r = sa.ctx.random_bytes(32)
     spi_r = sa.ctx.new_ike_spi()
     new = _successor(
