@@ -9,19 +9,25 @@ import os
 import sys
 import time
 
+from engine.config.diagnostics import ConfigError
 from engine.events import (
     AuthenticationFailed,
     ChildSaDeleted,
     ChildSaInstalled,
-    IkeEvent,
+    ConfigReloaded,
+    ConfigReloadFailed,
     IkeSaDown,
     IkeSaUp,
     NegotiationFailed,
 )
 
 
-def describe_event(event: IkeEvent) -> str | None:
-    """One line per event for the headless lab log."""
+def describe_event(event: object) -> str | None:
+    """One line per event for the headless log."""
+    if isinstance(event, ConfigReloaded):
+        return f"config reloaded   {event.file}: {'; '.join(event.summary)}"
+    if isinstance(event, ConfigReloadFailed):
+        return f"config reload FAILED {event.file}: {'; '.join(event.errors)}"
     if isinstance(event, IkeSaUp):
         alg = event.algorithms
         return (
@@ -46,36 +52,65 @@ def describe_event(event: IkeEvent) -> str | None:
     return None
 
 
-async def run_lab(args: argparse.Namespace) -> None:
-    from engine.lab import Lab
+class EventPrinter:
+    """Prints one line per event; stops the program quietly when stdout goes away."""
 
-    stop = asyncio.Event()
+    def __init__(self) -> None:
+        self.stopped = asyncio.Event()
 
-    def say(line: str) -> None:
+    def say(self, line: str) -> None:
         try:
             print(line, flush=True)
         except BrokenPipeError:
             # The reader went away (`| head`): stop quietly, as other CLI tools do.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            stop.set()
+            self.stopped.set()
 
-    def show(event: IkeEvent) -> None:
+    def __call__(self, event: object) -> None:
         line = describe_event(event)
         if line:
-            say(f"{time.strftime('%H:%M:%S')} {line}")
+            self.say(f"{time.strftime('%H:%M:%S')} {line}")
 
+    async def wait(self, duration: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopped.wait(), duration or None)
+
+
+async def run_lab(args: argparse.Namespace) -> None:
+    from engine.lab import Lab
+
+    printer = EventPrinter()
     lab = Lab(ike_port=args.ike_port, natt_port=args.natt_port, peers=args.peers)
-    await lab.start(show)
-    say(
-        f"lab gateway on 127.0.0.1:{lab.gateway.ike_port} with {len(lab.peers)} lab peers;"
-        " Ctrl-C stops"
+    await lab.start(printer)
+    printer.say(
+        f"lab gateway on 127.0.0.1:{lab.gateway.ike_port} with {len(lab.peers)} "
+        "lab peers; Ctrl-C stops"
     )
     try:
-        await asyncio.wait_for(stop.wait(), args.duration or None)
-    except TimeoutError:
-        pass
+        await printer.wait(args.duration)
     finally:
         await lab.stop()
+
+
+async def run_config(args: argparse.Namespace) -> None:
+    from engine.service import VpnService
+
+    printer = EventPrinter()
+    service = VpnService(
+        args.config, bind=args.bind, ike_port=args.ike_port, natt_port=args.natt_port
+    )
+    for warning in service.loaded.warnings:
+        print(warning, file=sys.stderr)
+    service.gateway.subscribe(printer)
+    await service.start()
+    printer.say(
+        f"gateway on {args.bind}:{service.gateway.ike_port} "
+        f"(NAT-T {service.gateway.natt_port}) with {args.config}; Ctrl-C stops"
+    )
+    try:
+        await printer.wait(args.duration)
+    finally:
+        await service.stop()
 
 
 def port(text: str) -> int:
@@ -92,16 +127,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ipsec-console",
         description="Operator's console for an in-process IKEv2/IPsec VPN gateway. "
-        "With no arguments: the lab (a gateway and lab peers on loopback).",
+        "With no arguments: the lab (a gateway and lab peers on loopback). "
+        "Also: 'ipsec-console check FILE' validates a configuration.",
     )
     parser.add_argument(
-        "--ike-port", type=port, default=15500, help="gateway IKE port in the lab (default 15500)"
+        "--config",
+        metavar="FILE",
+        help="run the gateway with this IOS-style configuration instead of the lab",
+    )
+    parser.add_argument("--bind", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
+    parser.add_argument(
+        "--ike-port", type=port, default=None, help="IKE port (default 500; 15500 in the lab)"
     )
     parser.add_argument(
-        "--natt-port",
-        type=port,
-        default=15501,
-        help="gateway NAT-T port in the lab (default 15501)",
+        "--natt-port", type=port, default=None, help="NAT-T port (default 4500; 15501 in the lab)"
     )
     parser.add_argument("--peers", type=int, default=8, help="number of lab peers (default 8)")
     parser.add_argument(
@@ -113,15 +152,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check(argv: list[str]) -> int:
+    """`check FILE`: compiler-style diagnostics; 0 clean or warnings, 1 errors, 2 usage."""
+    from engine.config.loader import load
+
+    parser = argparse.ArgumentParser(
+        prog="ipsec-console check", description="Validate an IOS-style configuration file."
+    )
+    parser.add_argument("file")
+    args = parser.parse_args(argv)
+    model = load(args.file)
+    if model.errors and model.errors[0].source.line == 0:
+        print(f"ipsec-console: {model.errors[0].message}: {args.file}", file=sys.stderr)
+        return 2
+    for diagnostic in sorted(model.diagnostics, key=lambda d: d.source.line):
+        print(diagnostic)
+    errors, warnings = len(model.errors), len(model.warnings)
+    print(
+        f"{args.file}: {errors} error{'s' * (errors != 1)}, "
+        f"{warnings} warning{'s' * (warnings != 1)}"
+    )
+    return 1 if errors else 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "check":
+        return check(argv[1:])
     args = build_parser().parse_args(argv)
     if not 1 <= args.peers <= 200:
         print("ipsec-console: --peers must be between 1 and 200", file=sys.stderr)
         return 2
+    lab = args.config is None
+    if args.ike_port is None:
+        args.ike_port = 15500 if lab else 500
+    if args.natt_port is None:
+        args.natt_port = 15501 if lab else 4500
     try:
-        asyncio.run(run_lab(args))
+        asyncio.run(run_lab(args) if lab else run_config(args))
     except KeyboardInterrupt:
         pass
+    except ConfigError as err:
+        for diagnostic in err.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        return 1
     except OSError as err:
         print(f"ipsec-console: {err}", file=sys.stderr)
         return 1

@@ -187,3 +187,25 @@ IkeEvent = (
     | RetransmitGiveUp
     | PacketDropped
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigReloaded:
+    """A configuration file was applied; `summary` says what changed, one line each."""
+
+    file: str
+    at: float
+    summary: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigReloadFailed:
+    """A file failed validation; the running configuration stays as it was."""
+
+    file: str
+    at: float
+    errors: tuple[str, ...]
+
+
+ConfigEvent = ConfigReloaded | ConfigReloadFailed

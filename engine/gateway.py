@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import cast
 
-from engine.events import Address, DownReason, IkeEvent
+from engine.events import Address, ConfigEvent, DownReason, IkeEvent
 from engine.ike.constants import NON_ESP_MARKER
 from engine.ike.crypto import RandomBytes
 from engine.ike.engine import IkeEngine
@@ -33,7 +33,7 @@ NAT_KEEPALIVE = b"\xff"
 KEEPALIVE_INTERVAL = 20.0
 
 EspHandler = Callable[[bytes, Address, Address], None]
-EventListener = Callable[[IkeEvent], None]
+EventListener = Callable[[IkeEvent | ConfigEvent], None]
 
 
 def needs_marker(local_port: int, remote_port: int) -> bool:
@@ -180,12 +180,16 @@ class Gateway:
                 data = NON_ESP_MARKER + data
             self._sendto(data, dgram.local[1], dgram.remote)
         for event in self.engine.events():
-            for listener in self.listeners:
-                try:
-                    listener(event)
-                except Exception:  # a broken listener must not stop the gateway
-                    log.exception("event listener failed on %s", type(event).__name__)
+            self.publish(event)
         self._arm_timer()
+
+    def publish(self, event: IkeEvent | ConfigEvent) -> None:
+        """Hand an event to every listener; a broken listener must not stop the gateway."""
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("event listener failed on %s", type(event).__name__)
 
     def _arm_timer(self) -> None:
         if self._loop is None:

@@ -1,0 +1,1 @@
+"""One module per family of IOS commands, each building part of the model."""

@@ -1,0 +1,140 @@
+"""`aaa ...` and `radius-server ...`: where accounting records go."""
+
+from __future__ import annotations
+
+from engine.config.commands.base import CommandTree, SubMode, secret
+from engine.config.diagnostics import LineError, Severity, Source
+from engine.config.model import AccountingList, Config, RadiusGroup, RadiusServer
+from engine.config.words import Words
+
+
+def new_model(config: Config, words: Words, source: Source, text: str) -> None:
+    words.end()
+    config.aaa_new_model = True
+
+
+def accounting_network(config: Config, words: Words, source: Source, text: str) -> None:
+    name = words.word("accounting list name")
+    mode = words.keyword("start-stop", "stop-only", "none")
+    item = AccountingList(source, name, mode)
+    if words.optional_keyword("broadcast"):
+        item.broadcast = True
+    words.keyword("group")
+    item.group = (words.word("server group"), source)
+    words.end()
+    config.accounting_lists[name] = item
+
+
+def accounting_update(config: Config, words: Words, source: Source, text: str) -> None:
+    what = words.keyword("periodic", "newinfo")
+    if what == "newinfo":
+        config.accounting_update_newinfo = True
+        if words.optional_keyword("periodic"):
+            config.accounting_update_minutes = words.number("update interval", 1, 71582)
+    else:
+        config.accounting_update_minutes = words.number("update interval", 1, 71582)
+    if words.optional_keyword("jitter"):
+        words.rest()
+    words.end()
+
+
+def session_id(config: Config, words: Words, source: Source, text: str) -> None:
+    kind = words.keyword("common", "unique")
+    words.end()
+    config.aaa_session_id_common = kind == "common"
+
+
+def server_address(words: Words) -> RadiusServer:
+    server = RadiusServer(address=words.address("server address"))
+    while words:
+        option = words.keyword("auth-port", "acct-port", "key", "timeout", "retransmit")
+        if option == "auth-port":
+            server.auth_port = words.number("auth port", 0, 65535)
+        elif option == "acct-port":
+            server.acct_port = words.number("acct port", 0, 65535)
+        elif option == "key":
+            server.key = secret(words)
+        else:
+            words.number(option, 1, 1000)
+    return server
+
+
+class GroupMode(SubMode):
+    mode_name = "server group mode"
+    commands = {"server": "server"}
+
+    def __init__(self, config: Config, group: RadiusGroup) -> None:
+        super().__init__(config)
+        self.group = group
+
+    def server(self, words: Words, source: Source, text: str) -> None:
+        if words.optional_keyword("name"):
+            raise LineError(
+                "server name NAME (named RADIUS servers) is not supported; use server ADDRESS",
+                Severity.WARNING,
+            )
+        server = server_address(words)
+        server.source = source
+        self.group.servers.append(server)
+
+
+def group_server_radius(config: Config, words: Words, source: Source, text: str) -> SubMode:
+    name = words.word("group name")
+    words.end()
+    group = config.radius_groups.setdefault(name, RadiusGroup(source, name))
+    return GroupMode(config, group)
+
+
+def radius_host(config: Config, words: Words, source: Source, text: str) -> None:
+    server = server_address(words)
+    server.source = source
+    config.radius_servers.append(server)
+
+
+def radius_key(config: Config, words: Words, source: Source, text: str) -> None:
+    config.radius.key = secret(words)
+    words.end()
+
+
+def radius_retransmit(config: Config, words: Words, source: Source, text: str) -> None:
+    config.radius.retransmit = words.number("retransmit count", 0, 100)
+    words.end()
+
+
+def radius_timeout(config: Config, words: Words, source: Source, text: str) -> None:
+    config.radius.timeout = words.number("timeout seconds", 1, 1000)
+    words.end()
+
+
+def radius_deadtime(config: Config, words: Words, source: Source, text: str) -> None:
+    config.radius.deadtime = words.number("deadtime minutes", 0, 1440)
+    words.end()
+
+
+def radius_vsa(config: Config, words: Words, source: Source, text: str) -> None:
+    words.keyword("send")
+    kind = words.optional_keyword("accounting", "authentication")
+    words.end()
+    if kind in (None, "accounting"):
+        config.radius.vsa_send_accounting = True
+
+
+def radius_unsupported(config: Config, words: Words, source: Source, text: str) -> None:
+    raise LineError(f"ignored: not supported: {text.strip()}", Severity.WARNING)
+
+
+AAA_COMMANDS: CommandTree = {
+    "new-model": new_model,
+    "accounting": {"network": accounting_network, "update": accounting_update},
+    "session-id": session_id,
+    "group": {"server": {"radius": group_server_radius}},
+}
+RADIUS_COMMANDS: CommandTree = {
+    "host": radius_host,
+    "key": radius_key,
+    "retransmit": radius_retransmit,
+    "timeout": radius_timeout,
+    "deadtime": radius_deadtime,
+    "vsa": radius_vsa,
+    "authorization": radius_unsupported,
+}

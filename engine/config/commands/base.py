@@ -1,0 +1,77 @@
+"""The shape every command parser shares: global commands and their sub-modes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from engine.config.diagnostics import LineError, Severity, Source
+from engine.config.model import Config
+from engine.config.words import Words, match_keyword
+from engine.secret import Secret
+
+#: a global command: (config, words after the keywords, source, raw line) -> sub-mode or None
+Command = Callable[[Config, Words, Source, str], "SubMode | None"]
+CommandTree = dict[str, Any]
+
+MAX_DESCRIPTION = 80
+
+
+class SubMode:
+    """The sub-commands of one block (`crypto ikev2 profile X`, `interface Y` ...)."""
+
+    #: sub-command keyword -> method name
+    commands: dict[str, str] = {}
+    #: what to call it in warnings
+    mode_name = "this mode"
+    #: for sub-commands that are also global words (`ip`): the second words that make
+    #: an unindented line belong here (`ip address` does, `ip route` does not)
+    second_words: dict[str, tuple[str, ...]] = {}
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    def accepts(self, words: list[str]) -> bool:
+        """Whether an unindented line still belongs to this block, as IOS decides it."""
+        if not words:
+            return False
+        key = match_keyword(words[0], self.commands.keys())
+        if key is None:
+            return False
+        seconds = self.second_words.get(key)
+        if seconds is None:
+            return True
+        return len(words) > 1 and match_keyword(words[1], seconds) is not None
+
+    def handle(self, words: Words, source: Source, text: str) -> None:
+        first = words.peek() or ""
+        key = match_keyword(first, self.commands.keys())
+        if key is None:
+            raise LineError(
+                f"ignored: not supported in {self.mode_name}: {text.strip()}", Severity.WARNING
+            )
+        words.pos += 1
+        getattr(self, self.commands[key])(words, source, text)
+
+
+def description(words: Words, text: str) -> str:
+    value = words.rest_text(text)
+    if not value:
+        raise LineError("description is empty")
+    if len(value) > MAX_DESCRIPTION:
+        raise LineError(f"description is {len(value)} characters; at most {MAX_DESCRIPTION}")
+    return value
+
+
+def secret(words: Words) -> Secret:
+    """A key as IOS writes it: `KEY` or `0 KEY`; encrypted forms (6, 7) are refused."""
+    typed = words.peek() in ("0", "6", "7") and len(words.items) > words.pos + 1
+    if typed and words.word("key type") != "0":
+        raise LineError("encrypted key types 6 and 7 are not supported; give the key itself")
+    return Secret(words.word("key"))
+
+
+def name(words: Words, what: str) -> str:
+    value = words.word(what)
+    words.end()
+    return value

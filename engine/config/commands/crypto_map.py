@@ -1,0 +1,199 @@
+"""`crypto ipsec transform-set`, `crypto map`, `crypto dynamic-map`."""
+
+from __future__ import annotations
+
+from engine.config.commands.base import SubMode, description
+from engine.config.diagnostics import LineError, Severity, Source
+from engine.config.model import Config, CryptoMapEntry, TransformSet
+from engine.config.words import Words
+from engine.ike.constants import IntegId
+from engine.ike.crypto import SUPPORTED_DH_GROUPS
+from engine.ike.policy import EncrId, EncryptionChoice
+
+#: IOS transform -> (encryption family, default key bits); None: parsed, not offered
+ESP_ENCRYPTIONS: dict[str, tuple[EncrId, int] | None] = {
+    "esp-gcm": (EncrId.AES_GCM_16, 128),
+    "esp-aes": (EncrId.AES_CBC, 128),
+    "esp-3des": None,
+    "esp-des": None,
+    "esp-null": None,
+    "esp-seal": None,
+    "esp-gmac": None,
+}
+ESP_INTEGRITIES: dict[str, IntegId | None] = {
+    "esp-sha256-hmac": IntegId.HMAC_SHA2_256_128,
+    "esp-sha384-hmac": IntegId.HMAC_SHA2_384_192,
+    "esp-sha512-hmac": IntegId.HMAC_SHA2_512_256,
+    "esp-sha-hmac": None,
+    "esp-md5-hmac": None,
+}
+OTHER_TRANSFORMS = (
+    "ah-sha-hmac",
+    "ah-md5-hmac",
+    "ah-sha256-hmac",
+    "ah-sha384-hmac",
+    "ah-sha512-hmac",
+    "comp-lzs",
+)
+
+
+class TransformSetMode(SubMode):
+    mode_name = "transform-set mode"
+    commands = {"mode": "mode"}
+
+    def __init__(self, config: Config, item: TransformSet) -> None:
+        super().__init__(config)
+        self.item = item
+
+    def mode(self, words: Words, source: Source, text: str) -> None:
+        mode = words.keyword("tunnel", "transport")
+        words.end()
+        if mode == "transport":
+            raise LineError(
+                "mode transport is not supported; tunnel mode is used", Severity.WARNING
+            )
+        self.item.mode = mode
+
+
+def transform_set(config: Config, words: Words, source: Source, text: str) -> SubMode:
+    name = words.word("transform-set name")
+    item = TransformSet(source, name)
+    if not words:
+        raise LineError("transform-set needs at least one transform")
+    while words:
+        raw = words.word("transform").lower()
+        item.transforms.append(raw)
+        if raw in ESP_ENCRYPTIONS:
+            bits = None
+            if words.peek() in ("128", "192", "256"):
+                bits = int(words.word("key size"))
+            family = ESP_ENCRYPTIONS[raw]
+            if item.encryption is not None or (
+                family is None and item.unsupported and raw in item.unsupported
+            ):
+                raise LineError("a transform-set takes one ESP encryption transform")
+            if family is None:
+                item.unsupported.append(raw)
+                continue
+            encr_id, default_bits = family
+            item.encryption = EncryptionChoice(encr_id, bits or default_bits)
+        elif raw in ESP_INTEGRITIES:
+            integ = ESP_INTEGRITIES[raw]
+            if integ is None:
+                item.unsupported.append(raw)
+            elif item.integrity is not None:
+                raise LineError("a transform-set takes one ESP integrity transform")
+            else:
+                item.integrity = integ
+        elif raw in OTHER_TRANSFORMS:
+            item.unsupported.append(raw)
+        else:
+            raise LineError(f"unknown transform '{raw}'")
+    if item.unsupported:
+        config.report(
+            source,
+            f"transform-set {name}: {', '.join(item.unsupported)} not offered by this gateway",
+            Severity.WARNING,
+        )
+    if item.encryption is not None and item.encryption.is_aead and item.integrity is not None:
+        raise LineError(f"transform-set {name}: esp-gcm takes no integrity transform")
+    config.transform_sets[name] = item
+    return TransformSetMode(config, item)
+
+
+class MapEntryMode(SubMode):
+    mode_name = "crypto map mode"
+    commands = {
+        "description": "description",
+        "set": "set",
+        "match": "match",
+        "reverse-route": "reverse_route",
+    }
+
+    def __init__(self, config: Config, entry: CryptoMapEntry) -> None:
+        super().__init__(config)
+        self.entry = entry
+
+    def description(self, words: Words, source: Source, text: str) -> None:
+        self.entry.description = description(words, text)
+
+    def set(self, words: Words, source: Source, text: str) -> None:
+        what = words.keyword(
+            "peer",
+            "transform-set",
+            "ikev2-profile",
+            "isakmp-profile",
+            "pfs",
+            "security-association",
+        )
+        entry = self.entry
+        if what == "peer":
+            entry.peers.append((words.address("peer address"), source))  # type: ignore[arg-type]
+            words.optional_keyword("default", "dynamic")
+        elif what == "transform-set":
+            names = words.rest()
+            if not names:
+                raise LineError("missing transform-set name")
+            entry.transform_sets = [(n, source) for n in names]
+        elif what == "ikev2-profile":
+            entry.ikev2_profile = (words.word("ikev2 profile name"), source)
+        elif what == "isakmp-profile":
+            entry.isakmp_profile = (words.word("isakmp profile name"), source)
+        elif what == "pfs":
+            group = words.word("pfs group").lower()
+            if not group.startswith("group") or not group[5:].isdigit():
+                raise LineError(f"bad pfs group '{group}' (group14, group19 ...)")
+            number = int(group[5:])
+            if number not in SUPPORTED_DH_GROUPS:
+                raise LineError(
+                    f"pfs {group} is not supported "
+                    f"(groups {', '.join(map(str, SUPPORTED_DH_GROUPS))})"
+                )
+            entry.pfs_group = number
+        else:
+            words.keyword("lifetime")
+            unit = words.keyword("seconds", "kilobytes")
+            if unit == "seconds":
+                entry.lifetime_seconds = words.number("lifetime seconds", 120, 86400)
+            else:
+                entry.lifetime_kb = words.number("lifetime kilobytes", 2560, 4294967295)
+        words.end()
+
+    def match(self, words: Words, source: Source, text: str) -> None:
+        words.keyword("address")
+        self.entry.match_address = (words.word("access list"), source)
+        words.end()
+
+    def reverse_route(self, words: Words, source: Source, text: str) -> None:
+        self.entry.reverse_route = True
+        if words.optional_keyword("remote-peer"):
+            self.entry.reverse_route_remote_peer = True
+            words.rest()
+        words.end()
+
+
+def crypto_map(config: Config, words: Words, source: Source, text: str) -> SubMode | None:
+    name = words.word("crypto map name")
+    if words.optional_keyword("client"):
+        words.keyword("accounting")
+        words.keyword("list")
+        config.crypto_map_accounting[name] = (words.word("accounting list"), source)
+        words.end()
+        return None
+    seq = words.number("sequence number", 1, 65535)
+    words.keyword("ipsec-isakmp", "ipsec-manual", "gdoi")
+    entry = CryptoMapEntry(source, name, seq)
+    if words.optional_keyword("dynamic"):
+        entry.dynamic_map = (words.word("dynamic map name"), source)
+    words.end()
+    config.crypto_maps.setdefault(name, {})[seq] = entry
+    return MapEntryMode(config, entry)
+
+
+def dynamic_map(config: Config, words: Words, source: Source, text: str) -> SubMode:
+    name = words.word("dynamic map name")
+    seq = words.number("sequence number", 1, 65535)
+    words.end()
+    entry = CryptoMapEntry(source, name, seq, dynamic=True)
+    config.dynamic_maps.setdefault(name, {})[seq] = entry
+    return MapEntryMode(config, entry)

@@ -1,0 +1,85 @@
+"""`interface NAME` and VRF definitions."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from engine.config.commands.base import SubMode, description
+from engine.config.diagnostics import LineError, Source
+from engine.config.model import Config, Interface
+from engine.config.words import Words
+
+
+class InterfaceMode(SubMode):
+    mode_name = "interface mode"
+    commands = {"description": "description", "ip": "ip", "vrf": "vrf", "crypto": "crypto"}
+    second_words = {"ip": ("address", "vrf"), "vrf": ("forwarding",), "crypto": ("map",)}
+
+    def __init__(self, config: Config, item: Interface) -> None:
+        super().__init__(config)
+        self.item = item
+
+    def description(self, words: Words, source: Source, text: str) -> None:
+        self.item.description = description(words, text)
+
+    def ip(self, words: Words, source: Source, text: str) -> None:
+        what = words.keyword("address", "vrf")
+        if what == "vrf":
+            words.keyword("forwarding")
+            self.item.vrf = words.word("VRF name")
+            words.end()
+            return
+        address = words.address("interface address")
+        mask = words.mask()
+        words.optional_keyword("secondary")
+        words.end()
+        try:
+            self.item.address = ipaddress.IPv4Interface(f"{address}/{mask}")
+        except ValueError as err:
+            raise LineError(str(err)) from None
+
+    def vrf(self, words: Words, source: Source, text: str) -> None:
+        words.keyword("forwarding")
+        self.item.vrf = words.word("VRF name")
+        words.end()
+
+    def crypto(self, words: Words, source: Source, text: str) -> None:
+        words.keyword("map")
+        self.item.crypto_map = (words.word("crypto map name"), source)
+        words.optional_keyword("redundancy")
+        words.rest()
+
+
+def interface(config: Config, words: Words, source: Source, text: str) -> SubMode:
+    name = "".join(words.rest())
+    if not name:
+        raise LineError("missing interface name")
+    item = config.interfaces.setdefault(name, Interface(source, name))
+    return InterfaceMode(config, item)
+
+
+class VrfMode(SubMode):
+    """`ip vrf` / `vrf definition` bodies (rd, route-target ...) are accepted and unused."""
+
+    mode_name = "vrf mode"
+    commands = {
+        "rd": "skip",
+        "route-target": "skip",
+        "address-family": "skip",
+        "exit-address-family": "skip",
+        "description": "skip",
+    }
+
+    def skip(self, words: Words, source: Source, text: str) -> None:
+        words.rest()
+
+
+def ip_vrf(config: Config, words: Words, source: Source, text: str) -> SubMode:
+    name = words.word("VRF name")
+    words.end()
+    config.vrfs.setdefault(name, source)
+    return VrfMode(config)
+
+
+def vrf_definition(config: Config, words: Words, source: Source, text: str) -> SubMode:
+    return ip_vrf(config, words, source, text)

@@ -1,0 +1,297 @@
+"""Model -> what the gateway runs: IKE policy per peer, plus what sessions, accounting
+and syslog need to know about each peer (crypto map, interface, VRFs, description).
+
+Each crypto map entry with an ikev2 profile becomes one `PeerPolicy` per peer it
+can talk to: a static entry per `set peer` address, a dynamic entry per keyring
+peer of its profile. Entries without an ikev2 profile are IKEv1 and are skipped.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from engine.config.diagnostics import ConfigError
+from engine.config.model import (
+    Config,
+    CryptoMapEntry,
+    Ikev2Profile,
+    Interface,
+    KeyringPeer,
+    Network,
+)
+from engine.ike.constants import DhId, IntegId, PrfId
+from engine.ike.policy import (
+    AES_CBC_128,
+    AES_CBC_256,
+    AES_GCM_128,
+    AES_GCM_256,
+    DpdPolicy,
+    EspProposalPolicy,
+    IkeConfig,
+    IkeProposalPolicy,
+    PeerPolicy,
+)
+
+#: used when no `crypto ikev2 policy` applies, like IOS's default proposal
+DEFAULT_IKE_PROPOSAL = IkeProposalPolicy(
+    "default",
+    (AES_GCM_256, AES_GCM_128, AES_CBC_256, AES_CBC_128),
+    (PrfId.HMAC_SHA2_512, PrfId.HMAC_SHA2_384, PrfId.HMAC_SHA2_256),
+    (IntegId.HMAC_SHA2_512_256, IntegId.HMAC_SHA2_384_192, IntegId.HMAC_SHA2_256_128),
+    (DhId.ECP_256, DhId.ECP_384, DhId.CURVE25519, DhId.MODP_2048),
+)
+#: used when an entry names no transform-set
+DEFAULT_TRANSFORM_SETS = (
+    EspProposalPolicy("default-gcm", (AES_GCM_256,)),
+    EspProposalPolicy("default-cbc", (AES_CBC_256,), (IntegId.HMAC_SHA2_256_128,)),
+)
+ANY = ipaddress.ip_network("0.0.0.0/0")
+IOS_DEFAULT_LIFETIME_KB = 4_608_000
+
+
+@dataclass(frozen=True, slots=True)
+class PeerMeta:
+    """What the console shows about a peer besides its SAs."""
+
+    peer_name: str
+    crypto_map: str
+    seq: int
+    dynamic: bool
+    interface: str
+    description: str
+    fvrf: str
+    ivrf: str
+    accounting_list: str | None
+    reverse_route: bool
+    #: a static entry with `set peer`: kept up by initiating
+    initiate: bool
+    remote: str | None
+
+    @property
+    def origin(self) -> str:
+        return "dynamic crypto map" if self.dynamic else "crypto map"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledConfig:
+    ike: IkeConfig
+    meta: dict[str, PeerMeta] = field(default_factory=dict)
+    hostname: str = "Router"
+    #: peer address -> description from `crypto isakmp peer address A`
+    isakmp_descriptions: dict[str, str] = field(default_factory=dict)
+
+
+def compile_config(config: Config, *, ike_port: int = 500, natt_port: int = 4500) -> CompiledConfig:
+    """Raises ConfigError if the configuration has errors: it must never be half applied."""
+    if config.errors:
+        raise ConfigError(config.diagnostics)
+    peers: list[PeerPolicy] = []
+    meta: dict[str, PeerMeta] = {}
+    for map_name, entries in sorted(config.crypto_maps.items()):
+        interface = _interface_for(config, map_name)
+        for seq, entry in sorted(entries.items()):
+            if entry.dynamic_map is not None:
+                dynamic = config.dynamic_maps.get(entry.dynamic_map[0], {})
+                for dyn_seq, dyn_entry in sorted(dynamic.items()):
+                    _compile_entry(
+                        config,
+                        dyn_entry,
+                        map_name,
+                        (seq, dyn_seq),
+                        interface,
+                        ike_port,
+                        natt_port,
+                        peers,
+                        meta,
+                    )
+            else:
+                _compile_entry(
+                    config, entry, map_name, (seq,), interface, ike_port, natt_port, peers, meta
+                )
+    ike = IkeConfig(peers=tuple(peers), ike_port=ike_port, natt_port=natt_port)
+    descriptions = {addr: p.description for addr, p in config.isakmp_peers.items() if p.description}
+    return CompiledConfig(
+        ike=ike, meta=meta, hostname=config.hostname, isakmp_descriptions=descriptions
+    )
+
+
+def _interface_for(config: Config, map_name: str) -> Interface | None:
+    for interface in config.interfaces.values():
+        if interface.crypto_map is not None and interface.crypto_map[0] == map_name:
+            return interface
+    return None
+
+
+def _compile_entry(
+    config: Config,
+    entry: CryptoMapEntry,
+    map_name: str,
+    seqs: tuple[int, ...],
+    interface: Interface | None,
+    ike_port: int,
+    natt_port: int,
+    peers: list[PeerPolicy],
+    meta: dict[str, PeerMeta],
+) -> None:
+    if entry.ikev2_profile is None:
+        return  # IKEv1: parsed, warned about, not negotiated
+    profile = config.ikev2_profiles[entry.ikev2_profile[0]]
+    keyring = config.keyrings[profile.keyring[0]] if profile.keyring else None
+    key_peers = keyring.peers if keyring else []
+    label = f"{map_name} {'/'.join(str(s) for s in seqs)}"
+    fvrf = interface.vrf if interface and interface.vrf else ""
+    common = dict(
+        ike_proposals=_ike_proposals(config, interface),
+        esp_proposals=_esp_proposals(config, entry),
+        pfs_group=entry.pfs_group,
+        ike_lifetime=float(profile.lifetime or 86400),
+        child_lifetime=float(entry.lifetime_seconds or 3600),
+        child_lifetime_kb=entry.lifetime_kb or IOS_DEFAULT_LIFETIME_KB,
+        dpd=DpdPolicy(profile.dpd[0], profile.dpd[1], profile.dpd[2]) if profile.dpd else None,
+        local_identity=profile.local_identity,
+        remote_ike_port=ike_port,
+        remote_natt_port=natt_port,
+        fvrf=fvrf,
+        ivrf=profile.ivrf or "",
+    )
+    local_ts, remote_ts = _selectors(config, entry)
+    targets: list[tuple[str, KeyringPeer, tuple[Network, ...], str | None]] = []
+    if entry.dynamic:
+        for key_peer in key_peers:
+            nets = (key_peer.address,) if key_peer.address else ()
+            targets.append((f"{label} {key_peer.name}", key_peer, nets, None))
+    else:
+        for address, _ in entry.peers:
+            key_peer = _key_for(key_peers, address)
+            if key_peer is not None:
+                net = ipaddress.ip_network(address)
+                targets.append(
+                    (
+                        f"{label} {address}" if len(entry.peers) > 1 else label,
+                        key_peer,
+                        (net,),
+                        str(address),
+                    )
+                )
+    for name, key_peer, nets, remote in targets:
+        assert key_peer.psk_local is not None and key_peer.psk_remote is not None
+        description = _description(config, entry, profile, key_peer, remote)
+        peers.append(
+            PeerPolicy(
+                name=name,
+                psk_local=key_peer.psk_local,
+                psk_remote=key_peer.psk_remote,
+                local_ts=local_ts,
+                remote_ts=remote_ts,
+                remote_addresses=nets,
+                remote_identity=key_peer.identity,
+                description=description,
+                origin="dynamic crypto map" if entry.dynamic else "crypto map",
+                **common,  # type: ignore[arg-type]
+            )
+        )
+        accounting = profile.accounting[0] if profile.accounting else None
+        if accounting is None and map_name in config.crypto_map_accounting:
+            accounting = config.crypto_map_accounting[map_name][0]
+        meta[name] = PeerMeta(
+            peer_name=name,
+            crypto_map=map_name,
+            seq=seqs[0],
+            dynamic=entry.dynamic,
+            interface=interface.name if interface else "",
+            description=description,
+            fvrf=fvrf,
+            ivrf=profile.ivrf or "",
+            accounting_list=accounting,
+            reverse_route=entry.reverse_route,
+            initiate=not entry.dynamic and remote is not None,
+            remote=remote,
+        )
+
+
+def _key_for(key_peers: list[KeyringPeer], address: ipaddress.IPv4Address) -> KeyringPeer | None:
+    """The keyring peer for `address`: the most specific address match, else an
+    identity equal to the address."""
+    by_address = [k for k in key_peers if k.address is not None and address in k.address]
+    if by_address:
+        return max(by_address, key=lambda k: k.address.prefixlen if k.address else 0)
+    return next(
+        (k for k in key_peers if k.identity is not None and k.identity.value == str(address)), None
+    )
+
+
+def _description(
+    config: Config,
+    entry: CryptoMapEntry,
+    profile: Ikev2Profile,
+    key_peer: KeyringPeer,
+    remote: str | None,
+) -> str:
+    """IOS order: the isakmp peer description, then the keyring peer's, then the entry's."""
+    if (
+        remote is not None
+        and remote in config.isakmp_peers
+        and config.isakmp_peers[remote].description
+    ):
+        return config.isakmp_peers[remote].description
+    return key_peer.description or entry.description or profile.description
+
+
+def _ike_proposals(config: Config, interface: Interface | None) -> tuple[IkeProposalPolicy, ...]:
+    local = interface.address.ip if interface and interface.address else None
+    fvrf = interface.vrf if interface else None
+    chosen: list[IkeProposalPolicy] = []
+    for policy in config.ikev2_policies.values():
+        if policy.match_local and local not in policy.match_local:
+            continue
+        if policy.match_fvrf not in (None, "any") and policy.match_fvrf != fvrf:
+            continue
+        for name, _ in policy.proposals:
+            p = config.ikev2_proposals[name]
+            aead = all(e.is_aead for e in p.encryptions)
+            prfs = p.prfs or [_prf_of(i) for i in p.integrities]
+            chosen.append(
+                IkeProposalPolicy(
+                    name,
+                    tuple(p.encryptions),
+                    tuple(prfs),
+                    () if aead else tuple(p.integrities),
+                    tuple(p.groups),
+                )
+            )
+    return tuple(chosen) or (DEFAULT_IKE_PROPOSAL,)
+
+
+def _prf_of(integ: IntegId) -> PrfId:
+    return {
+        IntegId.HMAC_SHA2_256_128: PrfId.HMAC_SHA2_256,
+        IntegId.HMAC_SHA2_384_192: PrfId.HMAC_SHA2_384,
+        IntegId.HMAC_SHA2_512_256: PrfId.HMAC_SHA2_512,
+    }[integ]
+
+
+def _esp_proposals(config: Config, entry: CryptoMapEntry) -> tuple[EspProposalPolicy, ...]:
+    proposals = []
+    for name, _ in entry.transform_sets:
+        ts = config.transform_sets[name]
+        if ts.encryption is None:
+            continue
+        if not ts.encryption.is_aead and ts.integrity is None:
+            continue
+        integ = () if ts.encryption.is_aead else (ts.integrity,)
+        proposals.append(EspProposalPolicy(name, (ts.encryption,), integ))  # type: ignore[arg-type]
+    return tuple(proposals) or DEFAULT_TRANSFORM_SETS
+
+
+def _selectors(
+    config: Config, entry: CryptoMapEntry
+) -> tuple[tuple[Network, ...], tuple[Network, ...]]:
+    """`permit ip LOCAL REMOTE` lines of the entry's ACL; a dynamic entry without one
+    takes whatever the peer proposes."""
+    if entry.match_address is None:
+        return (ANY,), (ANY,)
+    acl = config.access_lists[entry.match_address[0]]
+    local = tuple(dict.fromkeys(e.source_net for e in acl.entries if e.action == "permit"))
+    remote = tuple(dict.fromkeys(e.destination_net for e in acl.entries if e.action == "permit"))
+    return local or (ANY,), remote or (ANY,)

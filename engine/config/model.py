@@ -1,0 +1,281 @@
+"""The typed configuration model: one dataclass per IOS object, each knowing its source line.
+
+The parser fills these in; validation resolves references between them; the
+compiler turns them into the policy the gateway negotiates from.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from engine.config.diagnostics import Diagnostic, Severity, Source
+from engine.ike.constants import IntegId, PrfId
+from engine.ike.policy import DpdMode, EncryptionChoice, Identity
+from engine.secret import Secret
+
+IPv4 = ipaddress.IPv4Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+NO_SOURCE = Source("<none>", 0)
+
+
+@dataclass(eq=False)
+class Node:
+    source: Source = field(default=NO_SOURCE, compare=False, repr=False)
+
+
+@dataclass(eq=False)
+class IsakmpPeer(Node):
+    """`crypto isakmp peer address A` with its `description`."""
+
+    address: IPv4 | None = None
+    description: str = ""
+
+
+@dataclass(eq=False)
+class Ikev2Proposal(Node):
+    name: str = ""
+    encryptions: list[EncryptionChoice] = field(default_factory=list)
+    integrities: list[IntegId] = field(default_factory=list)
+    prfs: list[PrfId] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Ikev2Policy(Node):
+    name: str = ""
+    proposals: list[tuple[str, Source]] = field(default_factory=list)
+    match_fvrf: str | None = None  # "any" or a VRF name
+    match_local: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class KeyringPeer(Node):
+    name: str = ""
+    description: str = ""
+    address: Network | None = None
+    identity: Identity | None = None
+    psk_local: Secret | None = None
+    psk_remote: Secret | None = None
+
+
+@dataclass(eq=False)
+class Ikev2Keyring(Node):
+    name: str = ""
+    peers: list[KeyringPeer] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class RemoteMatch(Node):
+    """`match identity remote address A [MASK] | fqdn [domain] F | email [domain] E`."""
+
+    kind: str = "address"
+    value: str = ""
+    network: Network | None = None
+    domain: bool = False
+
+
+@dataclass(eq=False)
+class Ikev2Profile(Node):
+    name: str = ""
+    description: str = ""
+    match_remote: list[RemoteMatch] = field(default_factory=list)
+    match_fvrf: str | None = None
+    local_identity: Identity | None = None
+    auth_local: str | None = None
+    auth_remote: list[str] = field(default_factory=list)
+    keyring: tuple[str, Source] | None = None
+    lifetime: int | None = None
+    dpd: tuple[int, int, DpdMode] | None = None
+    ivrf: str | None = None
+    accounting: tuple[str, Source] | None = None
+
+
+@dataclass(eq=False)
+class TransformSet(Node):
+    name: str = ""
+    transforms: list[str] = field(default_factory=list)
+    encryption: EncryptionChoice | None = None
+    integrity: IntegId | None = None
+    #: IOS transforms this gateway cannot negotiate (esp-sha-hmac, esp-3des ...)
+    unsupported: list[str] = field(default_factory=list)
+    mode: str = "tunnel"
+
+
+@dataclass(eq=False)
+class CryptoMapEntry(Node):
+    map_name: str = ""
+    seq: int = 0
+    dynamic: bool = False  # a `crypto dynamic-map` entry
+    dynamic_map: tuple[str, Source] | None = None  # `ipsec-isakmp dynamic NAME`
+    description: str = ""
+    peers: list[tuple[IPv4, Source]] = field(default_factory=list)
+    transform_sets: list[tuple[str, Source]] = field(default_factory=list)
+    ikev2_profile: tuple[str, Source] | None = None
+    isakmp_profile: tuple[str, Source] | None = None
+    pfs_group: int | None = None
+    lifetime_seconds: int | None = None
+    lifetime_kb: int | None = None
+    match_address: tuple[str, Source] | None = None
+    reverse_route: bool = False
+    reverse_route_remote_peer: bool = False
+
+
+@dataclass(eq=False)
+class AclEntry(Node):
+    action: str = "permit"
+    protocol: str = "ip"
+    source_net: Network = field(default_factory=lambda: ipaddress.ip_network("0.0.0.0/0"))
+    destination_net: Network = field(default_factory=lambda: ipaddress.ip_network("0.0.0.0/0"))
+
+    def text(self) -> str:
+        return (
+            f"{self.action} {self.protocol} {acl_host(self.source_net)} "
+            f"{acl_host(self.destination_net)}"
+        )
+
+
+def acl_host(net: Network) -> str:
+    if net.prefixlen == 0:
+        return "any"
+    if net.prefixlen == net.max_prefixlen:
+        return f"host {net.network_address}"
+    return f"{net.network_address} {net.hostmask}"
+
+
+@dataclass(eq=False)
+class AccessList(Node):
+    name: str = ""
+    entries: list[AclEntry] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Interface(Node):
+    name: str = ""
+    description: str = ""
+    address: ipaddress.IPv4Interface | None = None
+    vrf: str | None = None
+    crypto_map: tuple[str, Source] | None = None
+
+
+@dataclass(eq=False)
+class AccountingList(Node):
+    """`aaa accounting network LIST start-stop|stop-only [broadcast] group GROUP`."""
+
+    name: str = ""
+    mode: str = "start-stop"
+    broadcast: bool = False
+    group: tuple[str, Source] = ("radius", NO_SOURCE)
+
+
+@dataclass(eq=False)
+class RadiusServer(Node):
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
+    auth_port: int = 1645
+    acct_port: int = 1646
+    key: Secret | None = None
+
+
+@dataclass(eq=False)
+class RadiusGroup(Node):
+    name: str = ""
+    servers: list[RadiusServer] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class RadiusSettings(Node):
+    key: Secret | None = None
+    retransmit: int = 3
+    timeout: int = 5
+    deadtime: int = 0
+    vsa_send_accounting: bool = False
+
+
+@dataclass(eq=False)
+class LocalPool(Node):
+    name: str = ""
+    first: IPv4 | None = None
+    last: IPv4 | None = None
+
+
+@dataclass(eq=False)
+class LoggingHost(Node):
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
+    port: int = 514
+
+
+@dataclass(eq=False)
+class IsakmpPolicy(Node):
+    """IKEv1 `crypto isakmp policy N`: parsed, not negotiated."""
+
+    priority: int = 0
+    encryption: str = "des"
+    authentication: str = "rsa-sig"
+    group: int = 1
+    hash: str = "sha"
+    lifetime: int = 86400
+
+
+@dataclass(eq=False)
+class IsakmpKey(Node):
+    key: Secret | None = None
+    address: Network | None = None
+
+
+@dataclass(eq=False)
+class IsakmpProfile(Node):
+    name: str = ""
+    vrf: str | None = None
+    match_identity_group: str | None = None
+    client_authentication_list: str | None = None
+    isakmp_authorization_list: str | None = None
+    client_configuration_address: str | None = None
+    accounting: tuple[str, Source] | None = None
+
+
+@dataclass(eq=False)
+class Config:
+    """One parsed configuration file."""
+
+    file: str = ""
+    hostname: str = "Router"
+    isakmp_peers: dict[str, IsakmpPeer] = field(default_factory=dict)
+    ikev2_proposals: dict[str, Ikev2Proposal] = field(default_factory=dict)
+    ikev2_policies: dict[str, Ikev2Policy] = field(default_factory=dict)
+    keyrings: dict[str, Ikev2Keyring] = field(default_factory=dict)
+    ikev2_profiles: dict[str, Ikev2Profile] = field(default_factory=dict)
+    transform_sets: dict[str, TransformSet] = field(default_factory=dict)
+    crypto_maps: dict[str, dict[int, CryptoMapEntry]] = field(default_factory=dict)
+    dynamic_maps: dict[str, dict[int, CryptoMapEntry]] = field(default_factory=dict)
+    crypto_map_accounting: dict[str, tuple[str, Source]] = field(default_factory=dict)
+    access_lists: dict[str, AccessList] = field(default_factory=dict)
+    interfaces: dict[str, Interface] = field(default_factory=dict)
+    vrfs: dict[str, Source] = field(default_factory=dict)
+    aaa_new_model: bool = False
+    accounting_lists: dict[str, AccountingList] = field(default_factory=dict)
+    accounting_update_minutes: int | None = None
+    accounting_update_newinfo: bool = False
+    aaa_session_id_common: bool = False
+    radius_groups: dict[str, RadiusGroup] = field(default_factory=dict)
+    radius_servers: list[RadiusServer] = field(default_factory=list)
+    radius: RadiusSettings = field(default_factory=RadiusSettings)
+    local_pools: dict[str, LocalPool] = field(default_factory=dict)
+    logging_hosts: list[LoggingHost] = field(default_factory=list)
+    logging_buffered: int | None = None
+    logging_trap: int = 6
+    isakmp_policies: dict[int, IsakmpPolicy] = field(default_factory=dict)
+    isakmp_keys: list[IsakmpKey] = field(default_factory=list)
+    isakmp_profiles: dict[str, IsakmpProfile] = field(default_factory=dict)
+    isakmp_keepalive: tuple[int, int] | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+
+    def report(self, source: Source, message: str, severity: Severity = Severity.ERROR) -> None:
+        self.diagnostics.append(Diagnostic(source, severity, message))

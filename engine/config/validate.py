@@ -1,0 +1,160 @@
+"""Reference resolution and the checks IOS would refuse a configuration for."""
+
+from __future__ import annotations
+
+from engine.config.diagnostics import Severity, Source
+from engine.config.model import Config, CryptoMapEntry, Ikev2Proposal
+
+IKEV1_ENTRY = "has no ikev2-profile: an IKEv1 entry, parsed but not negotiated yet"
+
+
+def validate(config: Config) -> Config:
+    """Add every reference and consistency problem to `config.diagnostics`."""
+    for proposal in config.ikev2_proposals.values():
+        _check_proposal(config, proposal)
+    for policy in config.ikev2_policies.values():
+        for name, source in policy.proposals:
+            _require(
+                config,
+                name in config.ikev2_proposals,
+                source,
+                f"ikev2 proposal {name} does not exist",
+            )
+        _check_vrf(config, policy.match_fvrf, policy.source)
+    for keyring in config.keyrings.values():
+        for peer in keyring.peers:
+            if peer.psk_local is None or peer.psk_remote is None:
+                which = (
+                    ""
+                    if peer.psk_local is None and peer.psk_remote is None
+                    else ("local " if peer.psk_local is None else "remote ")
+                )
+                config.report(
+                    peer.source,
+                    f"keyring {keyring.name} peer {peer.name} has no {which}pre-shared-key",
+                )
+            if peer.address is None and peer.identity is None:
+                config.report(
+                    peer.source,
+                    f"keyring {keyring.name} peer {peer.name} has "
+                    "neither an address nor an identity to match",
+                )
+    for profile in config.ikev2_profiles.values():
+        if profile.keyring is not None:
+            name, source = profile.keyring
+            _require(config, name in config.keyrings, source, f"keyring {name} does not exist")
+        else:
+            config.report(
+                profile.source,
+                f"ikev2 profile {profile.name} has no keyring: "
+                "no pre-shared key to authenticate with",
+            )
+        if profile.accounting is not None:
+            _check_accounting(config, *profile.accounting)
+        _check_vrf(config, profile.ivrf, profile.source)
+        _check_vrf(config, profile.match_fvrf, profile.source)
+    for profile in config.isakmp_profiles.values():
+        if profile.accounting is not None:
+            _check_accounting(config, *profile.accounting)
+    for name, (acct, source) in config.crypto_map_accounting.items():
+        _check_accounting(config, acct, source)
+        _require(config, name in config.crypto_maps, source, f"crypto map {name} does not exist")
+    for entries in (*config.crypto_maps.values(), *config.dynamic_maps.values()):
+        for entry in entries.values():
+            _check_entry(config, entry)
+    for interface in config.interfaces.values():
+        if interface.crypto_map is not None:
+            name, source = interface.crypto_map
+            _require(
+                config, name in config.crypto_maps, source, f"crypto map {name} does not exist"
+            )
+        _check_vrf(config, interface.vrf, interface.source)
+    for acct in config.accounting_lists.values():
+        group, source = acct.group
+        if group == "radius":
+            if not config.radius_servers:
+                config.report(
+                    source,
+                    f"accounting list {acct.name} uses group radius, but no "
+                    "radius-server host is configured",
+                    Severity.WARNING,
+                )
+        elif group not in config.radius_groups:
+            config.report(source, f"server group {group} does not exist")
+    for server in config.radius_servers:
+        if server.key is None and config.radius.key is None:
+            config.report(
+                server.source,
+                f"radius-server host {server.address} has no key and no radius-server key is set",
+            )
+    return config
+
+
+def _require(config: Config, condition: bool, source: Source, message: str) -> None:
+    if not condition:
+        config.report(source, message)
+
+
+def _check_vrf(config: Config, vrf: str | None, source: Source) -> None:
+    if vrf is not None and vrf != "any" and vrf not in config.vrfs:
+        config.report(source, f"VRF {vrf} is not defined (ip vrf / vrf definition)")
+
+
+def _check_accounting(config: Config, name: str, source: Source) -> None:
+    _require(
+        config,
+        name in config.accounting_lists,
+        source,
+        f"accounting list {name} does not exist (aaa accounting network {name} ...)",
+    )
+
+
+def _check_proposal(config: Config, proposal: Ikev2Proposal) -> None:
+    where = f"ikev2 proposal {proposal.name}"
+    aead = [e for e in proposal.encryptions if e.is_aead]
+    if not proposal.encryptions:
+        config.report(proposal.source, f"{where} has no usable encryption")
+    if aead and proposal.integrities:
+        config.report(proposal.source, f"{where}: AES-GCM takes no integrity algorithm; use prf")
+    if aead and not proposal.prfs:
+        config.report(proposal.source, f"{where}: AES-GCM needs a prf")
+    if proposal.encryptions and not aead and not proposal.integrities:
+        config.report(proposal.source, f"{where} has no usable integrity algorithm")
+    if not proposal.groups:
+        config.report(proposal.source, f"{where} has no usable DH group")
+
+
+def _check_entry(config: Config, entry: CryptoMapEntry) -> None:
+    kind = "crypto dynamic-map" if entry.dynamic else "crypto map"
+    where = f"{kind} {entry.map_name} {entry.seq}"
+    if entry.dynamic_map is not None:
+        name, source = entry.dynamic_map
+        _require(config, name in config.dynamic_maps, source, f"dynamic map {name} does not exist")
+        return
+    for name, source in entry.transform_sets:
+        _require(
+            config, name in config.transform_sets, source, f"transform-set {name} does not exist"
+        )
+    if entry.match_address is not None:
+        name, source = entry.match_address
+        _require(config, name in config.access_lists, source, f"access list {name} does not exist")
+    if entry.isakmp_profile is not None:
+        name, source = entry.isakmp_profile
+        _require(
+            config, name in config.isakmp_profiles, source, f"isakmp profile {name} does not exist"
+        )
+    if entry.ikev2_profile is None:
+        config.report(entry.source, f"{where} {IKEV1_ENTRY}", Severity.WARNING)
+        return
+    name, source = entry.ikev2_profile
+    if name not in config.ikev2_profiles:
+        config.report(source, f"ikev2 profile {name} does not exist")
+        return
+    if not entry.dynamic:
+        if not entry.peers:
+            config.report(entry.source, f"{where} has no 'set peer'")
+        if entry.match_address is None:
+            config.report(entry.source, f"{where} has no 'match address'")
+    named = [config.transform_sets.get(ts) for ts, _ in entry.transform_sets]
+    if named and all(named) and not any(ts.encryption for ts in named if ts):
+        config.report(entry.source, f"{where}: none of its transform-sets can be negotiated")

@@ -1,0 +1,207 @@
+"""The configured gateway: static entries come up by themselves, and hot reload applies
+edits, survives broken files, and clears sessions whose peer was removed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from engine.events import (
+    ConfigReloaded,
+    ConfigReloadFailed,
+    DownReason,
+    IkeSaDown,
+    IkeSaUp,
+)
+from engine.service import VpnService
+
+SITE_A = """\
+hostname site-a
+crypto isakmp peer address 127.0.0.2
+ description {description}
+crypto ikev2 keyring KEYS
+ peer B
+  address 127.0.0.2
+  pre-shared-key {key}
+crypto ikev2 profile TO-B
+ match identity remote address 127.0.0.2 255.255.255.255
+ authentication local pre-share
+ authentication remote pre-share
+ keyring local KEYS
+crypto ipsec transform-set TS esp-gcm 256
+ip access-list extended A-TO-B
+ permit ip 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255
+crypto map WAN 10 ipsec-isakmp
+ set peer 127.0.0.2
+ set transform-set TS
+ set ikev2-profile TO-B
+ match address A-TO-B
+interface lo
+ ip address 127.0.0.1 255.0.0.0
+ crypto map WAN
+end
+"""
+
+SITE_B = """\
+hostname site-b
+crypto ikev2 keyring KEYS
+ peer A
+  address 127.0.0.1
+  pre-shared-key {key}
+crypto ikev2 profile FROM-A
+ match identity remote address 127.0.0.1 255.255.255.255
+ authentication local pre-share
+ authentication remote pre-share
+ keyring local KEYS
+crypto ipsec transform-set TS esp-gcm 256
+crypto dynamic-map DYN 10
+ set transform-set TS
+ set ikev2-profile FROM-A
+crypto map WAN 10 ipsec-isakmp dynamic DYN
+interface lo
+ ip address 127.0.0.2 255.0.0.0
+ crypto map WAN
+end
+"""
+
+
+def free_port() -> int:
+    """A UDP port free on both 127.0.0.1 and 127.0.0.2."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a:
+            a.bind(("127.0.0.1", 0))
+            port = a.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b:
+                try:
+                    b.bind(("127.0.0.2", port))
+                except OSError:
+                    continue
+                return port
+
+
+async def until(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+class Pair:
+    def __init__(self, tmp_path: Path, description: str = "Site B primary") -> None:
+        self.path_a = tmp_path / "a" / "gateway.conf"
+        self.path_b = tmp_path / "b" / "gateway.conf"
+        self.path_a.parent.mkdir()
+        self.path_b.parent.mkdir()
+        self.path_a.write_text(SITE_A.format(description=description, key="shared-key-1"))
+        self.path_b.write_text(SITE_B.format(key="shared-key-1"))
+        ike, natt = free_port(), free_port()
+        self.a = VpnService(self.path_a, bind="127.0.0.1", ike_port=ike, natt_port=natt)
+        self.b = VpnService(self.path_b, bind="127.0.0.2", ike_port=ike, natt_port=natt)
+        self.events_a: list[object] = []
+        self.events_b: list[object] = []
+        self.a.gateway.subscribe(self.events_a.append)
+        self.b.gateway.subscribe(self.events_b.append)
+
+    async def __aenter__(self) -> Pair:
+        await self.b.start()
+        await self.a.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.a.stop()
+        await self.b.stop()
+
+    def of(self, events: list[object], kind: type) -> list:
+        return [e for e in events if isinstance(e, kind)]
+
+
+async def test_static_entry_comes_up_by_itself(tmp_path: Path) -> None:
+    async with Pair(tmp_path) as pair:
+        await until(lambda: pair.of(pair.events_b, IkeSaUp))
+        (up,) = pair.of(pair.events_a, IkeSaUp)
+        assert up.peer_name == "WAN 10"
+        meta = pair.a.compiled.meta["WAN 10"]
+        assert meta.description == "Site B primary" and meta.interface == "lo"
+
+
+async def test_static_entry_comes_back_after_a_clear(tmp_path: Path) -> None:
+    async with Pair(tmp_path) as pair:
+        await until(lambda: pair.of(pair.events_a, IkeSaUp))
+        (sa,) = pair.a.gateway.engine.ike_sas()
+        pair.a.gateway.delete_ike_sa(sa.ike_sa_id)
+        await until(lambda: len(pair.of(pair.events_a, IkeSaUp)) == 2, timeout=8)
+
+
+async def test_description_edit_applies_without_touching_the_sa(tmp_path: Path) -> None:
+    async with Pair(tmp_path) as pair:
+        await until(lambda: pair.of(pair.events_a, IkeSaUp))
+        (sa,) = pair.a.gateway.engine.ike_sas()
+        pair.path_a.write_text(SITE_A.format(description="Site B renamed", key="shared-key-1"))
+        await until(lambda: pair.of(pair.events_a, ConfigReloaded))
+        (reload,) = pair.of(pair.events_a, ConfigReloaded)
+        assert reload.summary == ("peer WAN 10 description/labels changed",)
+        assert pair.a.compiled.meta["WAN 10"].description == "Site B renamed"
+        assert pair.a.gateway.engine.ike_sas() == [sa] and sa.is_up
+        assert not pair.of(pair.events_a, IkeSaDown)
+
+
+async def test_rename_replace_edit_applies(tmp_path: Path) -> None:
+    async with Pair(tmp_path) as pair:
+        await until(lambda: pair.of(pair.events_a, IkeSaUp))
+        staged = pair.path_a.with_name(".gateway.conf.swp")
+        staged.write_text(SITE_A.format(description="Written by an editor", key="shared-key-1"))
+        os.replace(staged, pair.path_a)
+        await until(lambda: pair.of(pair.events_a, ConfigReloaded))
+        assert pair.a.compiled.meta["WAN 10"].description == "Written by an editor"
+
+
+async def test_broken_file_leaves_the_running_config_and_reports(tmp_path: Path) -> None:
+    async with Pair(tmp_path) as pair:
+        await until(lambda: pair.of(pair.events_a, IkeSaUp))
+        before = pair.a.compiled
+        broken = SITE_A.format(description="x", key="shared-key-1").replace(
+            " set transform-set TS", " set transform-set MISSING"
+        )
+        pair.path_a.write_text(broken)
+        await until(lambda: pair.of(pair.events_a, ConfigReloadFailed))
+        (failed,) = pair.of(pair.events_a, ConfigReloadFailed)
+        line = broken.splitlines().index(" set transform-set MISSING") + 1
+        assert failed.errors == (
+            f"{pair.path_a}:{line}: error: transform-set MISSING does not exist",
+        )
+        assert pair.a.compiled is before
+        assert all(sa.is_up for sa in pair.a.gateway.engine.ike_sas())
+
+
+async def test_removed_peer_is_cleared_with_its_reason(tmp_path: Path) -> None:
+    async with Pair(tmp_path) as pair:
+        await until(lambda: pair.of(pair.events_b, IkeSaUp))
+        without_map = "\n".join(
+            line
+            for line in SITE_B.format(key="shared-key-1").splitlines()
+            if "crypto map WAN" not in line
+        )
+        pair.path_b.write_text(without_map + "\n")
+        await until(lambda: pair.of(pair.events_b, IkeSaDown))
+        (down,) = pair.of(pair.events_b, IkeSaDown)
+        assert down.reason is DownReason.CONFIG_REMOVED
+        (reload,) = pair.of(pair.events_b, ConfigReloaded)
+        assert reload.summary == ("peer WAN 10/10 A removed",)
+        # A's end learns of it through the DELETE
+        await until(lambda: pair.of(pair.events_a, IkeSaDown))
+        assert pair.of(pair.events_a, IkeSaDown)[0].reason is DownReason.PEER_DELETE
+
+
+def test_a_file_with_errors_does_not_start(tmp_path: Path) -> None:
+    from engine.config.diagnostics import ConfigError
+
+    path = tmp_path / "bad.conf"
+    path.write_text("crypto map M 10 ipsec-isakmp\n set transform-set NOPE\nend\n")
+    with pytest.raises(ConfigError) as err:
+        VpnService(path)
+    assert "transform-set NOPE does not exist" in str(err.value)
