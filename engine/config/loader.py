@@ -7,6 +7,7 @@ from pathlib import Path
 
 from engine.config.compile import CompiledConfig, compile_config
 from engine.config.diagnostics import ConfigError, Diagnostic, Severity, Source
+from engine.config.interfaces import fill_from_kernel
 from engine.config.model import Config
 from engine.config.parser import parse_text
 from engine.config.validate import validate
@@ -24,7 +25,7 @@ def load(path: str | Path) -> Config:
             Diagnostic(Source(str(path), 0), Severity.ERROR, f"cannot read the file: {reason}")
         )
         return config
-    return validate(parse_text(text, str(path)))
+    return validate(fill_from_kernel(parse_text(text, str(path))))
 
 
 @dataclass(frozen=True, slots=True)

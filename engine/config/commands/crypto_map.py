@@ -154,7 +154,7 @@ class MapEntryMode(SubMode):
             words.keyword("lifetime")
             unit = words.keyword("seconds", "kilobytes")
             if unit == "seconds":
-                entry.lifetime_seconds = words.number("lifetime seconds", 120, 86400)
+                entry.lifetime_seconds = words.number("lifetime seconds", 60, 86400)
             else:
                 entry.lifetime_kb = words.number("lifetime kilobytes", 2560, 4294967295)
         words.end()
