@@ -1,0 +1,92 @@
+"""Rates and sparkline series from counter samples, with injected timestamps."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.store import History, Rates, Sample
+
+
+def feed(history: History, key: str, rows: list[tuple[float, int, int, int, int]]) -> None:
+    for row in rows:
+        history.record_sample(key, *row)
+
+
+def test_rates_over_the_window() -> None:
+    history = History()
+    # 1 Hz for 30 s: 1000 B/s in and 10 pkt/s in for the first 20 s, then 3000 B/s and 30.
+    for t in range(31):
+        b = 1000 * min(t, 20) + 3000 * max(t - 20, 0)
+        p = 10 * min(t, 20) + 30 * max(t - 20, 0)
+        history.record_sample("s", float(t), b, 2 * b, p, 2 * p)
+    assert history.rates("s") == Rates(3000.0, 6000.0, 30.0, 60.0)  # t in [20, 30]
+    assert history.rates("s", window_s=20) == Rates(2000.0, 4000.0, 20.0, 40.0)
+    assert history.rates("s", window_s=1) == Rates(3000.0, 6000.0, 30.0, 60.0)
+
+
+def test_rates_need_two_samples_and_fall_back_to_the_last_interval() -> None:
+    history = History()
+    assert history.rates("s") == Rates(0.0, 0.0, 0.0, 0.0)
+    history.record_sample("s", 0.0, 0, 0, 0, 0)
+    assert history.rates("s") == Rates(0.0, 0.0, 0.0, 0.0)
+    history.record_sample("s", 30.0, 3000, 0, 30, 0)  # slower than the 10 s window
+    assert history.rates("s") == Rates(100.0, 0.0, 1.0, 0.0)
+
+
+def test_a_falling_counter_counts_as_a_reset() -> None:
+    history = History()
+    feed(
+        history,
+        "s",
+        [
+            (0.0, 0, 0, 0, 0),
+            (1.0, 1000, 500, 10, 5),
+            (2.0, 100, 1000, 1, 10),  # bytes_in and packets_in reset, the rest went on
+            (3.0, 1100, 1500, 11, 15),
+        ],
+    )
+    rates = history.rates("s")
+    assert rates.bytes_in_per_s == pytest.approx((1000 + 0 + 1000) / 3)
+    assert rates.bytes_out_per_s == pytest.approx(500)
+    assert rates.packets_in_per_s == pytest.approx((10 + 0 + 10) / 3)
+    assert history.series("s", "bytes_in", points=3) == [1000.0, 0.0, 1000.0]
+
+
+def test_series_per_second_oldest_first_and_padded() -> None:
+    history = History()
+    feed(history, "s", [(10.0, 0, 0, 0, 0), (11.0, 5, 0, 0, 0), (12.0, 15, 0, 0, 0)])
+    assert history.series("s", "bytes_in", points=4) == [0.0, 0.0, 5.0, 10.0]
+    assert history.series("s", "bytes_out", points=2) == [0.0, 0.0]
+    assert history.series("missing", "bytes_in", points=3) == [0.0, 0.0, 0.0]
+    assert history.series("s", "bytes_in") == [0.0] * 58 + [5.0, 10.0]
+
+
+def test_series_spreads_a_long_interval_over_its_seconds() -> None:
+    history = History()
+    feed(history, "s", [(0.0, 0, 0, 0, 0), (4.0, 400, 0, 0, 0), (4.5, 500, 0, 0, 0)])
+    # 100/s over [0, 4), then 200/s over [4, 4.5); seconds end at 4.5.
+    assert history.series("s", "bytes_in", points=5) == pytest.approx(
+        [50.0, 100.0, 100.0, 100.0, 150.0]
+    )
+    total = sum(history.series("s", "bytes_in", points=10))
+    assert total == pytest.approx(500)
+
+
+def test_series_rejects_an_unknown_field() -> None:
+    with pytest.raises(ValueError, match="bytes_in"):
+        History().series("s", "octets")
+
+
+def test_ring_is_bounded_and_times_only_go_forward() -> None:
+    history = History(maxlen=5)
+    for t in range(10):
+        history.record_sample("s", float(t), t, 0, 0, 0)
+    assert [s.t for s in history.samples("s")] == [5.0, 6.0, 7.0, 8.0, 9.0]
+    history.record_sample("s", 9.0, 90, 0, 0, 0)  # same time: replaces the newest
+    history.record_sample("s", 3.0, 999, 0, 0, 0)  # earlier: dropped
+    assert history.samples("s")[-1] == Sample(9.0, 90, 0, 0, 0)
+    assert len(history.samples("s")) == 5
+    assert len(history) == 1
+    history.discard("s")
+    assert "s" not in history
+    assert history.samples("s") == []
