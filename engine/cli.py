@@ -10,6 +10,7 @@ import sys
 import time
 
 from engine.config.diagnostics import ConfigError
+from engine.config.words import match_keyword
 from engine.events import (
     AuthenticationFailed,
     ChildSaDeleted,
@@ -93,19 +94,33 @@ async def run_lab(args: argparse.Namespace) -> None:
 
 
 async def run_config(args: argparse.Namespace) -> None:
+    """The gateway from a configuration file, headless: its log lines on stdout."""
     from engine.service import VpnService
+    from engine.store import SYSLOG
 
     printer = EventPrinter()
     service = VpnService(
-        args.config, bind=args.bind, ike_port=args.ike_port, natt_port=args.natt_port
+        args.config,
+        bind=args.bind,
+        ike_port=args.ike_port,
+        natt_port=args.natt_port,
+        control_path=args.control,
+        serve_control=True,
     )
     for warning in service.loaded.warnings:
         print(warning, file=sys.stderr)
-    service.gateway.subscribe(printer)
+
+    def print_log(changes: object) -> None:
+        for entry in changes.table(SYSLOG).added.values():  # type: ignore[attr-defined]
+            printer.say(entry.display())
+
+    service.store.listen(print_log, tables={SYSLOG})
     await service.start()
+    assert service.control_server is not None
     printer.say(
         f"gateway on {args.bind}:{service.gateway.ike_port} "
-        f"(NAT-T {service.gateway.natt_port}) with {args.config}; Ctrl-C stops"
+        f"(NAT-T {service.gateway.natt_port}) with {args.config}; "
+        f"control socket {service.control_server.path}; Ctrl-C stops"
     )
     try:
         await printer.wait(args.duration)
@@ -136,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the gateway with this IOS-style configuration instead of the lab",
     )
     parser.add_argument("--bind", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
+    parser.add_argument(
+        "--control",
+        metavar="PATH",
+        default=None,
+        help="control socket (default: $XDG_RUNTIME_DIR/ipsec-console.sock)",
+    )
     parser.add_argument(
         "--ike-port", type=port, default=None, help="IKE port (default 500; 15500 in the lab)"
     )
@@ -179,7 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "check":
         return check(argv[1:])
-    args = build_parser().parse_args(argv)
+    verb = match_keyword(argv[0], ("show", "clear")) if argv else None
+    if verb is not None:
+        from engine import exec_commands
+
+        return getattr(exec_commands, verb)(argv[1:])
+    daemon = bool(argv) and argv[0] == "daemon"
+    args = build_parser().parse_args(argv[1:] if daemon else argv)
+    if daemon and args.config is None:
+        print("ipsec-console daemon: --config FILE is required", file=sys.stderr)
+        return 2
     if not 1 <= args.peers <= 200:
         print("ipsec-console: --peers must be between 1 and 200", file=sys.stderr)
         return 2

@@ -81,6 +81,30 @@ class IkeSaDown:
 
 
 @dataclass(frozen=True, slots=True)
+class IkeSaNegotiating:
+    """We started an IKE SA as initiator (the session shows DOWN-NEGOTIATING)."""
+
+    ike_sa_id: int
+    peer_name: str
+    local: Address
+    remote: Address
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class IkeSaAbandoned:
+    """An IKE SA we initiated went away before it was ever up."""
+
+    ike_sa_id: int
+    peer_name: str
+    local: Address
+    remote: Address
+    reason: DownReason
+    at: float
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class IkeSaRekeyed:
     old_ike_sa_id: int
     new_ike_sa_id: int
@@ -178,6 +202,8 @@ class PacketDropped:
 IkeEvent = (
     IkeSaUp
     | IkeSaDown
+    | IkeSaNegotiating
+    | IkeSaAbandoned
     | IkeSaRekeyed
     | ChildSaInstalled
     | ChildSaRekeyed

@@ -1,46 +1,41 @@
-"""The gateway as an operator runs it: a configuration file, hot reload, and static
-crypto map entries kept up.
-
-A static entry (`set peer`) is initiated as soon as the configuration is applied
-and brought back, with exponential backoff, after a failure, a peer's delete or
-a clear. Dynamic entries only respond.
-"""
+"""The gateway as an operator runs it, from one configuration file: sockets, the
+session model and store, syslog, the control API, hot reload and static tunnels."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
+from engine import syslog
 from engine.config.compile import CompiledConfig
-from engine.config.diagnostics import ConfigError
+from engine.config.diagnostics import ConfigError, Severity
 from engine.config.diff import ConfigDiff, diff
 from engine.config.loader import Loaded, load_compiled
+from engine.config.model import Config
 from engine.config.reload import FileWatcher
-from engine.events import (
-    AuthenticationFailed,
-    ConfigReloaded,
-    ConfigReloadFailed,
-    DownReason,
-    IkeSaDown,
-    IkeSaUp,
-    NegotiationFailed,
-    RetransmitGiveUp,
-)
+from engine.control import Control
+from engine.control_socket import ControlServer
+from engine.events import ConfigReloaded, ConfigReloadFailed, DownReason
 from engine.gateway import Gateway
-from engine.ike.ike_sa import IkeState
+from engine.logbook import Logbook
+from engine.sessions import SessionModel
+from engine.static_tunnels import StaticTunnels
+from engine.store import Store
+from engine.syslog import SyslogForwarder
 
-#: seconds between attempts to bring a static tunnel up: doubling from the first
-BACKOFF_FIRST = 1.0
-BACKOFF_MAX = 60.0
-KEEPER_TICK = 0.5
+
+def ring_size(logging_buffered: int | None) -> int:
+    """`logging buffered SIZE` is bytes on IOS; the console keeps lines (~128 bytes each)."""
+    return max(200, (logging_buffered or 256_000) // 128)
 
 
-@dataclass(slots=True)
-class Backoff:
-    delay: float = BACKOFF_FIRST
-    next_attempt: float = 0.0
+def logging_settings(model: Config) -> dict[str, object]:
+    return {
+        "hosts": [(str(h.address), h.port) for h in model.logging_hosts],
+        "trap_level": model.logging_trap,
+        "hostname": model.hostname,
+    }
 
 
 class VpnService:
@@ -52,9 +47,10 @@ class VpnService:
         ike_port: int = 500,
         natt_port: int = 4500,
         watch: bool = True,
+        control_path: str | Path | None = None,
+        serve_control: bool = False,
     ) -> None:
         self.config_path = Path(config_path)
-        self.bind = bind
         self.watch = watch
         self.loaded: Loaded = load_compiled(
             self.config_path, ike_port=ike_port, natt_port=natt_port
@@ -62,9 +58,16 @@ class VpnService:
         self.gateway = Gateway(
             self.loaded.compiled.ike, bind=bind, ike_port=ike_port, natt_port=natt_port
         )
-        self.gateway.subscribe(self._on_event)
-        self._backoff: dict[str, Backoff] = {}
-        self._keeper: asyncio.Task[None] | None = None
+        self.store = Store(syslog_size=ring_size(self.model.logging_buffered))
+        self.sessions = SessionModel(self.store)
+        self.forwarder = SyslogForwarder(**logging_settings(self.model))  # type: ignore[arg-type]
+        self.logbook = Logbook(self.store, self.forwarder)
+        self.control = Control(self)
+        self.control_server = ControlServer(self.control, control_path) if serve_control else None
+        self.static_tunnels = StaticTunnels(self.gateway, lambda: self.compiled)
+        self.sessions.listeners.append(self.logbook.on_transition)
+        for listener in (self.sessions.handle, self.logbook.on_event, self.static_tunnels.on_event):
+            self.gateway.subscribe(listener)
         self._watcher: FileWatcher | None = None
         self.last_reload: ConfigReloaded | ConfigReloadFailed | None = None
 
@@ -72,20 +75,22 @@ class VpnService:
     def compiled(self) -> CompiledConfig:
         return self.loaded.compiled
 
+    @property
+    def model(self) -> Config:
+        return self.loaded.model
+
     async def start(self) -> None:
         await self.gateway.start()
-        self.loaded = replace(
-            self.loaded,
-            compiled=replace(
-                self.loaded.compiled,
-                ike=replace(
-                    self.loaded.compiled.ike,
-                    ike_port=self.gateway.ike_port,
-                    natt_port=self.gateway.natt_port,
-                ),
-            ),
+        ike = replace(
+            self.compiled.ike, ike_port=self.gateway.ike_port, natt_port=self.gateway.natt_port
         )
-        self._keeper = asyncio.create_task(self._keep_static_tunnels())
+        self.loaded = replace(self.loaded, compiled=replace(self.compiled, ike=ike))
+        self.sessions.apply_config(self.compiled)
+        await self.forwarder.start()
+        if self.control_server is not None:
+            await self.control_server.start()
+        self.logbook.log(syslog.config_loaded(str(self.config_path)))
+        self.static_tunnels.start()
         if self.watch:
             self._watcher = FileWatcher(self.config_path, self.reload)
             self._watcher.start()
@@ -93,11 +98,12 @@ class VpnService:
     async def stop(self) -> None:
         if self._watcher is not None:
             await self._watcher.stop()
-        if self._keeper is not None:
-            self._keeper.cancel()
+        self.static_tunnels.stop()
+        if self.control_server is not None:
+            await self.control_server.stop()
         await self.gateway.stop()
+        await self.forwarder.close()
 
-    # ------------------------------------------------------------------ reload
     def reload(self) -> ConfigReloaded | ConfigReloadFailed:
         """Parse, validate, diff, apply. A file with errors changes nothing."""
         now = time.time()
@@ -106,7 +112,7 @@ class VpnService:
                 self.config_path, ike_port=self.gateway.ike_port, natt_port=self.gateway.natt_port
             )
         except ConfigError as err:
-            errors = tuple(str(d) for d in err.diagnostics if d.severity.value == "error")
+            errors = tuple(str(d) for d in err.diagnostics if d.severity is Severity.ERROR)
             event: ConfigReloaded | ConfigReloadFailed = ConfigReloadFailed(
                 str(self.config_path), now, errors
             )
@@ -126,42 +132,10 @@ class VpnService:
         changes = diff(self.loaded.compiled, loaded.compiled)
         self.loaded = loaded
         self.gateway.apply(loaded.compiled.ike)
+        self.sessions.apply_config(loaded.compiled)
+        self.forwarder.update(**logging_settings(loaded.model))  # type: ignore[arg-type]
         for sa in self.gateway.engine.ike_sas():
             if sa.peer_name in changes.removed:
                 self.gateway.delete_ike_sa(sa.ike_sa_id, DownReason.CONFIG_REMOVED)
-        for name in changes.removed:
-            self._backoff.pop(name, None)
+        self.static_tunnels.forget(changes.removed)
         return changes
-
-    # ------------------------------------------------------------------ static tunnels
-    def _on_event(self, event: object) -> None:
-        peer = getattr(event, "peer_name", "")
-        if not peer or peer not in self.compiled.meta:
-            return
-        if isinstance(event, IkeSaUp):
-            self._backoff[peer] = Backoff()
-        elif isinstance(
-            event, AuthenticationFailed | NegotiationFailed | RetransmitGiveUp | IkeSaDown
-        ):
-            state = self._backoff.setdefault(peer, Backoff())
-            loop_now = self.gateway.now()
-            state.next_attempt = max(state.next_attempt, loop_now + state.delay)
-            state.delay = min(state.delay * 2, BACKOFF_MAX)
-
-    def _has_ike_sa(self, peer_name: str) -> bool:
-        return any(
-            sa.peer_name == peer_name and sa.state is not IkeState.CLOSED
-            for sa in self.gateway.engine.ike_sas()
-        )
-
-    async def _keep_static_tunnels(self) -> None:
-        while True:
-            now = self.gateway.now()
-            for meta in self.compiled.meta.values():
-                if not meta.initiate or meta.remote is None or self._has_ike_sa(meta.peer_name):
-                    continue
-                state = self._backoff.setdefault(meta.peer_name, Backoff())
-                if now >= state.next_attempt:
-                    state.next_attempt = now + state.delay
-                    self.gateway.initiate(meta.peer_name)
-            await asyncio.sleep(KEEPER_TICK)

@@ -158,9 +158,14 @@ def _compile_entry(
     local_ts, remote_ts = _selectors(config, entry)
     targets: list[tuple[str, KeyringPeer, tuple[Network, ...], str | None]] = []
     if entry.dynamic:
+        # The profile's `match identity remote address` narrows who may use the entry.
+        matches = tuple(
+            m.network for m in profile.match_remote if m.kind == "address" and m.network is not None
+        )
         for key_peer in key_peers:
-            nets = (key_peer.address,) if key_peer.address else ()
-            targets.append((f"{label} {key_peer.name}", key_peer, nets, None))
+            nets = _narrowed(key_peer.address, matches)
+            if nets is not None:
+                targets.append((f"{label} {key_peer.name}", key_peer, nets, None))
     else:
         for address, _ in entry.peers:
             key_peer = _key_for(key_peers, address)
@@ -208,6 +213,21 @@ def _compile_entry(
             initiate=not entry.dynamic and remote is not None,
             remote=remote,
         )
+
+
+def _narrowed(key_net: Network | None, matches: tuple[Network, ...]) -> tuple[Network, ...] | None:
+    """The addresses both the keyring peer and the profile allow; None if none."""
+    if not matches:
+        return (key_net,) if key_net else ()
+    if key_net is None:
+        return matches
+    both = tuple(m for m in matches if m.version == key_net.version and m.subnet_of(key_net))
+    both += tuple(
+        key_net
+        for m in matches
+        if m.version == key_net.version and key_net.subnet_of(m) and key_net != m
+    )
+    return both or None
 
 
 def _key_for(key_peers: list[KeyringPeer], address: ipaddress.IPv4Address) -> KeyringPeer | None:

@@ -14,7 +14,14 @@ import os
 from collections import Counter, deque
 from dataclasses import dataclass
 
-from engine.events import Address, DownReason, IkeEvent, NegotiationFailed, PacketDropped
+from engine.events import (
+    Address,
+    DownReason,
+    IkeEvent,
+    IkeSaNegotiating,
+    NegotiationFailed,
+    PacketDropped,
+)
 from engine.ike.child_sa import ChildSa
 from engine.ike.constants import ExchangeType, HeaderFlag, NotifyType
 from engine.ike.cookies import CookieJar
@@ -307,6 +314,7 @@ class IkeEngine:
             now=now,
         )
         self.register(sa)
+        self.emit(IkeSaNegotiating(sa.ike_sa_id, peer.name, local, remote, now))
         sa.start(IkeSaInit(), now)
         return sa.ike_sa_id
 

@@ -21,6 +21,7 @@ from engine.events import (
     DownReason,
     IkeAlgorithms,
     IkeEvent,
+    IkeSaAbandoned,
     IkeSaDown,
     IkeSaUp,
     RetransmitGiveUp,
@@ -598,6 +599,12 @@ class IkeSa:
         self.closed_at = now
         self.outstanding = None
         self.queue.clear()
+        if not was_up and self.initiator and self.rekeyed_from is None:
+            self.ctx.emit(
+                IkeSaAbandoned(
+                    self.ike_sa_id, self.peer_name, self.local, self.remote, reason, now, detail
+                )
+            )
         if was_up:
             self.ctx.emit(
                 IkeSaDown(

@@ -3,12 +3,11 @@ edits, survives broken files, and clears sessions whose peer was removed."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 from pathlib import Path
 
 import pytest
+from netutil import free_port, until
 
 from engine.events import (
     ConfigReloaded,
@@ -67,28 +66,6 @@ interface lo
  crypto map WAN
 end
 """
-
-
-def free_port() -> int:
-    """A UDP port free on both 127.0.0.1 and 127.0.0.2."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a:
-            a.bind(("127.0.0.1", 0))
-            port = a.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b:
-                try:
-                    b.bind(("127.0.0.2", port))
-                except OSError:
-                    continue
-                return port
-
-
-async def until(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    async def poll() -> None:
-        while not condition():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(poll(), timeout)
 
 
 class Pair:

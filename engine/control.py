@@ -1,0 +1,202 @@
+"""The operator's actions: show, describe, clear. The console and the CLI (through the
+control socket) both go through here, so they can never disagree."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Protocol
+
+from engine.config.compile import CompiledConfig
+from engine.config.model import Config
+from engine.config.render import render
+from engine.events import DownReason
+from engine.gateway import Gateway
+from engine.logbook import Logbook
+from engine.sessions import FlowRecord, IkeSaRecord, SessionRecord
+from engine.show import PeerEntry, SessionView
+from engine.store import FLOWS, IKE_SAS, SESSIONS, Store
+from engine.syslog import LogEntry
+
+CLEAR_USAGE = (
+    "clear crypto session [remote IP [port N]] [local IP [port N]] [fvrf NAME] [ivrf NAME]"
+)
+
+
+class ControlTarget(Protocol):
+    """What the actions need from the running gateway."""
+
+    store: Store
+    gateway: Gateway
+    logbook: Logbook
+
+    @property
+    def compiled(self) -> CompiledConfig | None: ...
+
+    @property
+    def model(self) -> Config | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClearFilter:
+    """The filters of `clear crypto session`; all None clears every session."""
+
+    remote_ip: str | None = None
+    remote_port: int | None = None
+    local_ip: str | None = None
+    local_port: int | None = None
+    fvrf: str | None = None
+    ivrf: str | None = None
+
+    @property
+    def everything(self) -> bool:
+        return all(
+            v is None
+            for v in (
+                self.remote_ip,
+                self.remote_port,
+                self.local_ip,
+                self.local_port,
+                self.fvrf,
+                self.ivrf,
+            )
+        )
+
+    def matches(self, session: SessionRecord) -> bool:
+        checks = (
+            (self.remote_ip, session.remote_ip),
+            (self.remote_port, session.remote_port),
+            (self.local_ip, session.local_ip),
+            (self.local_port, session.local_port),
+            (self.fvrf, session.fvrf),
+            (self.ivrf, session.ivrf),
+        )
+        return all(wanted is None or wanted == actual for wanted, actual in checks)
+
+    @classmethod
+    def parse(cls, words: list[str]) -> ClearFilter:
+        """`remote IP [port N] local IP [port N] fvrf NAME ivrf NAME`, in any order."""
+        values: dict[str, object] = {}
+        i = 0
+        while i < len(words):
+            key = words[i].lower()
+            if key not in ("remote", "local", "fvrf", "ivrf") or i + 1 >= len(words):
+                raise ValueError(f"usage: {CLEAR_USAGE}")
+            if key in ("fvrf", "ivrf"):
+                values[key] = words[i + 1]
+                i += 2
+                continue
+            try:
+                values[f"{key}_ip"] = str(ipaddress.ip_address(words[i + 1]))
+            except ValueError:
+                raise ValueError(f"bad {key} address '{words[i + 1]}'") from None
+            i += 2
+            if i < len(words) and words[i].lower() == "port":
+                if (
+                    i + 1 >= len(words)
+                    or not words[i + 1].isdigit()
+                    or not 1 <= int(words[i + 1]) <= 65535
+                ):
+                    raise ValueError("port must be a number from 1 to 65535")
+                values[f"{key}_port"] = int(words[i + 1])
+                i += 2
+        return cls(**values)  # type: ignore[arg-type]
+
+    def describe(self) -> str:
+        if self.everything:
+            return "all sessions"
+        parts = []
+        for label, ip, port in (
+            ("remote", self.remote_ip, self.remote_port),
+            ("local", self.local_ip, self.local_port),
+        ):
+            if ip is not None:
+                parts.append(f"{label} {ip}" + (f" port {port}" if port else ""))
+        parts += [f"fvrf {self.fvrf}"] if self.fvrf else []
+        parts += [f"ivrf {self.ivrf}"] if self.ivrf else []
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDetail:
+    view: SessionView
+    log: tuple[LogEntry, ...]
+
+
+class Control:
+    def __init__(self, target: ControlTarget) -> None:
+        self.target = target
+
+    @property
+    def store(self) -> Store:
+        return self.target.store
+
+    # ------------------------------------------------------------------ show
+    def sessions(self, remote: str | None = None) -> list[SessionView]:
+        views = []
+        records = sorted(
+            (r for r in self.store.table(SESSIONS).values() if isinstance(r, SessionRecord)),
+            key=lambda r: (ipaddress.ip_address(r.remote_ip), r.remote_port),
+        )
+        for record in records:
+            if remote is not None and record.remote_ip != remote:
+                continue
+            views.append(self.view(record))
+        return views
+
+    def view(self, record: SessionRecord) -> SessionView:
+        ike = tuple(
+            r for i in record.ike_sa_ids if isinstance(r := self.store.get(IKE_SAS, i), IkeSaRecord)
+        )
+        flows = tuple(
+            r for f in record.flow_ids if isinstance(r := self.store.get(FLOWS, f), FlowRecord)
+        )
+        return SessionView(record, ike, flows)
+
+    def describe(self, session_id: str) -> SessionDetail | None:
+        record = self.store.get(SESSIONS, session_id)
+        if not isinstance(record, SessionRecord):
+            return None
+        log = tuple(
+            e for e in self.store.syslog if isinstance(e, LogEntry) and e.peer == record.remote_ip
+        )
+        return SessionDetail(self.view(record), log[-50:])
+
+    def isakmp_peers(self) -> list[PeerEntry]:
+        """Configured `crypto isakmp peer` entries, then peers we have sessions with."""
+        seen: dict[tuple[str, int], PeerEntry] = {}
+        compiled = self.target.compiled
+        if compiled is not None:
+            for address, description in compiled.isakmp_descriptions.items():
+                seen[(address, 500)] = PeerEntry(address, 500, description, "PEER_POLICY")
+        for view in self.sessions():
+            s = view.session
+            key = (s.remote_ip, s.remote_port)
+            if key not in seen and (s.remote_ip, 500) not in seen:
+                seen[key] = PeerEntry(s.remote_ip, s.remote_port, s.description, "")
+        return sorted(seen.values(), key=lambda p: (ipaddress.ip_address(p.address), p.port))
+
+    def running_config(self) -> str:
+        model = self.target.model
+        return render(model) if model is not None else "! no configuration file\n"
+
+    # ------------------------------------------------------------------ clear
+    def clear(self, flt: ClearFilter, by: str = "console") -> list[str]:
+        """Delete the matching sessions' SAs with their peers; returns the session ids."""
+        cleared = []
+        gateway = self.target.gateway
+        for view in self.sessions():
+            session = view.session
+            if not flt.matches(session) or not session.ike_sa_ids:
+                continue
+            for ike_sa_id in session.ike_sa_ids:
+                gateway.delete_ike_sa(ike_sa_id, DownReason.CLEARED)
+            cleared.append(session.session_id)
+        if flt.everything:
+            self.target.logbook.cleared(None, by)
+        else:
+            for session_id in cleared:
+                record = self.store.get(SESSIONS, session_id)
+                if isinstance(record, SessionRecord):
+                    self.target.logbook.cleared((record.remote_ip, record.remote_port), by)
+        return cleared

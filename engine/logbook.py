@@ -1,0 +1,68 @@
+"""Turns what happens into IOS log lines: into the store's ring for the console, and to
+the `logging host` servers. Lines are stamped with the wall clock when logged (engine
+events carry the event loop's monotonic time)."""
+
+from __future__ import annotations
+
+from engine import syslog
+from engine.events import (
+    AuthenticationFailed,
+    ConfigReloaded,
+    ConfigReloadFailed,
+    NegotiationFailed,
+)
+from engine.sessions import SessionTransition
+from engine.store import Store
+from engine.syslog import LogEntry, SyslogForwarder
+
+
+class Logbook:
+    def __init__(self, store: Store, forwarder: SyslogForwarder | None = None) -> None:
+        self.store = store
+        self.forwarder = forwarder
+
+    def log(self, entry: LogEntry) -> None:
+        self.store.append_log(entry)
+        self.store.flush()
+        if self.forwarder is not None:
+            self.forwarder.send(entry)
+
+    def on_transition(self, transition: SessionTransition) -> None:
+        record = transition.record
+        if not (transition.came_up or transition.went_down):
+            return
+        build = syslog.session_up if transition.came_up else syslog.session_down
+        self.log(
+            build(
+                record.remote_ip,
+                record.remote_port,
+                fvrf=record.fvrf or None,
+                ivrf=record.ivrf or None,
+                description=record.description or None,
+                phase1_id=record.phase1_id or None,
+                at=transition.at,
+            )
+        )
+
+    def on_event(self, event: object) -> None:
+        if isinstance(event, AuthenticationFailed):
+            self.log(
+                syslog.auth_failed(event.remote[0], event.remote[1], event.remote_id, event.reason)
+            )
+        elif isinstance(event, NegotiationFailed):
+            self.log(
+                syslog.negotiation_failed(
+                    event.remote[0], event.remote[1], event.reason, event.notify
+                )
+            )
+        elif isinstance(event, ConfigReloaded):
+            self.log(syslog.config_loaded(event.file))
+        elif isinstance(event, ConfigReloadFailed):
+            reason = "; ".join(event.errors) or "invalid configuration"
+            self.log(syslog.config_rejected(event.file, reason))
+
+    def cleared(self, remote: tuple[str, int | None] | None, by: str = "console") -> None:
+        if remote is None:
+            self.log(syslog.session_cleared(by=by))
+        else:
+            self.log(syslog.session_cleared(remote[0], remote[1], by=by))

@@ -1,0 +1,94 @@
+"""Static crypto map entries kept up.
+
+A static entry (`set peer`) is initiated as soon as the configuration is applied
+and brought back, with exponential backoff, after a failure, a peer's delete or a
+clear. (IOS brings such a tunnel up when traffic first flows; here it is always on,
+which is what a monitoring console wants to show.) Dynamic entries only respond.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.config.compile import CompiledConfig
+from engine.events import (
+    AuthenticationFailed,
+    IkeSaAbandoned,
+    IkeSaDown,
+    IkeSaUp,
+    NegotiationFailed,
+    RetransmitGiveUp,
+)
+from engine.gateway import Gateway
+from engine.ike.ike_sa import IkeState
+
+#: seconds between attempts: doubling from the first up to the maximum
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 60.0
+TICK = 0.5
+
+
+@dataclass(slots=True)
+class Backoff:
+    delay: float = BACKOFF_FIRST
+    next_attempt: float = 0.0
+
+
+class StaticTunnels:
+    def __init__(self, gateway: Gateway, config: Callable[[], CompiledConfig]) -> None:
+        self.gateway = gateway
+        self.config = config
+        self._backoff: dict[str, Backoff] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def on_event(self, event: object) -> None:
+        peer = getattr(event, "peer_name", "")
+        if not peer or peer not in self.config().meta:
+            return
+        if isinstance(event, IkeSaUp):
+            self._backoff[peer] = Backoff()
+        elif isinstance(
+            event,
+            AuthenticationFailed
+            | NegotiationFailed
+            | RetransmitGiveUp
+            | IkeSaDown
+            | IkeSaAbandoned,
+        ):
+            state = self._backoff.setdefault(peer, Backoff())
+            state.next_attempt = max(state.next_attempt, self.gateway.now() + state.delay)
+            state.delay = min(state.delay * 2, BACKOFF_MAX)
+
+    def forget(self, peers: tuple[str, ...]) -> None:
+        for name in peers:
+            self._backoff.pop(name, None)
+
+    def _has_ike_sa(self, peer_name: str) -> bool:
+        return any(
+            sa.peer_name == peer_name and sa.state is not IkeState.CLOSED
+            for sa in self.gateway.engine.ike_sas()
+        )
+
+    def tick(self) -> None:
+        now = self.gateway.now()
+        for meta in self.config().meta.values():
+            if not meta.initiate or meta.remote is None or self._has_ike_sa(meta.peer_name):
+                continue
+            state = self._backoff.setdefault(meta.peer_name, Backoff())
+            if now >= state.next_attempt:
+                state.next_attempt = now + state.delay
+                self.gateway.initiate(meta.peer_name)
+
+    async def run(self) -> None:
+        while True:
+            self.tick()
+            await asyncio.sleep(TICK)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
