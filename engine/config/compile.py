@@ -168,7 +168,7 @@ def _compile_entry(
                 targets.append((f"{label} {key_peer.name}", key_peer, nets, None))
     else:
         for address, _ in entry.peers:
-            key_peer = _key_for(key_peers, address)
+            key_peer = keyring_peer_for(key_peers, address)
             if key_peer is not None:
                 net = ipaddress.ip_network(address)
                 targets.append(
@@ -230,7 +230,9 @@ def _narrowed(key_net: Network | None, matches: tuple[Network, ...]) -> tuple[Ne
     return both or None
 
 
-def _key_for(key_peers: list[KeyringPeer], address: ipaddress.IPv4Address) -> KeyringPeer | None:
+def keyring_peer_for(
+    key_peers: list[KeyringPeer], address: ipaddress.IPv4Address
+) -> KeyringPeer | None:
     """The keyring peer for `address`: the most specific address match, else an
     identity equal to the address."""
     by_address = [k for k in key_peers if k.address is not None and address in k.address]
@@ -295,9 +297,7 @@ def _esp_proposals(config: Config, entry: CryptoMapEntry) -> tuple[EspProposalPo
     proposals = []
     for name, _ in entry.transform_sets:
         ts = config.transform_sets[name]
-        if ts.encryption is None:
-            continue
-        if not ts.encryption.is_aead and ts.integrity is None:
+        if not ts.usable or ts.encryption is None:
             continue
         integ = () if ts.encryption.is_aead else (ts.integrity,)
         proposals.append(EspProposalPolicy(name, (ts.encryption,), integ))  # type: ignore[arg-type]

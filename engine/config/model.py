@@ -46,6 +46,7 @@ class Ikev2Policy(Node):
     name: str = ""
     proposals: list[tuple[str, Source]] = field(default_factory=list)
     match_fvrf: str | None = None  # "any" or a VRF name
+    match_fvrf_source: Source = field(default=NO_SOURCE, compare=False, repr=False)
     match_local: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = field(default_factory=list)
 
 
@@ -81,6 +82,7 @@ class Ikev2Profile(Node):
     description: str = ""
     match_remote: list[RemoteMatch] = field(default_factory=list)
     match_fvrf: str | None = None
+    match_fvrf_source: Source = field(default=NO_SOURCE, compare=False, repr=False)
     local_identity: Identity | None = None
     auth_local: str | None = None
     auth_remote: list[str] = field(default_factory=list)
@@ -88,6 +90,7 @@ class Ikev2Profile(Node):
     lifetime: int | None = None
     dpd: tuple[int, int, DpdMode] | None = None
     ivrf: str | None = None
+    ivrf_source: Source = field(default=NO_SOURCE, compare=False, repr=False)
     accounting: tuple[str, Source] | None = None
 
 
@@ -100,6 +103,13 @@ class TransformSet(Node):
     #: IOS transforms this gateway cannot negotiate (esp-sha-hmac, esp-3des ...)
     unsupported: list[str] = field(default_factory=list)
     mode: str = "tunnel"
+
+    @property
+    def usable(self) -> bool:
+        """Negotiable here: an AEAD cipher, or a cipher with a supported integrity."""
+        if self.encryption is None:
+            return False
+        return self.encryption.is_aead or self.integrity is not None
 
 
 @dataclass(eq=False)
@@ -155,6 +165,7 @@ class Interface(Node):
     description: str = ""
     address: ipaddress.IPv4Interface | None = None
     vrf: str | None = None
+    vrf_source: Source = field(default=NO_SOURCE, compare=False, repr=False)
     crypto_map: tuple[str, Source] | None = None
 
 

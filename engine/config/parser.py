@@ -27,6 +27,7 @@ from engine.config.commands.base import CommandTree, SubMode
 from engine.config.diagnostics import LineError, Severity, Source
 from engine.config.model import Config
 from engine.config.words import Words, match_keyword
+from engine.secret import MASK
 
 END = "end"
 
@@ -63,7 +64,10 @@ class Line:
 def config_lines(text: str) -> list[Line]:
     """Lines that carry commands: no blanks, no `!` comments, nothing after `end`."""
     lines = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # split on newlines only: str.splitlines() also splits on form feeds, U+2028 ...
+    # and line numbers would drift from what an editor shows
+    for number, raw in enumerate(text.split("\n"), start=1):
+        raw = raw.rstrip("\r")
         stripped = raw.strip()
         if not stripped or stripped.startswith("!"):
             continue
@@ -96,20 +100,37 @@ def parse_text(text: str, file: str = "<config>") -> Config:
     for line in config_lines(text):
         source = Source(file, line.number)
         words = Words(line.text)
-        if mode is not None and (line.indented or mode.accepts(words.items)):
-            _run(config, source, lambda m=mode, w=words, s=source, t=line.text: m.handle(w, s, t))
-            continue
         if ignoring and line.indented:
             continue  # the body of a block we already warned about
+        if mode is not None and line.indented:
+            _run(config, source, lambda m=mode, w=words, s=source, t=line.text: m.handle(w, s, t))
+            continue
+        if mode is not None and mode.accepts(words.items):
+            # As IOS does: the open mode first; if the line does not parse there but is a
+            # global command, it is the global command (`crypto map M 10 ipsec-isakmp`
+            # after an interface, `int Gi0/0` after a proposal).
+            try:
+                mode.handle(words, source, line.text)
+                ignoring = False
+                continue
+            except LineError as err:
+                if (
+                    err.severity is not Severity.ERROR
+                    or _lookup(TOP_LEVEL, Words(line.text)) is None
+                ):
+                    config.report(source, err.message, err.severity)
+                    continue
+            words = Words(line.text)
         handler = _lookup(TOP_LEVEL, words)
         if handler is None:
             # Not a global command we know: IOS takes `duplex full` or `no ip route-cache`
-            # as part of the open interface, so an open block stays open.
+            # as part of the open interface, so an open block stays open; an indented
+            # body under this line belongs to it, not to the open block.
             where = f" in {mode.mode_name}" if mode is not None else ""
             config.report(
-                source, f"ignored: not supported{where}: {line.text.strip()}", Severity.WARNING
+                source, f"ignored: not supported{where}: {redact(line.text)}", Severity.WARNING
             )
-            ignoring = mode is None
+            ignoring = True
             continue
         mode, ignoring = None, False
         result = _run(
@@ -120,6 +141,19 @@ def parse_text(text: str, file: str = "<config>") -> Config:
         else:
             ignoring = True
     return config
+
+
+SECRET_WORDS = ("password", "secret", "key", "community", "key-string")
+
+
+def redact(text: str) -> str:
+    """A line for a diagnostic, with whatever follows a secret-ish keyword masked:
+    `username bob secret 5 $1$...` must not reach logs through a warning."""
+    words = text.split()
+    for i, word in enumerate(words):
+        if word.lower() in SECRET_WORDS:
+            return " ".join([*words[: i + 1], MASK])
+    return " ".join(words)
 
 
 def _run(config: Config, source: Source, action: Callable[[], object]) -> object:

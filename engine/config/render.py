@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from engine.config.commands.crypto_ikev2 import ENCRYPTIONS, HASHES
-from engine.config.model import Config, CryptoMapEntry
+from engine.config.commands.system import TRAP_LEVELS
+from engine.config.model import Config, CryptoMapEntry, Network
 from engine.ike.policy import Identity, IdentityKind
 from engine.secret import MASK, Secret
 
@@ -81,7 +82,7 @@ def render(config: Config) -> str:
             if peer.description:
                 out.append(f"  description {peer.description}")
             if peer.address is not None:
-                out.append(f"  address {peer.address.network_address} {peer.address.netmask}")
+                out.append(f"  address {_address(peer.address)}")
             if peer.identity is not None:
                 out.append(f"  identity {_identity(peer.identity)}")
             if peer.psk_local is not None and peer.psk_local == peer.psk_remote:
@@ -97,10 +98,7 @@ def render(config: Config) -> str:
             out.append(f" description {profile.description}")
         for match in profile.match_remote:
             if match.kind == "address" and match.network is not None:
-                out.append(
-                    f" match identity remote address {match.network.network_address} "
-                    f"{match.network.netmask}"
-                )
+                out.append(f" match identity remote address {_address(match.network)}")
             else:
                 domain = "domain " if match.domain else ""
                 out.append(f" match identity remote {match.kind} {domain}{match.value}")
@@ -165,6 +163,20 @@ def render(config: Config) -> str:
         )
     if config.radius.key is not None:
         out.append(f"radius-server key {MASK}")
+    radius = config.radius  # like IOS, defaults are not shown
+    if radius.retransmit != 3:
+        out.append(f"radius-server retransmit {radius.retransmit}")
+    if radius.timeout != 5:
+        out.append(f"radius-server timeout {radius.timeout}")
+    if radius.deadtime:
+        out.append(f"radius-server deadtime {radius.deadtime}")
+    if radius.vsa_send_accounting:
+        out.append("radius-server vsa send accounting")
+    if config.logging_buffered is not None:
+        out.append(f"logging buffered {config.logging_buffered}")
+    if config.logging_trap != 6:
+        out.append(f"logging trap {TRAP_LEVELS[config.logging_trap]}")
+    out += _ikev1_lines(config)
     out.append("end")
     return "\n".join(out) + "\n"
 
@@ -178,6 +190,8 @@ def _entry_lines(entry: CryptoMapEntry) -> list[str]:
         lines.append(" set transform-set " + " ".join(n for n, _ in entry.transform_sets))
     if entry.ikev2_profile:
         lines.append(f" set ikev2-profile {entry.ikev2_profile[0]}")
+    if entry.isakmp_profile:
+        lines.append(f" set isakmp-profile {entry.isakmp_profile[0]}")
     if entry.pfs_group:
         lines.append(f" set pfs group{entry.pfs_group}")
     if entry.lifetime_seconds:
@@ -188,4 +202,46 @@ def _entry_lines(entry: CryptoMapEntry) -> list[str]:
         lines.append(f" match address {entry.match_address[0]}")
     if entry.reverse_route:
         lines.append(" reverse-route" + (" remote-peer" if entry.reverse_route_remote_peer else ""))
+    return lines
+
+
+def _address(net: Network) -> str:
+    """`A MASK` for IPv4 as IOS writes it; IPv6 as the bare address (a single host)."""
+    if net.version == 6:
+        return str(net.network_address)
+    return f"{net.network_address} {net.netmask}"
+
+
+def _ikev1_lines(config: Config) -> list[str]:
+    lines = []
+    for policy in config.isakmp_policies.values():
+        lines += [
+            f"crypto isakmp policy {policy.priority}",
+            f" encryption {policy.encryption}",
+            f" hash {policy.hash}",
+            f" authentication {policy.authentication}",
+            f" group {policy.group}",
+            f" lifetime {policy.lifetime}",
+        ]
+    for key in config.isakmp_keys:
+        assert key.address is not None
+        lines.append(f"crypto isakmp key {MASK} address {_address(key.address)}")
+    for profile in config.isakmp_profiles.values():
+        lines.append(f"crypto isakmp profile {profile.name}")
+        if profile.vrf:
+            lines.append(f" vrf {profile.vrf}")
+        if profile.match_identity_group:
+            lines.append(f" match identity group {profile.match_identity_group}")
+        if profile.client_authentication_list:
+            lines.append(f" client authentication list {profile.client_authentication_list}")
+        if profile.isakmp_authorization_list:
+            lines.append(f" isakmp authorization list {profile.isakmp_authorization_list}")
+        if profile.client_configuration_address:
+            lines.append(f" client configuration address {profile.client_configuration_address}")
+        if profile.accounting:
+            lines.append(f" accounting {profile.accounting[0]}")
+    if config.isakmp_keepalive:
+        lines.append(
+            f"crypto isakmp keepalive {config.isakmp_keepalive[0]} {config.isakmp_keepalive[1]}"
+        )
     return lines

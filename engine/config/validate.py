@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.config.compile import keyring_peer_for
 from engine.config.diagnostics import Severity, Source
 from engine.config.model import Config, CryptoMapEntry, Ikev2Proposal
 
@@ -20,7 +21,7 @@ def validate(config: Config) -> Config:
                 source,
                 f"ikev2 proposal {name} does not exist",
             )
-        _check_vrf(config, policy.match_fvrf, policy.source)
+        _check_vrf(config, policy.match_fvrf, policy.match_fvrf_source)
     for keyring in config.keyrings.values():
         for peer in keyring.peers:
             if peer.psk_local is None or peer.psk_remote is None:
@@ -51,8 +52,8 @@ def validate(config: Config) -> Config:
             )
         if profile.accounting is not None:
             _check_accounting(config, *profile.accounting)
-        _check_vrf(config, profile.ivrf, profile.source)
-        _check_vrf(config, profile.match_fvrf, profile.source)
+        _check_vrf(config, profile.ivrf, profile.ivrf_source)
+        _check_vrf(config, profile.match_fvrf, profile.match_fvrf_source)
     for profile in config.isakmp_profiles.values():
         if profile.accounting is not None:
             _check_accounting(config, *profile.accounting)
@@ -68,7 +69,7 @@ def validate(config: Config) -> Config:
             _require(
                 config, name in config.crypto_maps, source, f"crypto map {name} does not exist"
             )
-        _check_vrf(config, interface.vrf, interface.source)
+        _check_vrf(config, interface.vrf, interface.vrf_source)
     for acct in config.accounting_lists.values():
         group, source = acct.group
         if group == "radius":
@@ -155,6 +156,15 @@ def _check_entry(config: Config, entry: CryptoMapEntry) -> None:
             config.report(entry.source, f"{where} has no 'set peer'")
         if entry.match_address is None:
             config.report(entry.source, f"{where} has no 'match address'")
+    profile = config.ikev2_profiles[name]
+    keyring = config.keyrings.get(profile.keyring[0]) if profile.keyring else None
+    if keyring is not None and not entry.dynamic:
+        for address, peer_source in entry.peers:
+            if keyring_peer_for(keyring.peers, address) is None:
+                config.report(
+                    peer_source,
+                    f"no peer of keyring {keyring.name} covers {address}: no pre-shared key for it",
+                )
     named = [config.transform_sets.get(ts) for ts, _ in entry.transform_sets]
-    if named and all(named) and not any(ts.encryption for ts in named if ts):
+    if named and all(named) and not any(ts.usable for ts in named if ts):
         config.report(entry.source, f"{where}: none of its transform-sets can be negotiated")

@@ -205,6 +205,8 @@ class IkeConfig:
     #: NAT-T port used locally once NAT is detected (4500 by default)
     natt_port: int = 4500
     ike_port: int = 500
+    #: put ESP in UDP even without a NAT (no raw sockets needed: the lab, unprivileged runs)
+    force_encapsulation: bool = False
 
     def peer(self, name: str) -> PeerPolicy:
         for peer in self.peers:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.config.commands.base import CommandTree, SubMode, secret
+from engine.config.commands.base import CommandTree, SubMode, secret_to_end
 from engine.config.diagnostics import LineError, Severity, Source
 from engine.config.model import AccountingList, Config, RadiusGroup, RadiusServer
 from engine.config.words import Words
@@ -20,7 +20,8 @@ def accounting_network(config: Config, words: Words, source: Source, text: str) 
     if words.optional_keyword("broadcast"):
         item.broadcast = True
     words.keyword("group")
-    item.group = (words.word("server group"), source)
+    group = words.word("server group")
+    item.group = ("radius" if group.lower() == "radius" else group, source)
     words.end()
     config.accounting_lists[name] = item
 
@@ -44,7 +45,7 @@ def session_id(config: Config, words: Words, source: Source, text: str) -> None:
     config.aaa_session_id_common = kind == "common"
 
 
-def server_address(words: Words) -> RadiusServer:
+def server_address(words: Words, text: str) -> RadiusServer:
     server = RadiusServer(address=words.address("server address"))
     while words:
         option = words.keyword("auth-port", "acct-port", "key", "timeout", "retransmit")
@@ -53,7 +54,7 @@ def server_address(words: Words) -> RadiusServer:
         elif option == "acct-port":
             server.acct_port = words.number("acct port", 0, 65535)
         elif option == "key":
-            server.key = secret(words)
+            server.key = secret_to_end(words, text)
         else:
             words.number(option, 1, 1000)
     return server
@@ -73,7 +74,7 @@ class GroupMode(SubMode):
                 "server name NAME (named RADIUS servers) is not supported; use server ADDRESS",
                 Severity.WARNING,
             )
-        server = server_address(words)
+        server = server_address(words, text)
         server.source = source
         self.group.servers.append(server)
 
@@ -86,14 +87,13 @@ def group_server_radius(config: Config, words: Words, source: Source, text: str)
 
 
 def radius_host(config: Config, words: Words, source: Source, text: str) -> None:
-    server = server_address(words)
+    server = server_address(words, text)
     server.source = source
     config.radius_servers.append(server)
 
 
 def radius_key(config: Config, words: Words, source: Source, text: str) -> None:
-    config.radius.key = secret(words)
-    words.end()
+    config.radius.key = secret_to_end(words, text)
 
 
 def radius_retransmit(config: Config, words: Words, source: Source, text: str) -> None:

@@ -71,6 +71,17 @@ def secret(words: Words) -> Secret:
     return Secret(words.word("key"))
 
 
+def secret_to_end(words: Words, text: str) -> Secret:
+    """RADIUS keys as IOS takes them: the rest of the line, spaces included."""
+    typed = words.peek() in ("0", "6", "7") and len(words.items) > words.pos + 1
+    if typed and words.word("key type") != "0":
+        raise LineError("encrypted key types 6 and 7 are not supported; give the key itself")
+    value = words.rest_text(text)
+    if not value:
+        raise LineError("missing key")
+    return Secret(value)
+
+
 def name(words: Words, what: str) -> str:
     value = words.word(what)
     words.end()

@@ -51,6 +51,11 @@ HASHES: dict[str, tuple[IntegId, PrfId] | None] = {
 IOS_GROUPS = (1, 2, 5, 14, 15, 16, 19, 20, 21, 24, 31)
 
 
+def fvrf_name(word: str) -> str:
+    """`match fvrf any` takes the keyword in any case; VRF names keep theirs."""
+    return "any" if word.lower() == "any" else word
+
+
 class ProposalMode(SubMode):
     mode_name = "ikev2 proposal mode"
     commands = {
@@ -97,7 +102,7 @@ class ProposalMode(SubMode):
         if not groups:
             raise LineError("missing DH group")
         for raw in groups:
-            if not raw.isdigit() or int(raw) not in IOS_GROUPS:
+            if not raw.isdecimal() or not raw.isascii() or int(raw) not in IOS_GROUPS:
                 raise LineError(f"unknown DH group '{raw}'")
             if int(raw) not in SUPPORTED_DH_GROUPS:
                 self.config.report(
@@ -130,7 +135,8 @@ class PolicyMode(SubMode):
     def match(self, words: Words, source: Source, text: str) -> None:
         what = words.keyword("fvrf", "address")
         if what == "fvrf":
-            self.policy.match_fvrf = words.word("VRF name or any")
+            self.policy.match_fvrf = fvrf_name(words.word("VRF name or any"))
+            self.policy.match_fvrf_source = source
         else:
             words.keyword("local")
             self.policy.match_local.append(words.address("local address"))
@@ -183,8 +189,11 @@ class KeyringMode(SubMode):
     def peer(self, words: Words, source: Source, text: str) -> None:
         name = words.word("peer name")
         words.end()
-        self.current = KeyringPeer(source, name)
-        self.keyring.peers.append(self.current)
+        existing = next((p for p in self.keyring.peers if p.name == name), None)
+        if existing is None:
+            existing = KeyringPeer(source, name)
+            self.keyring.peers.append(existing)
+        self.current = existing
 
     def description(self, words: Words, source: Source, text: str) -> None:
         self._peer().description = description(words, text)
@@ -245,7 +254,8 @@ class ProfileMode(SubMode):
     def match(self, words: Words, source: Source, text: str) -> None:
         what = words.keyword("identity", "fvrf")
         if what == "fvrf":
-            self.profile.match_fvrf = words.word("VRF name or any")
+            self.profile.match_fvrf = fvrf_name(words.word("VRF name or any"))
+            self.profile.match_fvrf_source = source
             words.end()
             return
         words.keyword("remote")
@@ -297,6 +307,7 @@ class ProfileMode(SubMode):
 
     def ivrf(self, words: Words, source: Source, text: str) -> None:
         self.profile.ivrf = words.word("VRF name")
+        self.profile.ivrf_source = source
         words.end()
 
     def aaa(self, words: Words, source: Source, text: str) -> None:

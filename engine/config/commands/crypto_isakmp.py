@@ -114,8 +114,9 @@ class ProfileMode(SubMode):
         self.profile = profile
 
     def vrf(self, words: Words, source: Source, text: str) -> None:
-        self.profile.vrf = words.word("VRF name")
-        words.end()
+        name = words.word("VRF name")
+        words.end()  # before assigning: `vrf definition X` is a global command
+        self.profile.vrf = name
 
     def match(self, words: Words, source: Source, text: str) -> None:
         words.keyword("identity")
@@ -158,7 +159,11 @@ def profile(config: Config, words: Words, source: Source, text: str) -> SubMode:
 
 def keepalive(config: Config, words: Words, source: Source, text: str) -> None:
     interval = words.number("keepalive interval", 10, 3600)
-    retry = words.number("retry interval", 2, 60) if words.peek() and words.peek().isdigit() else 2
+    retry = (
+        words.number("retry interval", 2, 60)
+        if words.peek() and words.peek().isascii() and words.peek().isdecimal()
+        else 2
+    )
     words.optional_keyword("on-demand", "periodic")
     words.end()
     config.isakmp_keepalive = (interval, retry)

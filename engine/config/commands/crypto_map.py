@@ -67,6 +67,7 @@ def transform_set(config: Config, words: Words, source: Source, text: str) -> Su
             bits = None
             if words.peek() in ("128", "192", "256"):
                 bits = int(words.word("key size"))
+                item.transforms[-1] = f"{raw} {bits}"  # rendered back as written
             family = ESP_ENCRYPTIONS[raw]
             if item.encryption is not None or (
                 family is None and item.unsupported and raw in item.unsupported
@@ -141,7 +142,7 @@ class MapEntryMode(SubMode):
             entry.isakmp_profile = (words.word("isakmp profile name"), source)
         elif what == "pfs":
             group = words.word("pfs group").lower()
-            if not group.startswith("group") or not group[5:].isdigit():
+            if not group.startswith("group") or not (group[5:].isascii() and group[5:].isdecimal()):
                 raise LineError(f"bad pfs group '{group}' (group14, group19 ...)")
             number = int(group[5:])
             if number not in SUPPORTED_DH_GROUPS:
@@ -182,11 +183,16 @@ def crypto_map(config: Config, words: Words, source: Source, text: str) -> SubMo
         return None
     seq = words.number("sequence number", 1, 65535)
     words.keyword("ipsec-isakmp", "ipsec-manual", "gdoi")
-    entry = CryptoMapEntry(source, name, seq)
-    if words.optional_keyword("dynamic"):
-        entry.dynamic_map = (words.word("dynamic map name"), source)
+    dynamic = (
+        (words.word("dynamic map name"), source) if words.optional_keyword("dynamic") else None
+    )
     words.end()
-    config.crypto_maps.setdefault(name, {})[seq] = entry
+    # Entering an existing entry again edits it, as on a router.
+    entry = config.crypto_maps.setdefault(name, {}).setdefault(
+        seq, CryptoMapEntry(source, name, seq)
+    )
+    if dynamic is not None:
+        entry.dynamic_map = dynamic
     return MapEntryMode(config, entry)
 
 
@@ -194,6 +200,7 @@ def dynamic_map(config: Config, words: Words, source: Source, text: str) -> SubM
     name = words.word("dynamic map name")
     seq = words.number("sequence number", 1, 65535)
     words.end()
-    entry = CryptoMapEntry(source, name, seq, dynamic=True)
-    config.dynamic_maps.setdefault(name, {})[seq] = entry
+    entry = config.dynamic_maps.setdefault(name, {}).setdefault(
+        seq, CryptoMapEntry(source, name, seq, dynamic=True)
+    )
     return MapEntryMode(config, entry)

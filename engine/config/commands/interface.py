@@ -26,8 +26,9 @@ class InterfaceMode(SubMode):
         what = words.keyword("address", "vrf")
         if what == "vrf":
             words.keyword("forwarding")
-            self.item.vrf = words.word("VRF name")
+            name = words.word("VRF name")
             words.end()
+            self.item.vrf, self.item.vrf_source = name, source
             return
         address = words.address("interface address")
         mask = words.mask()
@@ -40,14 +41,17 @@ class InterfaceMode(SubMode):
 
     def vrf(self, words: Words, source: Source, text: str) -> None:
         words.keyword("forwarding")
-        self.item.vrf = words.word("VRF name")
+        name = words.word("VRF name")
         words.end()
+        self.item.vrf, self.item.vrf_source = name, source
 
     def crypto(self, words: Words, source: Source, text: str) -> None:
         words.keyword("map")
-        self.item.crypto_map = (words.word("crypto map name"), source)
-        words.optional_keyword("redundancy")
-        words.rest()
+        name = words.word("crypto map name")
+        if words.optional_keyword("redundancy"):
+            words.rest()
+        words.end()
+        self.item.crypto_map = (name, source)
 
 
 def interface(config: Config, words: Words, source: Source, text: str) -> SubMode:

@@ -37,7 +37,7 @@ def local_pool(config: Config, words: Words, source: Source, text: str) -> None:
 def level(words: Words) -> int:
     """`logging trap LEVEL`: a name (abbreviations allowed) or 0-7, as IOS takes it."""
     word = words.word("logging level")
-    if word.isdigit() and int(word) < len(TRAP_LEVELS):
+    if word.isascii() and word.isdecimal() and int(word) < len(TRAP_LEVELS):
         return int(word)
     found = match_keyword(word, TRAP_LEVELS)
     if found is None:
@@ -57,7 +57,7 @@ def logging_host(config: Config, words: Words, source: Source, text: str) -> Non
 
 
 def logging_buffered(config: Config, words: Words, source: Source, text: str) -> None:
-    if words and words.peek().isdigit():
+    if words and words.peek().isascii() and words.peek().isdecimal():
         config.logging_buffered = words.number("buffer size", 4096, 2147483647)
     if words:
         level(words)

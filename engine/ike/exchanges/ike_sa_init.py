@@ -33,6 +33,15 @@ NONCE_SIZE = 32
 MAX_INIT_RESTARTS = 3
 
 
+def nat_notifies_for(sa: IkeSa) -> list[NotifyPayload]:
+    """NAT-D payloads; with forced encapsulation our source hash is random, so that both
+    sides see a NAT and put ESP in UDP (what strongSwan's `encap = yes` does)."""
+    payloads = nat_notifies(sa.spi_i, sa.spi_r, sa.local, sa.remote)
+    if sa.ctx.config.force_encapsulation:
+        payloads[0] = NotifyPayload(payloads[0].notify_type, sa.ctx.random_bytes(20))
+    return payloads
+
+
 def setup_keys(sa: IkeSa, suite: IkeSuite, shared_secret: bytes) -> None:
     keys = derive_ike_keys(
         prf(suite.prf),
@@ -74,7 +83,7 @@ class IkeSaInit(Exchange):
             ike_sa_payload(proposals, first_group=self.group),
             KePayload(self.group, self.keypair.public),
             NoncePayload(sa.nonce_i),
-            *nat_notifies(sa.spi_i, sa.spi_r, sa.local, sa.remote),
+            *nat_notifies_for(sa),
         ]
         return payloads
 
@@ -138,6 +147,7 @@ class IkeSaInit(Exchange):
         shared = self.keypair.shared_secret(ke.data)
         setup_keys(sa, suite, shared)
         sa.nat_local, sa.nat_remote = detect(response, sa.local, sa.remote)
+        sa.nat_local = sa.nat_local or sa.ctx.config.force_encapsulation
         if sa.nat_local or sa.nat_remote:
             # RFC 7296 2.23: once NAT is seen, the initiator moves to the NAT-T port.
             natt = sa.ctx.config.natt_port
@@ -174,9 +184,10 @@ def respond(
     sa.nonce_r = sa.ctx.random_bytes(NONCE_SIZE)
     setup_keys(sa, suite, shared)
     sa.nat_local, sa.nat_remote = detect(request, sa.local, sa.remote)
+    sa.nat_local = sa.nat_local or sa.ctx.config.force_encapsulation
     return [
         SaPayload((proposal,)),
         KePayload(suite.dh_group, keypair.public),
         NoncePayload(sa.nonce_r),
-        *nat_notifies(sa.spi_i, sa.spi_r, sa.local, sa.remote),
+        *nat_notifies_for(sa),
     ]

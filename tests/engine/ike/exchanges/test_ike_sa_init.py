@@ -167,3 +167,16 @@ def test_ike_proposal_with_several_algorithms_takes_initiator_order() -> None:
     (up,) = pair.of_type("b", IkeSaUp)
     assert up.algorithms.encryption == "aes-cbc-256"
     assert up.algorithms.dh_group == DhId.ECP_256
+
+
+def test_forced_encapsulation_makes_both_sides_use_udp() -> None:
+    from dataclasses import replace
+
+    cfg_a, cfg_b = site_to_site_config()
+    pair = EnginePair(replace(cfg_a, force_encapsulation=True), cfg_b)
+    pair.established()
+    (up_a,), (up_b,) = pair.of_type("a", IkeSaUp), pair.of_type("b", IkeSaUp)
+    assert up_a.nat_local and up_b.nat_remote
+    assert up_a.local[1] == 4500 and up_b.local[1] == 4500
+    assert pair.of_type("a", ChildSaInstalled)[0].udp_encapsulation
+    assert pair.of_type("b", ChildSaInstalled)[0].udp_encapsulation
