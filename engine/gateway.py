@@ -280,6 +280,11 @@ class Gateway:
         self.flush()
         return done
 
+    def delete_child_sa(self, child_sa_id: int, reason: DownReason = DownReason.CLEARED) -> bool:
+        done = self.engine.delete_child_sa(child_sa_id, self.now(), reason)
+        self.flush()
+        return done
+
     def rekey_child_sa(self, child_sa_id: int) -> bool:
         done = self.engine.rekey_child_sa(child_sa_id, self.now())
         self.flush()

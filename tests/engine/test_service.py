@@ -197,16 +197,24 @@ async def test_session_lines_reach_the_configured_logging_host(tmp_path: Path) -
     port = transport.get_extra_info("sockname")[1]
     try:
         pair = Pair(tmp_path)
-        pair.path_b.write_text(SITE_B.format(key="shared-key-1").replace(
-            "end\n", f"logging host 127.0.0.1 transport udp port {port}\nlogging trap 5\nend\n"))
-        pair.b = VpnService(pair.path_b, bind="127.0.0.2", ike_port=pair.a.gateway.ike_port,
-                            natt_port=pair.a.gateway.natt_port)
+        pair.path_b.write_text(
+            SITE_B.format(key="shared-key-1").replace(
+                "end\n", f"logging host 127.0.0.1 transport udp port {port}\nlogging trap 5\nend\n"
+            )
+        )
+        pair.b = VpnService(
+            pair.path_b,
+            bind="127.0.0.2",
+            ike_port=pair.a.gateway.ike_port,
+            natt_port=pair.a.gateway.natt_port,
+        )
         async with pair:
             await until(lambda: any(b"Crypto session is UP" in d for d in received))
             (line,) = [d for d in received if b"SESSION_STATUS" in d]
             assert line.startswith(b"<189>1 ")  # local7.notice, RFC 5424
-            assert line.endswith(b"%CRYPTO-5-SESSION_STATUS: Crypto session is UP. "
-                                 b"Peer 127.0.0.1:" + str(pair.a.gateway.ike_port).encode()
-                                 + b" Id: 127.0.0.1")
+            assert line.endswith(
+                b"%CRYPTO-5-SESSION_STATUS: Crypto session is UP. "
+                b"Peer 127.0.0.1:" + str(pair.a.gateway.ike_port).encode() + b" Id: 127.0.0.1"
+            )
     finally:
         transport.close()
