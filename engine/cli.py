@@ -77,12 +77,29 @@ class EventPrinter:
             await asyncio.wait_for(self.stopped.wait(), duration or None)
 
 
+def print_log_lines(service: object, printer: EventPrinter) -> None:
+    """Follow the service's log ring on stdout (the headless console)."""
+    from engine.store import SYSLOG
+
+    def show(changes: object) -> None:
+        for entry in changes.table(SYSLOG).added.values():  # type: ignore[attr-defined]
+            printer.say(entry.display())
+
+    service.store.listen(show, tables={SYSLOG})  # type: ignore[attr-defined]
+
+
 async def run_lab(args: argparse.Namespace) -> None:
     from engine.lab import Lab
 
     printer = EventPrinter()
-    lab = Lab(ike_port=args.ike_port, natt_port=args.natt_port, peers=args.peers)
-    await lab.start(printer)
+    lab = Lab(
+        ike_port=args.ike_port,
+        natt_port=args.natt_port,
+        peers=args.peers,
+        control_path=args.control,
+    )
+    print_log_lines(lab.service, printer)
+    await lab.start()
     printer.say(
         f"lab gateway on 127.0.0.1:{lab.gateway.ike_port} with {len(lab.peers)} "
         "lab peers; Ctrl-C stops"
@@ -96,7 +113,6 @@ async def run_lab(args: argparse.Namespace) -> None:
 async def run_config(args: argparse.Namespace) -> None:
     """The gateway from a configuration file, headless: its log lines on stdout."""
     from engine.service import VpnService
-    from engine.store import SYSLOG
 
     printer = EventPrinter()
     service = VpnService(
@@ -109,12 +125,7 @@ async def run_config(args: argparse.Namespace) -> None:
     )
     for warning in service.loaded.warnings:
         print(warning, file=sys.stderr)
-
-    def print_log(changes: object) -> None:
-        for entry in changes.table(SYSLOG).added.values():  # type: ignore[attr-defined]
-            printer.say(entry.display())
-
-    service.store.listen(print_log, tables={SYSLOG})
+    print_log_lines(service, printer)
     await service.start()
     assert service.control_server is not None
     printer.say(
@@ -163,7 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--natt-port", type=port, default=None, help="NAT-T port (default 4500; 15501 in the lab)"
     )
-    parser.add_argument("--peers", type=int, default=8, help="number of lab peers (default 8)")
+    parser.add_argument(
+        "--peers",
+        type=int,
+        default=None,
+        help="lab peers to start (default: all of lab-peers.conf)",
+    )
     parser.add_argument(
         "--duration",
         type=float,
@@ -210,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     if daemon and args.config is None:
         print("ipsec-console daemon: --config FILE is required", file=sys.stderr)
         return 2
-    if not 1 <= args.peers <= 200:
+    if args.peers is not None and not 1 <= args.peers <= 200:
         print("ipsec-console: --peers must be between 1 and 200", file=sys.stderr)
         return 2
     lab = args.config is None

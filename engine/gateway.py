@@ -23,6 +23,7 @@ from engine.ike.constants import NON_ESP_MARKER
 from engine.ike.crypto import RandomBytes
 from engine.ike.engine import IkeEngine
 from engine.ike.policy import IkeConfig
+from engine.raw_esp import RawEsp
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ class Gateway:
         ike_port: int | None = None,
         natt_port: int | None = None,
         random_bytes: RandomBytes = os.urandom,
+        dataplane: bool = False,
+        esp_over_ip: bool = True,
     ) -> None:
         self.bind = bind
         self.ike_port = ike_port if ike_port is not None else config.ike_port
@@ -107,6 +110,11 @@ class Gateway:
         self.engine = IkeEngine(config, random_bytes)
         self.listeners: list[EventListener] = []
         self.esp_handler: EspHandler | None = None
+        self.raw_esp: RawEsp | None = None
+        #: carry ESP: over IP when the raw socket can be had, else always in UDP
+        self.dataplane = dataplane
+        self.esp_over_ip = esp_over_ip
+        self.force_encapsulation = False
         self.counters: Counter[str] = Counter()
         self._endpoints: dict[int, UdpPort] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -141,8 +149,13 @@ class Gateway:
             self._close_endpoints()
             raise
         self.ike_port, self.natt_port = bound[0], bound[-1]
+        if self.dataplane:
+            self.force_encapsulation = not (self.esp_over_ip and self.enable_raw_esp())
         self.engine.config = replace(
-            self.engine.config, ike_port=self.ike_port, natt_port=self.natt_port
+            self.engine.config,
+            ike_port=self.ike_port,
+            natt_port=self.natt_port,
+            force_encapsulation=self.force_encapsulation,
         )
         self._keepalive = self._loop.call_later(KEEPALIVE_INTERVAL, self._send_keepalives)
 
@@ -162,6 +175,9 @@ class Gateway:
             if handle is not None:
                 handle.cancel()
         self._close_endpoints()
+        if self.raw_esp is not None:
+            self.raw_esp.close()
+            self.raw_esp = None
 
     def now(self) -> float:
         assert self._loop is not None, "gateway not started"
@@ -205,9 +221,30 @@ class Gateway:
             self._local_ip_cache[remote_ip] = cached
         return cached
 
-    def send_esp(self, data: bytes, local: Address, remote: Address) -> None:
-        """For the data plane: ESP in UDP leaves from the SA's own port."""
-        self._sendto(data, local[1], remote)
+    def send_esp(
+        self, data: bytes, local: Address, remote: Address, *, encapsulated: bool = True
+    ) -> None:
+        """For the data plane: ESP in UDP leaves from the SA's own port; plain ESP goes
+        out of the raw socket when there is one."""
+        if encapsulated:
+            self._sendto(data, local[1], remote)
+        elif self.raw_esp is not None:
+            self.raw_esp.send(data, remote)
+        else:
+            self.counters["esp without raw socket"] += 1
+
+    def enable_raw_esp(self) -> bool:
+        """Receive and send ESP over IP (protocol 50); False without the privilege."""
+        try:
+            self.raw_esp = RawEsp(self.bind, self._raw_esp_received, self.counters)
+        except OSError:
+            return False
+        self.raw_esp.start()
+        return True
+
+    def _raw_esp_received(self, data: bytes, local: Address, remote: Address) -> None:
+        if self.esp_handler is not None:
+            self.esp_handler(data, local, remote)
 
     def _sendto(self, data: bytes, port: int, remote: Address) -> None:
         endpoint = self._endpoints.get(port) or self._endpoints.get(self.ike_port)
@@ -285,13 +322,24 @@ class Gateway:
         self.flush()
         return done
 
+    def report_invalid_spi(self, spi: int, remote: Address) -> None:
+        if self.engine.report_invalid_spi(spi, remote, self.now()):
+            self.flush()
+
     def rekey_child_sa(self, child_sa_id: int) -> bool:
         done = self.engine.rekey_child_sa(child_sa_id, self.now())
         self.flush()
         return done
 
     def apply(self, config: IkeConfig) -> None:
-        self.engine.update_config(replace(config, ike_port=self.ike_port, natt_port=self.natt_port))
+        self.engine.update_config(
+            replace(
+                config,
+                ike_port=self.ike_port,
+                natt_port=self.natt_port,
+                force_encapsulation=self.force_encapsulation,
+            )
+        )
         self.flush()
 
     def __repr__(self) -> str:

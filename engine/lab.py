@@ -1,132 +1,148 @@
-"""The lab: a gateway and lab peers in one process, negotiating real IKEv2 over loopback.
+"""The lab: the gateway of `lab-gateway.conf` and the peers of `lab-peers.conf`, in one
+process, negotiating real IKEv2 and exchanging real ESP over loopback.
 
-Each lab peer is a gateway of its own on its own 127.0.1.x address, so what the
-console shows is the engine at work, not a simulation. Lifetimes are short
-so that rekeys happen while you watch; one peer has a wrong pre-shared key so
-that failures show too.
+Each interface of `lab-peers.conf` that carries a crypto map becomes one lab peer:
+its own IKE engine and data plane on the interface's 127.0.x.y address, keeping its
+tunnel up and pinging the gateway's protected network at its own rate. A few peers
+come and go. ESP travels in UDP (forced encapsulation), so nothing needs root.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-from collections.abc import Callable
+import random
+import sys
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-from engine.events import IkeEvent
+from engine.config.compile import CompiledConfig
+from engine.config.loader import load_compiled
+from engine.dataplane.lab import EchoSource
+from engine.dataplane.plane import DataPlane
+from engine.events import DownReason
 from engine.gateway import Gateway
-from engine.ike.constants import DhId, IntegId, PrfId
-from engine.ike.policy import (
-    AES_CBC_256,
-    AES_GCM_256,
-    DpdPolicy,
-    EspProposalPolicy,
-    IkeConfig,
-    IkeProposalPolicy,
-    PeerPolicy,
-)
-from engine.secret import Secret
+from engine.service import VpnService
+from engine.static_tunnels import StaticTunnels
 
 GATEWAY_ADDRESS = "127.0.0.1"
-GATEWAY_NET = ipaddress.ip_network("10.0.0.0/16")
-LAB_PSK = Secret("lab-pre-shared-key")
-
-LAB_IKE = IkeProposalPolicy(
-    "lab",
-    (AES_GCM_256, AES_CBC_256),
-    (PrfId.HMAC_SHA2_256, PrfId.HMAC_SHA2_384),
-    (IntegId.HMAC_SHA2_256_128,),
-    (DhId.CURVE25519, DhId.ECP_256, DhId.MODP_2048),
-)
-LAB_ESP = (
-    EspProposalPolicy("esp-gcm-256", (AES_GCM_256,)),
-    EspProposalPolicy("esp-aes-256-sha256", (AES_CBC_256,), (IntegId.HMAC_SHA2_256_128,)),
-)
+#: seconds between lab events where a remote user disconnects (it comes back by itself)
+CHURN_INTERVAL = (20.0, 45.0)
 
 
-@dataclass(frozen=True)
+def sample_config(name: str) -> Path:
+    """A file of sample-configs/, from a checkout or from an installed wheel (which puts
+    them under <prefix>/share/ipsec-console/sample-configs)."""
+    checkout = Path(__file__).resolve().parent.parent / "sample-configs" / name
+    if checkout.exists():
+        return checkout
+    return Path(sys.prefix) / "share" / "ipsec-console" / "sample-configs" / name
+
+
+@dataclass
 class LabPeer:
+    name: str
     address: str
-    subnet: ipaddress.IPv4Network
-    psk: Secret = LAB_PSK
-    child_lifetime: float = 3600.0
+    gateway: Gateway
+    plane: DataPlane
+    traffic: EchoSource
+    tunnels: StaticTunnels
 
 
-def lab_peers(count: int = 8) -> list[LabPeer]:
-    peers = [
-        LabPeer(f"127.0.1.{n}", ipaddress.ip_network(f"10.{100 + n}.0.0/24"))
-        for n in range(1, count + 1)
-    ]
-    peers[1] = replace(peers[1], child_lifetime=60.0)  # rekeys you can watch
-    peers[-1] = replace(peers[-1], psk=Secret("a-wrong-key"))  # a failure you can watch
+def lab_peers(
+    peers_file: Path, ike_port: int, natt_port: int, limit: int | None = None
+) -> list[LabPeer]:
+    loaded = load_compiled(peers_file, ike_port=ike_port, natt_port=natt_port)
+    compiled = loaded.compiled
+    peers = []
+    for interface in loaded.model.interfaces.values():
+        if interface.crypto_map is None or interface.address is None:
+            continue
+        metas = {n: m for n, m in compiled.meta.items() if m.interface == interface.name}
+        policies = tuple(p for p in compiled.ike.peers if p.name in metas)
+        if not policies:
+            continue
+        subset = CompiledConfig(replace(compiled.ike, peers=policies), metas, compiled.hostname)
+        gateway = Gateway(
+            subset.ike,
+            bind=str(interface.address.ip),
+            ike_port=0,
+            natt_port=0,
+            dataplane=True,
+            esp_over_ip=False,
+        )
+        plane = DataPlane(gateway)
+        tunnels = StaticTunnels(gateway, lambda c=subset: c)
+        gateway.subscribe(tunnels.on_event)
+        rate = 0.5 + (len(peers) % 5)  # pings per second: each peer its own load
+        source = EchoSource(plane, rate=rate)
+        peers.append(
+            LabPeer(interface.name, str(interface.address.ip), gateway, plane, source, tunnels)
+        )
+        if limit is not None and len(peers) >= limit:
+            break
     return peers
 
 
-def gateway_config() -> IkeConfig:
-    """The gateway answers any loopback peer (a dynamic crypto map)."""
-    responder = PeerPolicy(
-        name="lab-peers",
-        psk_local=LAB_PSK,
-        psk_remote=LAB_PSK,
-        ike_proposals=(LAB_IKE,),
-        esp_proposals=LAB_ESP,
-        local_ts=(GATEWAY_NET,),
-        remote_ts=(ipaddress.ip_network("10.0.0.0/8"),),
-        remote_addresses=(ipaddress.ip_network("127.0.0.0/8"),),
-        dpd=DpdPolicy(interval=30, retry_interval=5),
-        description="lab remote sites",
-    )
-    return IkeConfig(peers=(responder,))
-
-
-def peer_config(peer: LabPeer) -> IkeConfig:
-    policy = PeerPolicy(
-        name="gateway",
-        psk_local=peer.psk,
-        psk_remote=peer.psk,
-        ike_proposals=(LAB_IKE,),
-        esp_proposals=LAB_ESP,
-        local_ts=(peer.subnet,),
-        remote_ts=(GATEWAY_NET,),
-        remote_addresses=(ipaddress.ip_network(f"{GATEWAY_ADDRESS}/32"),),
-        child_lifetime=peer.child_lifetime,
-        ike_lifetime=600.0,
-    )
-    return IkeConfig(peers=(policy,))
-
-
 class Lab:
-    """Starts the gateway and its lab peers; the peers come back after a failure."""
-
-    def __init__(self, ike_port: int = 15500, natt_port: int = 15501, peers: int = 8) -> None:
-        self.gateway = Gateway(
-            gateway_config(), bind=GATEWAY_ADDRESS, ike_port=ike_port, natt_port=natt_port
+    def __init__(
+        self,
+        ike_port: int = 15500,
+        natt_port: int = 15501,
+        peers: int | None = None,
+        gateway_config: Path | None = None,
+        peers_config: Path | None = None,
+        control_path: str | Path | None = None,
+        serve_control: bool = True,
+    ) -> None:
+        self.service = VpnService(
+            gateway_config or sample_config("lab-gateway.conf"),
+            bind=GATEWAY_ADDRESS,
+            ike_port=ike_port,
+            natt_port=natt_port,
+            dataplane="echo",
+            esp_over_ip=False,
+            control_path=control_path,
+            serve_control=serve_control,
         )
-        self.peers = [
-            (p, Gateway(peer_config(p), bind=p.address, ike_port=0, natt_port=0))
-            for p in lab_peers(peers)
-        ]
-        self._tasks: list[asyncio.Task[None]] = []
+        self.peers_config = peers_config or sample_config("lab-peers.conf")
+        self.peer_limit = peers
+        self.peers: list[LabPeer] = []
+        self._churn: asyncio.Task[None] | None = None
+        self._random = random.Random()
 
-    async def start(self, listener: Callable[[IkeEvent], None] | None = None) -> None:
-        if listener is not None:
-            self.gateway.subscribe(listener)
-        await self.gateway.start()
-        for _, gw in self.peers:
-            await gw.start()
-        self._tasks = [asyncio.create_task(self._keep_up(gw)) for _, gw in self.peers]
+    @property
+    def gateway(self) -> Gateway:
+        return self.service.gateway
 
-    async def _keep_up(self, gw: Gateway) -> None:
-        """Like a static crypto map entry: initiate, and again whenever it is down."""
-        remote = (GATEWAY_ADDRESS, self.gateway.ike_port)
+    async def start(self) -> None:
+        await self.service.start()
+        self.peers = lab_peers(
+            self.peers_config, self.gateway.ike_port, self.gateway.natt_port, self.peer_limit
+        )
+        for peer in self.peers:
+            await peer.gateway.start()
+            peer.plane.start()
+            peer.tunnels.start()
+            peer.traffic.start()
+        self._churn = asyncio.create_task(self._come_and_go())
+
+    async def _come_and_go(self) -> None:
+        """Now and then a remote user drops off; its static entry brings it back."""
         while True:
-            if not any(sa.is_up or sa.state.value.endswith("sent") for sa in gw.engine.ike_sas()):
-                gw.initiate("gateway", remote)
-            await asyncio.sleep(5.0)
+            await asyncio.sleep(self._random.uniform(*CHURN_INTERVAL))
+            users = [p for p in self.peers if p.name.startswith("lab-user")]
+            if not users:
+                continue
+            peer = self._random.choice(users)
+            for sa in peer.gateway.engine.ike_sas():
+                peer.gateway.delete_ike_sa(sa.ike_sa_id, DownReason.LOCAL_DELETE)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for _, gw in self.peers:
-            await gw.stop()
-        await self.gateway.stop()
+        if self._churn is not None:
+            self._churn.cancel()
+        for peer in self.peers:
+            peer.traffic.stop()
+            peer.tunnels.stop()
+            peer.plane.stop()
+            await peer.gateway.stop()
+        await self.service.stop()

@@ -16,6 +16,9 @@ from engine.config.model import Config
 from engine.config.reload import FileWatcher
 from engine.control import Control
 from engine.control_socket import ControlServer
+from engine.dataplane.lab import EchoResponder
+from engine.dataplane.plane import DataPlane
+from engine.dataplane.tun_sink import TunSink
 from engine.events import ConfigReloaded, ConfigReloadFailed, DownReason
 from engine.gateway import Gateway
 from engine.logbook import Logbook
@@ -49,15 +52,26 @@ class VpnService:
         watch: bool = True,
         control_path: str | Path | None = None,
         serve_control: bool = False,
+        dataplane: str | None = "auto",
+        esp_over_ip: bool = True,
     ) -> None:
+        """`dataplane`: "tun" (a TUN device and routes; needs CAP_NET_ADMIN), "echo"
+        (answer pings to our protected networks: the lab, unprivileged runs), "auto"
+        (tun when it can be had, else echo), or None (IKE only)."""
         self.config_path = Path(config_path)
         self.watch = watch
         self.loaded: Loaded = load_compiled(
             self.config_path, ike_port=ike_port, natt_port=natt_port
         )
         self.gateway = Gateway(
-            self.loaded.compiled.ike, bind=bind, ike_port=ike_port, natt_port=natt_port
+            self.loaded.compiled.ike,
+            bind=bind,
+            ike_port=ike_port,
+            natt_port=natt_port,
+            dataplane=dataplane is not None,
+            esp_over_ip=esp_over_ip,
         )
+        self.dataplane_mode = dataplane
         self.store = Store(syslog_size=ring_size(self.model.logging_buffered))
         self.sessions = SessionModel(self.store)
         self.forwarder = SyslogForwarder(**logging_settings(self.model))  # type: ignore[arg-type]
@@ -68,6 +82,8 @@ class VpnService:
         self.sessions.listeners.append(self.logbook.on_transition)
         for listener in (self.sessions.handle, self.logbook.on_event, self.static_tunnels.on_event):
             self.gateway.subscribe(listener)
+        self.dataplane = DataPlane(self.gateway, self.sessions) if dataplane else None
+        self.sink: TunSink | EchoResponder | None = None
         self._watcher: FileWatcher | None = None
         self.last_reload: ConfigReloaded | ConfigReloadFailed | None = None
 
@@ -86,6 +102,7 @@ class VpnService:
         )
         self.loaded = replace(self.loaded, compiled=replace(self.compiled, ike=ike))
         self.sessions.apply_config(self.compiled)
+        self._start_dataplane()
         await self.forwarder.start()
         if self.control_server is not None:
             await self.control_server.start()
@@ -102,7 +119,27 @@ class VpnService:
         if self.control_server is not None:
             await self.control_server.stop()
         await self.gateway.stop()
+        if self.dataplane is not None:
+            self.dataplane.stop()
+        if isinstance(self.sink, TunSink):
+            self.sink.stop()
         await self.forwarder.close()
+
+    def _start_dataplane(self) -> None:
+        if self.dataplane is None:
+            return
+        if self.dataplane_mode in ("tun", "auto"):
+            tun = TunSink(self.dataplane)
+            try:
+                tun.start()
+            except OSError as err:
+                if self.dataplane_mode == "tun":
+                    raise OSError(f"cannot create the TUN device: {err}") from err
+            else:
+                self.sink = tun
+        if self.sink is None:
+            self.sink = EchoResponder(self.dataplane)
+        self.dataplane.start()
 
     def reload(self) -> ConfigReloaded | ConfigReloadFailed:
         """Parse, validate, diff, apply. A file with errors changes nothing."""

@@ -6,25 +6,25 @@ import ipaddress
 import socket
 
 from engine.config.model import Config
+from engine.netlink import netlink
 
 
 def linux_ipv4_addresses(name: str) -> list[ipaddress.IPv4Interface]:
     """The IPv4 addresses of interface `name` as the kernel has them; [] if there is none."""
+
+    def lookup(ipr: object) -> list[ipaddress.IPv4Interface]:
+        index = ipr.link_lookup(ifname=name)  # type: ignore[attr-defined]
+        if not index:
+            return []
+        found = []
+        for message in ipr.get_addr(index=index[0], family=socket.AF_INET):  # type: ignore[attr-defined]
+            address = message.get_attr("IFA_ADDRESS")
+            if address:
+                found.append(ipaddress.IPv4Interface(f"{address}/{message['prefixlen']}"))
+        return found
+
     try:
-        from pyroute2 import IPRoute
-    except ImportError:  # pragma: no cover - a declared dependency
-        return []
-    try:
-        with IPRoute() as ipr:
-            index = ipr.link_lookup(ifname=name)
-            if not index:
-                return []
-            found = []
-            for message in ipr.get_addr(index=index[0], family=socket.AF_INET):
-                address = message.get_attr("IFA_ADDRESS")
-                if address:
-                    found.append(ipaddress.IPv4Interface(f"{address}/{message['prefixlen']}"))
-            return found
+        return netlink(lookup)
     except OSError:
         return []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 
 def run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
@@ -16,13 +17,25 @@ def run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_lab_negotiates_and_shows_a_failure() -> None:
-    result = run("--ike-port", "0", "--natt-port", "0", "--peers", "3", "--duration", "1.5")
+def test_lab_negotiates_and_shows_a_failure(tmp_path: Path) -> None:
+    result = run(
+        "--ike-port",
+        "0",
+        "--natt-port",
+        "0",
+        "--peers",
+        "8",
+        "--duration",
+        "2",
+        "--control",
+        str(tmp_path / "lab.sock"),
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.count("IKE SA up") == 2
-    assert out.count("IPsec SA up") == 2
-    assert "auth failed      peer 127.0.1.3" in out
+    up = [line for line in out.splitlines() if "Crypto session is UP" in line]
+    assert len(up) == 7, out
+    assert all("fvrf=INTERNET ivrf=CORP Description: Lab branch routers" in line for line in up)
+    assert "%CRYPTO-4-IKEV2_AUTH_FAILED: IKEv2 authentication failed. Peer 127.0.1.8:" in out
     assert "Traceback" not in result.stderr
 
 

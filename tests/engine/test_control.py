@@ -98,6 +98,7 @@ class Network:
             control_path=self.control,
             serve_control=True,
             watch=False,
+            dataplane=None,  # IKE and sessions only: ports stay the IKE port everywhere
         )
         self.spokes = {}
         for n in (1, 3):
@@ -105,7 +106,12 @@ class Network:
             conf = tmp_path / f"s{n}" / "spoke.conf"
             conf.write_text(SPOKE.format(n=n))
             self.spokes[n] = VpnService(
-                conf, bind=f"127.0.0.{n}", ike_port=ike, natt_port=natt, watch=False
+                conf,
+                bind=f"127.0.0.{n}",
+                ike_port=ike,
+                natt_port=natt,
+                watch=False,
+                dataplane=None,
             )
         self.hub_events: list[object] = []
         self.spoke_events: dict[int, list[object]] = {1: [], 3: []}

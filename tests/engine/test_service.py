@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from netutil import free_port, until
+from site_configs import SITE_A, SITE_B
 
 from engine.events import (
     ConfigReloaded,
@@ -18,55 +19,6 @@ from engine.events import (
     IkeSaUp,
 )
 from engine.service import VpnService
-
-SITE_A = """\
-hostname site-a
-crypto isakmp peer address 127.0.0.2
- description {description}
-crypto ikev2 keyring KEYS
- peer B
-  address 127.0.0.2
-  pre-shared-key {key}
-crypto ikev2 profile TO-B
- match identity remote address 127.0.0.2 255.255.255.255
- authentication local pre-share
- authentication remote pre-share
- keyring local KEYS
-crypto ipsec transform-set TS esp-gcm 256
-ip access-list extended A-TO-B
- permit ip 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255
-crypto map WAN 10 ipsec-isakmp
- set peer 127.0.0.2
- set transform-set TS
- set ikev2-profile TO-B
- match address A-TO-B
-interface lo
- ip address 127.0.0.1 255.0.0.0
- crypto map WAN
-end
-"""
-
-SITE_B = """\
-hostname site-b
-crypto ikev2 keyring KEYS
- peer A
-  address 127.0.0.1
-  pre-shared-key {key}
-crypto ikev2 profile FROM-A
- match identity remote address 127.0.0.1 255.255.255.255
- authentication local pre-share
- authentication remote pre-share
- keyring local KEYS
-crypto ipsec transform-set TS esp-gcm 256
-crypto dynamic-map DYN 10
- set transform-set TS
- set ikev2-profile FROM-A
-crypto map WAN 10 ipsec-isakmp dynamic DYN
-interface lo
- ip address 127.0.0.2 255.0.0.0
- crypto map WAN
-end
-"""
 
 
 class Pair:
@@ -78,8 +30,12 @@ class Pair:
         self.path_a.write_text(SITE_A.format(description=description, key="shared-key-1"))
         self.path_b.write_text(SITE_B.format(key="shared-key-1"))
         ike, natt = free_port(), free_port()
-        self.a = VpnService(self.path_a, bind="127.0.0.1", ike_port=ike, natt_port=natt)
-        self.b = VpnService(self.path_b, bind="127.0.0.2", ike_port=ike, natt_port=natt)
+        self.a = VpnService(
+            self.path_a, bind="127.0.0.1", ike_port=ike, natt_port=natt, dataplane=None
+        )
+        self.b = VpnService(
+            self.path_b, bind="127.0.0.2", ike_port=ike, natt_port=natt, dataplane=None
+        )
         self.events_a: list[object] = []
         self.events_b: list[object] = []
         self.a.gateway.subscribe(self.events_a.append)
@@ -181,7 +137,7 @@ def test_a_file_with_errors_does_not_start(tmp_path: Path) -> None:
     path = tmp_path / "bad.conf"
     path.write_text("crypto map M 10 ipsec-isakmp\n set transform-set NOPE\nend\n")
     with pytest.raises(ConfigError) as err:
-        VpnService(path)
+        VpnService(path, dataplane=None)
     assert "transform-set NOPE does not exist" in str(err.value)
 
 
@@ -207,6 +163,7 @@ async def test_session_lines_reach_the_configured_logging_host(tmp_path: Path) -
             bind="127.0.0.2",
             ike_port=pair.a.gateway.ike_port,
             natt_port=pair.a.gateway.natt_port,
+            dataplane=None,
         )
         async with pair:
             await until(lambda: any(b"Crypto session is UP" in d for d in received))

@@ -1,0 +1,144 @@
+"""The data plane: ESP SAs installed from the engine's events, packets moved between
+the peers (ESP in UDP on the gateway's sockets) and a sink (a TUN device, or the lab's
+responder), counters pushed to the session model once a second, and lifetimes by
+kilobytes turned into rekeys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import Counter
+from collections.abc import Callable
+from typing import Protocol
+
+from engine.esp.drops import DropReason
+from engine.esp.table import SaTable
+from engine.events import Address, ChildSaDeleted, ChildSaInstalled, DownReason
+from engine.gateway import Gateway
+from engine.sessions import SessionModel
+
+TICK = 1.0
+
+
+class Sink(Protocol):
+    """Where decrypted packets go, and where packets to encrypt come from."""
+
+    def deliver(self, packet: bytes) -> None: ...
+
+    def selectors_added(self, local: tuple[str, ...], remote: tuple[str, ...]) -> None: ...
+
+    def selectors_removed(self, local: tuple[str, ...], remote: tuple[str, ...]) -> None: ...
+
+
+class DataPlane:
+    def __init__(
+        self,
+        gateway: Gateway,
+        sessions: SessionModel | None = None,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+        replay_window: int = 64,
+    ) -> None:
+        self.gateway = gateway
+        self.sessions = sessions
+        self.table = SaTable(random_bytes=random_bytes, replay_window=replay_window)
+        self.sink: Sink | None = None
+        self.counters: Counter[str] = Counter()
+        self._peers: dict[int, tuple[Address, Address, bool]] = {}
+        self._selectors: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._rekeying: set[int] = set()
+        gateway.esp_handler = self.esp_received
+        gateway.subscribe(self.on_event)
+
+    # ------------------------------------------------------------------ SAs
+    def on_event(self, event: object) -> None:
+        if isinstance(event, ChildSaInstalled):
+            ts = event.traffic_selectors
+            self.table.install(
+                event.child_sa_id,
+                spi_in=event.spi_in,
+                spi_out=event.spi_out,
+                encryption=event.algorithms.encryption,
+                integrity=event.algorithms.integrity,
+                keys=event.keys,
+                initiator=event.initiator,
+                local_ts=ts.local,
+                remote_ts=ts.remote,
+                esn=event.algorithms.esn,
+                lifetime_s=event.lifetime,
+                lifetime_kb=event.lifetime_kb,
+                now=self.gateway.now(),
+            )
+            self._peers[event.child_sa_id] = (event.local, event.remote, event.udp_encapsulation)
+            self._selectors[event.child_sa_id] = (ts.local, ts.remote)
+            if self.sink is not None:
+                self.sink.selectors_added(ts.local, ts.remote)
+        elif isinstance(event, ChildSaDeleted):
+            self.table.remove(event.child_sa_id)
+            self._peers.pop(event.child_sa_id, None)
+            self._rekeying.discard(event.child_sa_id)
+            selectors = self._selectors.pop(event.child_sa_id, None)
+            if selectors and self.sink is not None and selectors not in self._selectors.values():
+                self.sink.selectors_removed(*selectors)
+
+    # ------------------------------------------------------------------ packets
+    def esp_received(self, data: bytes, local: Address, remote: Address) -> None:
+        """ESP in UDP from the gateway's sockets (RFC 3948)."""
+        now = self.gateway.now()
+        result = self.table.inbound(data, now)
+        if not isinstance(result, tuple):
+            # counted by the table; a stale SPI from a peer we talk to gets INVALID_SPI
+            if result.reason is DropReason.UNKNOWN_SPI and result.spi is not None:
+                self.gateway.report_invalid_spi(result.spi, remote)
+            return
+        inner, child_sa_id = result
+        peer = self._peers.get(child_sa_id)
+        if peer is not None and peer[1] != remote:
+            # The peer moved (NAT rebinding, MOBIKE float): answer where it now is.
+            self._peers[child_sa_id] = (local, remote, peer[2])
+        if self.sink is not None:
+            self.sink.deliver(inner)
+        else:
+            self.counters["no sink"] += 1
+
+    def send(self, packet: bytes) -> bool:
+        """Encrypt a packet from the sink toward the peer whose selectors cover it."""
+        result = self.table.outbound(packet, self.gateway.now())
+        if not isinstance(result, tuple):
+            if result is None:
+                self.counters["no SA for packet"] += 1
+            return False
+        esp, child_sa_id = result
+        peer = self._peers.get(child_sa_id)
+        if peer is None:
+            return False
+        local, remote, encapsulated = peer
+        self.gateway.send_esp(esp, local, remote, encapsulated=encapsulated)
+        return True
+
+    # ------------------------------------------------------------------ upkeep
+    def tick(self) -> None:
+        now = self.gateway.now()
+        if self.sessions is not None:
+            self.sessions.update_counters(
+                {child: self.table.counters(child) for child in self._peers}, self.sessions.clock()
+            )
+        for child_sa_id in self.table.rekey_due(now):
+            if child_sa_id not in self._rekeying:
+                self._rekeying.add(child_sa_id)
+                self.gateway.rekey_child_sa(child_sa_id)
+        for child_sa_id in self.table.expired(now):
+            self.gateway.delete_child_sa(child_sa_id, DownReason.LIFETIME_EXPIRED)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(TICK)
+            self.tick()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()

@@ -1,0 +1,433 @@
+"""ESP security associations, one object per direction (RFC 4303, tunnel mode).
+
+Wire format: SPI (4) | sequence (4) | IV | ciphertext | ICV, where the ciphertext covers
+inner packet | padding 1, 2, 3, ... | pad length | next header (4 IPv4, 41 IPv6).
+
+- AES-GCM-16 and ChaCha20-Poly1305 (RFC 4106, RFC 7634): nonce = salt (last 4 bytes of
+  the key material) | 8-byte IV; the IV is the 64-bit sequence number, unique per key as
+  RFC 4106 section 3.1 allows; AAD = SPI | sequence, or SPI | high 32 | low 32 with
+  extended sequence numbers (RFC 4106 section 5); padding to 4 bytes.
+- AES-CBC + HMAC-SHA2 (RFC 3602, RFC 4868): padding to 16 bytes; the ICV covers
+  header | IV | ciphertext, plus the high 32 sequence bits when ESN is on (RFC 4303
+  section 2.2.1: authenticated, never sent).
+
+Cipher objects are built once per SA: a new AESGCM costs 2.5x the encryption itself, and
+a new CBC context (~3 us) more than encrypting 1400 bytes. CBC therefore keeps one
+encryptor and one decryptor for the SA's life:
+- sending, it encrypts a fresh random block R ahead of the packet; the first output
+  block E(R xor previous block) is the IV the packet carries, as unpredictable as R
+  (RFC 3602 section 2) and chaining on into the packet exactly as CBC with that IV;
+- receiving, it decrypts IV | ciphertext and drops the first output block: CBC
+  decryption of a block needs only the block before it, so the context's leftover
+  state never reaches the payload.
+Both stay block-aligned by construction (alignment is checked before decrypting).
+
+Refusals are returned as a `DropReason`, already counted (see engine.esp.drops).
+"""
+
+from __future__ import annotations
+
+import hmac as stdlib_hmac
+import math
+import os
+import struct
+from collections import Counter
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hmac
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
+
+from engine.esp.drops import DropReason
+from engine.esp.replay import ReplayWindow
+from engine.esp.selectors import IPV4, IPV4_HEADER, IPV6, IPV6_HEADER, NetworkSet
+from engine.ike.crypto.dh import RandomBytes
+from engine.ike.crypto.encryption import AeadCipher, Encryption
+from engine.ike.crypto.integrity import Integrity
+
+NEXT_HEADER_IPV4 = 4
+NEXT_HEADER_IPV6 = 41
+#: "no next header": a dummy packet for traffic flow confidentiality (RFC 4303 section 2.6)
+NEXT_HEADER_NONE = 59
+ESP_HEADER_SIZE = 8
+#: the last sequence number an SA may send without / with extended sequence numbers
+MAX_SEQ_32 = 2**32 - 1
+MAX_SEQ_64 = 2**64 - 1
+_LOW32 = 0xFFFFFFFF
+_CBC_BLOCK = 16
+
+# padding bytes for each pad length: 1, 2, 3, ... (RFC 4303 section 2.4)
+_PADS: tuple[bytes, ...] = tuple(bytes(range(1, n + 1)) for n in range(256))
+_HEADER = struct.Struct(">II")
+_HEADER_IV = struct.Struct(">IIQ")
+_NONCE = struct.Struct(">IQ")
+_AAD_ESN = struct.Struct(">III")
+_U32 = struct.Struct(">I")
+_V4_ADDRS = struct.Struct(">II")
+
+
+class EspConfigError(ValueError):
+    """An SA cannot be built from these parameters (a caller's bug, not wire input)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lifetime:
+    """Hard limits of one SA (None or <= 0: no limit of that kind; a kilobyte is 1024 inner
+    packet bytes); the soft limit, at which the SA asks to be rekeyed, is `soft_fraction`
+    of each (RFC 4301 section 4.4.2.1)."""
+
+    seconds: float | None = None
+    kilobytes: int | None = None
+    soft_fraction: float = 0.9
+
+    def __post_init__(self) -> None:
+        if not 0 < self.soft_fraction <= 1:
+            raise EspConfigError("soft_fraction must be in (0, 1]")
+
+
+def _limit(value: float | None) -> float:
+    return math.inf if value is None or value <= 0 else float(value)
+
+
+_NO_LIMIT = Lifetime()
+
+
+class _EspSa:
+    """What both directions share: keys, lifetime and counters."""
+
+    __slots__ = (
+        "_aead",
+        "_block",
+        "_cbc",
+        "_hard_at",
+        "_hard_octets",
+        "_icv_size",
+        "_mac",
+        "_salt",
+        "_salt_int",
+        "_soft_at",
+        "_soft_octets",
+        "created_at",
+        "drops",
+        "encryption",
+        "esn",
+        "integrity",
+        "last_used",
+        "lifetime",
+        "octets",
+        "packets",
+        "spi",
+    )
+
+    #: the AEAD (GCM, ChaCha20-Poly1305), or None for AES-CBC with an HMAC
+    _aead: AeadCipher | None
+    #: CBC only: the long-lived cipher context and the keyed HMAC copied per packet
+    _cbc: CipherContext
+    _mac: hmac.HMAC
+
+    def __init__(
+        self,
+        spi: int,
+        encryption: Encryption,
+        integrity: Integrity | None,
+        encr_key: bytes,
+        integ_key: bytes,
+        esn: bool,
+        lifetime: Lifetime,
+        now: float,
+    ) -> None:
+        if not 0 <= spi <= _LOW32:
+            raise EspConfigError(f"SPI {spi} does not fit in 32 bits")
+        if (integrity is None) != encryption.is_aead:
+            needs = "no" if encryption.is_aead else "an"
+            raise EspConfigError(f"{encryption.name} needs {needs} integrity algorithm")
+        if len(encr_key) != encryption.key_material_size:
+            raise EspConfigError(
+                f"{encryption.name} needs {encryption.key_material_size} bytes of key "
+                f"material, got {len(encr_key)}"
+            )
+        self.spi = spi
+        self.encryption = encryption
+        self.integrity = integrity
+        self.esn = esn
+        self.lifetime = lifetime
+        self.created_at = now
+        #: inner packet bytes and packets processed (vici's bytes and packets)
+        self.octets = 0
+        self.packets = 0
+        self.drops: Counter[DropReason] = Counter()
+        self.last_used: float | None = None
+        hard_s = _limit(lifetime.seconds)
+        hard_bytes = _limit(lifetime.kilobytes) * 1024
+        self._hard_at = now + hard_s
+        self._soft_at = now + hard_s * lifetime.soft_fraction
+        self._hard_octets = hard_bytes
+        self._soft_octets = hard_bytes * lifetime.soft_fraction
+        if integrity is None:
+            if integ_key:
+                raise EspConfigError("an AEAD takes no integrity key")
+            self._aead = encryption.aead(encr_key)
+            self._salt = encryption.salt(encr_key)
+            self._salt_int = int.from_bytes(self._salt, "big")
+            self._icv_size = encryption.icv_size
+            self._block = 4
+        else:
+            if len(integ_key) != integrity.key_size:
+                raise EspConfigError(f"{integrity.name} needs a {integrity.key_size}-byte key")
+            self._aead = None
+            self._mac = hmac.HMAC(integ_key, integrity.algorithm)
+            self._salt = b""
+            self._salt_int = 0
+            self._icv_size = integrity.icv_size
+            self._block = _CBC_BLOCK
+
+    @property
+    def drops_total(self) -> int:
+        return sum(self.drops.values())
+
+    @property
+    def icv_size(self) -> int:
+        return self._icv_size
+
+    def expired(self, now: float) -> bool:
+        """Past the hard limit of time or bytes: the SA refuses every packet from now on."""
+        return now >= self._hard_at or self.octets >= self._hard_octets
+
+    def needs_rekey(self, now: float) -> bool:
+        """Past the soft limit of time or bytes: time to negotiate a replacement."""
+        return now >= self._soft_at or self.octets >= self._soft_octets
+
+    def _drop(self, reason: DropReason) -> DropReason:
+        self.drops[reason] += 1
+        return reason
+
+    def __repr__(self) -> str:
+        integ = self.integrity.name if self.integrity else "aead"
+        return (
+            f"{type(self).__name__}(spi=0x{self.spi:08x}, {self.encryption.name}, {integ}, "
+            f"esn={self.esn})"
+        )
+
+
+class OutboundSa(_EspSa):
+    """Encrypts inner packets; sequence numbers start at 1 and never wrap.
+
+    `random_bytes(16)` (CBC only) must return exactly 16 bytes: the long-lived CBC
+    context relies on every packet being whole blocks."""
+
+    __slots__ = ("_max_seq", "_random_bytes", "_soft_seq", "_tails", "seq")
+
+    def __init__(
+        self,
+        spi: int,
+        encryption: Encryption,
+        integrity: Integrity | None,
+        encr_key: bytes,
+        integ_key: bytes = b"",
+        *,
+        esn: bool = False,
+        lifetime: Lifetime = _NO_LIMIT,
+        now: float = 0.0,
+        random_bytes: RandomBytes = os.urandom,
+    ) -> None:
+        super().__init__(spi, encryption, integrity, encr_key, integ_key, esn, lifetime, now)
+        #: the sequence number of the last packet sent (0: none yet)
+        self.seq = 0
+        self._max_seq = MAX_SEQ_64 if esn else MAX_SEQ_32
+        self._soft_seq = int(self._max_seq * lifetime.soft_fraction)
+        self._random_bytes = random_bytes
+        if integrity is not None:
+            key = algorithms.AES(encr_key[: encryption.key_size])
+            self._cbc = Cipher(key, modes.CBC(bytes(_CBC_BLOCK))).encryptor()
+        # the trailer for each pad length, per IP version: padding | pad length | next header
+        self._tails = {
+            version: tuple(_PADS[pad] + bytes((pad, nh)) for pad in range(self._block))
+            for version, nh in ((IPV4, NEXT_HEADER_IPV4), (IPV6, NEXT_HEADER_IPV6))
+        }
+
+    @property
+    def exhausted(self) -> bool:
+        """No sequence number left: only a rekey lets this traffic flow again."""
+        return self.seq >= self._max_seq
+
+    def needs_rekey(self, now: float) -> bool:
+        return super().needs_rekey(now) or self.seq >= self._soft_seq
+
+    def encapsulate(self, inner: bytes, now: float) -> bytes | DropReason:
+        """The ESP packet carrying the IPv4/IPv6 packet `inner`, or why it was refused."""
+        if now >= self._hard_at or self.octets >= self._hard_octets:
+            return self._drop(DropReason.LIFETIME_EXPIRED)
+        seq = self.seq + 1
+        if seq > self._max_seq:
+            return self._drop(DropReason.SEQUENCE_EXHAUSTED)
+        tails = self._tails.get(inner[0] >> 4) if inner else None
+        if tails is None:
+            return self._drop(DropReason.MALFORMED)
+        self.seq = seq
+        size = len(inner)
+        low = seq & _LOW32
+        aead = self._aead
+        if aead is not None:
+            head = _HEADER_IV.pack(self.spi, low, seq)
+            aad = _AAD_ESN.pack(self.spi, seq >> 32, low) if self.esn else head[:8]
+            nonce = _NONCE.pack(self._salt_int, seq)
+            packet = head + aead.encrypt(nonce, inner + tails[(-size - 2) & 3], aad)
+        else:
+            body = _HEADER.pack(self.spi, low) + self._cbc.update(
+                self._random_bytes(_CBC_BLOCK) + inner + tails[(-size - 2) & 15]
+            )
+            mac = self._mac.copy()
+            mac.update(body)
+            if self.esn:
+                mac.update(_U32.pack(seq >> 32))
+            packet = body + mac.finalize()[: self._icv_size]
+        self.packets += 1
+        self.octets += size
+        self.last_used = now
+        return packet
+
+
+class InboundSa(_EspSa):
+    """Checks and decrypts ESP packets; the replay window moves only for verified ones."""
+
+    __slots__ = (
+        "_align",
+        "_align_base",
+        "_local_v4",
+        "_local_v6",
+        "_min_size",
+        "_remote_v4",
+        "_remote_v6",
+        "_start",
+        "replay",
+        "selectors",
+    )
+
+    def __init__(
+        self,
+        spi: int,
+        encryption: Encryption,
+        integrity: Integrity | None,
+        encr_key: bytes,
+        integ_key: bytes = b"",
+        *,
+        esn: bool = False,
+        replay_window: int = 64,
+        lifetime: Lifetime = _NO_LIMIT,
+        now: float = 0.0,
+        selectors: tuple[NetworkSet, NetworkSet] | None = None,
+    ) -> None:
+        """`selectors`: the child SA's (local, remote) traffic selectors; a decapsulated
+        packet must go from remote to local (RFC 4301 section 5.2). None: not checked."""
+        super().__init__(spi, encryption, integrity, encr_key, integ_key, esn, lifetime, now)
+        self.replay = ReplayWindow(replay_window, esn)
+        self.selectors = selectors
+        if selectors is None:
+            anywhere = ((0, 0),)
+            self._local_v4 = self._local_v6 = self._remote_v4 = self._remote_v6 = anywhere
+        else:
+            local, remote = selectors
+            self._local_v4, self._local_v6 = local.v4, local.v6
+            self._remote_v4, self._remote_v6 = remote.v4, remote.v6
+        if integrity is None:
+            # header, IV, at least pad length and next header, tag; no alignment enforced
+            self._min_size = ESP_HEADER_SIZE + encryption.iv_size + 2 + self._icv_size
+            self._align = 1
+            self._align_base = 0
+            self._start = 0
+        else:
+            key = algorithms.AES(encr_key[: encryption.key_size])
+            self._cbc = Cipher(key, modes.CBC(bytes(_CBC_BLOCK))).decryptor()
+            self._min_size = ESP_HEADER_SIZE + 2 * _CBC_BLOCK + self._icv_size
+            # IV | ciphertext, between header and ICV, must be whole blocks: the
+            # long-lived decryptor would otherwise keep a partial block for the next packet
+            self._align = _CBC_BLOCK
+            self._align_base = ESP_HEADER_SIZE + self._icv_size
+            # the first block out is the IV decrypted against stale state: discarded
+            self._start = _CBC_BLOCK
+
+    def _open(self, packet: bytes, now: float) -> bytes | DropReason:
+        """RFC 4303 section 3.4: lifetime, replay check, ICV, decryption, window update,
+        padding. Returns the decrypted bytes: payload | padding | pad length | next
+        header, after `_start` bytes to skip."""
+        if now >= self._hard_at or self.octets >= self._hard_octets:
+            return self._drop(DropReason.LIFETIME_EXPIRED)
+        size = len(packet)
+        if size < self._min_size or (size - self._align_base) % self._align:
+            return self._drop(DropReason.MALFORMED)
+        seq = self.replay.check(_U32.unpack_from(packet, 4)[0])
+        if seq < 0:
+            return self._drop(DropReason.REPLAY)
+        aead = self._aead
+        if aead is not None:
+            aad = packet[:4] + _U32.pack(seq >> 32) + packet[4:8] if self.esn else packet[:8]
+            try:
+                plain = aead.decrypt(self._salt + packet[8:16], packet[16:], aad)
+            except InvalidTag:
+                return self._drop(DropReason.INTEGRITY)
+        else:
+            end = size - self._icv_size
+            mac = self._mac.copy()
+            mac.update(packet[:end])
+            if self.esn:
+                mac.update(_U32.pack(seq >> 32))
+            if not stdlib_hmac.compare_digest(mac.finalize()[: self._icv_size], packet[end:]):
+                return self._drop(DropReason.INTEGRITY)
+            plain = self._cbc.update(packet[ESP_HEADER_SIZE:end])
+        self.replay.accept(seq)
+        trailer = len(plain) - 2
+        pad = plain[trailer]
+        if pad and (trailer - pad < self._start or plain[trailer - pad : trailer] != _PADS[pad]):
+            return self._drop(DropReason.BAD_PADDING)
+        return plain
+
+    def unprotect(self, packet: bytes, now: float) -> tuple[bytes, int] | DropReason:
+        """The mode-independent part of `decapsulate`: (payload, next header), or why the
+        packet was refused. Counts only refusals."""
+        plain = self._open(packet, now)
+        if isinstance(plain, DropReason):
+            return plain
+        return plain[self._start : len(plain) - 2 - plain[-2]], plain[-1]
+
+    def decapsulate(self, packet: bytes, now: float) -> bytes | DropReason:
+        """The inner IP packet of a tunnel-mode ESP packet, or why it was refused."""
+        plain = self._open(packet, now)
+        if isinstance(plain, DropReason):
+            return plain
+        start = self._start
+        stop = len(plain) - 2 - plain[-2]
+        next_header = plain[-1]
+        if next_header == NEXT_HEADER_IPV4:
+            if stop - start < IPV4_HEADER or plain[start] >> 4 != IPV4:
+                return self._drop(DropReason.MALFORMED)
+            src, dst = _V4_ADDRS.unpack_from(plain, start + 12)
+            for network, mask in self._remote_v4:
+                if src & mask == network:
+                    break
+            else:
+                return self._drop(DropReason.OUTSIDE_SELECTORS)
+            for network, mask in self._local_v4:
+                if dst & mask == network:
+                    break
+            else:
+                return self._drop(DropReason.OUTSIDE_SELECTORS)
+        elif next_header == NEXT_HEADER_IPV6:
+            if stop - start < IPV6_HEADER or plain[start] >> 4 != IPV6:
+                return self._drop(DropReason.MALFORMED)
+            src = int.from_bytes(plain[start + 8 : start + 24], "big")
+            dst = int.from_bytes(plain[start + 24 : start + 40], "big")
+            if not (_covers(self._remote_v6, src) and _covers(self._local_v6, dst)):
+                return self._drop(DropReason.OUTSIDE_SELECTORS)
+        elif next_header == NEXT_HEADER_NONE:
+            return self._drop(DropReason.DUMMY)
+        else:
+            return self._drop(DropReason.MALFORMED)
+        inner = plain[start:stop]
+        self.packets += 1
+        self.octets += stop - start
+        self.last_used = now
+        return inner
+
+
+def _covers(networks: tuple[tuple[int, int], ...], address: int) -> bool:
+    return any(address & mask == network for network, mask in networks)

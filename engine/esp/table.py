@@ -1,0 +1,329 @@
+"""All installed child SA pairs of the gateway: SPI demultiplexing in, policy lookup out.
+
+Fed from the IKE core's ChildSaInstalled / ChildSaDeleted events (see `install_event`),
+polled once a second by the gateway for counters and lifetimes. Sans-IO: bytes and
+`now` in, bytes (or a counted `Drop`) out; UDP encapsulation (RFC 3948) is the
+transport's business, the table only remembers that a pair needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from engine.esp.drops import Drop, DropReason
+from engine.esp.sa import EspConfigError, InboundSa, Lifetime, OutboundSa
+from engine.esp.selectors import (
+    IPV4,
+    IPV4_HEADER,
+    IPV6,
+    IPV6_HEADER,
+    NetworkSet,
+    SelectorIndex,
+    parse_addresses,
+)
+from engine.events import ChildSaInstalled
+from engine.ike.constants import EncrId, IntegId
+from engine.ike.crypto.dh import RandomBytes
+from engine.ike.crypto.encryption import Encryption, encryption
+from engine.ike.crypto.integrity import Integrity, integrity
+from engine.ike.crypto.keys import ChildKeys
+from engine.ike.proposals import INTEG_NAMES
+from engine.sessions import Counters
+
+_SPI = struct.Struct(">I")
+_MISS: Final = object()
+#: outbound decisions remembered (a cleared cache costs one index lookup per flow)
+FLOW_CACHE_SIZE = 65536
+
+_ENCRYPTIONS: dict[str, Encryption] = {
+    e.name: e
+    for e in (
+        *(encryption(EncrId.AES_CBC, bits) for bits in (128, 192, 256)),
+        *(encryption(EncrId.AES_GCM_16, bits) for bits in (128, 192, 256)),
+        encryption(EncrId.CHACHA20_POLY1305, None),
+    )
+}
+
+
+def _integrity_names() -> dict[str, Integrity | None]:
+    """The events' short names ("sha256") and the transforms' own ("hmac-sha2-256-128")."""
+    names: dict[str, Integrity | None] = {"none": None}
+    for integ_id, short in INTEG_NAMES.items():
+        if integ_id != IntegId.NONE:
+            names[short] = names[integrity(integ_id).name] = integrity(integ_id)
+    return names
+
+
+_INTEGRITIES = _integrity_names()
+
+
+def algorithms_for(
+    encryption_name: str, integrity_name: str
+) -> tuple[Encryption, Integrity | None]:
+    """Map a child SA's algorithm names (as in ChildAlgorithms) back to the transforms."""
+    try:
+        encr = _ENCRYPTIONS[encryption_name]
+        integ = _INTEGRITIES[integrity_name]
+    except KeyError as missing:
+        raise EspConfigError(f"unsupported ESP algorithm {missing.args[0]!r}") from None
+    if encr.is_aead and integ is not None:
+        raise EspConfigError(f"{encr.name} is an AEAD: its integrity must be 'none'")
+    if not encr.is_aead and integ is None:
+        raise EspConfigError(f"{encr.name} needs an integrity algorithm")
+    return encr, integ
+
+
+@dataclass(eq=False, slots=True)
+class ChildSaPair:
+    """One child SA: its inbound and outbound ESP SAs and the selectors they carry."""
+
+    child_sa_id: int
+    inbound: InboundSa
+    outbound: OutboundSa
+    local: NetworkSet
+    remote: NetworkSet
+    udp_encapsulation: bool
+    installed_at: float
+    #: a newer pair with the same selectors was installed (it rekeyed this one)
+    superseded: bool = False
+
+    @property
+    def counters(self) -> Counters:
+        i, o = self.inbound, self.outbound
+        return Counters(i.octets, i.packets, o.octets, o.packets, i.drops_total, o.drops_total)
+
+    @property
+    def last_used(self) -> float | None:
+        used = [t for t in (self.inbound.last_used, self.outbound.last_used) if t is not None]
+        return max(used, default=None)
+
+    def needs_rekey(self, now: float) -> bool:
+        return self.inbound.needs_rekey(now) or self.outbound.needs_rekey(now)
+
+    def expired(self, now: float) -> bool:
+        return self.inbound.expired(now) or self.outbound.expired(now)
+
+
+class SaTable:
+    """Every child SA pair, by child SA id, by inbound SPI and by outbound selectors."""
+
+    def __init__(
+        self,
+        random_bytes: RandomBytes = os.urandom,
+        replay_window: int = 64,
+        soft_fraction: float = 0.9,
+    ) -> None:
+        self._random_bytes = random_bytes
+        self._replay_window = replay_window
+        self._soft_fraction = soft_fraction
+        self._pairs: dict[int, ChildSaPair] = {}
+        self._by_spi: dict[int, tuple[InboundSa, int]] = {}
+        self._index: SelectorIndex[ChildSaPair] = SelectorIndex()
+        # pairs carrying the same selectors, oldest first: all but the last are superseded
+        self._by_selectors: dict[tuple[NetworkSet, NetworkSet], list[ChildSaPair]] = {}
+        self._drops: Counter[DropReason] = Counter()
+        # outbound decisions by source and destination address bytes; emptied whenever
+        # the set of pairs changes, bounded so a scan of many addresses cannot grow it
+        self._flows: dict[bytes, ChildSaPair | None] = {}
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def __contains__(self, child_sa_id: object) -> bool:
+        return child_sa_id in self._pairs
+
+    def get(self, child_sa_id: int) -> ChildSaPair | None:
+        return self._pairs.get(child_sa_id)
+
+    def install(
+        self,
+        child_sa_id: int,
+        spi_in: int,
+        spi_out: int,
+        *,
+        encryption: str,
+        integrity: str,
+        keys: ChildKeys,
+        initiator: bool,
+        local_ts: Iterable[str],
+        remote_ts: Iterable[str],
+        now: float,
+        esn: bool = False,
+        lifetime_s: float | None = None,
+        lifetime_kb: int | None = None,
+        udp_encapsulation: bool = False,
+    ) -> ChildSaPair:
+        """Add a child SA pair. `initiator`: we initiated the exchange that created it, so
+        we send with the `_i` keys (initiator to responder) and receive with `_r`.
+        Raises EspConfigError for unknown algorithms, bad keys or a duplicate id/SPI."""
+        if child_sa_id in self._pairs:
+            raise EspConfigError(f"child SA {child_sa_id} is already installed")
+        if spi_in in self._by_spi:
+            raise EspConfigError(f"inbound SPI 0x{spi_in:08x} is already in use")
+        encr, integ = algorithms_for(encryption, integrity)
+        if initiator:
+            out_keys, in_keys = (keys.encr_i, keys.integ_i), (keys.encr_r, keys.integ_r)
+        else:
+            out_keys, in_keys = (keys.encr_r, keys.integ_r), (keys.encr_i, keys.integ_i)
+        lifetime = Lifetime(lifetime_s, lifetime_kb, self._soft_fraction)
+        local, remote = NetworkSet(local_ts), NetworkSet(remote_ts)
+        inbound = InboundSa(
+            spi_in,
+            encr,
+            integ,
+            *in_keys,
+            esn=esn,
+            replay_window=self._replay_window,
+            lifetime=lifetime,
+            now=now,
+            selectors=(local, remote),
+        )
+        outbound = OutboundSa(
+            spi_out,
+            encr,
+            integ,
+            *out_keys,
+            esn=esn,
+            lifetime=lifetime,
+            now=now,
+            random_bytes=self._random_bytes,
+        )
+        pair = ChildSaPair(child_sa_id, inbound, outbound, local, remote, udp_encapsulation, now)
+        same = self._by_selectors.setdefault((local, remote), [])
+        for older in same:
+            older.superseded = True
+        same.append(pair)
+        self._pairs[child_sa_id] = pair
+        self._by_spi[spi_in] = (inbound, child_sa_id)
+        self._index.add(local, remote, pair)
+        self._flows.clear()
+        return pair
+
+    def install_event(self, event: ChildSaInstalled) -> ChildSaPair:
+        """`install` from the IKE core's event, the usual way in."""
+        return self.install(
+            event.child_sa_id,
+            event.spi_in,
+            event.spi_out,
+            encryption=event.algorithms.encryption,
+            integrity=event.algorithms.integrity,
+            keys=event.keys,
+            initiator=event.initiator,
+            local_ts=event.traffic_selectors.local,
+            remote_ts=event.traffic_selectors.remote,
+            now=event.at,
+            esn=event.algorithms.esn,
+            lifetime_s=event.lifetime,
+            lifetime_kb=event.lifetime_kb,
+            udp_encapsulation=event.udp_encapsulation,
+        )
+
+    def remove(self, child_sa_id: int) -> ChildSaPair | None:
+        """Forget a pair (deleted or expired); its last counters stay readable on it."""
+        pair = self._pairs.pop(child_sa_id, None)
+        if pair is None:
+            return None
+        self._by_spi.pop(pair.inbound.spi, None)
+        self._index.remove(pair)
+        self._flows.clear()
+        same = self._by_selectors[(pair.local, pair.remote)]
+        same.remove(pair)
+        if same:
+            # e.g. the newer pair lost a rekey collision: the older one is current again
+            same[-1].superseded = False
+        else:
+            del self._by_selectors[(pair.local, pair.remote)]
+        return pair
+
+    def inbound(self, esp_packet: bytes, now: float) -> tuple[bytes, int] | Drop:
+        """(inner IP packet, child SA id), or the counted reason it was dropped."""
+        if len(esp_packet) < 8:
+            return self._drop(DropReason.MALFORMED)
+        spi = _SPI.unpack_from(esp_packet)[0]
+        entry = self._by_spi.get(spi)
+        if entry is None:
+            return self._drop(DropReason.UNKNOWN_SPI, spi=spi)
+        sa, child_sa_id = entry
+        inner = sa.decapsulate(esp_packet, now)
+        if isinstance(inner, DropReason):
+            return self._drop(inner, child_sa_id, spi)
+        return inner, child_sa_id
+
+    def outbound(self, inner_packet: bytes, now: float) -> tuple[bytes, int] | Drop | None:
+        """(ESP packet, child SA id) from the newest pair whose selectors cover the packet;
+        None when none does (not ours to protect); a Drop when the packet is not IP or
+        the chosen SA refused it (expired, sequence numbers used up)."""
+        # the flow cache: addresses as they sit in the header -> pair (or None)
+        size = len(inner_packet)
+        version = inner_packet[0] >> 4 if size else 0
+        if version == IPV4 and size >= IPV4_HEADER:
+            key = inner_packet[12:20]
+        elif version == IPV6 and size >= IPV6_HEADER:
+            key = inner_packet[8:40]
+        else:
+            return self._drop(DropReason.MALFORMED)
+        flows = self._flows
+        pair = flows.get(key, _MISS)
+        if pair is _MISS:
+            addresses = parse_addresses(inner_packet)
+            assert addresses is not None  # the same checks as above
+            pair = self._index.lookup(*addresses)
+            if len(flows) >= FLOW_CACHE_SIZE:
+                flows.clear()
+            flows[key] = pair
+        if pair is None:
+            return None
+        sa = pair.outbound
+        esp = sa.encapsulate(inner_packet, now)
+        if isinstance(esp, DropReason):
+            return self._drop(esp, pair.child_sa_id, sa.spi)
+        return esp, pair.child_sa_id
+
+    def lookup_outbound(self, inner_packet: bytes) -> OutboundSa | None:
+        """The SA `outbound` would protect this packet with: the newest pair whose remote
+        selectors hold the destination (longest prefix first) and local ones the source.
+        None when the packet is not IP or no pair covers it."""
+        addresses = parse_addresses(inner_packet)
+        pair = self._index.lookup(*addresses) if addresses is not None else None
+        return None if pair is None else pair.outbound
+
+    def counters(self, child_sa_id: int) -> Counters:
+        """Traffic of one installed pair; KeyError if it is not installed."""
+        return self._pairs[child_sa_id].counters
+
+    def all_counters(self) -> dict[int, Counters]:
+        """Every installed pair's counters, for the once-a-second poll."""
+        return {child_sa_id: pair.counters for child_sa_id, pair in self._pairs.items()}
+
+    def last_used(self, child_sa_id: int) -> float | None:
+        return self._pairs[child_sa_id].last_used
+
+    def drop_counts(self) -> Counter[DropReason]:
+        """Every drop since the table was made, by reason (removed SAs' drops included)."""
+        return Counter(self._drops)
+
+    def rekey_due(self, now: float) -> list[int]:
+        """Pairs past a soft limit (time, bytes or sequence numbers), not yet replaced by a
+        newer pair for the same selectors and not past a hard limit. Level-triggered: a
+        pair stays listed until its replacement is installed. (The IKE core also rekeys
+        by time on its own schedule; bytes and sequence numbers only the data plane sees.)"""
+        return [
+            child_sa_id
+            for child_sa_id, pair in self._pairs.items()
+            if not pair.superseded and not pair.expired(now) and pair.needs_rekey(now)
+        ]
+
+    def expired(self, now: float) -> list[int]:
+        """Pairs past a hard limit: they drop everything and should be deleted."""
+        return [child_sa_id for child_sa_id, pair in self._pairs.items() if pair.expired(now)]
+
+    def _drop(
+        self, reason: DropReason, child_sa_id: int | None = None, spi: int | None = None
+    ) -> Drop:
+        self._drops[reason] += 1
+        return Drop(reason, child_sa_id, spi)
