@@ -3,6 +3,7 @@ counters of both ends agree, over IP (raw ESP) and in UDP (forced encapsulation)
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -67,6 +68,53 @@ async def test_pings_cross_the_tunnel_and_counters_agree(
         )
         assert view_a.session.status is SessionStatus.UP_ACTIVE
         assert view_a.flows[0].totals.packets_out == 40
+    finally:
+        await a.stop()
+        await b.stop()
+
+
+async def test_kilobyte_lifetime_rekeys_and_counters_carry_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Gateway, "enable_raw_esp", lambda self: False)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    conf_a, conf_b = tmp_path / "a" / "a.conf", tmp_path / "b" / "b.conf"
+    conf_a.write_text(
+        SITE_A.format(description="B", key="kb-key").replace(
+            " match address A-TO-B",
+            " set security-association lifetime kilobytes 2560\n match address A-TO-B",
+        )
+    )
+    conf_b.write_text(SITE_B.format(key="kb-key"))
+    ike, natt = free_port(), free_port()
+    a = VpnService(conf_a, bind="127.0.0.1", ike_port=ike, natt_port=natt, dataplane="echo")
+    b = VpnService(conf_b, bind="127.0.0.2", ike_port=ike, natt_port=natt, dataplane="echo")
+    installed: list[ChildSaInstalled] = []
+    a.gateway.subscribe(lambda e: installed.append(e) if isinstance(e, ChildSaInstalled) else None)
+    await b.start()
+    await a.start()
+    try:
+        assert a.dataplane is not None
+        await until(lambda: installed)
+        source = EchoSource(a.dataplane, rate=1, size=1400)
+        ts = installed[0].traffic_selectors
+        source.selectors_added(ts.local, ts.remote)
+        for _ in range(1800):  # 1800 x ~1.4 kB through each SA: past 90% of 2560 KB
+            source.ping()
+            if source.counters["echo requests"] % 100 == 0:
+                await asyncio.sleep(0.01)
+        await until(lambda: source.counters["echo replies"] >= 1800)
+        a.dataplane.tick()
+        await until(lambda: len(installed) == 2)
+        assert installed[1].rekeyed_from == installed[0].child_sa_id
+        for _ in range(10):
+            source.ping()
+        await until(lambda: source.counters["echo replies"] >= 1810)
+        a.dataplane.tick()
+        (view,) = a.control.sessions()
+        assert view.session.totals.packets_out == source.counters["echo requests"]
+        assert view.session.totals.packets_in == source.counters["echo replies"]
     finally:
         await a.stop()
         await b.stop()
