@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 import time
 
@@ -72,6 +73,12 @@ class EventPrinter:
         if line:
             self.say(f"{time.strftime('%H:%M:%S')} {line}")
 
+    def stop_on_signals(self) -> None:
+        """SIGTERM and SIGINT stop cleanly: DELETEs go to the peers, Stop records out."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopped.set)
+
     async def wait(self, duration: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stopped.wait(), duration or None)
@@ -99,6 +106,7 @@ async def run_lab(args: argparse.Namespace) -> None:
         control_path=args.control,
     )
     print_log_lines(lab.service, printer)
+    printer.stop_on_signals()
     await lab.start()
     printer.say(
         f"lab gateway on 127.0.0.1:{lab.gateway.ike_port} with {len(lab.peers)} "
@@ -126,6 +134,7 @@ async def run_config(args: argparse.Namespace) -> None:
     for warning in service.loaded.warnings:
         print(warning, file=sys.stderr)
     print_log_lines(service, printer)
+    printer.stop_on_signals()
     await service.start()
     assert service.control_server is not None
     printer.say(

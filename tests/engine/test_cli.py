@@ -49,3 +49,56 @@ def test_bad_arguments_are_refused_without_a_traceback() -> None:
         result = run(*args)
         assert result.returncode == 2, args
         assert "ipsec-console" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_daemon_stops_cleanly_on_sigterm_and_deletes_its_sas(tmp_path: Path) -> None:
+    import asyncio
+    import signal
+
+    from netutil import free_port, until
+    from site_configs import SITE_A, SITE_B
+
+    from engine.events import DownReason, IkeSaDown, IkeSaUp
+    from engine.service import VpnService
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    conf_a, conf_b = tmp_path / "a" / "a.conf", tmp_path / "b" / "b.conf"
+    conf_a.write_text(SITE_A.format(description="B", key="term-key"))
+    conf_b.write_text(SITE_B.format(key="term-key"))
+    ike, natt = free_port(), free_port()
+    b = VpnService(conf_b, bind="127.0.0.2", ike_port=ike, natt_port=natt, dataplane=None)
+    events: list[object] = []
+    b.gateway.subscribe(events.append)
+    await b.start()
+    daemon = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "engine.cli",
+        "daemon",
+        "--config",
+        str(conf_a),
+        "--bind",
+        "127.0.0.1",
+        "--ike-port",
+        str(ike),
+        "--natt-port",
+        str(natt),
+        "--control",
+        str(tmp_path / "a.sock"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await until(lambda: any(isinstance(e, IkeSaUp) for e in events), timeout=10)
+        daemon.send_signal(signal.SIGTERM)
+        await until(lambda: any(isinstance(e, IkeSaDown) for e in events), timeout=10)
+        (down,) = [e for e in events if isinstance(e, IkeSaDown)]
+        assert down.reason is DownReason.PEER_DELETE
+        assert await asyncio.wait_for(daemon.wait(), 10) == 0
+        assert not (tmp_path / "a.sock").exists()
+    finally:
+        if daemon.returncode is None:
+            daemon.kill()
+            await daemon.wait()
+        await b.stop()

@@ -66,3 +66,30 @@ def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> No
 def require_fixture() -> Callable[[object, str], None]:
     """`require` for tests that prefer a fixture to an import."""
     return require
+
+
+# ---------------------------------------------------------------------- strongSwan
+# The harness is tests/interop/strongswan.py; these fixtures give each test module one
+# namespace pair and each test a `Lab` whose daemons are stopped when the test ends.
+
+
+@pytest.fixture(scope="module")
+def strongswan_topology():  # type: ignore[no-untyped-def]
+    """Two network namespaces joined by a veth pair, deleted at the module's end."""
+    from interop.strongswan import topology
+
+    with topology() as topo:
+        yield topo
+
+
+@pytest.fixture
+def strongswan_lab(strongswan_topology, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """A `Lab` to start charon and our daemon in; everything is stopped afterwards, and
+    the daemons' logs are printed (pytest shows them when the test failed)."""
+    from interop.strongswan import Lab, lab_dir
+
+    lab = Lab(strongswan_topology, lab_dir(strongswan_topology, request.node.name))
+    try:
+        yield lab
+    finally:
+        print(lab.close())

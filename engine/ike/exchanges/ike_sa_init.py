@@ -149,11 +149,14 @@ class IkeSaInit(Exchange):
         sa.nat_local, sa.nat_remote = detect(response, sa.local, sa.remote)
         sa.nat_local = sa.nat_local or sa.ctx.config.force_encapsulation
         if sa.nat_local or sa.nat_remote:
-            # RFC 7296 2.23: once NAT is seen, the initiator moves to the NAT-T port.
+            # RFC 7296 2.23: once NAT is seen, the initiator moves to its NAT-T port; the
+            # peer's port moves only from 500 (to its NAT-T port, 4500 unless configured),
+            # as strongSwan's float_ports() does: a custom peer port stays as it is.
             natt = sa.ctx.config.natt_port
             if sa.local[1] != natt:
                 sa.local = (sa.local[0], natt)
-                sa.remote = (sa.remote[0], sa.peer.remote_natt_port)
+                if sa.remote[1] == 500:
+                    sa.remote = (sa.remote[0], sa.peer.remote_natt_port)
 
     def _fail(self, sa: IkeSa, now: float, reason: str, notify: str) -> None:
         sa.ctx.emit(NegotiationFailed(sa.local, sa.remote, sa.peer_name, reason, now, notify))

@@ -1,0 +1,771 @@
+"""IPsec VPN accounting: session transitions in, RADIUS accounting records out.
+
+The accountant follows the session model (`on_transition`), decides from the running
+configuration which `aaa accounting network` list applies to a peer, builds Start,
+Interim-Update and Stop records (records.py), spools each one durably (spool.py) and
+delivers it (transport.py), one record at a time per session so that a Stop never
+overtakes its Start. Every record and its delivery state is published in the store's
+ACCOUNTING table and every server's health in SERVERS; `debug crypto isakmp aaa`-style
+lines go to the logbook. RADIUS keys stay in ServerConfig and the packets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+
+from engine import syslog
+from engine.accounting import records
+from engine.accounting.dictionary import StatusType, load_dictionary
+from engine.accounting.records import AcctContext, Attributes, Options
+from engine.accounting.spool import Spool, SpoolRecord, default_spool_path
+from engine.accounting.transport import (
+    Acked,
+    EncodeError,
+    Outbound,
+    RadiusTransport,
+    Sent,
+    ServerAlive,
+    ServerConfig,
+    ServerDead,
+    ServerState,
+    TimedOut,
+    Timers,
+    TransportEvent,
+    ensure_encodable,
+)
+from engine.config.compile import CompiledConfig
+from engine.config.model import Config, RadiusServer
+from engine.events import DownReason
+from engine.logbook import Logbook
+from engine.secret import Secret
+from engine.sessions import SessionRecord, SessionTransition
+from engine.store import ACCOUNTING, SERVERS, SESSIONS, Store
+
+SESSION_COUNTER = "acct-session-id"
+
+
+class DeliveryState(StrEnum):
+    #: queued or on its first transmission
+    PENDING = "pending"
+    #: retransmitting, or failing over to the next server
+    RETRYING = "retrying"
+    #: no server took it: waiting in the spool for the next try
+    SPOOLED = "spooled"
+    #: cannot be sent as configured (no server or key for its list); kept in the spool
+    FAILED = "failed"
+    ACKED = "acked"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountingRecord:
+    """One accounting record as the store shows it; attributes as last sent, no key."""
+
+    record_id: int
+    acct_session_id: str
+    session_id: str
+    peer: str
+    kind: str
+    list_name: str
+    attributes: Attributes
+    state: DeliveryState
+    server: str
+    attempts: int
+    created_at: float
+    acked_at: float | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ListPlan:
+    """An `aaa accounting network` list resolved to servers with their keys."""
+
+    name: str
+    mode: str
+    broadcast: bool
+    group: str
+    servers: tuple[ServerConfig, ...]
+
+
+@dataclass
+class _Open:
+    """A session being accounted: from its first SA pair to its last flow."""
+
+    plan: ListPlan
+    ctx: AcctContext
+    record: SessionRecord
+    next_interim: float | None = None
+
+
+@dataclass
+class _Stream:
+    """Records that must arrive in order (one session, or one group's On/Off)."""
+
+    name: str
+    queue: deque[SpoolRecord] = field(default_factory=deque)
+    task: asyncio.Task[None] | None = None
+
+
+def resolve_key(server: RadiusServer, model: Config) -> Secret | None:
+    """IOS order: the server's own key, the `radius-server host` entry for the same
+    address and port, then `radius-server key`."""
+    if server.key:
+        return server.key
+    for host in model.radius_servers:
+        if host.address == server.address and host.acct_port == server.acct_port and host.key:
+            return host.key
+    return model.radius.key or None
+
+
+def profile_names(model: Config, compiled: CompiledConfig) -> dict[str, str]:
+    """Peer name -> the ikev2 profile of its crypto map entry (isakmp-group-id).
+
+    PeerMeta does not carry the profile, so the entry is found again from the names the
+    compiler gives: "MAP SEQ[/DYNSEQ] [...]"."""
+    names: dict[str, str] = {}
+    for peer, meta in compiled.meta.items():
+        entry = model.crypto_maps.get(meta.crypto_map, {}).get(meta.seq)
+        if entry is not None and entry.dynamic_map is not None:
+            dynamic = model.dynamic_maps.get(entry.dynamic_map[0], {})
+            prefix = f"{meta.crypto_map} {meta.seq}/"
+            entry = next(
+                (
+                    e
+                    for seq, e in dynamic.items()
+                    if peer == f"{prefix}{seq}" or peer.startswith(f"{prefix}{seq} ")
+                ),
+                None,
+            )
+        if entry is not None and entry.ikev2_profile is not None:
+            names[peer] = entry.ikev2_profile[0]
+    return names
+
+
+class Accountant:
+    """Owns the spool, the RADIUS transport and the interim timer."""
+
+    def __init__(
+        self,
+        store: Store,
+        logbook: Logbook | None = None,
+        *,
+        spool_path: str | Path | None = None,
+        clock: Callable[[], float] = time.time,
+        timers: Timers | None = None,
+        nas_ip: str | None = None,
+        source: str | None = None,
+        drain_timeout: float = 5.0,
+        keep_acked: int = 1000,
+        tick_interval: float = 1.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        """`timers` overrides the configured radius-server timers (tests, labs);
+        `nas_ip` is NAS-IP-Address for Accounting-On/Off and sessions without a local
+        address; `source` the address to send from; `drain_timeout` bounds how long
+        `stop()` waits for the servers."""
+        self.store = store
+        self.logbook = logbook
+        self.spool_path = Path(spool_path) if spool_path is not None else default_spool_path()
+        self.clock = clock
+        self.timers_override = timers
+        self.nas_ip = nas_ip
+        self.drain_timeout = drain_timeout
+        self.keep_acked = keep_acked
+        self.tick_interval = tick_interval
+        self.dictionary = load_dictionary()
+        self.transport = RadiusTransport(
+            dictionary=self.dictionary,
+            clock=clock,
+            on_event=self._on_transport_event,
+            on_state=self._on_server_state,
+            source=source,
+            rng=rng,
+        )
+        self.timers = timers or Timers()
+        self.options = Options(nas_ip=nas_ip)
+        self.update_seconds: float | None = None
+        self.newinfo = False
+        self.plans: dict[str, ListPlan] = {}
+        self.servers: dict[str, ServerConfig] = {}
+        self._peer_lists: dict[str, str] = {}
+        self._group_ids: dict[str, str] = {}
+        self._spool: Spool | None = None
+        self._open: dict[str, _Open] = {}
+        self._streams: dict[str, _Stream] = {}
+        self._records: dict[int, AccountingRecord] = {}
+        #: records being delivered now, for the transport's events
+        self._inflight: dict[int, SpoolRecord] = {}
+        self._acked: deque[int] = deque()
+        self._announced: set[str] = set()
+        self._wake = asyncio.Event()
+        self._idle: asyncio.Event | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._flush_scheduled = False
+        self._started = False
+        self._closed = False
+
+    # ------------------------------------------------------------------ configuration
+    def apply_config(self, model: Config, compiled: CompiledConfig) -> None:
+        """Lists, servers, timers and interim period from the running configuration.
+
+        Sessions already accounted keep their list until they stop; their next interim
+        follows a new period from their start."""
+        servers: dict[str, ServerConfig] = {}
+        plans: dict[str, ListPlan] = {}
+        for acct in model.accounting_lists.values():
+            group = acct.group[0]
+            if group == "radius":
+                configured = list(model.radius_servers)
+            else:
+                radius_group = model.radius_groups.get(group)
+                configured = list(radius_group.servers) if radius_group else []
+            resolved: list[ServerConfig] = []
+            for server in configured:
+                key = resolve_key(server, model)
+                if server.address is None or key is None:
+                    continue
+                config = ServerConfig(str(server.address), server.acct_port, key, server.auth_port)
+                if config.name not in {s.name for s in resolved}:
+                    resolved.append(config)
+                    servers[config.name] = config
+            plans[acct.name] = ListPlan(
+                acct.name, acct.mode, acct.broadcast, group, tuple(resolved)
+            )
+        for server in model.radius_servers:
+            key = resolve_key(server, model)
+            if server.address is not None and key is not None:
+                config = ServerConfig(str(server.address), server.acct_port, key, server.auth_port)
+                servers.setdefault(config.name, config)
+        self.plans = plans
+        self.servers = servers
+        radius = model.radius
+        self.timers = self.timers_override or Timers.from_settings(
+            radius.retransmit, radius.timeout, radius.deadtime
+        )
+        self.options = Options(
+            vsa=radius.vsa_send_accounting, nas_ip=self.nas_ip, nas_identifier=model.hostname
+        )
+        minutes = model.accounting_update_minutes
+        self.update_seconds = minutes * 60.0 if minutes else None
+        self.newinfo = model.accounting_update_newinfo
+        self._peer_lists = {
+            name: meta.accounting_list
+            for name, meta in compiled.meta.items()
+            if meta.accounting_list is not None
+        }
+        self._group_ids = profile_names(model, compiled)
+        for session in self._open.values():
+            session.next_interim = self._first_interim(session.ctx.started_at)
+        self.transport.forget(servers)
+        for state in self.transport.states():
+            self.store.put(SERVERS, state.name, state)
+        for name in [n for n in self.store.table(SERVERS) if n not in servers]:
+            self.store.remove(SERVERS, name)
+        self._touch()
+        if self._started:
+            self._announce(StatusType.ACCOUNTING_ON)
+            self._wakeup()
+
+    def plan_for(self, peer_name: str) -> ListPlan | None:
+        """The accounting list for a peer: its profile's, else its crypto map's."""
+        name = self._peer_lists.get(peer_name)
+        plan = self.plans.get(name) if name else None
+        return plan if plan is not None and plan.mode != "none" else None
+
+    def _first_interim(self, started_at: float) -> float | None:
+        if self.update_seconds is None:
+            return None
+        elapsed = max(0.0, self.clock() - started_at)
+        periods = max(1, math.ceil(elapsed / self.update_seconds))
+        due = started_at + periods * self.update_seconds
+        return due if due > self.clock() else due + self.update_seconds
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Deliver what the spool kept from the last run, announce Accounting-On."""
+        if self._started:
+            return
+        self._started = True
+        spool = self._ensure_spool()
+        self._streams.clear()
+        for record in spool.pending():
+            self._stream(record.stream).queue.append(record)
+            if record.record_id not in self._records:
+                self._publish(
+                    record,
+                    DeliveryState.SPOOLED,
+                    attempts=record.attempts,
+                    detail="from the spool",
+                )
+        self._announce(StatusType.ACCOUNTING_ON)
+        for stream in list(self._streams.values()):
+            self._run(stream)
+        self._ticker = asyncio.create_task(self._tick_loop(), name="accounting interim")
+
+    async def stop(self) -> None:
+        """Stop open sessions (NAS-Reboot), send Accounting-Off, wait for the servers up
+        to `drain_timeout`; what is still unacknowledged stays in the spool."""
+        if self._closed:
+            return
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        if self._started:
+            now = self.clock()
+            for session_id in list(self._open):
+                self._close(session_id, self._latest(session_id), now, DownReason.SHUTDOWN)
+            deadline = asyncio.get_running_loop().time() + self.drain_timeout
+            await self._drain(deadline)
+            self._announce(StatusType.ACCOUNTING_OFF, force=True)
+            await self._drain(deadline)
+        self._closed = True
+        for stream in self._streams.values():
+            if stream.task is not None:
+                stream.task.cancel()
+        tasks = [s.task for s in self._streams.values() if s.task is not None]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self.transport.close()
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+        self.store.flush()
+
+    async def _drain(self, deadline: float) -> None:
+        loop = asyncio.get_running_loop()
+        while self._streams and loop.time() < deadline:
+            await asyncio.sleep(min(0.02, max(0.0, deadline - loop.time())))
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Whether every record was acknowledged within `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._streams or any(s.queue for s in self._streams.values()):
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    def _ensure_spool(self) -> Spool:
+        if self._spool is None:
+            self._spool = Spool(self.spool_path)
+        return self._spool
+
+    @property
+    def spool(self) -> Spool:
+        return self._ensure_spool()
+
+    # ------------------------------------------------------------------ sessions
+    def on_transition(self, transition: SessionTransition) -> None:
+        """SessionModel listener: Start on the first SA pair, Stop when no flow is left,
+        nothing on rekeys or IKE SA changes under live flows."""
+        if self._closed:
+            return
+        record = transition.record
+        session = self._open.get(record.session_id)
+        if records.opens(transition.old, transition.new):
+            if session is None:
+                self._open_session(record, transition.at)
+        elif records.closes(transition.old, transition.new):
+            if session is not None:
+                reason = records.down_reason(transition.reason, record)
+                self._close(record.session_id, record, transition.at, reason)
+        elif session is not None:
+            before = session.record
+            session.record = record
+            if (
+                self.newinfo
+                and session.plan.mode == "start-stop"
+                and (before.username, before.phase1_id) != (record.username, record.phase1_id)
+            ):
+                self._interim(record.session_id, transition.at)
+
+    def _open_session(self, record: SessionRecord, at: float) -> None:
+        plan = self.plan_for(record.peer_name)
+        if plan is None:
+            return
+        counter = self._ensure_spool().next_counter(SESSION_COUNTER)
+        ctx = AcctContext(
+            records.format_session_id(counter),
+            at,
+            record.totals,
+            self._group_ids.get(record.peer_name, ""),
+        )
+        session = _Open(plan, ctx, record)
+        self._open[record.session_id] = session
+        if plan.mode == "start-stop":
+            attributes = records.start_attributes(record, ctx, at, self.options)
+            self._enqueue(StatusType.START, plan, ctx, record, attributes, at)
+            session.next_interim = self._first_interim(at)
+
+    def _close(
+        self,
+        session_id: str,
+        record: SessionRecord,
+        at: float,
+        reason: DownReason | None,
+    ) -> None:
+        session = self._open.pop(session_id, None)
+        if session is None:
+            return
+        attributes = records.stop_attributes(record, session.ctx, at, reason, self.options)
+        self._enqueue(StatusType.STOP, session.plan, session.ctx, record, attributes, at)
+
+    def _latest(self, session_id: str) -> SessionRecord:
+        """The store's record (fresh counters) if it is this session's, else the last
+        one a transition brought."""
+        session = self._open[session_id]
+        current = self.store.get(SESSIONS, session_id)
+        if isinstance(current, SessionRecord) and records.carries_traffic(current.status):
+            session.record = current
+        return session.record
+
+    def _interim(self, session_id: str, at: float) -> None:
+        session = self._open[session_id]
+        record = self._latest(session_id)
+        attributes = records.interim_attributes(record, session.ctx, at, self.options)
+        self._enqueue(StatusType.INTERIM_UPDATE, session.plan, session.ctx, record, attributes, at)
+
+    def tick(self, now: float | None = None) -> int:
+        """Send the interim updates that are due (`aaa accounting update periodic N`:
+        every N minutes from the session's start, start-stop lists only); how many."""
+        now = self.clock() if now is None else now
+        sent = 0
+        for session_id, session in list(self._open.items()):
+            due = session.next_interim
+            if due is None or now < due or session.plan.mode != "start-stop":
+                continue
+            self._interim(session_id, now)
+            sent += 1
+            period = self.update_seconds or 0.0
+            while period and due <= now:
+                due += period
+            session.next_interim = due if period else None
+        return sent
+
+    async def _tick_loop(self) -> None:
+        while True:
+            self.tick()
+            await asyncio.sleep(self.tick_interval)
+
+    def open_sessions(self) -> dict[str, str]:
+        """Engine session id -> Acct-Session-Id of every session being accounted."""
+        return {sid: s.ctx.acct_session_id for sid, s in self._open.items()}
+
+    # ------------------------------------------------------------------ records
+    def _announce(self, status: StatusType, *, force: bool = False) -> None:
+        """Accounting-On/Off to every server of each group in use, once per group."""
+        now = self.clock()
+        groups: dict[str, ListPlan] = {}
+        for plan in self.plans.values():
+            if plan.mode != "none" and plan.servers:
+                groups.setdefault(plan.group, plan)
+        for group, plan in groups.items():
+            if status is StatusType.ACCOUNTING_ON and group in self._announced and not force:
+                continue
+            if status is StatusType.ACCOUNTING_ON:
+                self._announced.add(group)
+            counter = self._ensure_spool().next_counter(SESSION_COUNTER)
+            acct_id = records.format_session_id(counter)
+            attributes = records.nas_attributes(status, acct_id, now, self.options)
+            nas_plan = replace(plan, broadcast=True)
+            self._enqueue(status, nas_plan, None, None, attributes, now, stream=f"nas:{group}")
+
+    def _enqueue(
+        self,
+        status: StatusType,
+        plan: ListPlan,
+        ctx: AcctContext | None,
+        record: SessionRecord | None,
+        attributes: Attributes,
+        at: float,
+        *,
+        stream: str | None = None,
+    ) -> None:
+        acct_id = str(records.attribute(attributes, "Acct-Session-Id")[0])
+        peer = record.remote_ip if record else ""
+        try:
+            ensure_encodable(self.dictionary, attributes)
+        except EncodeError as err:
+            self._log(f"AAA: accounting {status.label} for session {acct_id} dropped: {err}", peer)
+            return
+        spooled = self._ensure_spool().add(
+            stream=stream or (ctx.acct_session_id if ctx else acct_id),
+            status=status,
+            list_name=plan.name,
+            broadcast=plan.broadcast,
+            servers=[s.name for s in plan.servers],
+            attributes=attributes,
+            event_time=at,
+            session_id=record.session_id if record else "",
+            peer=peer,
+        )
+        self._publish(spooled, DeliveryState.PENDING)
+        self._log(
+            f"AAA: accounting {status.label} queued for session {acct_id}"
+            + (f" (peer {peer}, list {plan.name})" if peer else f" (list {plan.name})"),
+            peer or None,
+        )
+        stream_state = self._stream(spooled.stream)
+        stream_state.queue.append(spooled)
+        if self._started:
+            self._run(stream_state)
+
+    def _publish(
+        self,
+        record: SpoolRecord,
+        state: DeliveryState,
+        *,
+        server: str | None = None,
+        attempts: int | None = None,
+        detail: str | None = None,
+        delay: int | None = None,
+    ) -> AccountingRecord:
+        previous = self._records.get(record.record_id)
+        attributes = record.attributes
+        if delay is not None:
+            attributes = (*attributes, ("Acct-Delay-Time", delay))
+        elif previous is not None:
+            attributes = previous.attributes
+        acct = AccountingRecord(
+            record_id=record.record_id,
+            acct_session_id=str(records.attribute(record.attributes, "Acct-Session-Id")[0]),
+            session_id=record.session_id,
+            peer=record.peer,
+            kind=record.status.label,
+            list_name=record.list_name,
+            attributes=attributes,
+            state=state,
+            server=server if server is not None else (previous.server if previous else ""),
+            attempts=attempts
+            if attempts is not None
+            else (previous.attempts if previous else record.attempts),
+            created_at=record.event_time,
+            acked_at=self.clock() if state is DeliveryState.ACKED else None,
+            detail=detail if detail is not None else (previous.detail if previous else ""),
+        )
+        if state is DeliveryState.ACKED:
+            self._records.pop(record.record_id, None)
+            self._acked.append(record.record_id)
+            while len(self._acked) > self.keep_acked:
+                self.store.remove(ACCOUNTING, self._acked.popleft())
+        else:
+            self._records[record.record_id] = acct
+        self.store.put(ACCOUNTING, record.record_id, acct)
+        self._touch()
+        return acct
+
+    # ------------------------------------------------------------------ delivery
+    def _stream(self, name: str) -> _Stream:
+        stream = self._streams.get(name)
+        if stream is None:
+            stream = self._streams[name] = _Stream(name)
+        return stream
+
+    def _run(self, stream: _Stream) -> None:
+        if stream.task is None or stream.task.done():
+            stream.task = asyncio.create_task(self._deliver_stream(stream), name=stream.name)
+
+    async def _deliver_stream(self, stream: _Stream) -> None:
+        try:
+            while stream.queue and not self._closed:
+                record = stream.queue[0]
+                if await self._deliver(stream, record):
+                    stream.queue.popleft()
+                else:
+                    await self._wait_retry(record)
+        finally:
+            if not stream.queue and self._streams.get(stream.name) is stream:
+                del self._streams[stream.name]
+
+    def _servers_for(self, record: SpoolRecord) -> tuple[ServerConfig, ...]:
+        """The record's list as configured now; for a list that is gone, the servers it
+        was made for that still have a key."""
+        plan = self.plans.get(record.list_name)
+        if plan is not None and plan.servers:
+            return plan.servers
+        return tuple(self.servers[n] for n in record.servers if n in self.servers)
+
+    async def _deliver(self, stream: _Stream, record: SpoolRecord) -> bool:
+        servers = self._servers_for(record)
+        if not servers:
+            self._publish(
+                record,
+                DeliveryState.FAILED,
+                detail=f"no RADIUS server with a key for list {record.list_name}",
+            )
+            return False
+        out = Outbound(record.record_id, record.attributes, record.event_time)
+        self._inflight[record.record_id] = record
+        try:
+            acked = await self.transport.deliver(
+                out, servers, self.timers, broadcast=record.broadcast, acked=record.acked
+            )
+        except (EncodeError, OSError) as err:
+            self._publish(record, DeliveryState.FAILED, detail=str(err))
+            return False
+        finally:
+            self._inflight.pop(record.record_id, None)
+        attempts = self._records[record.record_id].attempts
+        done = all(s.name in acked for s in servers) if record.broadcast else bool(acked)
+        spool = self._ensure_spool()
+        if done:
+            spool.remove(record.record_id)
+            self._publish(record, DeliveryState.ACKED, server=",".join(sorted(acked)))
+            return True
+        spool.update(record.record_id, acked=acked, attempts=attempts)
+        updated = replace(record, acked=acked, attempts=attempts)
+        stream.queue[0] = updated
+        waiting = [s.name for s in servers if s.name not in acked]
+        self._publish(updated, DeliveryState.SPOOLED, detail=f"waiting for {', '.join(waiting)}")
+        self._log(
+            f"AAA: accounting {record.status.label} for session {self._acct_id(record)} "
+            f"spooled: no answer from {', '.join(waiting)}",
+            record.peer or None,
+        )
+        return False
+
+    async def _wait_retry(self, record: SpoolRecord) -> None:
+        """Until the spool retry time, a server's deadtime ends, or a server answers."""
+        wait = self.timers.spool_retry
+        revive = self.transport.revive_in(self._servers_for(record))
+        if revive is not None:
+            wait = min(wait, revive + 0.001)
+        wake = self._wake
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), wait)
+
+    def _wakeup(self) -> None:
+        wake, self._wake = self._wake, asyncio.Event()
+        wake.set()
+
+    # ------------------------------------------------------------------ reports
+    @staticmethod
+    def _acct_id(record: SpoolRecord) -> str:
+        return str(records.attribute(record.attributes, "Acct-Session-Id")[0])
+
+    def _on_transport_event(self, event: TransportEvent) -> None:
+        if isinstance(event, ServerDead):
+            server = event.server
+            self._log(f"AAA: server {server.name} dead for {event.seconds / 60:g} min", server.host)
+            self._log_entry(
+                syslog.entry(
+                    "RADIUS",
+                    4,
+                    "RADIUS_DEAD",
+                    f"RADIUS server {server.host}:{server.auth_port},{server.acct_port} "
+                    "is not responding.",
+                    server.host,
+                )
+            )
+            return
+        if isinstance(event, ServerAlive):
+            server = event.server
+            self._log_entry(
+                syslog.entry(
+                    "RADIUS",
+                    6,
+                    "RADIUS_ALIVE",
+                    f"RADIUS server {server.host}:{server.auth_port},{server.acct_port} "
+                    "is being marked alive.",
+                    server.host,
+                )
+            )
+            return
+        record = self._inflight.get(event.record_id)
+        current = self._records.get(event.record_id)
+        if record is None or current is None:
+            return
+        acct_id = current.acct_session_id
+        kind = current.kind
+        peer = record.peer or None
+        if isinstance(event, Sent):
+            attempts = current.attempts + 1
+            retry = event.attempt > 1 or current.attempts > 0
+            self._publish(
+                record,
+                DeliveryState.RETRYING if retry else DeliveryState.PENDING,
+                server=event.server.name,
+                attempts=attempts,
+                delay=event.delay,
+            )
+            if event.attempt == 1:
+                self._log(
+                    f"AAA: accounting {kind} sent for session {acct_id} to {event.server.name}"
+                    f" (id {event.ident})",
+                    peer,
+                )
+            else:
+                self._log(
+                    f"AAA: accounting {kind} for session {acct_id} to {event.server.name} "
+                    f"retransmitting ({event.attempt}/{event.max_attempts}), "
+                    f"id {event.ident}, Acct-Delay-Time {event.delay}",
+                    peer,
+                )
+        elif isinstance(event, Acked):
+            self._log(
+                f"AAA: accounting {kind} for session {acct_id} acknowledged by "
+                f"{event.server.name} ({event.rtt * 1000:.1f} ms)",
+                peer,
+            )
+            self._wakeup()
+        elif isinstance(event, TimedOut):
+            self._publish(record, DeliveryState.RETRYING, server=event.server.name)
+            self._log(
+                f"AAA: accounting {kind} for session {acct_id}: no response from "
+                f"{event.server.name} after {event.attempts} attempts",
+                peer,
+            )
+
+    def _on_server_state(self, state: ServerState) -> None:
+        if state.name in self.servers:
+            self.store.put(SERVERS, state.name, state)
+            self._touch()
+
+    def _log(self, text: str, peer: str | None = None) -> None:
+        self._log_entry(syslog.entry("CRYPTO", 7, "AAA", text, peer, at=self.clock()))
+
+    def _log_entry(self, entry: syslog.LogEntry) -> None:
+        if self.logbook is not None:
+            self.logbook.log(entry)
+
+    def _touch(self) -> None:
+        """Flush the store once per loop iteration, not once per write."""
+        if self._flush_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.store.flush()
+            return
+        self._flush_scheduled = True
+        loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        self.store.flush()
+
+    def records(self) -> list[AccountingRecord]:
+        return [r for r in self.store.table(ACCOUNTING).values() if isinstance(r, AccountingRecord)]
+
+    def pending_count(self) -> int:
+        return sum(len(s.queue) for s in self._streams.values())
+
+
+__all__ = [
+    "Accountant",
+    "AccountingRecord",
+    "DeliveryState",
+    "ListPlan",
+    "profile_names",
+    "resolve_key",
+]

@@ -1,0 +1,192 @@
+"""The durable spool: every accounting record from its creation to its acknowledgement.
+
+A record is written here before anything is sent, and leaves only when a server's
+Accounting-Response verified (for `broadcast`, every server's). It keeps the event's
+time, so Acct-Delay-Time is right after an outage or an engine restart, and the order of
+creation, so a session's Start, Interims and Stop are delivered in that order.
+
+SQLite in WAL mode with synchronous=NORMAL: a committed record survives the process
+dying; only a power loss may cost the last transaction. The file holds attributes and
+server addresses, never a RADIUS key: keys come from the running configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.accounting.dictionary import StatusType
+from engine.accounting.records import Attributes
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    list_name TEXT NOT NULL,
+    broadcast INTEGER NOT NULL,
+    servers TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    event_time REAL NOT NULL,
+    session_id TEXT NOT NULL,
+    peer TEXT NOT NULL,
+    acked TEXT NOT NULL DEFAULT '[]',
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def default_spool_path() -> Path:
+    """$XDG_STATE_HOME/ipsec-console/accounting.sqlite (XDG's place for state that
+    should survive restarts but is not configuration)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "ipsec-console" / "accounting.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolRecord:
+    """One accounting record waiting for its acknowledgement."""
+
+    record_id: int
+    #: delivery order holds within a stream: an Acct-Session-Id, or "nas:GROUP"
+    stream: str
+    status: StatusType
+    list_name: str
+    broadcast: bool
+    #: "host:port" of the group's servers when the record was made
+    servers: tuple[str, ...]
+    attributes: Attributes
+    event_time: float
+    session_id: str = ""
+    peer: str = ""
+    #: servers that acknowledged it (broadcast: it stays until every one did)
+    acked: frozenset[str] = frozenset()
+    attempts: int = 0
+
+
+class Spool:
+    """Single-threaded, like the rest of the engine: call it from the event loop."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        os.chmod(self.path, 0o600)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(
+        self,
+        *,
+        stream: str,
+        status: StatusType,
+        list_name: str,
+        broadcast: bool,
+        servers: Iterable[str],
+        attributes: Attributes,
+        event_time: float,
+        session_id: str = "",
+        peer: str = "",
+    ) -> SpoolRecord:
+        servers = tuple(servers)
+        cursor = self._db.execute(
+            "INSERT INTO records (stream, status, list_name, broadcast, servers, attributes,"
+            " event_time, session_id, peer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                stream,
+                int(status),
+                list_name,
+                int(broadcast),
+                json.dumps(servers),
+                json.dumps(attributes),
+                event_time,
+                session_id,
+                peer,
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return SpoolRecord(
+            cursor.lastrowid,
+            stream,
+            status,
+            list_name,
+            broadcast,
+            servers,
+            attributes,
+            event_time,
+            session_id,
+            peer,
+        )
+
+    def pending(self) -> list[SpoolRecord]:
+        """Every record not yet acknowledged, oldest first."""
+        rows = self._db.execute(
+            "SELECT seq, stream, status, list_name, broadcast, servers, attributes, event_time,"
+            " session_id, peer, acked, attempts FROM records ORDER BY seq"
+        ).fetchall()
+        return [
+            SpoolRecord(
+                seq,
+                stream,
+                StatusType(status),
+                list_name,
+                bool(broadcast),
+                tuple(json.loads(servers)),
+                tuple((str(k), v) for k, v in json.loads(attributes)),
+                event_time,
+                session_id,
+                peer,
+                frozenset(json.loads(acked)),
+                attempts,
+            )
+            for (
+                seq,
+                stream,
+                status,
+                list_name,
+                broadcast,
+                servers,
+                attributes,
+                event_time,
+                session_id,
+                peer,
+                acked,
+                attempts,
+            ) in rows
+        ]
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+
+    def update(self, record_id: int, *, acked: Iterable[str], attempts: int) -> None:
+        self._db.execute(
+            "UPDATE records SET acked = ?, attempts = ? WHERE seq = ?",
+            (json.dumps(sorted(acked)), attempts, record_id),
+        )
+
+    def remove(self, record_id: int) -> None:
+        """The record is acknowledged: it is the server's now."""
+        self._db.execute("DELETE FROM records WHERE seq = ?", (record_id,))
+
+    def next_counter(self, name: str) -> int:
+        """A persistent counter (Acct-Session-Id): unique across restarts, so a spooled
+        record of the last run never shares an id with a session of this one."""
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()
+            value = int(row[0]) + 1 if row else 1
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (name, str(value)),
+            )
+        return value

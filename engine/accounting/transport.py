@@ -1,0 +1,566 @@
+"""RADIUS accounting over UDP: our own client, with pyrad only encoding packets.
+
+pyrad's clients don't fit accounting (the sync one keeps the Id when Acct-Delay-Time
+changes, the async one resends identical bytes to one server with no Id bookkeeping past
+256), so this module owns the sockets and timers:
+
+- RFC 5080 2.2.1 timers: RT = IRT*(1+RAND), doubling, capped by MRT, at most MRC
+  transmissions within MRD, RAND uniform in +-0.1. IOS's knobs bound them: `radius-server
+  timeout S` caps one wait (MRT), `radius-server retransmit N` gives 1+N transmissions
+  (MRC), MRD = S*(1+N).
+- Every transmission gets a new Identifier and so a new Request Authenticator, because
+  Acct-Delay-Time is recomputed each time (RFC 5080 2.2.1). The earlier Ids stay valid
+  until the exchange ends: a late answer to one of them acknowledges the record too.
+- Identifiers are per socket: 256 in flight per source port; more opens another socket.
+- A response counts only from the server's address, to an Id in flight, with the right
+  Response Authenticator; anything else is counted (duplicate, forged, stray) and dropped.
+- Failover: a server that fails an exchange is left for the next one of the group, and
+  with `radius-server deadtime M` skipped for M minutes; `broadcast` sends to every server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import ipaddress
+import random
+import socket
+import struct
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from pyrad.dictionary import Dictionary
+from pyrad.packet import AccountingResponse, AcctPacket
+
+from engine.accounting.dictionary import load_dictionary
+from engine.accounting.records import Attributes
+from engine.secret import Secret
+
+IDS_PER_SOCKET = 256
+MAX_PACKET = 4096
+#: EWMA weight of a new RTT sample (TCP's SRTT gain)
+RTT_GAIN = 0.125
+
+
+class EncodeError(ValueError):
+    """A record that cannot become a packet (an attribute too long or unknown)."""
+
+
+# ---------------------------------------------------------------------- configuration
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """One accounting server as the configuration names it; the key never shows."""
+
+    host: str
+    acct_port: int
+    key: Secret = field(repr=False)
+    auth_port: int = 1645
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "host", str(ipaddress.ip_address(self.host)))
+
+    @property
+    def name(self) -> str:
+        return f"{self.host}:{self.acct_port}"
+
+    @property
+    def family(self) -> int:
+        return socket.AF_INET6 if ipaddress.ip_address(self.host).version == 6 else socket.AF_INET
+
+    def matches(self, addr: tuple[object, ...]) -> bool:
+        try:
+            return (
+                ipaddress.ip_address(str(addr[0])) == ipaddress.ip_address(self.host)
+                and int(addr[1]) == self.acct_port
+            )  # type: ignore[call-overload]
+        except ValueError:
+            return False
+
+
+@dataclass(frozen=True, slots=True)
+class Timers:
+    """Retransmission (RFC 5080), dead-server and spool timers, in seconds."""
+
+    irt: float = 2.0
+    mrt: float = 5.0
+    mrc: int = 4
+    mrd: float = 20.0
+    jitter: float = 0.1
+    #: `radius-server deadtime`: how long a server that failed is skipped (0: never)
+    deadtime: float = 0.0
+    #: how long a record that no server took waits before it is tried again
+    spool_retry: float = 30.0
+
+    @classmethod
+    def from_settings(cls, retransmit: int, timeout: int, deadtime_minutes: int) -> Timers:
+        timeout = max(1, timeout)
+        return cls(
+            irt=min(2.0, float(timeout)),
+            mrt=float(timeout),
+            mrc=retransmit + 1,
+            mrd=float(timeout * (retransmit + 1)),
+            deadtime=deadtime_minutes * 60.0,
+        )
+
+    def next_rt(self, previous: float | None, rand: Callable[[], float]) -> float:
+        """RFC 5080 2.2.1; `rand` returns RAND in [-1, 1] before scaling by `jitter`."""
+        if previous is None:
+            rt = self.irt + self.jitter * rand() * self.irt
+        else:
+            rt = 2 * previous + self.jitter * rand() * previous
+        if self.mrt and rt > self.mrt:
+            rt = self.mrt + self.jitter * rand() * self.mrt
+        return rt
+
+
+# ---------------------------------------------------------------------- what it reports
+@dataclass(frozen=True, slots=True)
+class ServerState:
+    """A server as the store's SERVERS table shows it: health and counters, no key."""
+
+    name: str
+    host: str
+    auth_port: int
+    acct_port: int
+    alive: bool = True
+    dead_since: float | None = None
+    dead_until: float | None = None
+    #: records offered to this server (an exchange, with its retransmissions)
+    requests: int = 0
+    #: datagrams sent, retransmissions included
+    transmissions: int = 0
+    retransmissions: int = 0
+    #: verified Accounting-Responses that acknowledged a record
+    responses: int = 0
+    #: exchanges that got no verified answer within MRC/MRD
+    timeouts: int = 0
+    duplicates: int = 0
+    bad_authenticators: int = 0
+    malformed: int = 0
+    unmatched: int = 0
+    in_flight: int = 0
+    avg_rtt_ms: float | None = None
+    last_response_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    record_id: int
+    server: ServerConfig
+    ident: int
+    attempt: int
+    max_attempts: int
+    delay: int
+
+
+@dataclass(frozen=True, slots=True)
+class Acked:
+    record_id: int
+    server: ServerConfig
+    ident: int
+    rtt: float
+
+
+@dataclass(frozen=True, slots=True)
+class TimedOut:
+    """The server did not answer this record within MRC/MRD."""
+
+    record_id: int
+    server: ServerConfig
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServerDead:
+    server: ServerConfig
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class ServerAlive:
+    server: ServerConfig
+
+
+TransportEvent = Sent | Acked | TimedOut | ServerDead | ServerAlive
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A record to send: its attributes without Acct-Delay-Time, and its event's time."""
+
+    record_id: int
+    attributes: Attributes
+    event_time: float
+
+
+# ---------------------------------------------------------------------- packets
+def encode_request(
+    dictionary: Dictionary, attributes: Attributes, delay: int, ident: int, key: Secret
+) -> tuple[bytes, bytes]:
+    """The Accounting-Request datagram and its Request Authenticator (RFC 2866 3)."""
+    packet = AcctPacket(id=ident, secret=key.reveal(), dict=dictionary)
+    try:
+        for name, value in attributes:
+            packet.AddAttribute(name, value)
+        packet.AddAttribute("Acct-Delay-Time", delay)
+        raw = packet.RequestPacket()
+    except (KeyError, ValueError, TypeError, struct.error) as err:
+        raise EncodeError(f"cannot encode the record: {err}") from None
+    assert packet.authenticator is not None
+    return raw, packet.authenticator
+
+
+def verify_response(raw: bytes, request_authenticator: bytes, key: Secret) -> bool:
+    """Response Authenticator = MD5(Code+ID+Length+RequestAuth+Attributes+Secret)."""
+    if len(raw) < 20:
+        return False
+    length = struct.unpack("!H", raw[2:4])[0]
+    if length < 20 or length > len(raw):
+        return False
+    raw = raw[:length]
+    expected = hashlib.md5(raw[0:4] + request_authenticator + raw[20:] + key.reveal()).digest()
+    return hmac.compare_digest(expected, raw[4:20])
+
+
+def ensure_encodable(dictionary: Dictionary, attributes: Attributes) -> None:
+    """Raise EncodeError now rather than at the first transmission."""
+    encode_request(dictionary, attributes, 0, 0, Secret(b"check"))
+
+
+# ---------------------------------------------------------------------- sockets
+class _Exchange:
+    """One record to one server: every transmission's (socket, Id) and authenticator."""
+
+    __slots__ = ("done", "sent", "server")
+
+    def __init__(self, server: ServerConfig, done: asyncio.Future[tuple[int, float]]) -> None:
+        self.server = server
+        self.done = done
+        self.sent: dict[tuple[_Socket, int], tuple[bytes, float]] = {}
+
+
+class _Socket(asyncio.DatagramProtocol):
+    """One source port and its 256 Identifiers."""
+
+    def __init__(self, owner: RadiusTransport, family: int) -> None:
+        self.owner = owner
+        self.family = family
+        self.transport: asyncio.DatagramTransport | None = None
+        ids = list(range(IDS_PER_SOCKET))
+        start = owner.random.randrange(IDS_PER_SOCKET)
+        # FIFO reuse: a freed Id goes to the back, so it is reused as late as possible.
+        self.free: deque[int] = deque(ids[start:] + ids[:start])
+        self.pending: dict[int, _Exchange] = {}
+        #: freed Ids -> the last exchange's authenticator: tells duplicates from strays
+        self.recent: dict[int, tuple[bytes, ServerConfig]] = {}
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
+        self.owner._received(self, data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP port unreachable and the like: the timers handle a silent server.
+        self.owner.socket_errors += 1
+
+    @property
+    def port(self) -> int:
+        assert self.transport is not None
+        return int(self.transport.get_extra_info("sockname")[1])
+
+
+class RadiusTransport:
+    """Sends accounting records to servers and waits for verified answers."""
+
+    def __init__(
+        self,
+        *,
+        dictionary: Dictionary | None = None,
+        clock: Callable[[], float] = time.time,
+        on_event: Callable[[TransportEvent], None] | None = None,
+        on_state: Callable[[ServerState], None] | None = None,
+        source: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        """`clock` is the wall clock (Acct-Delay-Time, dead-since times); timers run on
+        the event loop's clock. `source` is the local address to send from."""
+        self.dictionary = dictionary or load_dictionary()
+        self.clock = clock
+        self.on_event = on_event
+        self.on_state = on_state
+        self.source = source
+        self.random = rng or random.Random()
+        self._sockets: dict[int, list[_Socket]] = {}
+        self._states: dict[str, ServerState] = {}
+        self._dead_until: dict[str, float] = {}
+        self._opening: asyncio.Lock | None = None
+        self._closed = False
+        #: datagrams from an address that is no configured server
+        self.stray = 0
+        self.socket_errors = 0
+
+    # ------------------------------------------------------------------ state
+    @property
+    def socket_count(self) -> int:
+        return sum(len(s) for s in self._sockets.values())
+
+    def source_ports(self) -> list[int]:
+        return [s.port for group in self._sockets.values() for s in group if s.transport]
+
+    def state(self, server: ServerConfig) -> ServerState:
+        state = self._states.get(server.name)
+        if state is None:
+            state = ServerState(server.name, server.host, server.auth_port, server.acct_port)
+            self._states[server.name] = state
+        return state
+
+    def states(self) -> list[ServerState]:
+        return list(self._states.values())
+
+    def _set(self, server: ServerConfig, **changes: object) -> ServerState:
+        state = replace(self.state(server), **changes)  # type: ignore[arg-type]
+        self._states[server.name] = state
+        if self.on_state is not None:
+            self.on_state(state)
+        return state
+
+    def _emit(self, event: TransportEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def forget(self, keep: Iterable[str]) -> None:
+        """Drop the state of servers no longer configured (after a reload)."""
+        keep = set(keep)
+        for name in [n for n in self._states if n not in keep]:
+            del self._states[name]
+            self._dead_until.pop(name, None)
+
+    def is_alive(self, server: ServerConfig) -> bool:
+        """Dead servers come back by themselves when their deadtime is over."""
+        until = self._dead_until.get(server.name)
+        if until is None:
+            return True
+        if asyncio.get_running_loop().time() < until:
+            return False
+        del self._dead_until[server.name]
+        self._set(server, alive=True, dead_since=None, dead_until=None)
+        self._emit(ServerAlive(server))
+        return True
+
+    def revive_in(self, servers: Sequence[ServerConfig]) -> float | None:
+        """Seconds until the first of `servers` leaves its deadtime (None: none is dead)."""
+        now = asyncio.get_running_loop().time()
+        waits = [self._dead_until[s.name] - now for s in servers if s.name in self._dead_until]
+        return max(0.0, min(waits)) if waits else None
+
+    def _mark_dead(self, server: ServerConfig, timers: Timers) -> None:
+        if timers.deadtime <= 0 or server.name in self._dead_until:
+            return
+        self._dead_until[server.name] = asyncio.get_running_loop().time() + timers.deadtime
+        now = self.clock()
+        self._set(server, alive=False, dead_since=now, dead_until=now + timers.deadtime)
+        self._emit(ServerDead(server, timers.deadtime))
+
+    # ------------------------------------------------------------------ sockets
+    async def _allocate(self, family: int) -> tuple[_Socket, int]:
+        for sock in self._sockets.get(family, ()):
+            if sock.free:
+                return sock, sock.free.popleft()
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            for sock in self._sockets.get(family, ()):
+                if sock.free:
+                    return sock, sock.free.popleft()
+            if self._closed:
+                raise ConnectionError("the RADIUS transport is closed")
+            loop = asyncio.get_running_loop()
+            host = self.source or ("::" if family == socket.AF_INET6 else "0.0.0.0")
+            _, proto = await loop.create_datagram_endpoint(
+                lambda: _Socket(self, family), local_addr=(host, 0), family=family
+            )
+            self._sockets.setdefault(family, []).append(proto)
+            return proto, proto.free.popleft()
+
+    def _release(self, exchange: _Exchange) -> None:
+        for (sock, ident), (authenticator, _) in exchange.sent.items():
+            if sock.pending.get(ident) is exchange:
+                del sock.pending[ident]
+                sock.recent[ident] = (authenticator, exchange.server)
+                sock.free.append(ident)
+        exchange.sent.clear()
+
+    def _received(self, sock: _Socket, data: bytes, addr: tuple[object, ...]) -> None:
+        exchange = sock.pending.get(data[1]) if len(data) >= 20 else None
+        server = exchange.server if exchange else None
+        if server is None or not server.matches(addr):
+            server = next(
+                (s for s in self._known() if s.matches(addr)),
+                None,
+            )
+        if server is None:
+            self.stray += 1
+            return
+        state = self.state(server)
+        if len(data) < 20 or data[0] != AccountingResponse:
+            self._set(server, malformed=state.malformed + 1)
+            return
+        ident = data[1]
+        if exchange is not None and exchange.server is server:
+            entry = exchange.sent.get((sock, ident))
+            if entry is not None and verify_response(data, entry[0], server.key):
+                if exchange.done.done():
+                    self._set(server, duplicates=state.duplicates + 1)
+                    return
+                rtt = asyncio.get_running_loop().time() - entry[1]
+                exchange.done.set_result((ident, rtt))
+                return
+        recent = sock.recent.get(ident)
+        if (
+            recent is not None
+            and recent[1].matches(addr)
+            and verify_response(data, recent[0], recent[1].key)
+        ):
+            self._set(server, duplicates=state.duplicates + 1)
+            return
+        if exchange is not None and exchange.server is server:
+            self._set(server, bad_authenticators=state.bad_authenticators + 1)
+        else:
+            self._set(server, unmatched=state.unmatched + 1)
+
+    def _known(self) -> list[ServerConfig]:
+        servers: dict[str, ServerConfig] = {}
+        for group in self._sockets.values():
+            for sock in group:
+                for exchange in sock.pending.values():
+                    servers[exchange.server.name] = exchange.server
+                for _, server in sock.recent.values():
+                    servers.setdefault(server.name, server)
+        return list(servers.values())
+
+    async def close(self) -> None:
+        self._closed = True
+        for group in self._sockets.values():
+            for sock in group:
+                for exchange in list(sock.pending.values()):
+                    if not exchange.done.done():
+                        exchange.done.cancel()
+                if sock.transport is not None:
+                    sock.transport.close()
+        self._sockets.clear()
+
+    # ------------------------------------------------------------------ sending
+    async def send(self, out: Outbound, server: ServerConfig, timers: Timers) -> float | None:
+        """Send one record to one server with retransmissions; the RTT of the answered
+        transmission, or None if the server never answered."""
+        loop = asyncio.get_running_loop()
+        exchange = _Exchange(server, loop.create_future())
+        addr = (server.host, server.acct_port)
+        state = self.state(server)
+        self._set(server, requests=state.requests + 1, in_flight=state.in_flight + 1)
+        started = loop.time()
+        rt: float | None = None
+        attempt = 0
+        try:
+            while not exchange.done.done():
+                attempt += 1
+                sock, ident = await self._allocate(server.family)
+                delay = max(0, int(self.clock() - out.event_time))
+                try:
+                    raw, authenticator = encode_request(
+                        self.dictionary, out.attributes, delay, ident, server.key
+                    )
+                except EncodeError:
+                    sock.free.append(ident)
+                    raise
+                sock.pending[ident] = exchange
+                exchange.sent[(sock, ident)] = (authenticator, loop.time())
+                assert sock.transport is not None
+                sock.transport.sendto(raw, addr)
+                state = self.state(server)
+                self._set(
+                    server,
+                    transmissions=state.transmissions + 1,
+                    retransmissions=state.retransmissions + (attempt > 1),
+                )
+                self._emit(Sent(out.record_id, server, ident, attempt, timers.mrc, delay))
+                rt = timers.next_rt(rt, lambda: self.random.uniform(-1.0, 1.0))
+                left = timers.mrd - (loop.time() - started) if timers.mrd else rt
+                wait = min(rt, left)
+                if wait > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(exchange.done), wait)
+                if exchange.done.done():
+                    break
+                if attempt >= timers.mrc or (timers.mrd and loop.time() - started >= timers.mrd):
+                    break
+            if exchange.done.done() and not exchange.done.cancelled():
+                ident, rtt = exchange.done.result()
+                self._answered(server, rtt)
+                self._emit(Acked(out.record_id, server, ident, rtt))
+                return rtt
+            state = self.state(server)
+            self._set(server, timeouts=state.timeouts + 1)
+            self._emit(TimedOut(out.record_id, server, attempt))
+            return None
+        finally:
+            self._release(exchange)
+            state = self.state(server)
+            self._set(server, in_flight=max(0, state.in_flight - 1))
+
+    def _answered(self, server: ServerConfig, rtt: float) -> None:
+        state = self.state(server)
+        ms = rtt * 1000.0
+        avg = (
+            ms
+            if state.avg_rtt_ms is None
+            else state.avg_rtt_ms + RTT_GAIN * (ms - state.avg_rtt_ms)
+        )
+        self._set(
+            server,
+            responses=state.responses + 1,
+            avg_rtt_ms=round(avg, 3),
+            last_response_at=self.clock(),
+        )
+        if server.name in self._dead_until:
+            del self._dead_until[server.name]
+            self._set(server, alive=True, dead_since=None, dead_until=None)
+            self._emit(ServerAlive(server))
+
+    async def deliver(
+        self,
+        out: Outbound,
+        servers: Sequence[ServerConfig],
+        timers: Timers,
+        *,
+        broadcast: bool = False,
+        acked: frozenset[str] = frozenset(),
+    ) -> frozenset[str]:
+        """The names of the servers that acknowledged `out` (with those in `acked`).
+
+        One server at a time in the group's order, the next when one fails; dead
+        servers are skipped. With `broadcast`, every live server not in `acked` at once.
+        """
+        if broadcast:
+            targets = [s for s in servers if s.name not in acked and self.is_alive(s)]
+            results = await asyncio.gather(*(self.send(out, s, timers) for s in targets))
+            done = set(acked)
+            for server, rtt in zip(targets, results, strict=True):
+                if rtt is None:
+                    self._mark_dead(server, timers)
+                else:
+                    done.add(server.name)
+            return frozenset(done)
+        for server in servers:
+            if not self.is_alive(server):
+                continue
+            if await self.send(out, server, timers) is not None:
+                return frozenset({server.name})
+            self._mark_dead(server, timers)
+        return frozenset()
