@@ -82,7 +82,11 @@ class VpnService:
         self.sessions.listeners.append(self.logbook.on_transition)
         for listener in (self.sessions.handle, self.logbook.on_event, self.static_tunnels.on_event):
             self.gateway.subscribe(listener)
-        self.dataplane = DataPlane(self.gateway, self.sessions) if dataplane else None
+        self.dataplane = (
+            DataPlane(self.gateway, self.sessions, replay_window=self.model.replay_window)
+            if dataplane
+            else None
+        )
         self.sink: TunSink | EchoResponder | None = None
         self._watcher: FileWatcher | None = None
         self.last_reload: ConfigReloaded | ConfigReloadFailed | None = None
@@ -171,6 +175,8 @@ class VpnService:
         self.gateway.apply(loaded.compiled.ike)
         self.sessions.apply_config(loaded.compiled)
         self.forwarder.update(**logging_settings(loaded.model))  # type: ignore[arg-type]
+        if self.dataplane is not None:  # for SAs installed from now on
+            self.dataplane.table.set_replay_window(loaded.model.replay_window)
         for sa in self.gateway.engine.ike_sas():
             if sa.peer_name in changes.removed:
                 self.gateway.delete_ike_sa(sa.ike_sa_id, DownReason.CONFIG_REMOVED)

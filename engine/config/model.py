@@ -278,6 +278,8 @@ class Config:
     isakmp_keys: list[IsakmpKey] = field(default_factory=list)
     isakmp_profiles: dict[str, IsakmpProfile] = field(default_factory=dict)
     isakmp_keepalive: tuple[int, int] | None = None
+    #: `crypto ipsec security-association replay window-size N`
+    replay_window: int = 64
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property

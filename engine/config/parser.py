@@ -36,7 +36,10 @@ TOP_LEVEL: CommandTree = {
     "crypto": {
         "isakmp": crypto_isakmp.COMMANDS,
         "ikev2": crypto_ikev2.COMMANDS,
-        "ipsec": {"transform-set": crypto_map.transform_set},
+        "ipsec": {
+            "transform-set": crypto_map.transform_set,
+            "security-association": {"replay": {"window-size": crypto_map.replay_window}},
+        },
         "map": crypto_map.crypto_map,
         "dynamic-map": crypto_map.dynamic_map,
     },

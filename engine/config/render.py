@@ -176,6 +176,8 @@ def render(config: Config) -> str:
         out.append(f"logging buffered {config.logging_buffered}")
     if config.logging_trap != 6:
         out.append(f"logging trap {TRAP_LEVELS[config.logging_trap]}")
+    if config.replay_window != 64:
+        out.append(f"crypto ipsec security-association replay window-size {config.replay_window}")
     out += _ikev1_lines(config)
     out.append("end")
     return "\n".join(out) + "\n"

@@ -131,6 +131,10 @@ class SaTable:
         # the set of pairs changes, bounded so a scan of many addresses cannot grow it
         self._flows: dict[bytes, ChildSaPair | None] = {}
 
+    def set_replay_window(self, size: int) -> None:
+        """For SAs installed from now on (a configuration reload); live SAs keep theirs."""
+        self._replay_window = size
+
     def __len__(self) -> int:
         return len(self._pairs)
 

@@ -102,6 +102,18 @@ def transform_set(config: Config, words: Words, source: Source, text: str) -> Su
     return TransformSetMode(config, item)
 
 
+REPLAY_WINDOWS = (64, 128, 256, 512, 1024)
+
+
+def replay_window(config: Config, words: Words, source: Source, text: str) -> None:
+    """`crypto ipsec security-association replay window-size N` (IOS sizes)."""
+    size = words.number("window size", 64, 1024)
+    words.end()
+    if size not in REPLAY_WINDOWS:
+        raise LineError(f"window-size must be one of {', '.join(map(str, REPLAY_WINDOWS))}")
+    config.replay_window = size
+
+
 class MapEntryMode(SubMode):
     mode_name = "crypto map mode"
     commands = {

@@ -318,3 +318,14 @@ def test_reentering_a_crypto_map_entry_edits_it(header: str) -> None:
     entry = maps["M"][10]
     assert entry.match_address == ("ACL", src(4))
     assert entry.peers == [(ipaddress.ip_address("198.51.100.7"), src(2))]
+
+
+def test_replay_window_size() -> None:
+    from engine.config.parser import parse_text
+    from engine.config.render import render
+
+    config = parse_text("crypto ipsec security-association replay window-size 1024\n")
+    assert config.replay_window == 1024 and not config.diagnostics
+    assert "crypto ipsec security-association replay window-size 1024" in render(config)
+    bad = parse_text("crypto ipsec sec replay window-size 100\n")
+    assert bad.errors and "window-size must be one of" in bad.errors[0].message
