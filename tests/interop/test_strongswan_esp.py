@@ -126,17 +126,19 @@ def test_traffic_keeps_flowing_across_rekeys_by_either_side(strongswan_lab: Lab)
     assert totals_out >= 3 + received and totals_in >= 3 + received
 
 
-def test_our_lifetime_rekey_while_pinging(strongswan_lab: Lab) -> None:
-    """Our child lifetime of 60 s: the rekey happens (ours, at ~53 s) under a ping."""
+def test_our_lifetime_rekeys_of_child_and_ike_sa_while_pinging(strongswan_lab: Lab) -> None:
+    """Our child lifetime 60 s and IKE lifetime 120 s: both rekeys are ours (at ~53 s and
+    ~105 s), under a steady ping; at most one ping is lost and totals never fall back."""
     lab = strongswan_lab
-    ours = lab.ours(our_conf(child_lifetime=60))
+    ours = lab.ours(our_conf(child_lifetime=60, ike_lifetime=120))
     charon = lab.charon(swanctl_conf())
     charon.initiate()
     first = lab.wait_agreed(charon, ours)
-    deadline = time.monotonic() + 75
+    deadline = time.monotonic() + 140
     lost = sent_total = 0
     seen_in = 0
-    while time.monotonic() < deadline:
+    child_rekeyed = ike_rekeyed = False
+    while time.monotonic() < deadline and not (child_rekeyed and ike_rekeyed):
         sent, received = ping(lab, lab.topo.us, US_HOST, SS_HOST, 10, 0.2)
         sent_total += sent
         lost += sent - received
@@ -147,11 +149,17 @@ def test_our_lifetime_rekey_while_pinging(strongswan_lab: Lab) -> None:
             agreed = lab.agreement(charon, ours)
         except NotYet:
             continue  # mid-rekey
-        if agreed.child_spis != first.child_spis:
-            break
-    else:
-        raise AssertionError("no rekey within 75 s")
+        child_rekeyed = child_rekeyed or agreed.child_spis != first.child_spis
+        ike_rekeyed = ike_rekeyed or agreed.ike_spis != first.ike_spis
+    assert child_rekeyed and ike_rekeyed, "no rekey of both SAs within 140 s"
     assert lost <= 1, (lost, sent_total)
+    # every echo reply that came back was counted (counters reach the store each second)
+    eventually(
+        lambda: our_packets(ours)[0] >= sent_total - lost,
+        5,
+        "our inbound packet count to cover every reply",
+        lambda: str(our_packets(ours)),
+    )
 
 
 def test_esp_arrives_on_our_ike_port_after_charons_port_float(strongswan_lab: Lab) -> None:
