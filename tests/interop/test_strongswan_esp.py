@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 from interop.strongswan import (
     ESP_SUITES,
@@ -68,16 +69,24 @@ def our_packets(ours: OurGateway) -> tuple[int, int]:
     return totals["packets_in"], totals["packets_out"]
 
 
+def until_true(
+    condition: Callable[[], bool], timeout: float, what: str, context: Callable[[], str]
+) -> None:
+    """Wait for `condition()`; `eventually` takes probes that raise NotYet until done."""
+
+    def probe() -> None:
+        if not condition():
+            raise NotYet(context())
+
+    eventually(probe, timeout, what, context)
+
+
 def wait_counters(ours: OurGateway, expected_in: int, expected_out: int) -> None:
-    """Our counters reach the store once a second; wait for the figures."""
-
-    def settled() -> bool:
-        return our_packets(ours) == (expected_in, expected_out)
-
-    eventually(
-        settled,
+    """Our counters reach the store once a second; wait for exactly these figures."""
+    until_true(
+        lambda: our_packets(ours) == (expected_in, expected_out),
         5,
-        f"our counters to reach {expected_in}/{expected_out}",
+        f"our counters (in, out) to be ({expected_in}, {expected_out})",
         lambda: str(our_packets(ours)),
     )
 
@@ -154,7 +163,7 @@ def test_our_lifetime_rekeys_of_child_and_ike_sa_while_pinging(strongswan_lab: L
     assert child_rekeyed and ike_rekeyed, "no rekey of both SAs within 140 s"
     assert lost <= 1, (lost, sent_total)
     # every echo reply that came back was counted (counters reach the store each second)
-    eventually(
+    until_true(
         lambda: our_packets(ours)[0] >= sent_total - lost,
         5,
         "our inbound packet count to cover every reply",
