@@ -80,13 +80,15 @@ class VpnService:
         self.control_server = ControlServer(self.control, control_path) if serve_control else None
         self.static_tunnels = StaticTunnels(self.gateway, lambda: self.compiled)
         self.sessions.listeners.append(self.logbook.on_transition)
-        for listener in (self.sessions.handle, self.logbook.on_event, self.static_tunnels.on_event):
-            self.gateway.subscribe(listener)
+        # The data plane listens first: a deleted child SA's last packets must reach the
+        # session model before the model retires its counters.
         self.dataplane = (
             DataPlane(self.gateway, self.sessions, replay_window=self.model.replay_window)
             if dataplane
             else None
         )
+        for listener in (self.sessions.handle, self.logbook.on_event, self.static_tunnels.on_event):
+            self.gateway.subscribe(listener)
         self.sink: TunSink | EchoResponder | None = None
         self._watcher: FileWatcher | None = None
         self.last_reload: ConfigReloaded | ConfigReloadFailed | None = None

@@ -75,6 +75,12 @@ class DataPlane:
             if self.sink is not None:
                 self.sink.selectors_added(ts.local, ts.remote)
         elif isinstance(event, ChildSaDeleted):
+            pair = self.table.get(event.child_sa_id)
+            if pair is not None and self.sessions is not None:
+                # the final figures, or the packets since the last tick would be lost
+                self.sessions.update_counters(
+                    {event.child_sa_id: pair.counters}, self.sessions.clock()
+                )
             self.table.remove(event.child_sa_id)
             self._peers.pop(event.child_sa_id, None)
             self._rekeying.discard(event.child_sa_id)

@@ -118,3 +118,38 @@ async def test_kilobyte_lifetime_rekeys_and_counters_carry_on(
     finally:
         await a.stop()
         await b.stop()
+
+
+async def test_packets_of_a_child_sa_deleted_between_ticks_are_not_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Gateway, "enable_raw_esp", lambda self: False)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    conf_a, conf_b = tmp_path / "a" / "a.conf", tmp_path / "b" / "b.conf"
+    conf_a.write_text(SITE_A.format(description="B", key="tick-key"))
+    conf_b.write_text(SITE_B.format(key="tick-key"))
+    ike, natt = free_port(), free_port()
+    a = VpnService(conf_a, bind="127.0.0.1", ike_port=ike, natt_port=natt, dataplane="echo")
+    b = VpnService(conf_b, bind="127.0.0.2", ike_port=ike, natt_port=natt, dataplane="echo")
+    installed: list[ChildSaInstalled] = []
+    a.gateway.subscribe(lambda e: installed.append(e) if isinstance(e, ChildSaInstalled) else None)
+    await b.start()
+    await a.start()
+    try:
+        assert a.dataplane is not None
+        a.dataplane.stop()  # no periodic ticks: the deletion must carry the last figures
+        await until(lambda: installed)
+        source = EchoSource(a.dataplane, rate=1)
+        ts = installed[0].traffic_selectors
+        source.selectors_added(ts.local, ts.remote)
+        for _ in range(25):
+            source.ping()
+        await until(lambda: source.counters["echo replies"] == 25)
+        a.gateway.rekey_child_sa(installed[0].child_sa_id)
+        await until(lambda: installed[0].child_sa_id not in a.dataplane.table)
+        (view,) = a.control.sessions()
+        assert (view.session.totals.packets_out, view.session.totals.packets_in) == (25, 25)
+    finally:
+        await a.stop()
+        await b.stop()
