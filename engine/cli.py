@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 
 from engine.config.diagnostics import ConfigError
 from engine.config.words import match_keyword
@@ -95,7 +96,10 @@ def print_log_lines(service: object, printer: EventPrinter) -> None:
     service.store.listen(show, tables={SYSLOG})  # type: ignore[attr-defined]
 
 
-async def run_lab(args: argparse.Namespace) -> None:
+ConsoleRunner = Callable[[object, "str | None"], Awaitable[None]]
+
+
+async def run_lab(args: argparse.Namespace, console: ConsoleRunner | None = None) -> None:
     from engine.lab import Lab
 
     printer = EventPrinter()
@@ -105,6 +109,13 @@ async def run_lab(args: argparse.Namespace) -> None:
         peers=args.peers,
         control_path=args.control,
     )
+    if console is not None and not args.headless:
+        await lab.start()
+        try:
+            await console(lab, args.theme)
+        finally:
+            await lab.stop()
+        return
     print_log_lines(lab.service, printer)
     printer.stop_on_signals()
     await lab.start()
@@ -118,7 +129,7 @@ async def run_lab(args: argparse.Namespace) -> None:
         await lab.stop()
 
 
-async def run_config(args: argparse.Namespace) -> None:
+async def run_config(args: argparse.Namespace, console: ConsoleRunner | None = None) -> None:
     """The gateway from a configuration file, headless: its log lines on stdout."""
     from engine.service import VpnService
 
@@ -133,6 +144,13 @@ async def run_config(args: argparse.Namespace) -> None:
     )
     for warning in service.loaded.warnings:
         print(warning, file=sys.stderr)
+    if console is not None and not args.headless and not args.daemon:
+        await service.start()
+        try:
+            await console(service, args.theme)
+        finally:
+            await service.stop()
+        return
     print_log_lines(service, printer)
     printer.stop_on_signals()
     await service.start()
@@ -190,6 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="lab peers to start (default: all of lab-peers.conf)",
     )
     parser.add_argument(
+        "--theme", default=None, help="console theme: dark (default), light or green"
+    )
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="no full-screen console: print the log lines instead",
+    )
+    parser.add_argument(
         "--duration",
         type=float,
         default=0.0,
@@ -221,7 +247,9 @@ def check(argv: list[str]) -> int:
     return 1 if errors else 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, console: ConsoleRunner | None = None) -> int:
+    """`console` runs the full-screen console over a started gateway or lab; the engine
+    does not know the console, so the console's own entry point passes it in."""
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "check":
         return check(argv[1:])
@@ -232,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         return getattr(exec_commands, verb)(argv[1:])
     daemon = bool(argv) and argv[0] == "daemon"
     args = build_parser().parse_args(argv[1:] if daemon else argv)
+    args.daemon = daemon
     if daemon and args.config is None:
         print("ipsec-console daemon: --config FILE is required", file=sys.stderr)
         return 2
@@ -244,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.natt_port is None:
         args.natt_port = 15501 if lab else 4500
     try:
-        asyncio.run(run_lab(args) if lab else run_config(args))
+        asyncio.run(run_lab(args, console) if lab else run_config(args, console))
     except KeyboardInterrupt:
         pass
     except ConfigError as err:

@@ -1,0 +1,152 @@
+"""Accounting: the RADIUS records the engine queued or sent, and its servers' state.
+
+The engine's accounting records are not written yet, so this screen reads them by the
+fields it expects (below) and says plainly when there are none. Records with other
+field names still show, through `str()`, rather than vanish.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Label, Static
+
+from engine.store import ACCOUNTING, SERVERS, ChangeSet
+from tui.screens.base import ConsoleScreen
+from tui.widgets.keyed_table import ColumnSpec, KeyedTable, Row
+
+#: Attribute names tried in order for each column (the first that exists wins).
+RECORD_FIELDS = {
+    "type": ("record_type", "status_type", "kind", "type"),
+    "session": ("session_id", "session"),
+    "state": ("delivery", "delivery_state", "state"),
+    "server": ("server", "server_address"),
+    "time": ("at", "timestamp", "queued_at", "sent_at"),
+}
+SERVER_FIELDS = {
+    "server": ("name", "address", "server"),
+    "port": ("acct_port", "port"),
+    "state": ("state", "status"),
+    "sent": ("sent", "requests"),
+    "failed": ("failed", "timeouts", "errors"),
+    "detail": ("last_error", "detail", "reason"),
+}
+
+
+def _field(record: object, names: tuple[str, ...]) -> Any:
+    for name in names:
+        if isinstance(record, dict) and name in record:
+            return record[name]
+        if hasattr(record, name):
+            return getattr(record, name)
+    return None
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and value > 1e9:
+        return time.strftime("%H:%M:%S", time.localtime(value))
+    return str(getattr(value, "value", value))
+
+
+def accounting_fields(record: object) -> tuple[str, str, str, str, str]:
+    """(record type, session, delivery state, server, time) as display strings."""
+    values = tuple(_show(_field(record, names)) for names in RECORD_FIELDS.values())
+    if all(value == "-" for value in values):
+        return (str(record), "-", "-", "-", "-")
+    return values  # type: ignore[return-value]
+
+
+def _server_row(record: object) -> Row:
+    return tuple(_show(_field(record, names)) for names in SERVER_FIELDS.values())
+
+
+class AccountingScreen(ConsoleScreen):
+    NAME = "accounting"
+    TABLES = frozenset({ACCOUNTING, SERVERS})
+    DEFAULT_CSS = """
+    AccountingScreen .section {
+        padding: 0 1;
+        text-style: bold;
+        color: $accent;
+    }
+    AccountingScreen #empty, AccountingScreen #no-servers {
+        padding: 1 2;
+        color: $text-muted;
+    }
+    AccountingScreen #records {
+        height: 2fr;
+    }
+    AccountingScreen #servers {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, target: Any) -> None:
+        super().__init__(target)
+        self.records = KeyedTable(
+            [
+                ColumnSpec("type", "RECORD TYPE"),
+                ColumnSpec("session", "SESSION"),
+                ColumnSpec("state", "DELIVERY STATE"),
+                ColumnSpec("server", "SERVER"),
+                ColumnSpec("time", "TIME"),
+            ],
+            sort_column=4,
+            id="records",
+        )
+        self.servers = KeyedTable(
+            [
+                ColumnSpec("server", "SERVER"),
+                ColumnSpec("port", "ACCT PORT", right=True),
+                ColumnSpec("state", "STATE"),
+                ColumnSpec("sent", "SENT", right=True),
+                ColumnSpec("failed", "FAILED", right=True),
+                ColumnSpec("detail", "DETAIL"),
+            ],
+            id="servers",
+        )
+
+    def compose_body(self) -> Iterable[Any]:
+        yield Label("Accounting records", classes="section")
+        yield Static(
+            Text("no accounting records yet", style="italic"),
+            id="empty",
+        )
+        yield self.records
+        yield Label("RADIUS servers", classes="section")
+        yield Static(Text("no accounting servers known yet", style="italic"), id="no-servers")
+        yield self.servers
+
+    def load_view(self, now: float) -> None:
+        self._sync(
+            self.records,
+            {str(k): accounting_fields(v) for k, v in self.store.table(ACCOUNTING).items()},
+            (),
+        )
+        self._sync(
+            self.servers,
+            {str(k): _server_row(v) for k, v in self.store.table(SERVERS).items()},
+            (),
+        )
+
+    def apply_changes(self, changes: ChangeSet | None, now: float) -> None:
+        if changes is None:
+            return
+        for table, name, build in (
+            (self.records, ACCOUNTING, accounting_fields),
+            (self.servers, SERVERS, _server_row),
+        ):
+            part = changes.table(name)
+            if part:
+                upserts = {str(k): build(v) for k, v in {**part.added, **part.changed}.items()}
+                self._sync(table, upserts, [str(k) for k in part.removed])
+
+    def _sync(self, table: KeyedTable, upserts: dict[str, Row], removed: Iterable[str]) -> None:
+        table.sync(upserts, removed)
+        empty = self.query_one("#empty" if table is self.records else "#no-servers", Static)
+        empty.display = table.total == 0

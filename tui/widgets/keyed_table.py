@@ -1,0 +1,356 @@
+"""A DataTable kept in step with a keyed model by small edits, never by a rebuild.
+
+Each refresh hands the table the rows that changed (raw values, one tuple per row) and
+the keys that went away. The table then removes vanished rows, updates only the cells
+whose raw value changed (as ``update_cell(update_width=False)``: re-measuring a column
+costs a scan of it), and appends new rows, in chunks between screen refreshes so that a
+first load of 10k rows paints at once and fills in behind. Filtering and sorting work on
+the raw values, kept beside the cells, so a number sorts as a number.
+
+Two DataTable operations are O(rows) per call and so are done in bulk here, by editing
+the same fields the public methods edit: removing rows (`remove_row` renumbers every
+row) and updating cells (`update_cell` refreshes per call). Without those fields (a
+future Textual) the public methods are used; the tests run both paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import chain, islice
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
+
+Row = tuple[Any, ...]
+"""Raw values of one row, in column order; each column's values must compare."""
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """One column: how a raw value reads (`fmt`), and optionally its colour (`style`)."""
+
+    key: str
+    label: str
+    fmt: Callable[[Any], str] = str
+    style: Callable[[Any], str] | None = None
+    right: bool = False
+    width: int | None = None
+
+
+class Cell(Text):
+    """Text that remembers the raw value it shows, so sorting never parses display text."""
+
+    __slots__ = ("raw",)
+
+    raw: Any
+
+
+#: DataTable internals that the bulk edits touch; without them the table falls back to
+#: the public per-row methods (correct, only slower).
+_INTERNALS = ("_row_locations", "_data", "_updated_cells", "_update_count", "rows")
+
+
+class KeyedTable(DataTable[Cell]):
+    """Rows keyed by the model's ids; see the module docstring for the update rules."""
+
+    #: Rows appended per step of a large load; each step is followed by a screen refresh.
+    #: The first step into an empty table is small, so that a screenful paints at once.
+    FIRST_CHUNK: ClassVar[int] = 200
+    ADD_CHUNK: ClassVar[int] = 1000
+    #: Whether the DataTable internals that bulk edits rely on are there (see _INTERNALS).
+    _fast_internals: ClassVar[bool | None] = None
+
+    def __init__(
+        self,
+        columns: Sequence[ColumnSpec],
+        *,
+        sort_column: int = 0,
+        tiebreak: int = 0,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.specs = tuple(columns)
+        self.sort_index = sort_column
+        self.sort_reverse = False
+        self.tiebreak = tiebreak
+        self.filter_text = ""
+        self._model: dict[str, Row] = {}
+        self._shown: dict[str, Row] = {}
+        self._haystack: dict[str, str] = {}
+        self._queue: dict[str, None] = {}
+        self._needs_sort = False
+        self._cells_written = False
+        self._drain_scheduled = False
+        if KeyedTable._fast_internals is None:
+            KeyedTable._fast_internals = all(hasattr(self, name) for name in _INTERNALS)
+
+    def on_mount(self) -> None:
+        for index, spec in enumerate(self.specs):
+            self.add_column(self._label(index), key=spec.key, width=spec.width)
+
+    # -- reading ------------------------------------------------------------------------
+
+    @property
+    def total(self) -> int:
+        """Rows in the model, filtered or not."""
+        return len(self._model)
+
+    @property
+    def shown(self) -> int:
+        """Rows matching the filter, including those still waiting to be appended."""
+        return len(self._shown) + len(self._queue)
+
+    @property
+    def pending(self) -> int:
+        """Rows matching the filter that are still waiting to be appended."""
+        return len(self._queue)
+
+    def raw(self, key: str) -> Row | None:
+        return self._model.get(key)
+
+    def model_keys(self) -> Iterable[str]:
+        """Every key in the model, shown or filtered out."""
+        return self._model.keys()
+
+    @property
+    def current_key(self) -> str | None:
+        """The key of the row under the cursor."""
+        if not self.row_count:
+            return None
+        try:
+            return self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
+        except CellDoesNotExist:
+            return None
+
+    def visible_keys(self) -> list[str]:
+        """Keys of the rows on screen: time-derived cells are refreshed only for these."""
+        count = self.row_count
+        if not count:
+            return []
+        top = max(0, int(self.scroll_y))
+        end = min(count, top + max(1, self.size.height) + 1)
+        return [
+            self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value or ""
+            for index in range(top, end)
+        ]
+
+    # -- writing ------------------------------------------------------------------------
+
+    def sync(self, upserts: Mapping[str, Row], removed: Iterable[str] = ()) -> None:
+        """Bring the table to the model after these upserts and removals."""
+        before = self.current_key
+        drop: set[str] = set()
+        for key in removed:
+            self._model.pop(key, None)
+            self._haystack.pop(key, None)
+            self._queue.pop(key, None)
+            if key in self._shown:
+                drop.add(key)
+        for key, row in upserts.items():
+            if self._model.get(key) != row or key not in self._haystack:
+                self._model[key] = row
+                self._haystack[key] = self._search_text(row)
+            if self._matches(key):
+                shown = self._shown.get(key)
+                if shown is None:
+                    self._queue[key] = None
+                elif shown != row:
+                    self._update_row(key, shown, row)
+            else:
+                self._queue.pop(key, None)
+                if key in self._shown:
+                    drop.add(key)
+        self._settle(drop, before)
+
+    def set_filter(self, text: str) -> None:
+        """Show only rows whose displayed text contains `text` (case-insensitive)."""
+        text = text.strip().lower()
+        if text == self.filter_text:
+            return
+        before = self.current_key
+        self.filter_text = text
+        drop = {key for key in self._shown if not self._matches(key)}
+        for key in [key for key in self._queue if not self._matches(key)]:
+            del self._queue[key]
+        for key in self._model:
+            if key not in self._shown and key not in self._queue and self._matches(key):
+                self._queue[key] = None
+        self._settle(drop, before)
+
+    def set_sort(self, index: int, reverse: bool = False) -> None:
+        old = self.sort_index
+        self.sort_index, self.sort_reverse = index, reverse
+        for column in {old, index}:
+            self.columns[self.specs[column].key].label = self._label(column)
+        self._order_queue()
+        self._sort()
+
+    def restyle(self) -> None:
+        """Re-create the coloured cells, e.g. after a theme change."""
+        styled = [index for index, spec in enumerate(self.specs) if spec.style is not None]
+        for key, row in self._shown.items():
+            for index in styled:
+                self._write_cell(key, index, row[index])
+        self._flush_cells()
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _label(self, index: int) -> Text:
+        spec = self.specs[index]
+        mark = (" ▼" if self.sort_reverse else " ▲") if index == self.sort_index else "  "
+        return Text(spec.label + mark, justify="right" if spec.right else "left")
+
+    def _cell(self, index: int, raw: Any) -> Cell:
+        spec = self.specs[index]
+        cell = Cell(
+            spec.fmt(raw),
+            style=spec.style(raw) if spec.style is not None else "",
+            justify="right" if spec.right else "left",
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+        cell.raw = raw
+        return cell
+
+    def _search_text(self, row: Row) -> str:
+        texts = (spec.fmt(value) for spec, value in zip(self.specs, row, strict=True))
+        return "\t".join(texts).lower()
+
+    def _matches(self, key: str) -> bool:
+        return not self.filter_text or self.filter_text in self._haystack[key]
+
+    def _update_row(self, key: str, shown: Row, row: Row) -> None:
+        for index, (old, new) in enumerate(zip(shown, row, strict=True)):
+            if old != new:
+                self._write_cell(key, index, new)
+                if index == self.sort_index or index == self.tiebreak:
+                    self._needs_sort = True
+        self._shown[key] = row
+
+    def _write_cell(self, key: str, index: int, raw: Any) -> None:
+        """`update_cell(update_width=False)` less its refresh() per call (two thirds of a
+        1000-row tick); `_flush_cells` refreshes once for the batch."""
+        column = self.specs[index].key
+        if KeyedTable._fast_internals:
+            self._data[RowKey(key)][ColumnKey(column)] = self._cell(index, raw)
+            self._cells_written = True
+        else:
+            self.update_cell(key, column, self._cell(index, raw))
+
+    def _flush_cells(self) -> None:
+        if self._cells_written:
+            self._cells_written = False
+            self._update_count += 1
+            self.refresh()
+
+    def _settle(self, drop: set[str], cursor_key: str | None) -> None:
+        self._flush_cells()
+        if drop:
+            if cursor_key in drop:
+                cursor_key = self._neighbour(drop)
+            self._remove(drop)
+        if len(self._queue) > self.ADD_CHUNK:
+            self._order_queue()
+        if self._queue:
+            self._drain()
+        elif self._needs_sort:
+            self._sort()
+        self._restore_cursor(cursor_key)
+
+    def _neighbour(self, drop: set[str]) -> str | None:
+        """The row the cursor should move to when its own row goes: the next that stays."""
+        row = self.cursor_row
+        for index in chain(range(row + 1, self.row_count), range(row - 1, -1, -1)):
+            key = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
+            if key not in drop:
+                return key
+        return None
+
+    def _order_queue(self) -> None:
+        if self._queue:
+            self._queue = dict.fromkeys(
+                sorted(self._queue, key=self._model_sort_key, reverse=self.sort_reverse)
+            )
+
+    def _model_sort_key(self, key: str) -> tuple[Any, Any]:
+        row = self._model[key]
+        return (row[self.sort_index], row[self.tiebreak])
+
+    def _drain(self) -> None:
+        """Append one chunk of queued rows; the next chunk follows the next refresh."""
+        if not self._queue:
+            return
+        width = len(self.specs)
+        chunk = self.ADD_CHUNK if self.row_count else self.FIRST_CHUNK
+        for key in list(islice(self._queue, chunk)):
+            del self._queue[key]
+            row = self._model[key]
+            self.add_row(*(self._cell(i, row[i]) for i in range(width)), key=key)
+            self._shown[key] = row
+        self._needs_sort = True
+        if self._queue and not self._drain_scheduled:
+            self._drain_scheduled = True
+            self.call_after_refresh(self._drain_step)
+        else:
+            self._sort()
+
+    def _drain_step(self) -> None:
+        self._drain_scheduled = False
+        before = self.current_key
+        self._drain()
+        self._restore_cursor(before)
+
+    def _sort(self) -> None:
+        self._needs_sort = False
+        if self._queue or not self.row_count:
+            return
+        index, tiebreak = self.sort_index, self.tiebreak
+
+        def order(cells: tuple[Cell, ...]) -> tuple[Any, Any]:
+            return (cells[index].raw, cells[tiebreak].raw)
+
+        self.sort(key=order, reverse=self.sort_reverse)
+
+    def _restore_cursor(self, key: str | None) -> None:
+        if key is None or key not in self._shown:
+            return
+        index = self.get_row_index(key)
+        if index != self.cursor_row:
+            self.move_cursor(row=index, animate=False)
+
+    def _remove(self, keys: set[str]) -> None:
+        for key in keys:
+            del self._shown[key]
+        if len(keys) == 1 or not KeyedTable._fast_internals:
+            for key in keys:
+                self.remove_row(key)
+            return
+        self._remove_bulk({RowKey(key) for key in keys})
+
+    def _remove_bulk(self, gone: set[RowKey]) -> None:
+        """`remove_row` renumbers every row, O(n) per call; this renumbers once.
+
+        It mirrors `DataTable.remove_row` field for field (tests cover it, so a Textual
+        upgrade that changes those internals fails loudly, not subtly).
+        """
+        locations = self._row_locations
+        survivors = [
+            key
+            for key in (locations.get_key(index) for index in range(self.row_count))
+            if key is not None and key not in gone
+        ]
+        self._row_locations = type(locations)({key: i for i, key in enumerate(survivors)})
+        for key in gone:
+            for column_key in self._data.pop(key, {}):
+                self._updated_cells.discard(CellKey(key, column_key))
+            self.rows.pop(key, None)
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        self.hover_coordinate = self.hover_coordinate
+        self._update_count += 1
+        self.check_idle()
+        self.refresh(layout=True)
