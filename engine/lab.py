@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from engine import syslog
+from engine.accounting.collector import Collector
 from engine.config.compile import CompiledConfig
 from engine.config.loader import load_compiled
 from engine.dataplane.lab import EchoSource
@@ -94,6 +97,8 @@ class Lab:
         control_path: str | Path | None = None,
         serve_control: bool = True,
     ) -> None:
+        # the lab's accounting spool is thrown away with the lab
+        self._state = tempfile.TemporaryDirectory(prefix="ipsec-console-lab-")
         self.service = VpnService(
             gateway_config or sample_config("lab-gateway.conf"),
             bind=GATEWAY_ADDRESS,
@@ -103,7 +108,9 @@ class Lab:
             esp_over_ip=False,
             control_path=control_path,
             serve_control=serve_control,
+            state_dir=self._state.name,
         )
+        self.collectors: list[Collector] = []
         self.peers_config = peers_config or sample_config("lab-peers.conf")
         self.peer_limit = peers
         self.peers: list[LabPeer] = []
@@ -115,6 +122,7 @@ class Lab:
         return self.service.gateway
 
     async def start(self) -> None:
+        await self._start_collectors()
         await self.service.start()
         self.peers = lab_peers(
             self.peers_config, self.gateway.ike_port, self.gateway.natt_port, self.peer_limit
@@ -125,6 +133,36 @@ class Lab:
             peer.tunnels.start()
             peer.traffic.start()
         self._churn = asyncio.create_task(self._come_and_go())
+
+    async def _start_collectors(self) -> None:
+        """The embedded RADIUS server(s) the lab configuration sends accounting to."""
+        model = self.service.model
+        servers = [
+            *model.radius_servers,
+            *(s for g in model.radius_groups.values() for s in g.servers),
+        ]
+        seen: set[tuple[str, int]] = set()
+        for server in servers:
+            key = server.key or model.radius.key
+            where = (str(server.address), server.acct_port)
+            if key is None or where in seen or not str(server.address).startswith("127."):
+                continue
+            seen.add(where)
+            collector = Collector(key)
+            try:
+                await collector.serve(*where)
+            except OSError as err:
+                self.service.logbook.log(
+                    syslog.entry(
+                        "LAB",
+                        4,
+                        "RADIUS",
+                        f"lab RADIUS collector on {where[0]}:{where[1]} not "
+                        f"started: {err.strerror}; accounting stays spooled",
+                    )
+                )
+                continue
+            self.collectors.append(collector)
 
     async def _come_and_go(self) -> None:
         """Now and then a remote user drops off; its static entry brings it back."""
@@ -146,3 +184,6 @@ class Lab:
             peer.plane.stop()
             await peer.gateway.stop()
         await self.service.stop()
+        for collector in self.collectors:
+            collector.close()
+        self._state.cleanup()

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine import syslog
+from engine.accounting import Accountant
 from engine.config.compile import CompiledConfig
 from engine.config.diagnostics import ConfigError, Severity
 from engine.config.diff import ConfigDiff, diff
@@ -54,6 +55,7 @@ class VpnService:
         serve_control: bool = False,
         dataplane: str | None = "auto",
         esp_over_ip: bool = True,
+        state_dir: str | Path | None = None,
     ) -> None:
         """`dataplane`: "tun" (a TUN device and routes; needs CAP_NET_ADMIN), "echo"
         (answer pings to our protected networks: the lab, unprivileged runs), "auto"
@@ -76,10 +78,18 @@ class VpnService:
         self.sessions = SessionModel(self.store)
         self.forwarder = SyslogForwarder(**logging_settings(self.model))  # type: ignore[arg-type]
         self.logbook = Logbook(self.store, self.forwarder)
+        self.accountant = Accountant(
+            self.store,
+            self.logbook,
+            spool_path=Path(state_dir) / "accounting.sqlite" if state_dir else None,
+            nas_ip=None if bind in ("0.0.0.0", "::") else bind,
+        )
+        self.accountant.apply_config(self.model, self.compiled)
         self.control = Control(self)
         self.control_server = ControlServer(self.control, control_path) if serve_control else None
         self.static_tunnels = StaticTunnels(self.gateway, lambda: self.compiled)
         self.sessions.listeners.append(self.logbook.on_transition)
+        self.sessions.listeners.append(self.accountant.on_transition)
         # The data plane listens first: a deleted child SA's last packets must reach the
         # session model before the model retires its counters.
         self.dataplane = (
@@ -108,6 +118,7 @@ class VpnService:
         )
         self.loaded = replace(self.loaded, compiled=replace(self.compiled, ike=ike))
         self.sessions.apply_config(self.compiled)
+        await self.accountant.start()
         self._start_dataplane()
         await self.forwarder.start()
         if self.control_server is not None:
@@ -129,6 +140,7 @@ class VpnService:
             self.dataplane.stop()
         if isinstance(self.sink, TunSink):
             self.sink.stop()
+        await self.accountant.stop()
         await self.forwarder.close()
 
     def _start_dataplane(self) -> None:
@@ -176,6 +188,7 @@ class VpnService:
         self.loaded = loaded
         self.gateway.apply(loaded.compiled.ike)
         self.sessions.apply_config(loaded.compiled)
+        self.accountant.apply_config(loaded.model, loaded.compiled)
         self.forwarder.update(**logging_settings(loaded.model))  # type: ignore[arg-type]
         if self.dataplane is not None:  # for SAs installed from now on
             self.dataplane.table.set_replay_window(loaded.model.replay_window)

@@ -392,7 +392,7 @@ class SessionModel:
             del session.flows[found[1]]
             session.retired = session.retired + retired
             self.store.remove(FLOWS, found[1])
-        self._update(session, self.clock())
+        self._update(session, self.clock(), event.reason)
 
     def update_counters(self, updates: dict[int, Counters], at: float) -> None:
         """Absolute counters per child SA from the data plane (one call per tick)."""

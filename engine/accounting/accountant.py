@@ -112,6 +112,8 @@ class _Stream:
     name: str
     queue: deque[SpoolRecord] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
+    #: its head cannot be sent as configured (FAILED): nothing to wait for at shutdown
+    blocked: bool = False
 
 
 def resolve_key(server: RadiusServer, model: Config) -> Secret | None:
@@ -166,13 +168,16 @@ class Accountant:
         keep_acked: int = 1000,
         tick_interval: float = 1.0,
         rng: random.Random | None = None,
+        debug: bool = True,
     ) -> None:
         """`timers` overrides the configured radius-server timers (tests, labs);
         `nas_ip` is NAS-IP-Address for Accounting-On/Off and sessions without a local
         address; `source` the address to send from; `drain_timeout` bounds how long
-        `stop()` waits for the servers."""
+        `stop()` waits for the servers; `debug` (`debug crypto isakmp aaa`) logs each
+        record's progress, server deaths are logged regardless."""
         self.store = store
         self.logbook = logbook
+        self.debug = debug
         self.spool_path = Path(spool_path) if spool_path is not None else default_spool_path()
         self.clock = clock
         self.timers_override = timers
@@ -206,7 +211,6 @@ class Accountant:
         self._acked: deque[int] = deque()
         self._announced: set[str] = set()
         self._wake = asyncio.Event()
-        self._idle: asyncio.Event | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._flush_scheduled = False
         self._started = False
@@ -265,8 +269,8 @@ class Accountant:
         for session in self._open.values():
             session.next_interim = self._first_interim(session.ctx.started_at)
         self.transport.forget(servers)
-        for state in self.transport.states():
-            self.store.put(SERVERS, state.name, state)
+        for server in servers.values():
+            self.store.put(SERVERS, server.name, self.transport.state(server))
         for name in [n for n in self.store.table(SERVERS) if n not in servers]:
             self.store.remove(SERVERS, name)
         self._touch()
@@ -294,9 +298,12 @@ class Accountant:
         if self._started:
             return
         self._started = True
-        spool = self._ensure_spool()
         self._streams.clear()
-        for record in spool.pending():
+        # Without accounting configured and nothing left from a last run, no file is made.
+        if not self.plans and self._spool is None and not self.spool_path.exists():
+            self._ticker = asyncio.create_task(self._tick_loop(), name="accounting interim")
+            return
+        for record in self._ensure_spool().pending():
             self._stream(record.stream).queue.append(record)
             if record.record_id not in self._records:
                 self._publish(
@@ -342,14 +349,14 @@ class Accountant:
 
     async def _drain(self, deadline: float) -> None:
         loop = asyncio.get_running_loop()
-        while self._streams and loop.time() < deadline:
+        while any(not s.blocked for s in self._streams.values()) and loop.time() < deadline:
             await asyncio.sleep(min(0.02, max(0.0, deadline - loop.time())))
 
     async def wait_idle(self, timeout: float) -> bool:
         """Whether every record was acknowledged within `timeout` seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self._streams or any(s.queue for s in self._streams.values()):
+        while self._streams:
             if loop.time() >= deadline:
                 return False
             await asyncio.sleep(0.01)
@@ -387,7 +394,7 @@ class Accountant:
                 and session.plan.mode == "start-stop"
                 and (before.username, before.phase1_id) != (record.username, record.phase1_id)
             ):
-                self._interim(record.session_id, transition.at)
+                self.interim(record.session_id, transition.at)
 
     def _open_session(self, record: SessionRecord, at: float) -> None:
         plan = self.plan_for(record.peer_name)
@@ -429,11 +436,17 @@ class Accountant:
             session.record = current
         return session.record
 
-    def _interim(self, session_id: str, at: float) -> None:
-        session = self._open[session_id]
+    def interim(self, session_id: str, at: float | None = None) -> bool:
+        """An Interim-Update for an accounted session now (the timer, newinfo); whether
+        one was made."""
+        session = self._open.get(session_id)
+        if session is None:
+            return False
+        at = self.clock() if at is None else at
         record = self._latest(session_id)
         attributes = records.interim_attributes(record, session.ctx, at, self.options)
         self._enqueue(StatusType.INTERIM_UPDATE, session.plan, session.ctx, record, attributes, at)
+        return True
 
     def tick(self, now: float | None = None) -> int:
         """Send the interim updates that are due (`aaa accounting update periodic N`:
@@ -444,7 +457,7 @@ class Accountant:
             due = session.next_interim
             if due is None or now < due or session.plan.mode != "start-stop":
                 continue
-            self._interim(session_id, now)
+            self.interim(session_id, now)
             sent += 1
             period = self.update_seconds or 0.0
             while period and due <= now:
@@ -463,7 +476,8 @@ class Accountant:
 
     # ------------------------------------------------------------------ records
     def _announce(self, status: StatusType, *, force: bool = False) -> None:
-        """Accounting-On/Off to every server of each group in use, once per group."""
+        """Accounting-On/Off to each server group in use, once per group; delivered like
+        the group's session records (failover, or every server with `broadcast`)."""
         now = self.clock()
         groups: dict[str, ListPlan] = {}
         for plan in self.plans.values():
@@ -477,8 +491,7 @@ class Accountant:
             counter = self._ensure_spool().next_counter(SESSION_COUNTER)
             acct_id = records.format_session_id(counter)
             attributes = records.nas_attributes(status, acct_id, now, self.options)
-            nas_plan = replace(plan, broadcast=True)
-            self._enqueue(status, nas_plan, None, None, attributes, now, stream=f"nas:{group}")
+            self._enqueue(status, plan, None, None, attributes, now, stream=f"nas:{group}")
 
     def _enqueue(
         self,
@@ -597,6 +610,7 @@ class Accountant:
 
     async def _deliver(self, stream: _Stream, record: SpoolRecord) -> bool:
         servers = self._servers_for(record)
+        stream.blocked = not servers
         if not servers:
             self._publish(
                 record,
@@ -732,7 +746,8 @@ class Accountant:
             self._touch()
 
     def _log(self, text: str, peer: str | None = None) -> None:
-        self._log_entry(syslog.entry("CRYPTO", 7, "AAA", text, peer, at=self.clock()))
+        if self.debug:
+            self._log_entry(syslog.entry("CRYPTO", 7, "AAA", text, peer, at=self.clock()))
 
     def _log_entry(self, entry: syslog.LogEntry) -> None:
         if self.logbook is not None:

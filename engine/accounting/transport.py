@@ -32,6 +32,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 from pyrad.dictionary import Dictionary
 from pyrad.packet import AccountingResponse, AcctPacket
@@ -41,7 +42,7 @@ from engine.accounting.records import Attributes
 from engine.secret import Secret
 
 IDS_PER_SOCKET = 256
-MAX_PACKET = 4096
+RECEIVE_BUFFER = 1 << 20
 #: EWMA weight of a new RTT sample (TCP's SRTT gain)
 RTT_GAIN = 0.125
 
@@ -65,7 +66,9 @@ class ServerConfig:
 
     @property
     def name(self) -> str:
-        return f"{self.host}:{self.acct_port}"
+        """host:port, an IPv6 host in brackets."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.acct_port}"
 
     @property
     def family(self) -> int:
@@ -232,6 +235,14 @@ def ensure_encodable(dictionary: Dictionary, attributes: Attributes) -> None:
 
 
 # ---------------------------------------------------------------------- sockets
+def _address_key(addr: tuple[object, ...]) -> tuple[str, int]:
+    """A datagram's source as ServerConfig spells it (IPv6 without scope or flow)."""
+    try:
+        return str(ipaddress.ip_address(str(addr[0]).split("%")[0])), int(addr[1])  # type: ignore[call-overload]
+    except (ValueError, IndexError, TypeError):
+        return ("", 0)
+
+
 class _Exchange:
     """One record to one server: every transmission's (socket, Id) and authenticator."""
 
@@ -259,8 +270,8 @@ class _Socket(asyncio.DatagramProtocol):
         self.recent: dict[int, tuple[bytes, ServerConfig]] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # The selector loop's datagram transport does not subclass DatagramTransport.
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         self.owner._received(self, data, addr)
@@ -299,6 +310,8 @@ class RadiusTransport:
         self._sockets: dict[int, list[_Socket]] = {}
         self._states: dict[str, ServerState] = {}
         self._dead_until: dict[str, float] = {}
+        #: (address, port) -> server, to attribute any datagram to the server it came from
+        self._by_address: dict[tuple[str, int], ServerConfig] = {}
         self._opening: asyncio.Lock | None = None
         self._closed = False
         #: datagrams from an address that is no configured server
@@ -340,6 +353,9 @@ class RadiusTransport:
         for name in [n for n in self._states if n not in keep]:
             del self._states[name]
             self._dead_until.pop(name, None)
+        for addr, server in list(self._by_address.items()):
+            if server.name not in keep:
+                del self._by_address[addr]
 
     def is_alive(self, server: ServerConfig) -> bool:
         """Dead servers come back by themselves when their deadtime is over."""
@@ -382,9 +398,13 @@ class RadiusTransport:
                 raise ConnectionError("the RADIUS transport is closed")
             loop = asyncio.get_running_loop()
             host = self.source or ("::" if family == socket.AF_INET6 else "0.0.0.0")
-            _, proto = await loop.create_datagram_endpoint(
+            transport, proto = await loop.create_datagram_endpoint(
                 lambda: _Socket(self, family), local_addr=(host, 0), family=family
             )
+            sock = transport.get_extra_info("socket")
+            with contextlib.suppress(OSError, AttributeError):
+                # up to 256 answers may arrive at once; the kernel caps this at rmem_max
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
             self._sockets.setdefault(family, []).append(proto)
             return proto, proto.free.popleft()
 
@@ -400,10 +420,7 @@ class RadiusTransport:
         exchange = sock.pending.get(data[1]) if len(data) >= 20 else None
         server = exchange.server if exchange else None
         if server is None or not server.matches(addr):
-            server = next(
-                (s for s in self._known() if s.matches(addr)),
-                None,
-            )
+            server = self._by_address.get(_address_key(addr))
         if server is None:
             self.stray += 1
             return
@@ -412,7 +429,8 @@ class RadiusTransport:
             self._set(server, malformed=state.malformed + 1)
             return
         ident = data[1]
-        if exchange is not None and exchange.server is server:
+        ours = exchange is not None and exchange.server.name == server.name
+        if exchange is not None and ours:
             entry = exchange.sent.get((sock, ident))
             if entry is not None and verify_response(data, entry[0], server.key):
                 if exchange.done.done():
@@ -429,20 +447,10 @@ class RadiusTransport:
         ):
             self._set(server, duplicates=state.duplicates + 1)
             return
-        if exchange is not None and exchange.server is server:
+        if ours:
             self._set(server, bad_authenticators=state.bad_authenticators + 1)
         else:
             self._set(server, unmatched=state.unmatched + 1)
-
-    def _known(self) -> list[ServerConfig]:
-        servers: dict[str, ServerConfig] = {}
-        for group in self._sockets.values():
-            for sock in group:
-                for exchange in sock.pending.values():
-                    servers[exchange.server.name] = exchange.server
-                for _, server in sock.recent.values():
-                    servers.setdefault(server.name, server)
-        return list(servers.values())
 
     async def close(self) -> None:
         self._closed = True
@@ -462,6 +470,7 @@ class RadiusTransport:
         loop = asyncio.get_running_loop()
         exchange = _Exchange(server, loop.create_future())
         addr = (server.host, server.acct_port)
+        self._by_address[addr] = server
         state = self.state(server)
         self._set(server, requests=state.requests + 1, in_flight=state.in_flight + 1)
         started = loop.time()

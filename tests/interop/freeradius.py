@@ -1,0 +1,205 @@
+"""A private FreeRADIUS for interop tests, run from a temp copy of /etc/freeradius/3.0.
+
+The copy gets its own log, run and accounting directories, no user/group switch, no
+proxying, no EAP (so no inner-tunnel on its fixed port 18120), one client (127.0.0.1 with
+the test's secret) and a `default` server listening on 127.0.0.1 that writes every
+Accounting-Request into one detail file. It runs in the foreground (`-f -l stdout`) and
+is stopped by its own PID, so the system's FreeRADIUS (if any) is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SYSTEM_CONFIG = Path("/etc/freeradius/3.0")
+READY = "Ready to process requests"
+
+SITE = """\
+server default {{
+listen {{
+	type = auth
+	ipaddr = 127.0.0.1
+	port = {auth_port}
+}}
+listen {{
+	type = acct
+	ipaddr = 127.0.0.1
+	port = {acct_port}
+}}
+authorize {{
+	pap
+}}
+authenticate {{
+	Auth-Type PAP {{
+		pap
+	}}
+}}
+preacct {{
+	preprocess
+	acct_unique
+}}
+accounting {{
+	detail
+	ok
+}}
+}}
+"""
+
+CLIENTS = """\
+client interop {{
+	ipaddr = 127.0.0.1
+	secret = {secret}
+	require_message_authenticator = no
+	nas_type = cisco
+}}
+"""
+
+DETAIL = """\
+detail {{
+	filename = {path}
+	escape_filenames = no
+	permissions = 0600
+	header = "%t"
+}}
+"""
+
+
+def binary() -> str | None:
+    return shutil.which("freeradius") or shutil.which("radiusd")
+
+
+def _replace_link(path: Path, text: str) -> None:
+    """sites-enabled/ and mods-enabled/ hold symlinks: write a file in their place."""
+    if path.is_symlink() or path.exists():
+        path.unlink()
+    path.write_text(text)
+    path.chmod(0o640)
+
+
+def _set(text: str, name: str, value: str) -> str:
+    pattern = re.compile(rf"^(\s*){re.escape(name)}\s*=.*$", re.MULTILINE)
+    assert pattern.search(text), name
+    return pattern.sub(lambda m: f"{m.group(1)}{name} = {value}", text, count=1)
+
+
+@dataclass
+class FreeRadius:
+    """One private server: `start()`, `stop()`, `records()` from its detail file."""
+
+    workdir: Path
+    auth_port: int
+    acct_port: int
+    secret: str
+    process: subprocess.Popen[str] | None = None
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def raddb(self) -> Path:
+        return self.workdir / "raddb"
+
+    @property
+    def detail(self) -> Path:
+        return self.workdir / "radacct" / "detail"
+
+    @property
+    def log_file(self) -> Path:
+        return self.workdir / "freeradius.log"
+
+    def configure(self) -> None:
+        if self.raddb.exists():
+            shutil.rmtree(self.raddb)
+        shutil.copytree(SYSTEM_CONFIG, self.raddb, symlinks=True)
+        for sub in ("log", "run", "radacct"):
+            (self.workdir / sub).mkdir(exist_ok=True)
+        conf = (self.raddb / "radiusd.conf").read_text()
+        conf = _set(conf, "raddbdir", str(self.raddb))
+        conf = _set(conf, "logdir", str(self.workdir / "log"))
+        conf = _set(conf, "run_dir", str(self.workdir / "run"))
+        conf = _set(conf, "radacctdir", str(self.workdir / "radacct"))
+        conf = _set(conf, "proxy_requests", "no")
+        conf = re.sub(r"^(\s*)(user|group)\s*=", r"\1#\2 =", conf, flags=re.MULTILINE)
+        (self.raddb / "radiusd.conf").write_text(conf)
+        # Accounting needs no EAP: without the eap module (and inner-tunnel, which uses it)
+        # the server starts whether or not the machine has the snakeoil certificate.
+        (self.raddb / "mods-enabled" / "eap").unlink(missing_ok=True)
+        (self.raddb / "sites-enabled" / "inner-tunnel").unlink(missing_ok=True)
+        _replace_link(
+            self.raddb / "sites-enabled" / "default",
+            SITE.format(auth_port=self.auth_port, acct_port=self.acct_port),
+        )
+        _replace_link(self.raddb / "clients.conf", CLIENTS.format(secret=self.secret))
+        _replace_link(self.raddb / "mods-enabled" / "detail", DETAIL.format(path=self.detail))
+        # FreeRADIUS refuses world-writable configuration
+        for root, dirs, files in os.walk(self.raddb):
+            for name in dirs + files:
+                path = Path(root) / name
+                if not path.is_symlink():
+                    path.chmod(path.stat().st_mode & ~0o002)
+
+    def start(self, timeout: float = 10.0) -> None:
+        exe = binary()
+        assert exe is not None
+        log = self.log_file.open("a")
+        self.process = subprocess.Popen(
+            [exe, "-f", "-l", "stdout", "-d", str(self.raddb)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + timeout
+        while READY not in self.log():
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"freeradius exited with {self.process.returncode}:\n{self.log()}"
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"freeradius not ready after {timeout}s:\n{self.log()}")
+            time.sleep(0.02)
+        # the log is appended to across restarts: the next start waits for a new line
+        self.output.append(self.log())
+        self.log_file.write_text("")
+
+    def stop(self) -> int | None:
+        """SIGTERM by PID; the return code (0 on a clean exit)."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return process.returncode if process else None
+        process.send_signal(signal.SIGTERM)
+        try:
+            return process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait(5)
+
+    def log(self) -> str:
+        return self.log_file.read_text() if self.log_file.exists() else ""
+
+    def records(self) -> list[dict[str, list[str]]]:
+        """The detail file's entries: attribute name -> values (quotes removed)."""
+        if not self.detail.exists():
+            return []
+        entries: list[dict[str, list[str]]] = []
+        current: dict[str, list[str]] | None = None
+        for line in self.detail.read_text().splitlines():
+            if not line.strip():
+                current = None
+                continue
+            if not line[0].isspace():
+                current = {}
+                entries.append(current)
+                continue
+            name, _, value = line.strip().partition(" = ")
+            if current is not None:
+                value = value.strip()
+                if len(value) >= 2 and value[0] == value[-1] == '"':
+                    value = value[1:-1]
+                current.setdefault(name, []).append(value)
+        return entries
