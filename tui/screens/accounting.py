@@ -14,35 +14,10 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Label, Static
 
+from engine.accounting import AccountingRecord, ServerState
 from engine.store import ACCOUNTING, SERVERS, ChangeSet
 from tui.screens.base import ConsoleScreen
 from tui.widgets.keyed_table import ColumnSpec, KeyedTable, Row
-
-#: Attribute names tried in order for each column (the first that exists wins).
-RECORD_FIELDS = {
-    "type": ("record_type", "status_type", "kind", "type"),
-    "session": ("session_id", "session"),
-    "state": ("delivery", "delivery_state", "state"),
-    "server": ("server", "server_address"),
-    "time": ("at", "timestamp", "queued_at", "sent_at"),
-}
-SERVER_FIELDS = {
-    "server": ("name", "address", "server"),
-    "port": ("acct_port", "port"),
-    "state": ("state", "status"),
-    "sent": ("sent", "requests"),
-    "failed": ("failed", "timeouts", "errors"),
-    "detail": ("last_error", "detail", "reason"),
-}
-
-
-def _field(record: object, names: tuple[str, ...]) -> Any:
-    for name in names:
-        if isinstance(record, dict) and name in record:
-            return record[name]
-        if hasattr(record, name):
-            return getattr(record, name)
-    return None
 
 
 def _show(value: Any) -> str:
@@ -54,15 +29,26 @@ def _show(value: Any) -> str:
 
 
 def accounting_fields(record: object) -> tuple[str, str, str, str, str]:
-    """(record type, session, delivery state, server, time) as display strings."""
-    values = tuple(_show(_field(record, names)) for names in RECORD_FIELDS.values())
-    if all(value == "-" for value in values):
+    """(record type, session, delivery state, server, time) of an AccountingRecord."""
+    if not isinstance(record, AccountingRecord):
         return (str(record), "-", "-", "-", "-")
-    return values  # type: ignore[return-value]
+    session = f"{record.acct_session_id} {record.peer}".strip()
+    when = record.acked_at if record.acked_at is not None else record.created_at
+    return (record.kind, session, _show(record.state), record.server or "-", _show(when))
 
 
 def _server_row(record: object) -> Row:
-    return tuple(_show(_field(record, names)) for names in SERVER_FIELDS.values())
+    if not isinstance(record, ServerState):
+        return (str(record), "-", "-", "-", "-", "-")
+    state = "alive" if record.alive else "dead"
+    return (
+        record.host,
+        str(record.acct_port),
+        state,
+        str(record.requests),
+        str(record.timeouts),
+        f"{record.responses} acked, {record.retransmissions} resent",
+    )
 
 
 class AccountingScreen(ConsoleScreen):

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, Sparkline, Static
 
+from engine.accounting import AccountingRecord
 from engine.control import ClearFilter, SessionDetail
 from engine.sessions import FlowRecord, IkeSaRecord, SessionRecord
 from engine.show import flow_line, hms, show_crypto_session
@@ -253,8 +254,11 @@ class DescribeScreen(ConsoleScreen):
             )
 
     def render_accounting(self) -> None:
-        fields = (accounting_fields(record) for record in self.store.table(ACCOUNTING).values())
-        rows = [row for row in fields if row[1] == self.session_id]
+        rows = [
+            accounting_fields(record)
+            for record in self.store.table(ACCOUNTING).values()
+            if isinstance(record, AccountingRecord) and record.session_id == self.session_id
+        ]
         widget = self.query_one("#accounting", Static)
         if not rows:
             widget.update(Text("no accounting records for this session yet", style="dim"))
