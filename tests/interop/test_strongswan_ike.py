@@ -315,16 +315,16 @@ def test_charon_floats_to_its_nat_t_port_on_non_500_ports(strongswan_lab: Lab):
 
 
 def test_we_initiate_on_non_500_ports_charon_with_the_same_ports(strongswan_lab: Lab):
-    """Our static entry aims at the peer's port = our IKE port (15500) and moves to our
-    NAT-T port number (15501) on both ends once NAT is seen: fine when charon uses the
-    same numbers."""
+    """Our static entry aims at the peer's port = our IKE port (15500); once NAT is seen we
+    move our own port to our NAT-T port (15501) and keep charon's (not 500: RFC 7296
+    2.23 moves only port 500), as charon itself would."""
     lab = strongswan_lab
     charon = lab.charon(swanctl_conf(remote_port=15500), port=15500, port_nat_t=15501)
     ours = lab.ours(our_conf(initiate=True), ike_port=15500, natt_port=15501)
     agreed = lab.wait_agreed(charon, ours)
     _nat_t_checks(agreed, charon, ours)
     assert "received packet: from 10.99.0.2[15500] to 10.99.0.1[15500]" in charon.log()
-    assert "received packet: from 10.99.0.2[15501] to 10.99.0.1[15501]" in charon.log()
+    assert "received packet: from 10.99.0.2[15501] to 10.99.0.1[15500]" in charon.log()
 
 
 def test_we_initiate_on_non_500_ports_charon_with_another_nat_t_port(strongswan_lab: Lab):
