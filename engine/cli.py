@@ -108,6 +108,9 @@ async def run_lab(args: argparse.Namespace, console: ConsoleRunner | None = None
         natt_port=args.natt_port,
         peers=args.peers,
         control_path=args.control,
+        gateway_config=args.config,
+        peers_config=args.lab,
+        bind=args.bind if args.config else "127.0.0.1",
     )
     if console is not None and not args.headless:
         await lab.start()
@@ -190,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--bind", default="0.0.0.0", help="address to bind (default 0.0.0.0)")
     parser.add_argument(
+        "--lab",
+        metavar="PEERS.conf",
+        default=None,
+        help="with --config: also run the lab peers of this file against it",
+    )
+    parser.add_argument(
         "--control",
         metavar="PATH",
         default=None,
@@ -267,7 +276,7 @@ def main(argv: list[str] | None = None, console: ConsoleRunner | None = None) ->
     if args.peers is not None and not 1 <= args.peers <= 200:
         print("ipsec-console: --peers must be between 1 and 200", file=sys.stderr)
         return 2
-    lab = args.config is None
+    lab = args.config is None or args.lab is not None
     if args.ike_port is None:
         args.ike_port = 15500 if lab else 500
     if args.natt_port is None:

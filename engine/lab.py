@@ -95,13 +95,14 @@ class Lab:
         gateway_config: Path | None = None,
         peers_config: Path | None = None,
         control_path: str | Path | None = None,
+        bind: str = GATEWAY_ADDRESS,
         serve_control: bool = True,
     ) -> None:
         # the lab's accounting spool is thrown away with the lab
         self._state = tempfile.TemporaryDirectory(prefix="ipsec-console-lab-")
         self.service = VpnService(
             gateway_config or sample_config("lab-gateway.conf"),
-            bind=GATEWAY_ADDRESS,
+            bind=bind,
             ike_port=ike_port,
             natt_port=natt_port,
             dataplane="echo",

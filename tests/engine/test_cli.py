@@ -102,3 +102,27 @@ async def test_daemon_stops_cleanly_on_sigterm_and_deletes_its_sas(tmp_path: Pat
             daemon.kill()
             await daemon.wait()
         await b.stop()
+
+
+def test_a_real_config_with_lab_peers_against_it(tmp_path: Path) -> None:
+    result = run(
+        "--config",
+        "sample-configs/lab-gateway.conf",
+        "--lab",
+        "sample-configs/lab-peers.conf",
+        "--bind",
+        "127.0.0.1",
+        "--ike-port",
+        "0",
+        "--natt-port",
+        "0",
+        "--peers",
+        "4",
+        "--headless",
+        "--duration",
+        "2",
+        "--control",
+        str(tmp_path / "x.sock"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Crypto session is UP") == 4

@@ -46,9 +46,15 @@ def test_lab_console_in_a_real_terminal(tmp_path: Path) -> None:
     try:
         screen = screen_shows("7 crypto sessions  UP-ACTIVE 7")
         assert "Lab branch routers" in screen and "127.0.1.1:" in screen
+        # clear the selected session with keys: it goes, and the branch brings it back
+        tmux("send-keys", "-t", "console", "C-d")
+        screen_shows("Clear")
+        tmux("send-keys", "-t", "console", "y")
+        screen_shows("UP-ACTIVE 6", timeout=5)
+        screen_shows("7 crypto sessions  UP-ACTIVE 7")
         tmux("send-keys", "-t", "console", "d")
         screen = screen_shows("Session status: UP-ACTIVE")
-        assert "IPSEC FLOW: permit ip 10.0.0.0/255.255.0.0 10.101.0.0/255.255.255.0" in screen
+        assert "IPSEC FLOW: permit ip 10.0.0.0/255.255.0.0 10.10" in screen
         tmux("send-keys", "-t", "console", "Escape")
         time.sleep(0.5)  # else the terminal reads Escape and ':' as one alt-key sequence
         screen_shows("crypto sessions")
@@ -56,6 +62,7 @@ def test_lab_console_in_a_real_terminal(tmp_path: Path) -> None:
         time.sleep(0.3)
         tmux("send-keys", "-t", "console", "syslog", "Enter")
         screen = screen_shows("%CRYPTO-4-IKEV2_AUTH_FAILED")
+        assert "SESSION_CLEARED" in screen or "cleared by console" in screen
         tmux("send-keys", "-t", "console", "C-q")
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and "console" in tmux("ls"):
