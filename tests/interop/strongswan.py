@@ -44,6 +44,27 @@ from typing import Any, TypeVar
 
 import pytest
 from interop.conftest import require
+from interop.strongswan_configs import (  # noqa: F401 - re-exported for the tests
+    CHILD,
+    CONN,
+    DEFAULT_ESP,
+    DEFAULT_IKE,
+    ESP_SUITES,
+    IKE_SUITES,
+    PSK,
+    SS_ADDR,
+    SS_HOST,
+    SS_NET,
+    STRONGSWAN_PLUGINS,
+    US_ADDR,
+    US_HOST,
+    US_NET,
+    EspSuite,
+    IkeSuite,
+    our_conf,
+    strongswan_conf,
+    swanctl_conf,
+)
 
 from engine.control_socket import ControlError, request
 
@@ -54,22 +75,6 @@ CHARON = Path("/usr/lib/ipsec/charon")
 APT_PACKAGES = (
     "strongswan-charon strongswan-swanctl libcharon-extra-plugins "
     "libstrongswan-standard-plugins iproute2 iputils-ping"
-)
-
-SS_ADDR = "10.99.0.1"  # charon
-US_ADDR = "10.99.0.2"  # our gateway
-SS_NET = "10.98.1.0/24"
-US_NET = "10.98.2.0/24"
-SS_HOST = "10.98.1.1"
-US_HOST = "10.98.2.1"
-
-CONN = "t"  # charon's connection
-CHILD = "net"  # charon's child
-PSK = "interop-psk-6f1c2a"
-
-STRONGSWAN_PLUGINS = (
-    "random nonce aes sha1 sha2 hmac kdf pem pkcs1 x509 pubkey gmp openssl "
-    "kernel-libipsec kernel-netlink socket-default vici updown"
 )
 
 
@@ -212,244 +217,6 @@ def topology() -> Iterator[Topology]:
     finally:
         topo.destroy()
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-# ---------------------------------------------------------------------- algorithms
-@dataclass(frozen=True)
-class IkeSuite:
-    """One IKE proposal in both dialects and as each side reports it once chosen."""
-
-    strongswan: str
-    ios: tuple[str, ...]  # `crypto ikev2 proposal` sub-commands
-    charon: dict[str, str]  # list-sas fields
-    ours: dict[str, object]  # IkeAlgorithms
-
-    def __str__(self) -> str:
-        return self.strongswan
-
-
-@dataclass(frozen=True)
-class EspSuite:
-    """One ESP proposal, with or without PFS, in both dialects."""
-
-    strongswan: str
-    transform_set: str
-    pfs_group: int | None
-    charon: dict[str, str]
-    ours: dict[str, object]
-    charon_dh: str | None = None  # list-sas dh-group of a child rekeyed with PFS
-
-    def __str__(self) -> str:
-        return self.strongswan
-
-
-IKE_SUITES = {
-    s.strongswan: s
-    for s in (
-        IkeSuite(
-            "aes256gcm16-prfsha256-x25519",
-            ("encryption aes-gcm-256", "prf sha256", "group 31"),
-            {
-                "encr-alg": "AES_GCM_16",
-                "encr-keysize": "256",
-                "prf-alg": "PRF_HMAC_SHA2_256",
-                "dh-group": "CURVE_25519",
-            },
-            {"encryption": "aes-gcm-256", "prf": "sha256", "integrity": "none", "dh_group": 31},
-        ),
-        IkeSuite(
-            "aes128-sha256-modp2048",
-            ("encryption aes-cbc-128", "integrity sha256", "prf sha256", "group 14"),
-            {
-                "encr-alg": "AES_CBC",
-                "encr-keysize": "128",
-                "integ-alg": "HMAC_SHA2_256_128",
-                "prf-alg": "PRF_HMAC_SHA2_256",
-                "dh-group": "MODP_2048",
-            },
-            {"encryption": "aes-cbc-128", "prf": "sha256", "integrity": "sha256", "dh_group": 14},
-        ),
-        IkeSuite(
-            "aes256-sha384-ecp384",
-            ("encryption aes-cbc-256", "integrity sha384", "prf sha384", "group 20"),
-            {
-                "encr-alg": "AES_CBC",
-                "encr-keysize": "256",
-                "integ-alg": "HMAC_SHA2_384_192",
-                "prf-alg": "PRF_HMAC_SHA2_384",
-                "dh-group": "ECP_384",
-            },
-            {"encryption": "aes-cbc-256", "prf": "sha384", "integrity": "sha384", "dh_group": 20},
-        ),
-    )
-}
-
-_GCM = {"encr-alg": "AES_GCM_16", "encr-keysize": "256"}
-_CBC = {"encr-alg": "AES_CBC", "encr-keysize": "128", "integ-alg": "HMAC_SHA2_256_128"}
-ESP_SUITES = {
-    s.strongswan: s
-    for s in (
-        EspSuite("aes256gcm16", "esp-gcm 256", None, _GCM, {"encryption": "aes-gcm-256"}),
-        EspSuite(
-            "aes256gcm16-ecp256",
-            "esp-gcm 256",
-            19,
-            _GCM,
-            {"encryption": "aes-gcm-256"},
-            "ECP_256",
-        ),
-        EspSuite(
-            "aes128-sha256",
-            "esp-aes 128 esp-sha256-hmac",
-            None,
-            _CBC,
-            {"encryption": "aes-cbc-128", "integrity": "sha256"},
-        ),
-        EspSuite(
-            "aes128-sha256-ecp256",
-            "esp-aes 128 esp-sha256-hmac",
-            19,
-            _CBC,
-            {"encryption": "aes-cbc-128", "integrity": "sha256"},
-            "ECP_256",
-        ),
-    )
-}
-DEFAULT_IKE = IKE_SUITES["aes256gcm16-prfsha256-x25519"]
-DEFAULT_ESP = ESP_SUITES["aes256gcm16"]
-
-
-# ---------------------------------------------------------------------- configurations
-def strongswan_conf(vici_socket: Path, port: int = 500, port_nat_t: int = 4500) -> str:
-    return f"""\
-charon {{
-  load_modular = no
-  load = {STRONGSWAN_PLUGINS}
-  port = {port}
-  port_nat_t = {port_nat_t}
-  filelog {{
-    stderr {{
-      default = 1
-      flush_line = yes
-      time_format = %H:%M:%S
-    }}
-  }}
-  plugins {{
-    vici {{
-      socket = unix://{vici_socket}
-    }}
-  }}
-}}
-"""
-
-
-def swanctl_conf(
-    *,
-    ike: IkeSuite = DEFAULT_IKE,
-    esp: EspSuite = DEFAULT_ESP,
-    psk: str = PSK,
-    remote_port: int | None = None,
-    children_extra: str = "",
-    conn_extra: str = "",
-) -> str:
-    """One connection `t` with child `net` to our gateway, PSK, address identities."""
-    remote_port_line = f"remote_port = {remote_port}" if remote_port else ""
-    return f"""\
-connections {{
-  {CONN} {{
-    version = 2
-    local_addrs = {SS_ADDR}
-    remote_addrs = {US_ADDR}
-    {remote_port_line}
-    proposals = {ike.strongswan}
-    {conn_extra}
-    local {{
-      auth = psk
-      id = {SS_ADDR}
-    }}
-    remote {{
-      auth = psk
-      id = {US_ADDR}
-    }}
-    children {{
-      {CHILD} {{
-        local_ts = {SS_NET}
-        remote_ts = {US_NET}
-        esp_proposals = {esp.strongswan}
-        {children_extra}
-      }}
-    }}
-  }}
-}}
-secrets {{
-  ike-{CONN} {{
-    id-ss = {SS_ADDR}
-    id-us = {US_ADDR}
-    secret = "{psk}"
-  }}
-}}
-"""
-
-
-def our_conf(
-    *,
-    ike: IkeSuite = DEFAULT_IKE,
-    esp: EspSuite = DEFAULT_ESP,
-    psk: str = PSK,
-    initiate: bool = False,
-    ike_lifetime: int | None = None,
-    child_lifetime: int | None = None,
-    dpd: str | None = None,
-) -> str:
-    """Our IOS-style file: a static crypto map entry (`set peer`: we initiate, and keep the
-    tunnel up) or a dynamic one (we only answer)."""
-    proposal = "\n".join(f" {line}" for line in ike.ios)
-    profile = [
-        "crypto ikev2 profile STRONGSWAN",
-        f" match identity remote address {SS_ADDR} 255.255.255.255",
-        " authentication local pre-share",
-        " authentication remote pre-share",
-        " keyring local KEYS",
-    ]
-    if ike_lifetime:
-        profile.append(f" lifetime {ike_lifetime}")
-    if dpd:
-        profile.append(f" dpd {dpd}")
-    entry = [" set transform-set TS", " set ikev2-profile STRONGSWAN"]
-    if esp.pfs_group:
-        entry.append(f" set pfs group{esp.pfs_group}")
-    if child_lifetime:
-        entry.append(f" set security-association lifetime seconds {child_lifetime}")
-    entry.append(" match address TUNNEL")
-    if initiate:
-        crypto_map = ["crypto map WAN 10 ipsec-isakmp", f" set peer {SS_ADDR}", *entry]
-    else:
-        crypto_map = [
-            "crypto dynamic-map STRONGSWAN 10",
-            *entry,
-            "crypto map WAN 10 ipsec-isakmp dynamic STRONGSWAN",
-        ]
-    body = "\n".join(profile + crypto_map)
-    return f"""\
-hostname interop-us
-crypto ikev2 proposal PROPOSAL
-{proposal}
-crypto ikev2 policy POLICY
- proposal PROPOSAL
-crypto ikev2 keyring KEYS
- peer STRONGSWAN
-  address {SS_ADDR}
-  pre-shared-key {psk}
-crypto ipsec transform-set TS {esp.transform_set}
- mode tunnel
-ip access-list extended TUNNEL
- permit ip 10.98.2.0 0.0.0.255 10.98.1.0 0.0.0.255
-{body}
-interface wan0
- ip address {US_ADDR} 255.255.255.0
- crypto map WAN
-end
-"""
 
 
 # ---------------------------------------------------------------------- processes
