@@ -154,6 +154,11 @@ def profile_names(model: Config, compiled: CompiledConfig) -> dict[str, str]:
 class Accountant:
     """Owns the spool, the RADIUS transport and the interim timer."""
 
+    #: records on the wire at once, over all sessions: a burst of thousands of sessions
+    #: would otherwise keep the loop encoding while the first answers wait unread, and
+    #: their timers fire into a storm of retransmissions (duplicates at the server)
+    MAX_IN_FLIGHT = 1024
+
     def __init__(
         self,
         store: Store,
@@ -211,6 +216,7 @@ class Accountant:
         self._acked: deque[int] = deque()
         self._announced: set[str] = set()
         self._wake = asyncio.Event()
+        self._window: asyncio.Semaphore | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._flush_scheduled = False
         self._started = False
@@ -619,11 +625,14 @@ class Accountant:
             )
             return False
         out = Outbound(record.record_id, record.attributes, record.event_time)
+        if self._window is None:
+            self._window = asyncio.Semaphore(self.MAX_IN_FLIGHT)
         self._inflight[record.record_id] = record
         try:
-            acked = await self.transport.deliver(
-                out, servers, self.timers, broadcast=record.broadcast, acked=record.acked
-            )
+            async with self._window:
+                acked = await self.transport.deliver(
+                    out, servers, self.timers, broadcast=record.broadcast, acked=record.acked
+                )
         except (EncodeError, OSError) as err:
             self._publish(record, DeliveryState.FAILED, detail=str(err))
             return False

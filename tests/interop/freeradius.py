@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -203,3 +204,19 @@ class FreeRadius:
                     value = value[1:-1]
                 current.setdefault(name, []).append(value)
         return entries
+
+
+def launch(workdir: Path, secret: str, *, start: bool = True) -> FreeRadius:
+    """A configured server on free loopback ports in `workdir` (made here), started
+    unless `start` is false. The caller stops it (`stop()`, by PID)."""
+    ports = []
+    for _ in range(2):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports.append(int(sock.getsockname()[1]))
+    radius = FreeRadius(workdir, auth_port=ports[0], acct_port=ports[1], secret=secret)
+    workdir.mkdir(parents=True, exist_ok=True)
+    radius.configure()
+    if start:
+        radius.start()
+    return radius

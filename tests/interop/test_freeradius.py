@@ -15,16 +15,23 @@ from pathlib import Path
 
 import pytest
 from interop.conftest import free_udp_port, require
-from interop.freeradius import SYSTEM_CONFIG, FreeRadius, binary
+from interop.freeradius import SYSTEM_CONFIG, FreeRadius, binary, launch
+from netutil import free_port, until
+from site_configs import SITE_A, SITE_B
 
 from engine.accounting.accountant import Accountant, AccountingRecord, DeliveryState
+from engine.accounting.spool import Spool
 from engine.accounting.transport import ServerState, Timers
 from engine.config.compile import CompiledConfig, compile_config
 from engine.config.model import Config
 from engine.config.parser import parse_text
 from engine.config.validate import validate
-from engine.events import DownReason
+from engine.control import ClearFilter
+from engine.dataplane.lab import EchoSource
+from engine.events import ChildSaInstalled, DownReason
+from engine.gateway import Gateway
 from engine.logbook import Logbook
+from engine.service import VpnService
 from engine.sessions import ZERO, Counters, SessionRecord, SessionStatus, SessionTransition
 from engine.store import ACCOUNTING, SERVERS, SESSIONS, Store
 
@@ -34,7 +41,8 @@ S = SessionStatus
 Entry = dict[str, list[str]]
 
 
-def config(port: int, key: str) -> tuple[Config, CompiledConfig]:
+def config(port: int, key: str, more: str = "") -> tuple[Config, CompiledConfig]:
+    """`more`: lines after the first radius-server host (more hosts for the group)."""
     text = f"""\
 hostname interop-gw
 aaa new-model
@@ -42,7 +50,7 @@ aaa accounting network ACCT start-stop group radius
 aaa accounting update periodic 1
 aaa session-id common
 radius-server host 127.0.0.1 auth-port 1812 acct-port {port} key {key}
-radius-server vsa send accounting
+{more}radius-server vsa send accounting
 ip vrf CORP
 crypto ikev2 keyring KEYS
  peer B
@@ -264,7 +272,190 @@ async def test_wrong_secret_gets_no_answer(tmp_path: Path, freeradius: FreeRadiu
         state = store.get(SERVERS, f"127.0.0.1:{freeradius.acct_port}")
         assert isinstance(state, ServerState)
         assert state.timeouts >= 1 and state.responses == 0
+        # each record was retried (new Ids) before it went to the spool
+        assert state.retransmissions >= 2
+        start = next(r for r in rows(store) if r.kind == "Start")
+        assert start.attempts >= TIMERS.mrc
+        assert "Shared secret is incorrect" in freeradius.log()
     finally:
         accountant.drain_timeout = 0.2
         await accountant.stop()
     assert freeradius.records() == []
+
+
+@pytest.fixture
+def second_radius(tmp_path: Path, freeradius: FreeRadius) -> Iterator[FreeRadius]:
+    """Another private FreeRADIUS with the same secret, on its own ports."""
+    radius = launch(tmp_path / "freeradius-2", SECRET)
+    try:
+        yield radius
+    finally:
+        code = radius.stop()
+        print("".join(radius.output) + radius.log())
+        assert code in (0, None)
+
+
+async def test_primary_down_the_secondary_gets_the_records(
+    tmp_path: Path, freeradius: FreeRadius, second_radius: FreeRadius
+) -> None:
+    store = Store()
+    accountant = Accountant(
+        store,
+        Logbook(store),
+        spool_path=tmp_path / "spool.sqlite",
+        timers=TIMERS,
+        nas_ip="10.0.0.1",
+    )
+    more = (
+        f"radius-server host 127.0.0.1 auth-port 1812 acct-port {second_radius.acct_port} "
+        f"key {SECRET}\n"
+    )
+    accountant.apply_config(*config(freeradius.acct_port, SECRET, more))
+    primary, secondary = (f"127.0.0.1:{r.acct_port}" for r in (freeradius, second_radius))
+    await accountant.start()
+    try:
+        accountant.on_transition(up("s1"))
+        assert await accountant.wait_idle(10)
+        acct_id1 = accountant.open_sessions()["s1"]
+        assert status_of(entries_for(freeradius, acct_id1)) == ["Start"]
+        assert second_radius.records() == []  # failover, not broadcast
+
+        assert freeradius.stop() == 0
+        accountant.on_transition(up("s2"))
+        acct_id2 = accountant.open_sessions()["s2"]
+        accountant.on_transition(down("s2", Counters(bytes_in=7, packets_in=1), DownReason.CLEARED))
+        assert await accountant.wait_idle(10)
+        assert status_of(entries_for(second_radius, acct_id2)) == ["Start", "Stop"]
+        acked = [r for r in rows(store) if r.session_id == "s2"]
+        assert {(r.kind, r.state, r.server) for r in acked} == {
+            ("Start", DeliveryState.ACKED, secondary),
+            ("Stop", DeliveryState.ACKED, secondary),
+        }
+        first, second = store.get(SERVERS, primary), store.get(SERVERS, secondary)
+        assert isinstance(first, ServerState) and isinstance(second, ServerState)
+        assert first.timeouts == 2 and first.responses == 2  # Accounting-On, s1 Start
+        assert second.responses == 2 and second.timeouts == 0
+        assert len(accountant.spool) == 0
+    finally:
+        accountant.drain_timeout = 3.0
+        await accountant.stop()
+    # s1 is stopped by the shutdown (NAS-Reboot), also on the secondary
+    [stop1] = entries_for(second_radius, acct_id1)
+    assert stop1["Acct-Terminate-Cause"] == ["NAS-Reboot"]
+
+
+async def test_spooled_records_are_delivered_after_a_restart(
+    tmp_path: Path, freeradius: FreeRadius
+) -> None:
+    assert freeradius.stop() == 0
+    first, store = accountant_for(tmp_path, freeradius, SECRET)
+    await first.start()
+    first.on_transition(up("s3"))
+    acct_id = first.open_sessions()["s3"]
+    first.on_transition(down("s3", Counters(bytes_out=99, packets_out=3), DownReason.CLEARED))
+    await wait_for(
+        lambda: any(r.state is DeliveryState.SPOOLED for r in rows(store)), 10, "a spooled record"
+    )
+    first.drain_timeout = 0.2
+    await first.stop()
+    spool = Spool(tmp_path / "spool.sqlite")
+    try:
+        kinds = [r.status.label for r in spool.pending()]
+    finally:
+        spool.close()
+    assert kinds[:3] == ["Accounting-On", "Start", "Stop"] and "Accounting-Off" in kinds
+
+    await asyncio.sleep(1.0)  # Acct-Delay-Time counts whole seconds
+    freeradius.start()
+    second, _ = accountant_for(tmp_path, freeradius, SECRET)
+    await second.start()
+    try:
+        assert await second.wait_idle(10)
+        start, stop = entries_for(freeradius, acct_id)
+        assert status_of([start, stop]) == ["Start", "Stop"]
+        assert int(start["Acct-Delay-Time"][0]) >= 1
+        assert int(stop["Acct-Delay-Time"][0]) >= 1
+        assert stop["Acct-Output-Octets"] == ["99"]
+        assert stop["Acct-Terminate-Cause"] == ["Admin-Reset"]
+        assert len(second.spool) == 0
+        statuses = status_of(freeradius.records())
+        # the old run's On/Off first (their own stream), then the new run's On
+        assert statuses.count("Accounting-On") == 2 and statuses.count("Accounting-Off") == 1
+    finally:
+        await second.stop()
+
+
+ACCOUNTING_B = f"""\
+aaa new-model
+aaa accounting network ACCT start-stop group radius
+radius-server host 127.0.0.1 auth-port {{auth}} acct-port {{acct}} key {SECRET}
+radius-server vsa send accounting
+"""
+
+
+async def test_end_to_end_the_detail_file_holds_the_sessions_counters(
+    tmp_path: Path, freeradius: FreeRadius, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Gateway, "enable_raw_esp", lambda self: False)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    conf_a, conf_b = tmp_path / "a" / "a.conf", tmp_path / "b" / "b.conf"
+    conf_a.write_text(SITE_A.format(description="B", key="acct-e2e-key"))
+    site_b = SITE_B.format(key="acct-e2e-key")
+    site_b = site_b.replace(
+        "hostname site-b\n",
+        "hostname site-b\n"
+        + ACCOUNTING_B.format(auth=freeradius.auth_port, acct=freeradius.acct_port),
+    )
+    site_b = site_b.replace(
+        " keyring local KEYS\n", " keyring local KEYS\n aaa accounting psk ACCT\n"
+    )
+    conf_b.write_text(site_b)
+    ike, natt = free_port(), free_port()
+    a = VpnService(conf_a, bind="127.0.0.1", ike_port=ike, natt_port=natt, dataplane="echo")
+    b = VpnService(
+        conf_b,
+        bind="127.0.0.2",
+        ike_port=ike,
+        natt_port=natt,
+        dataplane="echo",
+        state_dir=tmp_path / "b",
+    )
+    installed: list[ChildSaInstalled] = []
+    a.gateway.subscribe(lambda e: installed.append(e) if isinstance(e, ChildSaInstalled) else None)
+    await b.start()
+    await a.start()
+    try:
+        await until(lambda: installed)
+        assert a.dataplane is not None and b.dataplane is not None
+        source = EchoSource(a.dataplane)  # type: ignore[arg-type]
+        child = installed[0]
+        source.selectors_added(child.traffic_selectors.local, child.traffic_selectors.remote)
+        for _ in range(30):
+            source.ping()
+        await until(lambda: source.counters["echo replies"] == 30)
+        a.dataplane.tick()
+        b.dataplane.tick()
+        (view,) = b.control.sessions()
+        session_id = view.session.session_id
+        acct_id = b.accountant.open_sessions()[session_id]
+        totals = view.session.totals
+        assert (totals.packets_in, totals.packets_out) == (30, 30)
+        assert b.control.clear(ClearFilter()) == [session_id]
+        await until(lambda: session_id not in b.accountant.open_sessions())
+        assert await b.accountant.wait_idle(10)
+        final = b.store.get(SESSIONS, session_id)
+        if isinstance(final, SessionRecord):
+            assert final.totals == totals  # no traffic after the last tick
+    finally:
+        await a.stop()
+        await b.stop()
+    start, stop = entries_for(freeradius, acct_id)
+    assert status_of([start, stop]) == ["Start", "Stop"]
+    assert start["NAS-IP-Address"] == ["127.0.0.2"]
+    assert "isakmp-group-id=FROM-A" in start.get("Cisco-AVPair", [])
+    assert stop["Acct-Input-Octets"] == [str(totals.bytes_in)]
+    assert stop["Acct-Output-Octets"] == [str(totals.bytes_out)]
+    assert stop["Acct-Input-Packets"] == [str(totals.packets_in)]
+    assert stop["Acct-Output-Packets"] == [str(totals.packets_out)]
+    assert stop["Acct-Terminate-Cause"] == ["Admin-Reset"]
