@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Label, Static
+from textual import on
+from textual.widgets import DataTable, Label, Static
 
 from engine.accounting import AccountingRecord, ServerState
 from engine.store import ACCOUNTING, SERVERS, ChangeSet
@@ -70,6 +71,13 @@ class AccountingScreen(ConsoleScreen):
     AccountingScreen #servers {
         height: 1fr;
     }
+    AccountingScreen #detail {
+        height: auto;
+        max-height: 12;
+        padding: 0 1;
+        border-top: solid $panel;
+        overflow-y: auto;
+    }
     """
 
     def __init__(self, target: Any) -> None:
@@ -104,6 +112,7 @@ class AccountingScreen(ConsoleScreen):
             id="empty",
         )
         yield self.records
+        yield Static(id="detail")
         yield Label("RADIUS servers", classes="section")
         yield Static(Text("no accounting servers known yet", style="italic"), id="no-servers")
         yield self.servers
@@ -136,3 +145,48 @@ class AccountingScreen(ConsoleScreen):
         table.sync(upserts, removed)
         empty = self.query_one("#empty" if table is self.records else "#no-servers", Static)
         empty.display = table.total == 0
+        if table is self.records:
+            self.show_detail()
+
+    # -- detail pane ----------------------------------------------------------------------
+
+    def selected_record(self) -> object | None:
+        """The store's record under the records table's cursor."""
+        key = self.records.current_key
+        if key is None:
+            return None
+        for store_key, record in self.store.table(ACCOUNTING).items():
+            if str(store_key) == key:
+                return record
+        return None
+
+    def show_detail(self) -> None:
+        detail = self.query_one("#detail", Static)
+        record = self.selected_record()
+        detail.display = record is not None
+        if record is not None:
+            detail.update(detail_text(record))
+
+    @on(DataTable.RowHighlighted, "#records")
+    def _record_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+
+def detail_text(record: object) -> Text:
+    """The selected record's attributes, one `name = value` a line, as last sent."""
+    if not isinstance(record, AccountingRecord):
+        return Text(str(record))
+    text = Text()
+    text.append(f"{record.kind}", style="bold")
+    text.append(f"  record {record.record_id}  list {record.list_name or '-'}", style="dim")
+    text.append(f"  {_show(record.state)}  attempts {record.attempts}", style="dim")
+    if record.detail:
+        text.append(f"  {record.detail}", style="dim")
+    if not record.attributes:
+        text.append("\n(no attributes)", style="italic dim")
+    width = max((len(name) for name, _ in record.attributes), default=0)
+    for name, value in record.attributes:
+        text.append("\n")
+        text.append(f"{name:<{width}}", style="bold")
+        text.append(f" = {value}")
+    return text

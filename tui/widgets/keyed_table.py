@@ -25,6 +25,11 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
 
+try:  # The row record `add_row` creates, for the bulk append (see _append_bulk).
+    from textual.widgets._data_table import Row as _TableRow
+except ImportError:  # pragma: no cover - a future Textual: the public path is used
+    _TableRow = None  # type: ignore[assignment,misc]
+
 Row = tuple[Any, ...]
 """Raw values of one row, in column order; each column's values must compare."""
 
@@ -51,7 +56,15 @@ class Cell(Text):
 
 #: DataTable internals that the bulk edits touch; without them the table falls back to
 #: the public per-row methods (correct, only slower).
-_INTERNALS = ("_row_locations", "_data", "_updated_cells", "_update_count", "rows")
+_INTERNALS = (
+    "_row_locations",
+    "_data",
+    "_updated_cells",
+    "_update_count",
+    "rows",
+    "_offset_cache",
+    "ordered_columns",
+)
 
 
 class KeyedTable(DataTable[Cell]):
@@ -80,13 +93,21 @@ class KeyedTable(DataTable[Cell]):
         self.filter_text = ""
         self._model: dict[str, Row] = {}
         self._shown: dict[str, Row] = {}
+        #: Search text per key, made when a filter first needs it (dropped on change).
         self._haystack: dict[str, str] = {}
+        #: Shown rows whose cells lag behind the model because they were off screen when
+        #: it changed: written when they come into view (fast path only).
+        self._stale: set[str] = set()
         self._queue: dict[str, None] = {}
         self._needs_sort = False
         self._cells_written = False
         self._drain_scheduled = False
+        #: A rebuild's cursor row that is still queued: the drain moves to it when it lands.
+        self._cursor_wanted: str | None = None
         if KeyedTable._fast_internals is None:
-            KeyedTable._fast_internals = all(hasattr(self, name) for name in _INTERNALS)
+            KeyedTable._fast_internals = _TableRow is not None and all(
+                hasattr(self, name) for name in _INTERNALS
+            )
 
     def on_mount(self) -> None:
         for index, spec in enumerate(self.specs):
@@ -150,16 +171,25 @@ class KeyedTable(DataTable[Cell]):
             self._queue.pop(key, None)
             if key in self._shown:
                 drop.add(key)
+        lazy = KeyedTable._fast_internals and len(upserts) > 1
+        on_screen = set(self.visible_keys()) if lazy else set()
+        sort_columns = {self.sort_index, self.tiebreak}
         for key, row in upserts.items():
-            if self._model.get(key) != row or key not in self._haystack:
+            if self._model.get(key) != row:
                 self._model[key] = row
-                self._haystack[key] = self._search_text(row)
+                self._haystack.pop(key, None)
             if self._matches(key):
                 shown = self._shown.get(key)
                 if shown is None:
                     self._queue[key] = None
                 elif shown != row:
-                    self._update_row(key, shown, row)
+                    if lazy and key not in on_screen:
+                        # Off screen: the cells wait until the row scrolls into view.
+                        self._stale.add(key)
+                        if any(shown[i] != row[i] for i in sort_columns):
+                            self._needs_sort = True
+                    else:
+                        self._update_row(key, shown, row)
             else:
                 self._queue.pop(key, None)
                 if key in self._shown:
@@ -171,15 +201,52 @@ class KeyedTable(DataTable[Cell]):
         text = text.strip().lower()
         if text == self.filter_text:
             return
-        before = self.current_key
+        before = self._cursor_wanted or self.current_key
+        self._cursor_wanted = None
         self.filter_text = text
+        # The matching keys first, from the cached search texts (no cell work).
+        matching = [key for key in self._model if self._matches(key)]
         drop = {key for key in self._shown if not self._matches(key)}
+        added = len(matching) - (len(self._shown) - len(drop))
+        if len(drop) + added > self.ADD_CHUNK:
+            # Many rows come or go: rebuilding in sort order, the first screenful at once
+            # and the rest in chunks behind it, beats removing or appending them in place.
+            self._rebuild(matching, before)
+            return
         for key in [key for key in self._queue if not self._matches(key)]:
             del self._queue[key]
         for key in self._model:
             if key not in self._shown and key not in self._queue and self._matches(key):
                 self._queue[key] = None
         self._settle(drop, before)
+
+    def _rebuild(self, matching: list[str], cursor_key: str | None) -> None:
+        """Empty the table and queue the matching rows, sorted; `_drain` paints the first
+        chunk now and the rest after each refresh."""
+        self._flush_cells()
+        if KeyedTable._fast_internals:
+            # `clear()` computes every row's y offset before emptying, and freeing 10k rows
+            # of cells takes as long again: hand it empty containers and free the old
+            # ones after the next frame is on screen.
+            graveyard = (self._data, self.rows, self._shown)
+            self._data, self.rows, self._shown = {}, {}, {}
+            self.call_after_refresh(self._bury, graveyard)
+        self.clear()
+        self._shown.clear()
+        self._stale.clear()
+        self._needs_sort = False
+        self._queue = dict.fromkeys(
+            sorted(matching, key=self._model_sort_key, reverse=self.sort_reverse)
+        )
+        self._drain()
+        self._restore_cursor(cursor_key)
+        if cursor_key is not None and cursor_key in self._queue:
+            self._cursor_wanted = cursor_key
+
+    @staticmethod
+    def _bury(graveyard: tuple[dict[Any, Any], ...]) -> None:
+        for container in graveyard:
+            container.clear()
 
     def set_sort(self, index: int, reverse: bool = False) -> None:
         old = self.sort_index
@@ -221,7 +288,56 @@ class KeyedTable(DataTable[Cell]):
         return "\t".join(texts).lower()
 
     def _matches(self, key: str) -> bool:
-        return not self.filter_text or self.filter_text in self._haystack[key]
+        if not self.filter_text:
+            return True
+        haystack = self._haystack.get(key)
+        if haystack is None:
+            haystack = self._haystack[key] = self._search_text(self._model[key])
+        return self.filter_text in haystack
+
+    def _freshen(self, keys: Iterable[str]) -> None:
+        """Write the lagging cells of these rows (those that are stale)."""
+        for key in keys:
+            if key in self._stale:
+                self._stale.discard(key)
+                self._update_row(key, self._shown[key], self._model[key])
+
+    def render_lines(self, crop: Any) -> Any:
+        if self._stale:
+            self._freshen(self.visible_keys())
+            if self._cells_written:
+                # Already rendering: new cache generation, no further refresh.
+                self._cells_written = False
+                self._next_generation()
+        return super().render_lines(crop)
+
+    def get_row_at(self, row_index: int) -> list[Cell]:
+        if self._stale:
+            key = self.coordinate_to_cell_key(Coordinate(row_index, 0)).row_key.value
+            self._freshen([key or ""])
+            self._flush_cells()
+        return super().get_row_at(row_index)
+
+    def get_row(self, row_key: RowKey | str) -> list[Cell]:
+        self._freshen_one(row_key)
+        return super().get_row(row_key)
+
+    def get_cell(self, row_key: RowKey | str, column_key: ColumnKey | str) -> Cell:
+        self._freshen_one(row_key)
+        return super().get_cell(row_key, column_key)
+
+    def _freshen_one(self, row_key: RowKey | str) -> None:
+        if self._stale:
+            self._freshen([row_key.value or "" if isinstance(row_key, RowKey) else row_key])
+            self._flush_cells()
+
+    def _next_generation(self) -> None:
+        """Bump the DataTable's cache generation after cell-only edits, keeping its row
+        offsets (rebuilding them walks every row: 10k rows, every tick)."""
+        offsets = self._offset_cache.get(self._update_count)
+        self._update_count += 1
+        if offsets is not None:
+            self._offset_cache[self._update_count] = offsets
 
     def _update_row(self, key: str, shown: Row, row: Row) -> None:
         for index, (old, new) in enumerate(zip(shown, row, strict=True)):
@@ -244,7 +360,7 @@ class KeyedTable(DataTable[Cell]):
     def _flush_cells(self) -> None:
         if self._cells_written:
             self._cells_written = False
-            self._update_count += 1
+            self._next_generation()
             self.refresh()
 
     def _settle(self, drop: set[str], cursor_key: str | None) -> None:
@@ -286,11 +402,16 @@ class KeyedTable(DataTable[Cell]):
             return
         width = len(self.specs)
         chunk = self.ADD_CHUNK if self.row_count else self.FIRST_CHUNK
-        for key in list(islice(self._queue, chunk)):
+        keys = list(islice(self._queue, chunk))
+        for key in keys:
             del self._queue[key]
-            row = self._model[key]
-            self.add_row(*(self._cell(i, row[i]) for i in range(width)), key=key)
-            self._shown[key] = row
+        if KeyedTable._fast_internals:
+            self._append_bulk(keys)
+        else:
+            for key in keys:
+                row = self._model[key]
+                self.add_row(*(self._cell(i, row[i]) for i in range(width)), key=key)
+                self._shown[key] = row
         self._needs_sort = True
         if self._queue and not self._drain_scheduled:
             self._drain_scheduled = True
@@ -301,12 +422,25 @@ class KeyedTable(DataTable[Cell]):
     def _drain_step(self) -> None:
         self._drain_scheduled = False
         before = self.current_key
+        wanted = self._cursor_wanted
+        if wanted is not None and (wanted in self._shown or wanted in self._queue):
+            before = wanted
         self._drain()
+        if wanted is not None and wanted not in self._queue:
+            self._cursor_wanted = None
         self._restore_cursor(before)
 
     def _sort(self) -> None:
         self._needs_sort = False
         if self._queue or not self.row_count:
+            return
+        if KeyedTable._fast_internals:
+            # By the model, which stale rows' cells lag behind; as `DataTable.sort` does.
+            ordered = sorted(self._shown, key=self._model_sort_key, reverse=self.sort_reverse)
+            locations = type(self._row_locations)
+            self._row_locations = locations({RowKey(key): i for i, key in enumerate(ordered)})
+            self._update_count += 1
+            self.refresh()
             return
         index, tiebreak = self.sort_index, self.tiebreak
 
@@ -325,11 +459,48 @@ class KeyedTable(DataTable[Cell]):
     def _remove(self, keys: set[str]) -> None:
         for key in keys:
             del self._shown[key]
+            self._stale.discard(key)
         if len(keys) == 1 or not KeyedTable._fast_internals:
             for key in keys:
                 self.remove_row(key)
             return
         self._remove_bulk({RowKey(key) for key in keys})
+
+    def _append_bulk(self, keys: list[str]) -> None:
+        """`add_row` for many rows, less its per-row bookkeeping and, above all, the
+        measuring of every new cell on the next idle (`_update_dimensions` renders each
+        cell to learn its width: two thirds of appending 1000 rows). A `Cell` is one
+        unwrapped line, so its width is its `cell_len`, kept per column here.
+
+        It mirrors `DataTable.add_row` field for field (tests cover it)."""
+        columns = self.ordered_columns
+        widths = [column.content_width for column in columns]
+        locations, data, rows = self._row_locations, self._data, self.rows
+        was_empty = self.row_count == 0
+        index = self.row_count
+        for key in keys:
+            row = self._model[key]
+            row_key = RowKey(key)
+            cells = [self._cell(i, value) for i, value in enumerate(row)]
+            locations[row_key] = index
+            index += 1
+            data[row_key] = {column.key: cell for column, cell in zip(columns, cells, strict=True)}
+            rows[row_key] = _TableRow(row_key, 1, None, False)
+            for i, cell in enumerate(cells):
+                width = cell.cell_len
+                if width > widths[i]:
+                    widths[i] = width
+            self._shown[key] = row
+            self._stale.discard(key)
+        for column, width in zip(columns, widths, strict=True):
+            column.content_width = width
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        if was_empty and keys and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()
+        self._update_count += 1
+        self.check_idle()
+        self.refresh()
 
     def _remove_bulk(self, gone: set[RowKey]) -> None:
         """`remove_row` renumbers every row, O(n) per call; this renumbers once.
