@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import ipaddress
-import textwrap
 
 import pytest
+from config_snippets import Snippets
 
-from engine.config.diagnostics import Severity, Source
+from engine.config.diagnostics import Severity
 from engine.config.parser import parse_text
 from engine.ike.constants import IntegId
 from engine.ike.policy import AES_CBC_128, AES_CBC_256, AES_GCM_128, AES_GCM_256
 
 FILE = "map.conf"
-
-
-def parse(text: str):
-    return parse_text(textwrap.dedent(text), FILE)
-
-
-def src(line: int) -> Source:
-    return Source(FILE, line)
-
-
-def at(config, line: int, severity: Severity | None = None) -> list[str]:
-    return [
-        d.message
-        for d in config.diagnostics
-        if d.source.line == line and (severity is None or d.severity is severity)
-    ]
+SNIPPETS = Snippets(FILE)
+parse, src, at = SNIPPETS.parse, SNIPPETS.src, SNIPPETS.at
 
 
 def net(text: str):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-import textwrap
 
 import pytest
+from config_snippets import Snippets
 
-from engine.config.diagnostics import Severity, Source
+from engine.config.diagnostics import Severity
 from engine.config.parser import parse_text
 from engine.config.validate import validate
 from engine.ike.constants import IntegId, PrfId
@@ -22,25 +22,8 @@ from engine.ike.policy import (
 )
 
 FILE = "ikev2.conf"
-
-
-def parse(text: str):
-    return parse_text(textwrap.dedent(text), FILE)
-
-
-def src(line: int) -> Source:
-    return Source(FILE, line)
-
-
-def at(config, line: int, severity: Severity | None = None) -> list[str]:
-    return [
-        d.message
-        for d in config.diagnostics
-        if d.source.line == line and (severity is None or d.severity is severity)
-    ]
-
-
-# --- crypto isakmp peer ---------------------------------------------------------------
+SNIPPETS = Snippets(FILE)
+parse, src, at = SNIPPETS.parse, SNIPPETS.src, SNIPPETS.at
 
 
 def test_isakmp_peer_description() -> None:

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
+from config_snippets import Snippets
 
 from engine.config.diagnostics import Severity, Source
 from engine.config.parser import config_lines, parse_file, parse_text
 from engine.config.validate import validate
 
 FILE = "t.conf"
-
-
-def parse(text: str):
-    return parse_text(textwrap.dedent(text), FILE)
-
-
-def at(config, line: int) -> list[str]:
-    return [d.message for d in config.diagnostics if d.source.line == line]
+SNIPPETS = Snippets(FILE)
+parse, src, at = SNIPPETS.parse, SNIPPETS.src, SNIPPETS.at
 
 
 def test_config_lines_skip_blanks_comments_and_everything_after_end() -> None:
