@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from interop.freeradius import SYSTEM_CONFIG, FreeRadius, binary  # noqa: E402
+from interop.freeradius import SYSTEM_CONFIG, FreeRadius, binary, gateway_config  # noqa: E402
 from pyrad.packet import AccountingResponse, AcctPacket  # noqa: E402
 
 from engine.accounting.accountant import Accountant, AccountingRecord, DeliveryState  # noqa: E402
@@ -49,38 +49,6 @@ from engine.store import ACCOUNTING, Store  # noqa: E402
 
 #: loopback and a server that answers in well under a millisecond: retransmit early
 TIMERS = Timers(irt=1.0, mrt=2.0, mrc=5, mrd=10.0, spool_retry=1.0)
-
-CONFIG = """\
-hostname bench-gw
-aaa new-model
-aaa accounting network ACCT start-stop group radius
-aaa session-id common
-radius-server host 127.0.0.1 auth-port {auth} acct-port {acct} key {key}
-radius-server vsa send accounting
-ip vrf CORP
-crypto ikev2 keyring KEYS
- peer B
-  address 10.0.0.2
-  pre-shared-key peer-key
-crypto ikev2 profile PROF
- match identity remote address 10.0.0.2 255.255.255.255
- authentication local pre-share
- authentication remote pre-share
- keyring local KEYS
- ivrf CORP
- aaa accounting psk ACCT
-crypto ipsec transform-set TS esp-gcm 256
-ip access-list extended TO-B
- permit ip 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255
-crypto map WAN 10 ipsec-isakmp
- set peer 10.0.0.2
- set transform-set TS
- set ikev2-profile PROF
- match address TO-B
-interface GigabitEthernet1
- ip address 10.0.0.1 255.255.255.0
- crypto map WAN
-"""
 
 
 def free_udp_port() -> int:
@@ -171,7 +139,9 @@ async def drive(
         keep_acked=2 * count + 10,
         debug=debug,
     )
-    text = CONFIG.format(auth=radius.auth_port, acct=radius.acct_port, key=radius.secret)
+    text = gateway_config(
+        radius.acct_port, radius.secret, auth_port=radius.auth_port, hostname="bench-gw"
+    )
     model = validate(parse_text(text, "bench.conf"))
     assert model.errors == [], [str(d) for d in model.errors]
     accountant.apply_config(model, compile_config(model))

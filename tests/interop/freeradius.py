@@ -72,6 +72,56 @@ detail {{
 """
 
 
+GATEWAY_CONFIG = """\
+hostname {hostname}
+aaa new-model
+aaa accounting network ACCT start-stop group radius
+{update}aaa session-id common
+radius-server host 127.0.0.1 auth-port {auth} acct-port {acct} key {key}
+{more}radius-server vsa send accounting
+ip vrf CORP
+crypto ikev2 keyring KEYS
+ peer B
+  address 10.0.0.2
+  pre-shared-key peer-key
+crypto ikev2 profile PROF
+ match identity remote address 10.0.0.2 255.255.255.255
+ authentication local pre-share
+ authentication remote pre-share
+ keyring local KEYS
+ ivrf CORP
+ aaa accounting psk ACCT
+crypto ipsec transform-set TS esp-gcm 256
+ip access-list extended TO-B
+ permit ip 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255
+crypto map WAN 10 ipsec-isakmp
+ set peer 10.0.0.2
+ set transform-set TS
+ set ikev2-profile PROF
+ match address TO-B
+interface GigabitEthernet1
+ ip address 10.0.0.1 255.255.255.0
+ crypto map WAN
+"""
+
+
+def gateway_config(
+    acct_port: int,
+    key: str,
+    *,
+    auth_port: int = 1812,
+    hostname: str = "gw",
+    interim_minutes: int | None = None,
+    more: str = "",
+) -> str:
+    """A gateway accounting one peer's sessions to the RADIUS server at `acct_port`;
+    `more`: lines after the first radius-server host (more hosts for the group)."""
+    update = f"aaa accounting update periodic {interim_minutes}\n" if interim_minutes else ""
+    return GATEWAY_CONFIG.format(
+        hostname=hostname, update=update, auth=auth_port, acct=acct_port, key=key, more=more
+    )
+
+
 def binary() -> str | None:
     return shutil.which("freeradius") or shutil.which("radiusd")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from interop.conftest import free_udp_port, require
-from interop.freeradius import SYSTEM_CONFIG, FreeRadius, binary, launch
+from interop.freeradius import SYSTEM_CONFIG, FreeRadius, binary, gateway_config, launch
 from netutil import free_port, until
 from site_configs import SITE_A, SITE_B
 
@@ -43,38 +43,7 @@ Entry = dict[str, list[str]]
 
 def config(port: int, key: str, more: str = "") -> tuple[Config, CompiledConfig]:
     """`more`: lines after the first radius-server host (more hosts for the group)."""
-    text = f"""\
-hostname interop-gw
-aaa new-model
-aaa accounting network ACCT start-stop group radius
-aaa accounting update periodic 1
-aaa session-id common
-radius-server host 127.0.0.1 auth-port 1812 acct-port {port} key {key}
-{more}radius-server vsa send accounting
-ip vrf CORP
-crypto ikev2 keyring KEYS
- peer B
-  address 10.0.0.2
-  pre-shared-key peer-key
-crypto ikev2 profile PROF
- match identity remote address 10.0.0.2 255.255.255.255
- authentication local pre-share
- authentication remote pre-share
- keyring local KEYS
- ivrf CORP
- aaa accounting psk ACCT
-crypto ipsec transform-set TS esp-gcm 256
-ip access-list extended TO-B
- permit ip 10.1.0.0 0.0.255.255 10.2.0.0 0.0.255.255
-crypto map WAN 10 ipsec-isakmp
- set peer 10.0.0.2
- set transform-set TS
- set ikev2-profile PROF
- match address TO-B
-interface GigabitEthernet1
- ip address 10.0.0.1 255.255.255.0
- crypto map WAN
-"""
+    text = gateway_config(port, key, hostname="interop-gw", interim_minutes=1, more=more)
     model = validate(parse_text(text, "interop.conf"))
     assert model.errors == [], [str(d) for d in model.errors]
     return model, compile_config(model)
