@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -26,6 +26,13 @@ from tui.target import ConsoleTarget
 from tui.themes import VARIABLE_DEFAULTS
 from tui.widgets.banner import ReloadBanner
 from tui.widgets.keyed_table import KeyedTable
+
+T = TypeVar("T")
+
+
+def typed(items: Iterable[tuple[object, object]], kind: type[T]) -> dict[str, T]:
+    """The string-keyed records of one type (store tables hold opaque values)."""
+    return {key: value for key, value in items if isinstance(key, str) and isinstance(value, kind)}
 
 
 class ConsoleScreen(Screen[None]):

@@ -15,7 +15,7 @@ from engine.sessions import FlowRecord, SessionRecord
 from engine.show import flow_line
 from engine.store import FLOWS, SESSIONS, ChangeSet
 from tui.format import address_key, human, peer_text, plural, spi
-from tui.screens.base import TableScreen
+from tui.screens.base import TableScreen, typed
 from tui.screens.describe import DescribeScreen
 from tui.widgets.keyed_table import ColumnSpec, KeyedTable, Row
 
@@ -95,12 +95,7 @@ class FlowsScreen(TableScreen):
         )
 
     def load_view(self, now: float) -> None:
-        flows = {
-            k: f
-            for k, f in self.store.table(FLOWS).items()
-            if isinstance(k, str) and isinstance(f, FlowRecord)
-        }
-        self._apply(flows, (), now)
+        self._apply(typed(self.store.table(FLOWS).items(), FlowRecord), (), now)
 
     def apply_changes(self, changes: ChangeSet | None, now: float) -> None:
         upserts: dict[str, FlowRecord] = {}
@@ -108,9 +103,7 @@ class FlowsScreen(TableScreen):
         if changes is not None:
             part = changes.table(FLOWS)
             for source in (part.added, part.changed):
-                for key, flow in source.items():
-                    if isinstance(key, str) and isinstance(flow, FlowRecord):
-                        upserts[key] = flow
+                upserts.update(typed(source.items(), FlowRecord))
             removed = [k for k in part.removed if isinstance(k, str)]
         gone = set(removed)
         for key in self.table.visible_keys():

@@ -31,7 +31,7 @@ from tui.format import (
     plural,
     uptime,
 )
-from tui.screens.base import TableScreen
+from tui.screens.base import TableScreen, typed
 from tui.screens.describe import DescribeScreen
 from tui.widgets.keyed_table import ColumnSpec, KeyedTable, Row
 
@@ -136,12 +136,7 @@ class SessionsScreen(TableScreen):
         return value
 
     def load_view(self, now: float) -> None:
-        records = {
-            key: record
-            for key, record in self.store.table(SESSIONS).items()
-            if isinstance(record, SessionRecord) and isinstance(key, str)
-        }
-        self._upsert(records, (), now)
+        self._upsert(typed(self.store.table(SESSIONS).items(), SessionRecord), (), now)
 
     def apply_changes(self, changes: ChangeSet | None, now: float) -> None:
         upserts: dict[str, SessionRecord] = {}
@@ -149,9 +144,7 @@ class SessionsScreen(TableScreen):
         if changes is not None:
             sessions = changes.table(SESSIONS)
             for source in (sessions.added, sessions.changed):
-                for key, record in source.items():
-                    if isinstance(record, SessionRecord) and isinstance(key, str):
-                        upserts[key] = record
+                upserts.update(typed(source.items(), SessionRecord))
             removed = [key for key in sessions.removed if isinstance(key, str)]
             flows = changes.table(FLOWS)
             for source in (flows.added, flows.changed):
