@@ -27,7 +27,7 @@ from engine.events import (
     IkeSaNegotiating,
     IkeSaUp,
 )
-from engine.store import FLOWS, IKE_SAS, SESSIONS, Store
+from engine.store import FLOWS, IKE_SAS, SESSIONS, Store, history_key
 
 
 class SessionStatus(StrEnum):
@@ -397,6 +397,7 @@ class SessionModel:
     def update_counters(self, updates: dict[int, Counters], at: float) -> None:
         """Absolute counters per child SA from the data plane (one call per tick)."""
         touched: dict[str, _Session] = {}
+        touched_flows: dict[str, _Session] = {}
         for child_sa_id, counters in updates.items():
             found = self._by_child.get(child_sa_id)
             if found is None or found[0] not in self._sessions:
@@ -413,6 +414,7 @@ class SessionModel:
             )
             session.flows[found[1]] = replace(flow, children=children)
             touched[session.session_id] = session
+            touched_flows[found[1]] = session
         with self.store.batch():
             for session in touched.values():
                 self._publish(session, at)
@@ -424,6 +426,20 @@ class SessionModel:
                     totals.bytes_out,
                     totals.packets_in,
                     totals.packets_out,
+                )
+            # Per flow too: the describe page graphs each flow's throughput.
+            for flow_id, session in touched_flows.items():
+                flow = session.flows.get(flow_id)
+                if flow is None:
+                    continue
+                t = flow.totals
+                self.store.record_sample(
+                    history_key(FLOWS, flow_id),
+                    at,
+                    t.bytes_in,
+                    t.bytes_out,
+                    t.packets_in,
+                    t.packets_out,
                 )
 
     # ------------------------------------------------------------------ records

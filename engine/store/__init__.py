@@ -11,6 +11,7 @@ from engine.store.changes import NO_CHANGES, ChangeMerger, ChangeSet, TableChang
 from engine.store.core import (
     ACCOUNTING,
     FLOWS,
+    HISTORY_TABLES,
     IKE_SAS,
     PEERS,
     SERVERS,
@@ -22,6 +23,7 @@ from engine.store.core import (
     Store,
     StoreSnapshot,
     Subscription,
+    history_key,
 )
 from engine.store.history import FIELDS, History, Rates, Sample
 
@@ -29,6 +31,7 @@ __all__ = [
     "ACCOUNTING",
     "FIELDS",
     "FLOWS",
+    "HISTORY_TABLES",
     "IKE_SAS",
     "NO_CHANGES",
     "PEERS",
@@ -47,4 +50,5 @@ __all__ = [
     "StoreSnapshot",
     "Subscription",
     "TableChanges",
+    "history_key",
 ]

@@ -27,6 +27,16 @@ SERVERS = "servers"
 #: feeding a table nobody watches.
 TABLES = frozenset({SESSIONS, IKE_SAS, FLOWS, PEERS, ACCOUNTING, SYSLOG, SERVERS})
 
+#: Tables whose records keep counter samples (rates, sparklines) in the store's history.
+HISTORY_TABLES = (SESSIONS, FLOWS)
+
+
+def history_key(table: str, key: Hashable) -> Hashable:
+    """Where a record's samples live in the history: a session's under its id, a flow's
+    under (table, id), so that ids of different tables can never share a ring."""
+    return key if table == SESSIONS else (table, key)
+
+
 ListenerCallback = Callable[[ChangeSet], object]
 
 
@@ -153,8 +163,8 @@ class Store:
         if table == SYSLOG:
             raise ValueError("syslog entries leave only by falling off the ring")
         del self._touch(table, key, old)[key]
-        if table == SESSIONS:
-            self.history.discard(key)
+        if table in HISTORY_TABLES:
+            self.history.discard(history_key(table, key))
 
     def append_log(self, entry: object) -> int:
         """Append to the syslog ring; returns the entry's sequence number (its key)."""

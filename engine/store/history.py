@@ -16,7 +16,10 @@ from typing import NamedTuple
 FIELDS = ("bytes_in", "bytes_out", "packets_in", "packets_out")
 _INDEX = {name: index for index, name in enumerate(FIELDS, start=1)}
 
-_Row = tuple[float, int, int, int, int]
+#: A sample, then each counter's growth since the ring began (its rises only, so a reset
+#: adds nothing): a rate over any window is then one subtraction per counter.
+_Row = tuple[float, int, int, int, int, int, int, int, int]
+_GROWTH = len(FIELDS) + 1
 
 
 class Sample(NamedTuple):
@@ -68,11 +71,29 @@ class History:
         ring = self._rings.get(key)
         if ring is None:
             ring = self._rings[key] = deque(maxlen=self.maxlen)
-        elif t <= ring[-1][0]:
-            if t == ring[-1][0]:
-                ring[-1] = (t, bytes_in, bytes_out, packets_in, packets_out)
+            ring.append((t, bytes_in, bytes_out, packets_in, packets_out, 0, 0, 0, 0))
             return
-        ring.append((t, bytes_in, bytes_out, packets_in, packets_out))
+        if t <= ring[-1][0]:
+            if t != ring[-1][0]:
+                return
+            ring.pop()
+            if not ring:
+                ring.append((t, bytes_in, bytes_out, packets_in, packets_out, 0, 0, 0, 0))
+                return
+        last = ring[-1]
+        ring.append(
+            (
+                t,
+                bytes_in,
+                bytes_out,
+                packets_in,
+                packets_out,
+                last[5] + max(0, bytes_in - last[1]),
+                last[6] + max(0, bytes_out - last[2]),
+                last[7] + max(0, packets_in - last[3]),
+                last[8] + max(0, packets_out - last[4]),
+            )
+        )
 
     def discard(self, key: Hashable) -> None:
         self._rings.pop(key, None)
@@ -88,7 +109,7 @@ class History:
 
     def samples(self, key: Hashable) -> list[Sample]:
         """Oldest first; a copy, so the caller may keep it."""
-        return [Sample(*row) for row in self._rings.get(key, ())]
+        return [Sample(*row[:_GROWTH]) for row in self._rings.get(key, ())]
 
     def rates(self, key: Hashable, window_s: float = 10.0) -> Rates:
         """Average rates over the samples of the last ``window_s`` seconds.
@@ -101,19 +122,18 @@ class History:
             return ZERO_RATES
         newest = ring[-1]
         start = newest[0] - window_s
-        rows = [newest]
-        for row in islice(reversed(ring), 1, None):
-            if row[0] < start and len(rows) >= 2:
+        oldest = ring[-2]
+        for row in islice(reversed(ring), 2, None):
+            if row[0] < start:
                 break
-            rows.append(row)
-        span = newest[0] - rows[-1][0]
-        totals = [0, 0, 0, 0]
-        for later, earlier in pairwise(rows):
-            for index in range(4):
-                delta = later[index + 1] - earlier[index + 1]
-                if delta > 0:
-                    totals[index] += delta
-        return Rates(*(total / span for total in totals))
+            oldest = row
+        span = newest[0] - oldest[0]
+        return Rates(
+            (newest[5] - oldest[5]) / span,
+            (newest[6] - oldest[6]) / span,
+            (newest[7] - oldest[7]) / span,
+            (newest[8] - oldest[8]) / span,
+        )
 
     def series(self, key: Hashable, field: str, points: int = 60) -> list[float]:
         """Per-second rates of one counter for the last ``points`` seconds, oldest first.

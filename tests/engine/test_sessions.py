@@ -18,7 +18,7 @@ from engine.events import (
 from engine.ike.crypto import ChildKeys
 from engine.logbook import Logbook
 from engine.sessions import Counters, SessionModel, SessionRecord, SessionStatus
-from engine.store import FLOWS, SESSIONS, Store
+from engine.store import FLOWS, SESSIONS, Store, history_key
 
 ALG = IkeAlgorithms("aes-gcm-256", "sha256", "none", 31)
 CHILD_ALG = ChildAlgorithms("aes-gcm-256", "none", None, False)
@@ -186,6 +186,9 @@ def test_counters_never_fall_back_across_child_rekeys() -> None:
     assert [t.bytes_in for t in seen] == [1000, 1600, 1600, 1800]
     assert [t.packets_out for t in seen] == [20, 25, 25, 26]
     assert store.rates(sessions_in(store)[0].session_id).bytes_in_per_s > 0
+    (flow_id,) = sessions_in(store)[0].flow_ids
+    flow_rates = store.rates(history_key(FLOWS, flow_id))
+    assert flow_rates.bytes_in_per_s == store.rates(sessions_in(store)[0].session_id).bytes_in_per_s
 
 
 def test_session_up_and_down_reach_the_syslog_ring_in_the_spec_form() -> None:

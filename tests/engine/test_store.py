@@ -16,6 +16,7 @@ from engine.store import (
     ChangeMerger,
     ChangeSet,
     Store,
+    history_key,
 )
 
 
@@ -528,6 +529,21 @@ def test_history_is_dropped_when_the_session_is_removed() -> None:
     store.remove(SESSIONS, "s")
     assert "s" not in store.history
     assert store.rates("s").bytes_in_per_s == 0
+
+
+def test_a_flows_history_is_its_own_and_goes_with_the_flow() -> None:
+    store = Store()
+    store.put(SESSIONS, "s", Rec("s"))
+    store.put(FLOWS, "s", Rec("f"))  # same id in another table: another ring
+    store.record_sample("s", 0.0, 0, 0, 0, 0)
+    store.record_sample("s", 1.0, 100, 0, 1, 0)
+    flow = history_key(FLOWS, "s")
+    store.record_sample(flow, 0.0, 0, 0, 0, 0)
+    store.record_sample(flow, 1.0, 40, 0, 1, 0)
+    assert store.rates("s").bytes_in_per_s == 100
+    assert store.rates(flow).bytes_in_per_s == 40
+    store.remove(FLOWS, "s")
+    assert flow not in store.history and "s" in store.history
 
 
 # -- syslog ring --------------------------------------------------------------------------

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.store import History, Rates, Sample
 
@@ -90,3 +94,50 @@ def test_ring_is_bounded_and_times_only_go_forward() -> None:
     history.discard("s")
     assert "s" not in history
     assert history.samples("s") == []
+
+
+def rates_by_hand(samples: list[Sample], window_s: float) -> tuple[float, ...]:
+    """The definition: rises only, over the samples of the window (at least the last two)."""
+    if len(samples) < 2:
+        return (0.0, 0.0, 0.0, 0.0)
+    start = samples[-1].t - window_s
+    used = samples[-2:]
+    for sample in reversed(samples[:-2]):
+        if sample.t < start:
+            break
+        used.insert(0, sample)
+    span = used[-1].t - used[0].t
+    rises = [
+        sum(max(0, later[i] - earlier[i]) for earlier, later in pairwise(used)) for i in range(1, 5)
+    ]
+    return tuple(rise / span for rise in rises)
+
+
+counters = st.integers(min_value=0, max_value=2**40)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=40), counters, counters, counters, counters),
+        max_size=60,
+    ),
+    st.integers(min_value=2, max_value=12),
+    st.sampled_from([0.5, 3.0, 10.0, 100.0]),
+)
+def test_rates_match_their_definition(
+    rows: list[tuple[int, int, int, int, int]], maxlen: int, window_s: float
+) -> None:
+    """Rates kept as running rises equal the sum of rises over the window, through
+    resets, same-time replacements, out-of-order samples and a full ring."""
+    history = History(maxlen=maxlen)
+    for t, *values in rows:
+        history.record_sample("s", float(t), *values)
+    expected = rates_by_hand(history.samples("s"), window_s)
+    rates = history.rates("s", window_s)
+    got = (
+        rates.bytes_in_per_s,
+        rates.bytes_out_per_s,
+        rates.packets_in_per_s,
+        rates.packets_out_per_s,
+    )
+    assert got == pytest.approx(expected)
