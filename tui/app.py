@@ -10,6 +10,7 @@ Entry point for the command line: ``await run_console(service, theme="green")``.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -111,6 +112,7 @@ class ConsoleApp(App[None]):
         self.theme = resolve(theme, self.available_themes)
         for name, screen in SCREENS.items():
             self.add_mode(name, partial(screen, self.target))
+        self.heap_frozen = False
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)
@@ -143,6 +145,24 @@ class ConsoleApp(App[None]):
         screen = self.live_screen
         if screen is not None and screen.is_mounted:
             screen.tick(time.time())
+            if not self.heap_frozen and not getattr(getattr(screen, "table", None), "pending", 0):
+                self.freeze_heap()
+
+    def freeze_heap(self) -> None:
+        """Once the first screen is loaded, exempt everything alive from the cyclic
+        garbage collector (`gc.freeze`): at 10k sessions its full collections walked the
+        interpreter, Textual and every loaded row, ~140 ms every few seconds, more than
+        the refreshes themselves. What is allocated later is collected as usual; the price
+        is that a reference cycle among the frozen objects is never collected, and what
+        is alive at startup (the gateway, the loaded rows) mostly lives for the whole run.
+        Undone when the console exits."""
+        gc.freeze()
+        self.heap_frozen = True
+
+    def on_unmount(self) -> None:
+        if self.heap_frozen:
+            gc.unfreeze()
+            self.heap_frozen = False
 
     def watch_paused(self, paused: bool) -> None:
         self.sub_title = "PAUSED (p resumes)" if paused else ""

@@ -147,3 +147,9 @@ class SyntheticTarget:
 @pytest.fixture
 def synthetic() -> SyntheticTarget:
     return SyntheticTarget(12)
+
+
+@pytest.fixture
+def synthetic_300() -> SyntheticTarget:
+    """More sessions than a screenful."""
+    return SyntheticTarget(300)

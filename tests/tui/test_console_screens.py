@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from engine.events import ConfigReloaded, ConfigReloadFailed
 from engine.show import show_crypto_session, show_isakmp_peers
+from engine.store import FLOWS, history_key
 from engine.syslog import LogEntry
 from tui import commands
 from tui.app import ConsoleApp
@@ -225,3 +226,20 @@ async def test_accounting_screen_is_honest_when_empty(synthetic: Any) -> None:
         app.refresh_now()
         await until(lambda: screen.records.row_count == 1)
         assert not screen.query_one("#empty", Static).display
+
+
+async def test_flows_show_each_flows_rate(synthetic: Any) -> None:
+    flow_id = "10.0.0.1:500 10.0.0.0/16 10.101.0.0/24"
+    assert synthetic.store.get(FLOWS, flow_id) is not None
+    synthetic.store.record_sample(history_key(FLOWS, flow_id), 10.0, 0, 0, 0, 0)
+    synthetic.store.record_sample(history_key(FLOWS, flow_id), 12.0, 250_000, 25_000, 0, 0)
+    app = ConsoleApp(synthetic, refresh_interval=3600.0)
+    async with app.run_test(size=SIZE) as pilot:
+        app.execute("flows")
+        await pilot.pause()
+        flows = app.screen
+        assert isinstance(flows, FlowsScreen)
+        assert flows.table.get_cell(flow_id, "rate_in").plain == "1.0 Mbps"
+        assert flows.table.get_cell(flow_id, "rate_out").plain == "100.0 Kbps"
+        other = "10.0.0.2:500 10.0.0.0/16 10.102.0.0/24"
+        assert flows.table.get_cell(other, "rate_in").plain == "-"

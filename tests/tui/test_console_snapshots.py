@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from engine.store import FLOWS, history_key
 from engine.syslog import LogEntry
 from tui.app import ConsoleApp
 
@@ -37,6 +38,12 @@ def frozen(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> A
     ]
     for entry in entries:
         target.store.append_log(entry)
+    # Ten seconds of traffic for session 0 and its flow, rising: the graphs have a shape.
+    flow_id = "10.0.0.0:500 10.0.0.0/16 10.100.0.0/24"
+    for second in range(10):
+        t, octets = NOW - 10 + second, 1000 * second * second
+        target.store.record_sample("10.0.0.0:500", t, octets, octets // 2, second, second)
+        target.store.record_sample(history_key(FLOWS, flow_id), t, octets, octets // 2, 0, 0)
     target.store.flush()
     return target
 

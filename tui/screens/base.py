@@ -147,10 +147,20 @@ class TableScreen(ConsoleScreen):
             f"  │ sort {spec.label.lower()} {'▼' if table.sort_reverse else '▲'}", style="dim"
         )
         if table.filter_text:
-            text.append(f"  │ filter '{table.filter_text}': {table.shown} shown", style="bold")
-        if table.pending:
+            more = "+" if table.searching else ""
+            text.append(
+                f"  │ filter '{table.filter_text}': {table.shown}{more} shown", style="bold"
+            )
+        if table.searching:
+            text.append(f"  │ searching {table.searching}…", style="dim")
+        elif table.pending:
             text.append(f"  │ loading {table.pending}…", style="dim")
         self.query_one("#summary", Static).update(text)
+
+    def on_keyed_table_loaded(self, event: KeyedTable.Loaded) -> None:
+        # Posted from the table's drain: it may land while the screen is being torn down.
+        if event.table is self.table and self.query("#summary"):
+            self.update_summary()
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         if event.data_table is self.table:

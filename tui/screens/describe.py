@@ -2,9 +2,9 @@
 
 `show crypto session detail` first (the engine's own text, as the CLI prints it), then
 what that output leaves out: IKE SA algorithms, SPIs, identities and NAT, the child SAs
-of each flow with their countdowns, throughput sparklines, the peer's log lines and its
-accounting records. One session is small, so the page is redrawn from the store each
-tick rather than patched.
+of each flow with their countdowns, throughput sparklines for the session and for each
+flow, the peer's log lines and its accounting records. One session is small, so the page
+is redrawn from the store each tick rather than patched.
 """
 
 from __future__ import annotations
@@ -15,22 +15,20 @@ from typing import Any, ClassVar
 from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Label, Sparkline, Static
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Label, Static
 
 from engine.accounting import AccountingRecord
 from engine.control import ClearFilter, SessionDetail
 from engine.sessions import FlowRecord, IkeSaRecord, SessionRecord
 from engine.show import flow_line, hms, show_crypto_session
-from engine.store import ACCOUNTING, SESSIONS, ChangeSet
+from engine.store import ACCOUNTING, FLOWS, SESSIONS, ChangeSet, history_key
 from tui import actions
-from tui.format import bit_rate, human, peer_text, spi
+from tui.format import human, peer_text, spi
 from tui.screens.accounting import accounting_fields
 from tui.screens.base import ConsoleScreen
 from tui.target import ConsoleTarget
-
-#: Seconds of history the sparklines cover.
-SPARK_POINTS = 60
+from tui.widgets.throughput import SPARK_POINTS, ThroughputGraph
 
 
 def _countdown(at: float | None, now: float) -> str:
@@ -153,16 +151,8 @@ class DescribeScreen(ConsoleScreen):
         text-style: bold;
         color: $accent;
     }
-    DescribeScreen .spark-row {
-        height: 3;
-    }
-    DescribeScreen .spark-row Label {
-        width: 34;
-        padding-top: 1;
-    }
-    DescribeScreen Sparkline {
-        width: 1fr;
-        height: 3;
+    DescribeScreen #flow-graphs {
+        height: auto;
     }
     DescribeScreen #gone {
         display: none;
@@ -183,6 +173,9 @@ class DescribeScreen(ConsoleScreen):
         super().__init__(target)
         self.session_id = session_id
         self.detail: SessionDetail | None = None
+        self.session_graph = ThroughputGraph("whole session", session_id)
+        #: One graph per flow, rebuilt when the session's flows change.
+        self.flow_graphs: dict[str, ThroughputGraph] = {}
 
     def compose_body(self) -> Iterable[Any]:
         with VerticalScroll(id="body"):
@@ -192,13 +185,9 @@ class DescribeScreen(ConsoleScreen):
             yield Static(id="ike")
             yield Label("IPsec flows and their child SAs", classes="section")
             yield Static(id="flows")
-            yield Label(f"Throughput, last {SPARK_POINTS} s (whole session)", classes="section")
-            with Horizontal(classes="spark-row"):
-                yield Label("in", id="rate-in")
-                yield Sparkline([0.0] * SPARK_POINTS, id="spark-in")
-            with Horizontal(classes="spark-row"):
-                yield Label("out", id="rate-out")
-                yield Sparkline([0.0] * SPARK_POINTS, id="spark-out")
+            yield Label(f"Throughput, last {SPARK_POINTS} s", classes="section")
+            yield self.session_graph
+            yield Vertical(id="flow-graphs")
             yield Label("Log (this peer)", classes="section")
             yield Static(id="log")
             yield Label("Accounting records", classes="section")
@@ -235,7 +224,7 @@ class DescribeScreen(ConsoleScreen):
         self.query_one("#flows", Static).update(
             flows_text(view.flows, now) if view.flows else Text("no IPsec flow", style="dim")
         )
-        self.render_throughput()
+        self.render_throughput(view.flows)
         log = Text()
         for entry in detail.log:
             if log:
@@ -244,14 +233,21 @@ class DescribeScreen(ConsoleScreen):
         self.query_one("#log", Static).update(log or Text("no log lines", style="dim"))
         self.render_accounting()
 
-    def render_throughput(self) -> None:
-        rates = self.store.rates(self.session_id)
-        for direction, rate in (("in", rates.bytes_in_per_s), ("out", rates.bytes_out_per_s)):
-            series = self.store.series(self.session_id, f"bytes_{direction}", SPARK_POINTS)
-            self.query_one(f"#spark-{direction}", Sparkline).data = series
-            self.query_one(f"#rate-{direction}", Label).update(
-                f"{direction:<3} {bit_rate(rate):>11} (peak {bit_rate(max(series))})"
-            )
+    def render_throughput(self, flows: Iterable[FlowRecord]) -> None:
+        self.session_graph.show(self.store)
+        flows = list(flows)
+        if [flow.flow_id for flow in flows] != list(self.flow_graphs):
+            box = self.query_one("#flow-graphs", Vertical)
+            box.remove_children()
+            self.flow_graphs = {
+                flow.flow_id: ThroughputGraph(
+                    f"flow {flow_line(flow)}", history_key(FLOWS, flow.flow_id)
+                )
+                for flow in flows
+            }
+            box.mount_all(self.flow_graphs.values())
+        for graph in self.flow_graphs.values():
+            graph.show(self.store)
 
     def render_accounting(self) -> None:
         rows = [

@@ -1,5 +1,6 @@
 """IPsec flows across all sessions: the per-flow counters of `show crypto session detail`
-(packets enc'ed/dec'ed, drops, life KB/sec) and the SPIs of each flow's newest child SA."""
+(packets enc'ed/dec'ed, drops, life KB/sec), each flow's current rates, and the SPIs of
+its newest child SA."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from textual.widgets import DataTable
 
 from engine.sessions import FlowRecord, SessionRecord
 from engine.show import flow_line
-from engine.store import FLOWS, SESSIONS, ChangeSet
-from tui.format import address_key, human, peer_text, plural, spi
+from engine.store import FLOWS, SESSIONS, ChangeSet, history_key
+from tui.format import address_key, bit_rate, human, peer_text, plural, spi
 from tui.screens.base import TableScreen, typed
 from tui.screens.describe import DescribeScreen
 from tui.widgets.keyed_table import ColumnSpec, KeyedTable, Row
@@ -50,6 +51,8 @@ class FlowsScreen(TableScreen):
                 ColumnSpec("drop_out", "DROP OUT", str, right=True),
                 ColumnSpec("bytes_in", "BYTES IN", human, right=True),
                 ColumnSpec("bytes_out", "BYTES OUT", human, right=True),
+                ColumnSpec("rate_in", "RATE IN", bit_rate, right=True),
+                ColumnSpec("rate_out", "RATE OUT", bit_rate, right=True),
                 ColumnSpec("spi_in", "SPI IN", _spi),
                 ColumnSpec("spi_out", "SPI OUT", _spi),
                 ColumnSpec("life", "LIFE (KB/SEC)", _life, right=True),
@@ -69,6 +72,7 @@ class FlowsScreen(TableScreen):
         else:
             peer = ((9, 0), 0, flow.session_id)
         t = flow.totals
+        rates = self.store.rates(history_key(FLOWS, flow.flow_id))
         child = flow.newest
         if child is None:
             spi_in = spi_out = -1
@@ -88,6 +92,8 @@ class FlowsScreen(TableScreen):
             t.drops_out,
             t.bytes_in,
             t.bytes_out,
+            int(rates.bytes_in_per_s),
+            int(rates.bytes_out_per_s),
             spi_in,
             spi_out,
             life,

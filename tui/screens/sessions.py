@@ -1,9 +1,9 @@
 """Home: one row per crypto session, as `show crypto session` would list them, live.
 
-Rows are keyed by session id. A session's row is recomputed when its record (or one of
-its flows) changes; rates and uptime also move with the clock, so they are recomputed
-each tick for the rows on screen only (10k off-screen rows stay as they were until their
-record changes or they scroll into view).
+Rows are keyed by session id. A session whose record (or one of its flows) changed is
+handed to the table, which makes its row when it is needed: at once for the rows on
+screen, the filter or an order by a moving column, else when the row scrolls into view.
+Rates and uptime move with the clock, so the rows on screen are remade every tick.
 """
 
 from __future__ import annotations
@@ -74,14 +74,20 @@ class SessionsScreen(TableScreen):
         super().__init__(target)
         self.records: dict[str, SessionRecord] = {}
         self.status_counts: Counter[str] = Counter()
-        self.totals = Counters()
+        #: bytes in, packets in, bytes out, packets out, drops in, drops out (as Counters).
+        self._totals = [0] * 6
         self._peers: dict[tuple[str, int], tuple[tuple[int, int], int, str]] = {}
-        self.table = KeyedTable(self._columns(), sort_column=PEER, tiebreak=PEER, id="sessions")
+        #: The tick's clock, for rows the table makes later (when they come into view).
+        self._now = 0.0
+        self.table = KeyedTable(
+            self._columns(), sort_column=PEER, tiebreak=PEER, row_of=self._row_of, id="sessions"
+        )
 
     def _columns(self) -> list[ColumnSpec]:
         return [
             ColumnSpec("interface", "INTERFACE", _text),
-            ColumnSpec("peer", "PEER", _peer),
+            # A session is keyed by its peer's address: the PEER value never changes.
+            ColumnSpec("peer", "PEER", _peer, fixed=True),
             ColumnSpec("description", "DESCRIPTION", _text),
             ColumnSpec("status", "STATUS", str, style=self.status_style),
             ColumnSpec("ike", "IKE", _count, right=True),
@@ -125,6 +131,13 @@ class SessionsScreen(TableScreen):
             record.username,
         )
 
+    def _row_of(self, key: str) -> Row:
+        return self.row(self.records[key], self._now)
+
+    @property
+    def totals(self) -> Counters:
+        return Counters(*self._totals)
+
     def _peer_value(self, ip: str, port: int) -> tuple[tuple[int, int], int, str]:
         """The PEER column's raw value, cached: parsing 10k addresses is a third of a
         tick in which every session's counters move."""
@@ -136,11 +149,12 @@ class SessionsScreen(TableScreen):
         return value
 
     def load_view(self, now: float) -> None:
-        self._upsert(typed(self.store.table(SESSIONS).items(), SessionRecord), (), now)
+        self._apply(typed(self.store.table(SESSIONS).items(), SessionRecord), (), set(), now)
 
     def apply_changes(self, changes: ChangeSet | None, now: float) -> None:
         upserts: dict[str, SessionRecord] = {}
         removed: list[str] = []
+        touched: set[str] = set()
         if changes is not None:
             sessions = changes.table(SESSIONS)
             for source in (sessions.added, sessions.changed):
@@ -149,22 +163,21 @@ class SessionsScreen(TableScreen):
             flows = changes.table(FLOWS)
             for source in (flows.added, flows.changed):
                 for flow in source.values():
-                    session_id = getattr(flow, "session_id", None)
-                    if (
-                        isinstance(flow, FlowRecord)
-                        and session_id in self.records
-                        and session_id not in sessions.removed
-                    ):
-                        upserts.setdefault(session_id, self.records[session_id])
-        gone = set(removed)
-        for key in self.table.visible_keys():
-            if key in self.records and key not in gone:
-                upserts.setdefault(key, self.records[key])
-        self._upsert(upserts, removed, now)
+                    if isinstance(flow, FlowRecord) and flow.session_id in self.records:
+                        touched.add(flow.session_id)
+        self._apply(upserts, removed, touched, now)
 
-    def _upsert(
-        self, records: dict[str, SessionRecord], removed: Iterable[str], now: float
+    def _apply(
+        self,
+        records: dict[str, SessionRecord],
+        removed: Iterable[str],
+        touched: set[str],
+        now: float,
     ) -> None:
+        """New records in, removed ones out, tallies kept; the table is told which rows
+        may have changed (these, the sessions of changed flows, and the rows on screen,
+        whose rates and uptime move with the clock)."""
+        self._now = now
         gone = [key for key in removed if key not in records]
         for key in gone:
             self._tally(self.records.pop(key, None), -1)
@@ -174,7 +187,10 @@ class SessionsScreen(TableScreen):
                 self._tally(old, -1)
                 self._tally(record, 1)
                 self.records[key] = record
-        self.table.sync({key: self.row(record, now) for key, record in records.items()}, gone)
+        touched.update(records)
+        touched.update(self.table.visible_keys())
+        touched.difference_update(gone)
+        self.table.touch([key for key in touched if key in self.records], gone)
         self.update_summary()
 
     def _tally(self, record: SessionRecord | None, sign: int) -> None:
@@ -182,15 +198,13 @@ class SessionsScreen(TableScreen):
             return
         self.status_counts[record.status.value] += sign
         t = record.totals
-        s = self.totals
-        self.totals = Counters(
-            s.bytes_in + sign * t.bytes_in,
-            s.packets_in + sign * t.packets_in,
-            s.bytes_out + sign * t.bytes_out,
-            s.packets_out + sign * t.packets_out,
-            s.drops_in + sign * t.drops_in,
-            s.drops_out + sign * t.drops_out,
-        )
+        totals = self._totals
+        totals[0] += sign * t.bytes_in
+        totals[1] += sign * t.packets_in
+        totals[2] += sign * t.bytes_out
+        totals[3] += sign * t.packets_out
+        totals[4] += sign * t.drops_in
+        totals[5] += sign * t.drops_out
 
     def summary(self) -> Text:
         text = Text()

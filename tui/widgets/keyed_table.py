@@ -9,8 +9,12 @@ the raw values, kept beside the cells, so a number sorts as a number.
 
 Two DataTable operations are O(rows) per call and so are done in bulk here, by editing
 the same fields the public methods edit: removing rows (`remove_row` renumbers every
-row) and updating cells (`update_cell` refreshes per call). Without those fields (a
-future Textual) the public methods are used; the tests run both paths.
+row) and updating cells (`update_cell` refreshes per call). On that path the table's
+cells hold the raw values themselves: the text and style of a cell are made when it is
+drawn or read (`get_cell`, `get_row` ... return `Cell`s as usual), so 10k rows of 17
+columns are 10k small dicts, not 170k Rich Text objects (memory, load time and the
+garbage collector's walks). Without those fields (a future Textual) the public methods
+are used, with `Cell`s stored; the tests run both paths.
 """
 
 from __future__ import annotations
@@ -20,8 +24,13 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
 
@@ -44,6 +53,9 @@ class ColumnSpec:
     style: Callable[[Any], str] | None = None
     right: bool = False
     width: int | None = None
+    #: The value never changes for a given key (e.g. the address a key is made of), so
+    #: ordering by this column needs no fresh rows.
+    fixed: bool = False
 
 
 class Cell(Text):
@@ -52,6 +64,16 @@ class Cell(Text):
     __slots__ = ("raw",)
 
     raw: Any
+
+
+def _same(drawn: object, cell: object) -> bool:
+    """Whether a cell is what was drawn: the same `Cell` object, or an equal raw value
+    (a restyle clears what was drawn, since equal raw values then look different)."""
+    if drawn is cell:
+        return True
+    if isinstance(cell, Text):
+        return False
+    return type(drawn) is type(cell) and drawn == cell
 
 
 #: DataTable internals that the bulk edits touch; without them the table falls back to
@@ -70,10 +92,20 @@ _INTERNALS = (
 class KeyedTable(DataTable[Cell]):
     """Rows keyed by the model's ids; see the module docstring for the update rules."""
 
+    class Loaded(Message):
+        """A load or filter that took several steps is all in: counts are final."""
+
+        def __init__(self, table: KeyedTable) -> None:
+            super().__init__()
+            self.table = table
+
     #: Rows appended per step of a large load; each step is followed by a screen refresh.
     #: The first step into an empty table is small, so that a screenful paints at once.
     FIRST_CHUNK: ClassVar[int] = 200
     ADD_CHUNK: ClassVar[int] = 1000
+    #: Rows whose search text must be made that a filter change checks at once; beyond
+    #: this, rows are checked as they are appended, this many per step (see `_drain`).
+    CHECK_CHUNK: ClassVar[int] = 2000
     #: Whether the DataTable internals that bulk edits rely on are there (see _INTERNALS).
     _fast_internals: ClassVar[bool | None] = None
 
@@ -83,8 +115,12 @@ class KeyedTable(DataTable[Cell]):
         *,
         sort_column: int = 0,
         tiebreak: int = 0,
+        row_of: Callable[[str], Row] | None = None,
         id: str | None = None,
     ) -> None:
+        #: Rendered cells by position and look, each beside the cell object it rendered
+        #: (see `_render_cell`); before DataTable's init, which clears caches.
+        self._cell_lines: LRUCache[tuple[Any, ...], tuple[object, Any]] = LRUCache(4096)
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.specs = tuple(columns)
         self.sort_index = sort_column
@@ -92,6 +128,11 @@ class KeyedTable(DataTable[Cell]):
         self.tiebreak = tiebreak
         self.filter_text = ""
         self._model: dict[str, Row] = {}
+        #: Computes a key's row for `touch`: rows are then made only when something needs
+        #: them (on screen, the filter, the order, a new row), not for every change.
+        self._row_of = row_of
+        #: Keys whose `_model` row is out of date: `_row` recomputes it on demand.
+        self._dirty: set[str] = set()
         self._shown: dict[str, Row] = {}
         #: Search text per key, made when a filter first needs it (dropped on change).
         self._haystack: dict[str, str] = {}
@@ -99,6 +140,8 @@ class KeyedTable(DataTable[Cell]):
         #: it changed: written when they come into view (fast path only).
         self._stale: set[str] = set()
         self._queue: dict[str, None] = {}
+        #: Queued keys not yet checked against the filter: `_drain` checks them in order.
+        self._unchecked: set[str] = set()
         self._needs_sort = False
         self._cells_written = False
         self._drain_scheduled = False
@@ -122,16 +165,22 @@ class KeyedTable(DataTable[Cell]):
 
     @property
     def shown(self) -> int:
-        """Rows matching the filter, including those still waiting to be appended."""
-        return len(self._shown) + len(self._queue)
+        """Rows known to match the filter, including those still waiting to be appended
+        (a lower bound while `searching`)."""
+        return len(self._shown) + len(self._queue) - len(self._unchecked)
 
     @property
     def pending(self) -> int:
-        """Rows matching the filter that are still waiting to be appended."""
+        """Rows still waiting to be appended (or to be checked against the filter)."""
         return len(self._queue)
 
+    @property
+    def searching(self) -> int:
+        """Rows the filter has yet to check."""
+        return len(self._unchecked)
+
     def raw(self, key: str) -> Row | None:
-        return self._model.get(key)
+        return self._row(key) if key in self._model else None
 
     def model_keys(self) -> Iterable[str]:
         """Every key in the model, shown or filtered out."""
@@ -164,37 +213,91 @@ class KeyedTable(DataTable[Cell]):
     def sync(self, upserts: Mapping[str, Row], removed: Iterable[str] = ()) -> None:
         """Bring the table to the model after these upserts and removals."""
         before = self.current_key
+        drop = self._forget(removed)
+        lazy = bool(KeyedTable._fast_internals) and len(upserts) > 1
+        on_screen = set(self.visible_keys()) if lazy else set()
+        for key, row in upserts.items():
+            self._place(key, row, lazy and key not in on_screen, drop)
+        self._settle(drop, before)
+
+    def touch(self, keys: Iterable[str], removed: Iterable[str] = ()) -> None:
+        """`sync` for a table made with `row_of`: these keys' rows may have changed.
+
+        A changed row that is shown but off screen is only marked: its row is made when
+        it scrolls into view, the filter reads it, or the order needs it. At 10k sessions
+        whose counters all move each second, that is ~50 rows made per tick, not 10k.
+        """
+        if self._row_of is None:
+            raise TypeError("touch() needs a table made with row_of")
+        row_of = self._row_of
+        before = self.current_key
+        drop = self._forget(removed)
+        fast = bool(KeyedTable._fast_internals)
+        # Rows can wait only when neither the filter nor the order could change with them.
+        waiting = (
+            fast
+            and not self.filter_text
+            and self.specs[self.sort_index].fixed
+            and self.specs[self.tiebreak].fixed
+        )
+        on_screen = set(self.visible_keys()) if fast else set()
+        for key in keys:
+            seen = key in on_screen
+            if waiting and not seen and key in self._shown:
+                self._dirty.add(key)
+                self._stale.add(key)
+                self._haystack.pop(key, None)
+            else:
+                self._place(key, row_of(key), fast and not seen, drop)
+        self._settle(drop, before)
+
+    def _forget(self, removed: Iterable[str]) -> set[str]:
+        """Drop removed keys from the model; returns those that are shown."""
         drop: set[str] = set()
         for key in removed:
             self._model.pop(key, None)
             self._haystack.pop(key, None)
             self._queue.pop(key, None)
+            self._unchecked.discard(key)
+            self._dirty.discard(key)
             if key in self._shown:
                 drop.add(key)
-        lazy = KeyedTable._fast_internals and len(upserts) > 1
-        on_screen = set(self.visible_keys()) if lazy else set()
-        sort_columns = {self.sort_index, self.tiebreak}
-        for key, row in upserts.items():
-            if self._model.get(key) != row:
+        return drop
+
+    def _place(self, key: str, row: Row, off_screen: bool, drop: set[str]) -> None:
+        """One row's new values: model, filter membership, cells (now, or when seen)."""
+        if self._model.get(key) != row:
+            self._model[key] = row
+            self._haystack.pop(key, None)
+        self._dirty.discard(key)
+        self._unchecked.discard(key)
+        if not self._matches(key):
+            self._queue.pop(key, None)
+            if key in self._shown:
+                drop.add(key)
+            return
+        shown = self._shown.get(key)
+        if shown is None:
+            self._queue[key] = None
+        elif shown != row:
+            if off_screen:
+                # Off screen: the cells wait until the row scrolls into view.
+                self._stale.add(key)
+                if any(shown[i] != row[i] for i in (self.sort_index, self.tiebreak)):
+                    self._needs_sort = True
+            else:
+                self._update_row(key, shown, row)
+
+    def _row(self, key: str) -> Row:
+        """The key's current row, made now if it was left waiting by `touch`."""
+        if key in self._dirty and self._row_of is not None:
+            self._dirty.discard(key)
+            row = self._row_of(key)
+            if row != self._model[key]:
                 self._model[key] = row
                 self._haystack.pop(key, None)
-            if self._matches(key):
-                shown = self._shown.get(key)
-                if shown is None:
-                    self._queue[key] = None
-                elif shown != row:
-                    if lazy and key not in on_screen:
-                        # Off screen: the cells wait until the row scrolls into view.
-                        self._stale.add(key)
-                        if any(shown[i] != row[i] for i in sort_columns):
-                            self._needs_sort = True
-                    else:
-                        self._update_row(key, shown, row)
-            else:
-                self._queue.pop(key, None)
-                if key in self._shown:
-                    drop.add(key)
-        self._settle(drop, before)
+            return row
+        return self._model[key]
 
     def set_filter(self, text: str) -> None:
         """Show only rows whose displayed text contains `text` (case-insensitive)."""
@@ -203,9 +306,17 @@ class KeyedTable(DataTable[Cell]):
             return
         before = self._cursor_wanted or self.current_key
         self._cursor_wanted = None
+        # A longer filter can only match rows the shorter one matched (or has yet to check).
+        narrowing = bool(self.filter_text) and self.filter_text in text
         self.filter_text = text
+        candidates = [*self._shown, *self._queue] if narrowing else list(self._model)
+        if text and sum(key not in self._haystack for key in candidates) > self.CHECK_CHUNK:
+            # Too many rows without a search text (e.g. 10k rows whose counters all moved)
+            # to check before the next frame: check them in order as they are appended.
+            self._rebuild(candidates, before, checked=False)
+            return
         # The matching keys first, from the cached search texts (no cell work).
-        matching = [key for key in self._model if self._matches(key)]
+        matching = [key for key in candidates if self._matches(key)]
         drop = {key for key in self._shown if not self._matches(key)}
         added = len(matching) - (len(self._shown) - len(drop))
         if len(drop) + added > self.ADD_CHUNK:
@@ -215,14 +326,16 @@ class KeyedTable(DataTable[Cell]):
             return
         for key in [key for key in self._queue if not self._matches(key)]:
             del self._queue[key]
+        self._unchecked.clear()
         for key in self._model:
             if key not in self._shown and key not in self._queue and self._matches(key):
                 self._queue[key] = None
         self._settle(drop, before)
 
-    def _rebuild(self, matching: list[str], cursor_key: str | None) -> None:
+    def _rebuild(self, matching: list[str], cursor_key: str | None, checked: bool = True) -> None:
         """Empty the table and queue the matching rows, sorted; `_drain` paints the first
-        chunk now and the rest after each refresh."""
+        chunk now and the rest after each refresh. Unless `checked`, the rows are only
+        candidates, which `_drain` checks against the filter as it goes."""
         self._flush_cells()
         if KeyedTable._fast_internals:
             # `clear()` computes every row's y offset before emptying, and freeing 10k rows
@@ -238,6 +351,7 @@ class KeyedTable(DataTable[Cell]):
         self._queue = dict.fromkeys(
             sorted(matching, key=self._model_sort_key, reverse=self.sort_reverse)
         )
+        self._unchecked = set() if checked else set(self._queue)
         self._drain()
         self._restore_cursor(cursor_key)
         if cursor_key is not None and cursor_key in self._queue:
@@ -257,7 +371,13 @@ class KeyedTable(DataTable[Cell]):
         self._sort()
 
     def restyle(self) -> None:
-        """Re-create the coloured cells, e.g. after a theme change."""
+        """Re-colour the cells, e.g. after a theme change."""
+        if KeyedTable._fast_internals:
+            # Cells are styled as they are drawn: forget the drawn ones.
+            self._cell_lines.clear()
+            self._next_generation()
+            self.refresh()
+            return
         styled = [index for index, spec in enumerate(self.specs) if spec.style is not None]
         for key, row in self._shown.items():
             for index in styled:
@@ -292,7 +412,7 @@ class KeyedTable(DataTable[Cell]):
             return True
         haystack = self._haystack.get(key)
         if haystack is None:
-            haystack = self._haystack[key] = self._search_text(self._model[key])
+            haystack = self._haystack[key] = self._search_text(self._row(key))
         return self.filter_text in haystack
 
     def _freshen(self, keys: Iterable[str]) -> None:
@@ -300,7 +420,7 @@ class KeyedTable(DataTable[Cell]):
         for key in keys:
             if key in self._stale:
                 self._stale.discard(key)
-                self._update_row(key, self._shown[key], self._model[key])
+                self._update_row(key, self._shown[key], self._row(key))
 
     def render_lines(self, crop: Any) -> Any:
         if self._stale:
@@ -316,20 +436,155 @@ class KeyedTable(DataTable[Cell]):
             key = self.coordinate_to_cell_key(Coordinate(row_index, 0)).row_key.value
             self._freshen([key or ""])
             self._flush_cells()
-        return super().get_row_at(row_index)
+        return self._cells(super().get_row_at(row_index))
 
     def get_row(self, row_key: RowKey | str) -> list[Cell]:
         self._freshen_one(row_key)
-        return super().get_row(row_key)
+        return self._cells(super().get_row(row_key))
 
     def get_cell(self, row_key: RowKey | str, column_key: ColumnKey | str) -> Cell:
         self._freshen_one(row_key)
-        return super().get_cell(row_key, column_key)
+        value = super().get_cell(row_key, column_key)
+        return self._as_cell(self.get_column_index(column_key), value)
+
+    def get_cell_at(self, coordinate: Coordinate) -> Cell:
+        if self._stale:
+            self.get_row_at(coordinate.row)
+        return self._as_cell(coordinate.column, super().get_cell_at(coordinate))
+
+    def _cells(self, values: list[Any]) -> list[Cell]:
+        return [self._as_cell(index, value) for index, value in enumerate(values)]
+
+    def _as_cell(self, index: int, value: Any) -> Cell:
+        """What a cell holds, as a `Cell`: on the fast path it holds the raw value."""
+        return value if isinstance(value, Cell) else self._cell(index, value)
 
     def _freshen_one(self, row_key: RowKey | str) -> None:
         if self._stale:
             self._freshen([row_key.value or "" if isinstance(row_key, RowKey) else row_key])
             self._flush_cells()
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Any,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> Any:
+        """DataTable's cell render, cached by what the cell holds rather than by the
+        table's edit count: DataTable drops every rendered cell whenever any cell changes, so a
+        tick that moves a few counters re-rendered all ~800 cells on screen (half the
+        refresh). Here an unchanged cell keeps its lines."""
+        row_key = (
+            self._header_row_key if row_index == -1 else self._row_locations.get_key(row_index)
+        )
+        column_key = self._column_locations.get_key(column_index)
+        if row_index == -1:
+            cell: object = self.columns[column_key].label if column_key in self.columns else None
+        else:
+            cell = self._data.get(row_key, {}).get(column_key) if row_key is not None else None
+        key = (
+            row_key,
+            column_key,
+            row_index,
+            column_index,
+            width,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+        )
+        cached = self._cell_lines.get(key)
+        if cached is not None and cell is not None and _same(cached[0], cell):
+            return cached[1]
+        lines = None
+        if row_index >= 0 and row_key is not None and cell is not None:
+            look = self._look(column_index, cell)
+            if look is not None:
+                lines = self._render_plain_cell(
+                    *look, row_key, row_index, column_index, base_style, width, cursor, hover
+                )
+        if lines is None:
+            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._cell_lines[key] = (cell, lines)
+        return lines
+
+    def _look(self, column_index: int, cell: object) -> tuple[str, str | Style, str] | None:
+        """Text, style and justification of a stored cell (a `Cell`, or on the fast path
+        a raw value); None for a cell with spans, which only DataTable draws."""
+        if isinstance(cell, Cell):
+            return None if cell._spans else (cell.plain, cell.style, str(cell.justify))
+        if isinstance(cell, Text) or not KeyedTable._fast_internals:
+            return None
+        spec = self.specs[column_index]
+        style = spec.style(cell) if spec.style is not None else ""
+        return spec.fmt(cell), style, "right" if spec.right else "left"
+
+    def _render_plain_cell(
+        self,
+        plain: str,
+        style: str | Style,
+        justify: str,
+        row_key: RowKey,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> list[list[Segment]] | None:
+        """The segments DataTable renders for a one-line, one-style, printable-ASCII cell
+        that fits its column, built directly: DataTable goes through Rich's general
+        layout (padding, wrapping, justification) at ~70 µs a cell, ten times this, and
+        a new screenful of rows is 800 cells. Anything else returns None and takes
+        DataTable's path; a test checks both give the same segments."""
+        pad = self.cell_padding
+        room = width - 2 * pad
+        row = self.rows.get(row_key)
+        if (
+            not plain
+            or len(plain) > room
+            or not (plain.isascii() and plain.isprintable())
+            or justify not in ("left", "right")
+            or row is None
+            or row.height != 1
+        ):
+            return None
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            fixed,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        console = self.app.console
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        pre_style = console.get_style(pre_style + component_style)
+        text = plain.ljust(room) if justify == "left" else plain.rjust(room)
+        blank = console.get_style("none")
+        segments = [
+            Segment(" " * pad, blank),
+            Segment(text, console.get_style(style)),
+            Segment(" " * pad, blank),
+        ]
+        styled = Segment.apply_style(segments, pre_style, console.get_style(post_style))
+        return [list(styled)]
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._cell_lines.clear()
+
+    def notify_style_update(self) -> None:
+        self._cell_lines.clear()
+        super().notify_style_update()
 
     def _next_generation(self) -> None:
         """Bump the DataTable's cache generation after cell-only edits, keeping its row
@@ -348,12 +603,19 @@ class KeyedTable(DataTable[Cell]):
         self._shown[key] = row
 
     def _write_cell(self, key: str, index: int, raw: Any) -> None:
-        """`update_cell(update_width=False)` less its refresh() per call (two thirds of a
-        1000-row tick); `_flush_cells` refreshes once for the batch."""
+        """`update_cell` less its refresh() per call (two thirds of a 1000-row tick;
+        `_flush_cells` refreshes once for the batch) and its re-measuring of the column,
+        which scans every row: a column only widens, measured by the new value alone."""
         column = self.specs[index].key
         if KeyedTable._fast_internals:
-            self._data[RowKey(key)][ColumnKey(column)] = self._cell(index, raw)
+            self._data[RowKey(key)][ColumnKey(column)] = raw
             self._cells_written = True
+            width = cell_len(self.specs[index].fmt(raw))
+            table_column = self.ordered_columns[index]
+            if width > table_column.content_width:
+                table_column.content_width = width
+                self._require_update_dimensions = True
+                self.check_idle()
         else:
             self.update_cell(key, column, self._cell(index, raw))
 
@@ -393,7 +655,9 @@ class KeyedTable(DataTable[Cell]):
             )
 
     def _model_sort_key(self, key: str) -> tuple[Any, Any]:
-        row = self._model[key]
+        fixed = self.specs[self.sort_index].fixed and self.specs[self.tiebreak].fixed
+        # Fixed columns read right from a waiting row: no need to make 10k rows to sort.
+        row = self._model[key] if fixed else self._row(key)
         return (row[self.sort_index], row[self.tiebreak])
 
     def _drain(self) -> None:
@@ -401,23 +665,43 @@ class KeyedTable(DataTable[Cell]):
         if not self._queue:
             return
         width = len(self.specs)
-        chunk = self.ADD_CHUNK if self.row_count else self.FIRST_CHUNK
-        keys = list(islice(self._queue, chunk))
-        for key in keys:
-            del self._queue[key]
-        if KeyedTable._fast_internals:
+        keys = self._take(self.ADD_CHUNK if self.row_count else self.FIRST_CHUNK)
+        if not keys:
+            pass
+        elif KeyedTable._fast_internals:
             self._append_bulk(keys)
         else:
             for key in keys:
-                row = self._model[key]
+                row = self._row(key)
                 self.add_row(*(self._cell(i, row[i]) for i in range(width)), key=key)
                 self._shown[key] = row
         self._needs_sort = True
         if self._queue and not self._drain_scheduled:
             self._drain_scheduled = True
             self.call_after_refresh(self._drain_step)
-        else:
+            self.refresh()
+        elif not self._queue:
             self._sort()
+
+    def _take(self, chunk: int) -> list[str]:
+        """Up to `chunk` rows off the front of the queue, checking unchecked ones against
+        the filter (at most CHECK_CHUNK of them, so that a step stays short)."""
+        keys: list[str] = []
+        taken = checks = 0
+        unchecked = self._unchecked
+        for key in self._queue:
+            if len(keys) >= chunk or checks >= self.CHECK_CHUNK:
+                break
+            taken += 1
+            if key in unchecked:
+                checks += 1
+                if not self._matches(key):
+                    continue
+            keys.append(key)
+        for key in list(islice(self._queue, taken)):
+            del self._queue[key]
+            unchecked.discard(key)
+        return keys
 
     def _drain_step(self) -> None:
         self._drain_scheduled = False
@@ -429,6 +713,8 @@ class KeyedTable(DataTable[Cell]):
         if wanted is not None and wanted not in self._queue:
             self._cursor_wanted = None
         self._restore_cursor(before)
+        if not self._queue:
+            self.post_message(self.Loaded(self))
 
     def _sort(self) -> None:
         self._needs_sort = False
@@ -478,16 +764,16 @@ class KeyedTable(DataTable[Cell]):
         locations, data, rows = self._row_locations, self._data, self.rows
         was_empty = self.row_count == 0
         index = self.row_count
+        formats = [spec.fmt for spec in self.specs]
         for key in keys:
-            row = self._model[key]
+            row = self._row(key)
             row_key = RowKey(key)
-            cells = [self._cell(i, value) for i, value in enumerate(row)]
             locations[row_key] = index
             index += 1
-            data[row_key] = {column.key: cell for column, cell in zip(columns, cells, strict=True)}
+            data[row_key] = {column.key: value for column, value in zip(columns, row, strict=True)}
             rows[row_key] = _TableRow(row_key, 1, None, False)
-            for i, cell in enumerate(cells):
-                width = cell.cell_len
+            for i, value in enumerate(row):
+                width = cell_len(formats[i](value))
                 if width > widths[i]:
                     widths[i] = width
             self._shown[key] = row
