@@ -94,7 +94,8 @@ class SyntheticTarget:
         now = time.time()
         ip = f"10.0.{index // 256}.{index % 256}"
         session_id = f"{ip}:500"
-        flow_id = f"{session_id} 10.0.0.0/16 10.{100 + index}.0.0/24"
+        remote_net = f"10.{100 + index % 100}.{index // 100}.0/24"
+        flow_id = f"{session_id} 10.0.0.0/16 {remote_net}"
         counters = Counters(traffic * 1000, traffic, traffic * 500, traffic)
         child = ChildRecord(
             index,
@@ -112,7 +113,7 @@ class SyntheticTarget:
             flow_id,
             session_id,
             ("10.0.0.0/16",),
-            (f"10.{100 + index}.0.0/24",),
+            (remote_net,),
             "crypto map",
             (child,),
         )

@@ -243,3 +243,23 @@ async def test_flows_show_each_flows_rate(synthetic: Any) -> None:
         assert flows.table.get_cell(flow_id, "rate_out").plain == "100.0 Kbps"
         other = "10.0.0.2:500 10.0.0.0/16 10.102.0.0/24"
         assert flows.table.get_cell(other, "rate_in").plain == "-"
+
+
+async def test_flows_off_screen_catch_up_when_scrolled_to(synthetic_300: Any) -> None:
+    app = ConsoleApp(synthetic_300, refresh_interval=3600.0)
+    async with app.run_test(size=SIZE) as pilot:
+        app.execute("flows")
+        flows = app.screen
+        assert isinstance(flows, FlowsScreen)
+        await until(lambda: flows.table.row_count == 300)
+        with synthetic_300.store.batch():
+            for index in range(300):
+                synthetic_300.put(index, 4)
+        app.refresh_now()
+        await pilot.pause()
+        last = "10.0.1.43:500 10.0.0.0/16 10.199.2.0/24"  # index 299, far off screen
+        assert last not in flows.table.visible_keys()
+        flows.table.move_cursor(row=299, animate=False)
+        await pilot.pause()
+        assert flows.table.get_cell(last, "dec").plain == "4"
+        assert flows.table.get_cell(last, "enc").plain == "4"

@@ -40,9 +40,12 @@ class FlowsScreen(TableScreen):
     def __init__(self, target: Any) -> None:
         super().__init__(target)
         self.flows: dict[str, FlowRecord] = {}
+        #: The tick's clock, for rows the table makes later (when they come into view).
+        self._now = 0.0
         self.table = KeyedTable(
             [
-                ColumnSpec("peer", "PEER", lambda raw: str(raw[2])),
+                # A flow belongs to one session for life, a session to one peer address.
+                ColumnSpec("peer", "PEER", lambda raw: str(raw[2]), fixed=True),
                 ColumnSpec("flow", "IPSEC FLOW"),
                 ColumnSpec("sas", "SAS", str, right=True),
                 ColumnSpec("dec", "PKTS DEC'ED", str, right=True),
@@ -58,8 +61,12 @@ class FlowsScreen(TableScreen):
                 ColumnSpec("life", "LIFE (KB/SEC)", _life, right=True),
                 ColumnSpec("origin", "ORIGIN"),
             ],
+            row_of=self._row_of,
             id="flows",
         )
+
+    def _row_of(self, key: str) -> Row:
+        return self.row(self.flows[key], self._now)
 
     def row(self, flow: FlowRecord, now: float) -> Row:
         session = self.store.get(SESSIONS, flow.session_id)
@@ -111,18 +118,19 @@ class FlowsScreen(TableScreen):
             for source in (part.added, part.changed):
                 upserts.update(typed(source.items(), FlowRecord))
             removed = [k for k in part.removed if isinstance(k, str)]
-        gone = set(removed)
-        for key in self.table.visible_keys():
-            if key in self.flows and key not in gone:
-                upserts.setdefault(key, self.flows[key])
         self._apply(upserts, removed, now)
 
     def _apply(self, flows: dict[str, FlowRecord], removed: Iterable[str], now: float) -> None:
+        """As the sessions screen: changed flows and the rows on screen (rates and
+        lifetimes move with the clock) are handed to the table, which makes their rows
+        when they are needed."""
+        self._now = now
         gone = [k for k in removed if k not in flows]
         for key in gone:
             self.flows.pop(key, None)
         self.flows.update(flows)
-        self.table.sync({k: self.row(f, now) for k, f in flows.items()}, gone)
+        touched = set(flows).union(self.table.visible_keys()).difference(gone)
+        self.table.touch([key for key in touched if key in self.flows], gone)
         self.update_summary()
 
     def summary(self) -> Text:
