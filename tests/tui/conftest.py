@@ -86,9 +86,8 @@ class SyntheticTarget:
         self.compiled = None
         self.gateway = None
         self.config_path = Path("synthetic.conf")
-        with self.store.batch():
-            for index in range(count):
-                self.put(index, 0)
+        self.count = count
+        self.move_all(0)
 
     def put(self, index: int, traffic: int, status: SessionStatus | None = None) -> str:
         now = time.time()
@@ -143,6 +142,12 @@ class SyntheticTarget:
         )
         self.store.put(SESSIONS, session_id, record)
         return session_id
+
+    def move_all(self, traffic: int) -> None:
+        """Every session's and flow's counters move to `traffic`, in one store batch."""
+        with self.store.batch():
+            for index in range(self.count):
+                self.put(index, traffic)
 
 
 @pytest.fixture

@@ -252,9 +252,7 @@ async def test_flows_off_screen_catch_up_when_scrolled_to(synthetic_300: Any) ->
         flows = app.screen
         assert isinstance(flows, FlowsScreen)
         await until(lambda: flows.table.row_count == 300)
-        with synthetic_300.store.batch():
-            for index in range(300):
-                synthetic_300.put(index, 4)
+        synthetic_300.move_all(4)
         app.refresh_now()
         await pilot.pause()
         last = "10.0.1.43:500 10.0.0.0/16 10.199.2.0/24"  # index 299, far off screen

@@ -209,9 +209,7 @@ async def test_rows_off_screen_catch_up_when_scrolled_to_and_totals_stay_exact(
         screen = app.screen
         assert isinstance(screen, SessionsScreen)
         await until(lambda: screen.table.row_count == 300)
-        with target.store.batch():
-            for index in range(300):
-                target.put(index, 3)
+        target.move_all(3)
         app.refresh_now()
         await pilot.pause()
         summary = str(screen.query_one("#summary", Static).content)
