@@ -9,7 +9,8 @@ from netutil import until
 from textual.app import App, ComposeResult
 from textual.coordinate import Coordinate
 
-from tui.widgets.keyed_table import ColumnSpec, KeyedTable, Row
+from tui.widgets.cells import ColumnSpec, Row
+from tui.widgets.keyed_table import KeyedTable
 
 
 class TableApp(App[None]):

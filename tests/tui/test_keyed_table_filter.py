@@ -9,7 +9,8 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.coordinate import Coordinate
 
-from tui.widgets.keyed_table import ColumnSpec, KeyedTable, Row
+from tui.widgets.cells import ColumnSpec, Row
+from tui.widgets.keyed_table import KeyedTable
 
 
 class WideApp(App[None]):

@@ -18,7 +18,8 @@ from textual.widgets import DataTable, Label, Static
 from engine.accounting import AccountingRecord, ServerState
 from engine.store import ACCOUNTING, SERVERS, ChangeSet
 from tui.screens.base import ConsoleScreen
-from tui.widgets.keyed_table import ColumnSpec, KeyedTable, Row
+from tui.widgets.cells import ColumnSpec, Row
+from tui.widgets.keyed_table import KeyedTable
 
 
 def _show(value: Any) -> str:

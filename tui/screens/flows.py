@@ -18,7 +18,8 @@ from engine.store import FLOWS, SESSIONS, ChangeSet, history_key
 from tui.format import address_key, bit_rate, human, peer_text, plural, spi
 from tui.screens.base import TableScreen, typed
 from tui.screens.describe import DescribeScreen
-from tui.widgets.keyed_table import ColumnSpec, KeyedTable, Row
+from tui.widgets.cells import ColumnSpec, Row
+from tui.widgets.keyed_table import KeyedTable
 
 
 def _life(raw: tuple[int, int]) -> str:

@@ -12,7 +12,8 @@ from engine.sessions import SessionRecord
 from engine.store import SESSIONS, ChangeSet
 from tui.format import address_key, plural
 from tui.screens.base import TableScreen
-from tui.widgets.keyed_table import ColumnSpec, KeyedTable, Row
+from tui.widgets.cells import ColumnSpec, Row
+from tui.widgets.keyed_table import KeyedTable
 
 
 def _text(value: str) -> str:

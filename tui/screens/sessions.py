@@ -33,7 +33,8 @@ from tui.format import (
 )
 from tui.screens.base import TableScreen, typed
 from tui.screens.describe import DescribeScreen
-from tui.widgets.keyed_table import ColumnSpec, KeyedTable, Row
+from tui.widgets.cells import ColumnSpec, Row
+from tui.widgets.keyed_table import KeyedTable
 
 PEER = 1
 STATUS = 3
