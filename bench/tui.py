@@ -1,9 +1,9 @@
 """The console over 10,000 sessions: first paint, refresh CPU at 1 Hz, filter latency.
 
-A synthetic target (a real Store and Control over fabricated sessions, as the console
-tests use) drives the real `ConsoleApp` headless under `App.run_test()`. "Painted" means
-the compositor rendered a frame (and it was turned into terminal output, as a real
-terminal driver would) while the table held what is being waited for.
+The console tests' synthetic target (`tests/console_target.py`: a real Store and Control
+over fabricated sessions) drives the real `ConsoleApp` headless under `App.run_test()`.
+"Painted" means the compositor rendered a frame (and it was turned into terminal output,
+as a real terminal driver would) while the table held what is being waited for.
 
 * first_paint_ms: from `run_test()` entry until a frame shows the sessions table's rows.
 * refresh_cpu_pct: every session's counters change each second; process CPU per refresh
@@ -30,84 +30,17 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from engine.control import Control
-from engine.events import ChildAlgorithms
-from engine.sessions import ChildRecord, Counters, FlowRecord, SessionRecord, SessionStatus
-from engine.store import FLOWS, SESSIONS, Store
+from console_target import SyntheticTarget
+
+from engine.sessions import SessionStatus
 from tui.app import ConsoleApp
 from tui.screens.sessions import SessionsScreen
 
 SIZE = (220, 50)
-ALG = ChildAlgorithms("AES_GCM_16_256", "", None, False)
 #: Descriptions are "branch NNNNN", so this matches indices 04200..04299: 100 rows.
 FILTER = "branch 042"
-
-
-class SyntheticTarget:
-    """Shaped like a VpnService for the console: store, control, config path, last reload."""
-
-    def __init__(self, count: int) -> None:
-        self.store = Store()
-        self.control = Control(self)  # type: ignore[arg-type]
-        self.last_reload = None
-        self.model = None
-        self.compiled = None
-        self.gateway = None
-        self.config_path = Path("synthetic.conf")
-        self.count = count
-        self.started = time.time() - 60
-        self.flows: list[FlowRecord] = []
-        with self.store.batch():
-            for index in range(count):
-                self.put(index, 0, self.started)
-
-    def put(self, index: int, traffic: int, now: float) -> None:
-        ip = f"10.{index // 65536}.{index // 256 % 256}.{index % 256}"
-        session_id = f"{ip}:500"
-        flow_id = f"{session_id} 10.0.0.0/16 10.{100 + index % 100}.{index // 100 % 256}.0/24"
-        counters = Counters(traffic * 1000 * (1 + index % 7), traffic, traffic * 500, traffic)
-        child = ChildRecord(
-            index, index, 0x1000 + index, 0x2000 + index, ALG, now, now + 3600, None, False,
-            counters,
-        )  # fmt: skip
-        flow = FlowRecord(
-            flow_id, session_id, ("10.0.0.0/16",), (flow_id.split()[-1],), "crypto map", (child,)
-        )
-        self.store.put(FLOWS, flow_id, flow)
-        record = SessionRecord(
-            session_id=session_id,
-            peer_name=f"peer{index}",
-            interface="eth0",
-            remote_ip=ip,
-            remote_port=500,
-            local_ip="192.0.2.1",
-            local_port=500,
-            fvrf="",
-            ivrf="blue" if index % 2 else "",
-            description=f"branch {index:05d}",
-            phase1_id=ip,
-            username="",
-            status=SessionStatus.UP_ACTIVE,
-            ike_sa_ids=(index,),
-            flow_ids=(flow_id,),
-            capabilities="D",
-            origin="crypto map",
-            totals=counters,
-            up_since=self.started,
-            changed_at=now,
-        )
-        self.store.put(SESSIONS, session_id, record)
-        self.store.record_sample(
-            session_id, now, counters.bytes_in, counters.bytes_out,
-            counters.packets_in, counters.packets_out,
-        )  # fmt: skip
-
-    def tick(self, traffic: int, now: float) -> None:
-        """Every session's counters move: one store batch, as the engine's 1 Hz poll."""
-        with self.store.batch():
-            for index in range(self.count):
-                self.put(index, traffic, now)
 
 
 class PaintProbe:
@@ -188,7 +121,7 @@ def shows_all(app: ConsoleApp, total: int) -> bool:
 
 
 async def measure(sessions: int, ticks: int, held_filter: str = "") -> dict[str, float]:
-    target = SyntheticTarget(sessions)
+    target = SyntheticTarget(sessions, statuses=(SessionStatus.UP_ACTIVE,), digits=5, samples=True)
     # The timer is left out: the bench drives the ticks itself, one per simulated second.
     app = ConsoleApp(target, refresh_interval=3600.0)
     probe = PaintProbe(app)
@@ -214,7 +147,7 @@ async def measure(sessions: int, ticks: int, held_filter: str = "") -> dict[str,
         now = target.started + 60
         for traffic in range(1, ticks + 1):
             now += 1.0
-            target.tick(traffic, now)
+            target.move_all(traffic, now)
             await pilot.pause()
             top = screen.table.visible_keys()[0]
 

@@ -3,25 +3,20 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from console_target import SyntheticTarget
 from netutil import free_port, until
 from site_configs import SITE_A, SITE_B
 
-from engine.control import Control
-from engine.events import ChildAlgorithms
 from engine.service import VpnService
 from engine.sessions import (
-    ChildRecord,
-    Counters,
-    FlowRecord,
     SessionRecord,
     SessionStatus,
 )
-from engine.store import FLOWS, SESSIONS, Store
+from engine.store import SESSIONS
 
 #: The console's pilot terminal: wide enough for every sessions column.
 SIZE = (220, 50)
@@ -70,84 +65,6 @@ async def pair(tmp_path: Path) -> AsyncIterator[GatewayPair]:
     finally:
         await gateways.a.stop()
         await gateways.b.stop()
-
-
-ALG = ChildAlgorithms("AES_GCM_16_256", "", None, False)
-
-
-class SyntheticTarget:
-    """Shaped like a VpnService for the console: store, control, config path, last reload."""
-
-    def __init__(self, count: int) -> None:
-        self.store = Store()
-        self.control = Control(self)  # type: ignore[arg-type]
-        self.last_reload = None
-        self.model = None
-        self.compiled = None
-        self.gateway = None
-        self.config_path = Path("synthetic.conf")
-        self.count = count
-        self.move_all(0)
-
-    def put(self, index: int, traffic: int, status: SessionStatus | None = None) -> str:
-        now = time.time()
-        ip = f"10.0.{index // 256}.{index % 256}"
-        session_id = f"{ip}:500"
-        remote_net = f"10.{100 + index % 100}.{index // 100}.0/24"
-        flow_id = f"{session_id} 10.0.0.0/16 {remote_net}"
-        counters = Counters(traffic * 1000, traffic, traffic * 500, traffic)
-        child = ChildRecord(
-            index,
-            index,
-            0x1000 + index,
-            0x2000 + index,
-            ALG,
-            now,
-            now + 3600,
-            None,
-            False,
-            counters,
-        )
-        flow = FlowRecord(
-            flow_id,
-            session_id,
-            ("10.0.0.0/16",),
-            (remote_net,),
-            "crypto map",
-            (child,),
-        )
-        self.store.put(FLOWS, flow_id, flow)
-        statuses = list(SessionStatus)
-        record = SessionRecord(
-            session_id=session_id,
-            peer_name=f"peer{index}",
-            interface="eth0",
-            remote_ip=ip,
-            remote_port=500,
-            local_ip="192.0.2.1",
-            local_port=500,
-            fvrf="",
-            ivrf="blue" if index % 2 else "",
-            description=f"branch {index:03d}",
-            phase1_id=ip,
-            username="",
-            status=status or statuses[index % len(statuses)],
-            ike_sa_ids=(index,),
-            flow_ids=(flow_id,),
-            capabilities="D",
-            origin="crypto map",
-            totals=counters,
-            up_since=now - 60,
-            changed_at=now,
-        )
-        self.store.put(SESSIONS, session_id, record)
-        return session_id
-
-    def move_all(self, traffic: int) -> None:
-        """Every session's and flow's counters move to `traffic`, in one store batch."""
-        with self.store.batch():
-            for index in range(self.count):
-                self.put(index, traffic)
 
 
 @pytest.fixture
