@@ -31,6 +31,7 @@ class DownReason(StrEnum):
     CONFIG_REMOVED = "configuration removed"
     SHUTDOWN = "shutdown"
     REPLACED = "replaced by a new IKE SA"
+    INTERNAL_ERROR = "internal error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +200,19 @@ class PacketDropped:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class EngineFault:
+    """A defect of ours met while serving one IKE SA: the SA was closed so that no half
+    state stays, and every other SA goes on. Never raised to the transport."""
+
+    ike_sa_id: int
+    peer_name: str
+    remote: Address
+    where: str
+    error: str
+    at: float
+
+
 IkeEvent = (
     IkeSaUp
     | IkeSaDown
@@ -212,6 +226,7 @@ IkeEvent = (
     | NegotiationFailed
     | RetransmitGiveUp
     | PacketDropped
+    | EngineFault
 )
 
 

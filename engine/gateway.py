@@ -34,6 +34,8 @@ KEEPALIVE_INTERVAL = 20.0
 #: datagrams read per wake-up of a socket, and the receive buffer asked of the kernel
 RECV_BATCH = 256
 SOCKET_BUFFER = 4 << 20
+#: seconds a stopping gateway waits for its peers to confirm their DELETEs
+SHUTDOWN_GRACE = 1.5
 
 EspHandler = Callable[[bytes, Address, Address], None]
 EventListener = Callable[[IkeEvent | ConfigEvent], None]
@@ -121,6 +123,8 @@ class Gateway:
         self._keepalive: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._local_ip_cache: dict[str, str] = {}
+        #: seconds `stop` waits for peers to confirm their DELETE
+        self.shutdown_grace = SHUTDOWN_GRACE
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -167,8 +171,17 @@ class Gateway:
         self._endpoints.clear()
 
     async def stop(self, graceful: bool = True) -> None:
-        """Delete every IKE SA with its peer (one-shot DELETE), then close the sockets."""
-        if graceful:
+        """Delete every IKE SA with its peer, then close the sockets.
+
+        The DELETEs go as proper exchanges, so that a peer confirms them; what is not
+        confirmed within `shutdown_grace` seconds gets a last one-shot DELETE.
+        """
+        if graceful and self._loop is not None:
+            self.engine.delete_all(DownReason.SHUTDOWN, self.now())
+            self.flush()
+            deadline = self._loop.time() + self.shutdown_grace
+            while self.engine.has_sas() and self._loop.time() < deadline:
+                await asyncio.sleep(0.02)
             self.engine.shutdown(self.now())
             self.flush()
         for handle in (self._timer, self._keepalive):

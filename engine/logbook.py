@@ -9,6 +9,7 @@ from engine.events import (
     AuthenticationFailed,
     ConfigReloaded,
     ConfigReloadFailed,
+    EngineFault,
     NegotiationFailed,
 )
 from engine.sessions import SessionTransition
@@ -54,6 +55,10 @@ class Logbook:
                 syslog.negotiation_failed(
                     event.remote[0], event.remote[1], event.reason, event.notify
                 )
+            )
+        elif isinstance(event, EngineFault):
+            self.log(
+                syslog.internal_error(event.remote[0], event.remote[1], event.where, event.error)
             )
         elif isinstance(event, ConfigReloaded):
             self.log(syslog.config_loaded(event.file))

@@ -4,16 +4,17 @@ Every line carries an IOS facility-severity-mnemonic so operators can grep and
 filter it the way they would on a router. The session lines follow the IP
 Security VPN Monitoring feature exactly; the others are modelled on IOS:
 
-============================  =====  ==================================================
-message                       sev    why this mnemonic
-============================  =====  ==================================================
-%CRYPTO-5-SESSION_STATUS      5      the feature's own form ("Crypto session is UP.")
-%CRYPTO-4-IKEV2_AUTH_FAILED   4      project mnemonic: a peer failed to authenticate
-%CRYPTO-4-IKEV2_NEG_FAILED    4      project mnemonic: no SA (proposal, TS, timeout...)
-%CRYPTO-5-SESSION_CLEARED     5      project mnemonic: ``clear crypto session`` ran
-%SYS-5-CONFIG_I               5      as IOS: "Configured from X by console"
-%PARSER-4-BADCFG              4      as IOS's bad-config mnemonic: a reload was refused
-============================  =====  ==================================================
+===============================  =====  ==================================================
+message                          sev    why this mnemonic
+===============================  =====  ==================================================
+%CRYPTO-5-SESSION_STATUS         5      the feature's own form ("Crypto session is UP.")
+%CRYPTO-4-IKEV2_AUTH_FAILED      4      project mnemonic: a peer failed to authenticate
+%CRYPTO-4-IKEV2_NEG_FAILED       4      project mnemonic: no SA (proposal, TS, timeout...)
+%CRYPTO-5-SESSION_CLEARED        5      project mnemonic: ``clear crypto session`` ran
+%CRYPTO-3-IKEV2_INTERNAL_ERROR   3      project mnemonic: a defect closed one IKE SA
+%SYS-5-CONFIG_I                  5      as IOS: "Configured from X by console"
+%PARSER-4-BADCFG                 4      as IOS's bad-config mnemonic: a reload was refused
+===============================  =====  ==================================================
 
 Forwarding follows ``logging host A [transport udp port N]``, ``logging trap
 LEVEL`` and the IOS default ``logging facility local7``; datagrams are RFC 5424
@@ -200,6 +201,17 @@ def negotiation_failed(
     if notify:
         text += f" Notify: {notify}"
     return entry("CRYPTO", Severity.WARNINGS, "IKEV2_NEG_FAILED", text, peer, at=at)
+
+
+def internal_error(
+    peer: str, port: int, where: str, error: str, *, at: float | None = None
+) -> LogEntry:
+    """A defect of ours cost one IKE SA; the gateway goes on serving every other peer."""
+    text = (
+        f"Internal error serving the IKE SA of peer {peer}:{port} ({where}): {error}; "
+        "the SA was closed"
+    )
+    return entry("CRYPTO", Severity.ERRORS, "IKEV2_INTERNAL_ERROR", text, peer, at=at)
 
 
 def session_cleared(

@@ -196,3 +196,12 @@ class EnginePair:
 
     def children(self, side: str) -> list:
         return [c for sa in self.live_ike(side) for c in sa.children.values()]
+
+
+def assert_timers_ahead(engine: IkeEngine, now: float) -> None:
+    """Serve what is due: afterwards no timer of the engine or of any SA is in the past."""
+    engine.handle_timer(now)
+    when = engine.get_timer()
+    assert when is None or when > now
+    for sa in engine.ike_sas():
+        assert sa.next_timer() > now, sa

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from engine.events import (
     Address,
     DownReason,
+    EngineFault,
     IkeEvent,
     IkeSaNegotiating,
     NegotiationFailed,
@@ -43,6 +44,12 @@ from engine.ike.message import (
 )
 from engine.ike.payloads import NoncePayload
 from engine.ike.policy import IkeConfig, IkeProposalPolicy, parse_ip
+from engine.ratelimit import TokenBucket
+
+#: seconds before an SA whose timer did not move forward is served again
+STALLED_TIMER_RETRY = 0.05
+#: INVALID_SPI notices per second to all peers together
+INVALID_SPI_PER_SECOND = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +76,11 @@ class IkeEngine:
         self._timers: list[tuple[float, int, int]] = []
         self._timer_seq = 0
         self._cookies = CookieJar(random_bytes)
+        self._invalid_spi_bucket = TokenBucket(INVALID_SPI_PER_SECOND, INVALID_SPI_PER_SECOND)
         #: drops by reason, for the console and the benchmarks
         self.drops: Counter[str] = Counter()
+        #: what the engine did that is not a drop (cookies sent, notices rate-limited ...)
+        self.stats: Counter[str] = Counter()
 
     # ------------------------------------------------------------------ SaContext
     def new_id(self) -> int:
@@ -139,11 +149,28 @@ class IkeEngine:
         return None
 
     def handle_timer(self, now: float) -> None:
+        """Serve every SA whose timer is due, each once: the call always returns.
+
+        An SA still due after being served would be a defect; rather than spin (and
+        stop serving every other peer), it is counted and looked at again a moment later.
+        """
+        served: set[int] = set()
         while self._timers and self._timers[0][0] <= now:
             _, _, sa_id = heapq.heappop(self._timers)
             sa = self._by_id.get(sa_id)
-            if sa is not None and sa.next_timer() <= now:
+            if sa is None or sa_id in served or sa.next_timer() > now:
+                continue
+            served.add(sa_id)
+            try:
                 sa.handle_timer(now)
+            except Exception as err:
+                self._contain(sa, "timer", err, now)
+                continue
+            if sa.next_timer() <= now:
+                self.stats["timer not advanced"] += 1
+                self._timer_seq += 1
+                heapq.heappush(self._timers, (now + STALLED_TIMER_RETRY, self._timer_seq, sa_id))
+            else:
                 self.reschedule(sa)
 
     # ------------------------------------------------------------------ input
@@ -164,6 +191,9 @@ class IkeEngine:
             self._drop(remote, f"integrity check failed: {err}", now)
         except RemoteProtocolError as err:
             self._drop(remote, str(err), now)
+        except Exception as err:  # a defect of ours, before any SA owned the datagram
+            self.stats["internal errors"] += 1
+            self._drop(remote, f"internal error: {type(err).__name__}", now)
 
     def _answer_version(self, data: bytes, local: Address, remote: Address) -> None:
         """RFC 7296 2.5: a request of a newer major version gets INVALID_MAJOR_VERSION."""
@@ -210,7 +240,25 @@ class IkeEngine:
             header.exchange == ExchangeType.IKE_SA_INIT and sa.spi_r == ZERO_SPI
         ):
             raise RemoteProtocolError("SPI pair does not match", notify=None)
-        sa.receive(header, data, local, remote, now)
+        try:
+            sa.receive(header, data, local, remote, now)
+        except (IntegrityError, RemoteProtocolError):
+            raise
+        except Exception as err:
+            self._contain(sa, "receive", err, now)
+
+    def _contain(self, sa: IkeSa, where: str, err: Exception, now: float) -> None:
+        """A defect must cost one SA, not the gateway: close it and report it."""
+        self.stats["internal errors"] += 1
+        self.emit(
+            EngineFault(
+                sa.ike_sa_id, sa.peer_name, sa.remote, where, f"{type(err).__name__}: {err}", now
+            )
+        )
+        try:
+            sa.close(DownReason.INTERNAL_ERROR, now, notify_peer=False, detail=where)
+        except Exception:
+            self.unregister(sa)
 
     def _receive_init_request(
         self, header: IkeHeader, data: bytes, local: Address, remote: Address, now: float
@@ -375,15 +423,22 @@ class IkeEngine:
     def report_invalid_spi(self, spi: int, remote: Address, now: float) -> bool:
         """ESP for an unknown SPI from `remote`: tell the peer if we share an IKE SA.
 
-        Sent at most once per SPI and IKE SA, so a stream of stale ESP costs one exchange.
+        ESP is not authenticated until an SA is found, so anyone can send it from a
+        peer's address; what it makes us send is rate-limited (RFC 4303 3.4.2, RFC 7296
+        2.21.4): a few notices per IKE SA and a bounded number per second in all, each
+        SPI at most once per IKE SA, and never more than one notice waiting per SA.
         """
+        if not self._invalid_spi_bucket.allow(now):
+            self.stats["INVALID_SPI notices suppressed"] += 1
+            return False
         spi_bytes = spi.to_bytes(4, "big")
         for sa in self._by_id.values():
             if sa.state is IkeState.ESTABLISHED and sa.remote[0] == remote[0]:
-                if spi_bytes in sa.reported_invalid_spis:
+                if not sa.may_report_invalid_spi(spi_bytes, now):
+                    self.stats["INVALID_SPI notices suppressed"] += 1
                     return False
-                sa.reported_invalid_spis.add(spi_bytes)
                 sa.start(InvalidSpiNotice(spi_bytes), now)
+                self.stats["INVALID_SPI notices sent"] += 1
                 return True
         return False
 
@@ -401,6 +456,15 @@ class IkeEngine:
             if sa.peer is not None and sa.peer.name in by_name:
                 sa.peer = by_name[sa.peer.name]
 
+    def delete_all(self, reason: DownReason, now: float) -> None:
+        """Delete every IKE SA with its peer, each DELETE in its own window."""
+        for sa in list(self._by_id.values()):
+            sa.delete(reason, now)
+
+    def has_sas(self) -> bool:
+        return bool(self._by_id)
+
     def shutdown(self, now: float) -> None:
+        """Close what is left at once, with a one-shot DELETE to peers still up."""
         for sa in list(self._by_id.values()):
             sa.close(DownReason.SHUTDOWN, now, notify_peer=True)

@@ -8,7 +8,7 @@ run. What each exchange puts in its messages lives in `engine.ike.exchanges`.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
@@ -46,11 +46,17 @@ from engine.ike.payloads import NotifyPayload, Payload
 from engine.ike.policy import IkeConfig, PeerPolicy
 from engine.ike.proposals import INTEG_NAMES, PRF_NAMES, IkeSuite
 from engine.ike.traffic_selectors import describe
+from engine.ratelimit import TokenBucket
 
 if TYPE_CHECKING:
     from engine.ike.exchanges.base import Exchange
 
 ZERO_SPI = bytes(8)
+#: INVALID_SPI notices one peer may get at once, then one per INVALID_SPI_INTERVAL s
+INVALID_SPI_BURST = 3
+INVALID_SPI_INTERVAL = 10.0
+#: SPIs remembered per IKE SA as already reported
+REPORTED_SPIS_KEPT = 64
 
 
 class SaContext(Protocol):
@@ -170,10 +176,14 @@ class IkeSa:
         self.successor: IkeSa | None = None
         self.liveness = Liveness(last_inbound=now)
         self._arrived_on = local
-        self.reported_invalid_spis: set[bytes] = set()
+        #: SPIs told to the peer lately (bounded), and how many more notices it may get
+        self.reported_invalid_spis: OrderedDict[bytes, None] = OrderedDict()
+        self.invalid_spi_budget = TokenBucket(1 / INVALID_SPI_INTERVAL, INVALID_SPI_BURST)
         #: lost a simultaneous IKE rekey: its going away is not a session event
         self.redundant = False
         self.down_reason: DownReason | None = None
+        #: why `delete` was asked for, while the DELETE waits for the window
+        self.deleting_reason = DownReason.LOCAL_DELETE
         self.closed_at: float | None = None
 
     # ------------------------------------------------------------------ identity
@@ -332,7 +342,8 @@ class IkeSa:
             self._note_authentic(remote, now)
         self.outstanding = None
         self.next_request_id += 1
-        out.exchange.complete(self, message, now)
+        if self.state is not IkeState.DELETING or out.exchange.runs_while_deleting:
+            out.exchange.complete(self, message, now)
         self.pump(now)
 
     def _receive_request(self, header: IkeHeader, data: bytes, remote: Address, now: float) -> None:
@@ -383,7 +394,9 @@ class IkeSa:
     def next_timer(self) -> float:
         if self.state is IkeState.CLOSED:
             return float("inf")
-        candidates = [self.expire_at, self.rekey_at]
+        candidates = [self.expire_at]
+        if self.state is IkeState.ESTABLISHED:
+            candidates.append(self.rekey_at)
         if self.outstanding is not None:
             candidates.append(self.outstanding.next_send_at)
         if self.state is IkeState.HALF_OPEN:
@@ -419,6 +432,10 @@ class IkeSa:
                         now,
                     )
                 )
+                if self.state is IkeState.DELETING and not out.exchange.runs_while_deleting:
+                    detail = "peer did not answer before the delete"
+                    self.close(self.deleting_reason, now, notify_peer=False, detail=detail)
+                    return
                 out.exchange.give_up(self, now)
                 if self.state is IkeState.CLOSED:
                     return
@@ -433,7 +450,7 @@ class IkeSa:
             return
         for child in list(self.children.values()):
             if now >= child.expire_at:
-                self.delete_child(child, DownReason.LIFETIME_EXPIRED, now)
+                self.expire_child(child, now)
             elif child.state is ChildState.INSTALLED and now >= child.rekey_at:
                 child.rekey_at = float("inf")
                 self.start(RekeyChild(child.child_sa_id), now)
@@ -544,7 +561,47 @@ class IkeSa:
         if child.state is ChildState.DELETING:
             return
         child.state = ChildState.DELETING
-        self.start(DeleteChild(child.child_sa_id, reason), now)
+        self.start(DeleteChild(child.child_sa_id, child.spi_in, reason), now)
+
+    def expire_child(self, child: ChildSa, now: float) -> None:
+        """The hard lifetime: the SA goes now, whatever exchange about it is pending
+        (a rekey or delete the peer has not answered must not keep it alive, RFC 7296
+        2.8), and the peer is told unless a DELETE for it is already on the wire."""
+        from engine.ike.exchanges.delete import DeleteChild
+
+        out = self.outstanding
+        told = (
+            out is not None
+            and isinstance(out.exchange, DeleteChild)
+            and out.exchange.child_sa_id == child.child_sa_id
+        )
+        self.remove_child(child, DownReason.LIFETIME_EXPIRED, now)
+        if told:
+            return
+        queued = [
+            e
+            for e in self.queue
+            if isinstance(e, DeleteChild) and e.child_sa_id == child.child_sa_id
+        ]
+        for exchange in queued:
+            exchange.even_if_gone = True
+        if not queued and self.sk_out is not None:
+            notice = DeleteChild(child.child_sa_id, child.spi_in, DownReason.LIFETIME_EXPIRED)
+            notice.even_if_gone = True
+            self.start(notice, now)
+
+    def may_report_invalid_spi(self, spi: bytes, now: float) -> bool:
+        """Whether an INVALID_SPI notice for `spi` may go to this peer now."""
+        from engine.ike.exchanges.invalid_spi import InvalidSpiNotice
+
+        if spi in self.reported_invalid_spis or self.has_queued(InvalidSpiNotice):
+            return False
+        if not self.invalid_spi_budget.allow(now):
+            return False
+        self.reported_invalid_spis[spi] = None
+        if len(self.reported_invalid_spis) > REPORTED_SPIS_KEPT:
+            self.reported_invalid_spis.popitem(last=False)
+        return True
 
     def find_child_by_spi_out(self, spi: bytes) -> ChildSa | None:
         return next((c for c in self.children.values() if c.spi_out == spi), None)
@@ -572,9 +629,14 @@ class IkeSa:
         if self.state is IkeState.DELETING:
             return
         self.state = IkeState.DELETING
+        self.deleting_reason = reason
         self.queue.clear()
-        # Do not wait behind an unanswered request: the delete goes out now.
-        self.outstanding = None
+        out = self.outstanding
+        if out is not None:
+            # The window holds one request (RFC 7296 2.3) and the peer may already have
+            # processed it: its Message ID is spent, and a DELETE under it would be taken
+            # for a retransmission. The DELETE follows the answer, which is asked for now.
+            self.transmit(out.data)
         self.start(DeleteIke(reason), now)
 
     def close(self, reason: DownReason, now: float, *, notify_peer: bool, detail: str = "") -> None:
@@ -582,14 +644,19 @@ class IkeSa:
         if self.state is IkeState.CLOSED:
             return
         was_up = self.is_up
-        if notify_peer and was_up and self.sk_out is not None:
+        out = self.outstanding
+        if notify_peer and was_up and out is not None and out.exchange.runs_while_deleting:
+            self.transmit(out.data)  # our DELETE is already on the wire: once more
+        elif notify_peer and was_up and self.sk_out is not None:
             from engine.ike.exchanges.delete import delete_ike_payloads
 
+            # Past an unanswered request: its Message ID may be spent at the peer.
+            message_id = self.next_request_id + (out is not None)
             data = self.encode(
                 ExchangeType.INFORMATIONAL,
                 delete_ike_payloads(),
                 response=False,
-                message_id=self.next_request_id,
+                message_id=message_id,
             )
             self.transmit(data)
         for child in list(self.children.values()):

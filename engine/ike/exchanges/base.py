@@ -26,6 +26,8 @@ class Exchange(ABC):
     name: ClassVar[str]
     #: False only for IKE_SA_INIT, whose messages travel in the clear
     encrypted: ClassVar[bool] = True
+    #: acted on even while the IKE SA is being deleted (only the DELETE itself)
+    runs_while_deleting: ClassVar[bool] = False
 
     @abstractmethod
     def build(self, sa: IkeSa, now: float) -> list[Payload] | None:

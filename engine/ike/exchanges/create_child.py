@@ -16,7 +16,7 @@ from engine.ike.exchanges.child_negotiation import (
     refusal,
     respond_child,
 )
-from engine.ike.exchanges.key_exchange import KeRetrying
+from engine.ike.exchanges.key_exchange import KeRetrying, detail_of, invalid_ke_reason
 from engine.ike.ike_sa import IkeState, error_notify_name
 from engine.ike.payloads import NoncePayload, Payload, TrafficSelector
 
@@ -39,6 +39,12 @@ class CreateChild(KeRetrying):
         super().__init__()
         self.offer: ChildOffer | None = None
 
+    def offered_groups(self, sa: IkeSa) -> list[int]:
+        return [self.offer.pfs_group] if self.offer and self.offer.pfs_group else []
+
+    def sent_group(self, sa: IkeSa) -> int | None:
+        return self.offer.pfs_group if self.offer else None
+
     def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
         if sa.state is not IkeState.ESTABLISHED or sa.peer is None:
             return None
@@ -60,7 +66,8 @@ class CreateChild(KeRetrying):
                     sa.local,
                     sa.remote,
                     sa.peer_name,
-                    f"child SA refused: {error or 'no nonce'}",
+                    f"child SA refused: {error or 'no nonce'}"
+                    + detail_of(invalid_ke_reason(response)),
                     now,
                     error,
                 )

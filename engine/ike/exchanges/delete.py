@@ -22,6 +22,7 @@ def delete_ike_payloads() -> list[Payload]:
 class DeleteIke(Exchange):
     exchange_type = ExchangeType.INFORMATIONAL
     name = "INFORMATIONAL (delete IKE SA)"
+    runs_while_deleting = True
 
     def __init__(self, reason: DownReason) -> None:
         self.reason = reason
@@ -40,15 +41,17 @@ class DeleteChild(Exchange):
     exchange_type = ExchangeType.INFORMATIONAL
     name = "INFORMATIONAL (delete child SA)"
 
-    def __init__(self, child_sa_id: int, reason: DownReason) -> None:
+    def __init__(self, child_sa_id: int, spi_in: bytes, reason: DownReason) -> None:
         self.child_sa_id = child_sa_id
+        self.spi_in = spi_in
         self.reason = reason
+        #: the child already went here (its hard lifetime): the peer must still hear of it
+        self.even_if_gone = False
 
     def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
-        child = sa.children.get(self.child_sa_id)
-        if child is None:
-            return None
-        return [DeletePayload(ProtocolId.ESP, (child.spi_in,))]
+        if self.child_sa_id not in sa.children and not self.even_if_gone:
+            return None  # the peer deleted it first
+        return [DeletePayload(ProtocolId.ESP, (self.spi_in,))]
 
     def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
         child = sa.children.get(self.child_sa_id)

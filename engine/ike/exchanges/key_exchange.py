@@ -3,10 +3,11 @@ the responder's answer to a KE, and the initiator's retry after INVALID_KE_PAYLO
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import TYPE_CHECKING
 
 from engine.ike.constants import NotifyType
-from engine.ike.crypto import DhKeyPair, dh_group
+from engine.ike.crypto import SUPPORTED_DH_GROUPS, DhKeyPair, dh_group
 from engine.ike.errors import InvalidPublicValue, RemoteProtocolError
 from engine.ike.exchanges.base import Exchange
 from engine.ike.payloads import KePayload
@@ -48,11 +49,42 @@ class KeRetrying(Exchange):
         self.group: int | None = None
         self.ke_retries = 0
 
+    @abstractmethod
+    def offered_groups(self, sa: IkeSa) -> list[int]:
+        """The DH groups this exchange's SA payload offers."""
+
+    @abstractmethod
+    def sent_group(self, sa: IkeSa) -> int | None:
+        """The group of the KE payload the request carried (None: no KE)."""
+
     def retried_for_group(self, sa: IkeSa, response: IkeMessage, now: float) -> bool:
+        """Restart with the group an INVALID_KE_PAYLOAD names, if it is one we offered and
+        support and not the one just sent (RFC 7296 1.3: a responder may only pick among
+        the offered groups); any other group is the peer's error, not ours to follow."""
         notify = response.get_notify(NotifyType.INVALID_KE_PAYLOAD)
         if notify is None or len(notify.data) < 2 or self.ke_retries >= MAX_KE_RETRIES:
             return False
+        wanted = int.from_bytes(notify.data[:2], "big")
+        if (
+            wanted == self.sent_group(sa)
+            or wanted not in self.offered_groups(sa)
+            or wanted not in SUPPORTED_DH_GROUPS
+        ):
+            return False
         self.ke_retries += 1
-        self.group = int.from_bytes(notify.data[:2], "big")
+        self.group = wanted
         sa.start(self, now, first=True)
         return True
+
+
+def invalid_ke_reason(response: IkeMessage) -> str:
+    """`peer wants DH group N` for a refusal we did not follow, else empty."""
+    notify = response.get_notify(NotifyType.INVALID_KE_PAYLOAD)
+    if notify is None or len(notify.data) < 2:
+        return ""
+    return f"peer wants DH group {int.from_bytes(notify.data[:2], 'big')}, which we did not offer"
+
+
+def detail_of(text: str) -> str:
+    """` (text)` to append to a reason, or nothing."""
+    return f" ({text})" if text else ""

@@ -23,7 +23,7 @@ from engine.ike.exchanges.child_negotiation import (
     refusal,
     respond_child,
 )
-from engine.ike.exchanges.key_exchange import KeRetrying
+from engine.ike.exchanges.key_exchange import KeRetrying, detail_of, invalid_ke_reason
 from engine.ike.ike_sa import IkeState, RekeyRecord, error_notify_name
 from engine.ike.payloads import NoncePayload, NotifyPayload, Payload
 
@@ -43,6 +43,12 @@ class RekeyChild(KeRetrying):
         super().__init__()
         self.child_sa_id = child_sa_id
         self.offer: ChildOffer | None = None
+
+    def offered_groups(self, sa: IkeSa) -> list[int]:
+        return [self.offer.pfs_group] if self.offer and self.offer.pfs_group else []
+
+    def sent_group(self, sa: IkeSa) -> int | None:
+        return self.offer.pfs_group if self.offer else None
 
     def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
         old = sa.children.get(self.child_sa_id)
@@ -87,7 +93,8 @@ class RekeyChild(KeRetrying):
                         sa.local,
                         sa.remote,
                         sa.peer_name,
-                        f"child rekey refused: {error or 'no nonce'}",
+                        f"child rekey refused: {error or 'no nonce'}"
+                        + detail_of(invalid_ke_reason(response)),
                         now,
                         error,
                     )

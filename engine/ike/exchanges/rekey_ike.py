@@ -21,10 +21,21 @@ from engine.ike.crypto import (
     prf,
 )
 from engine.ike.errors import RemoteProtocolError
-from engine.ike.exchanges.key_exchange import KeRetrying, answer_key_exchange
+from engine.ike.exchanges.key_exchange import (
+    KeRetrying,
+    answer_key_exchange,
+    detail_of,
+    invalid_ke_reason,
+)
 from engine.ike.ike_sa import IkeSa, IkeState, RekeyRecord, error_notify_name
 from engine.ike.payloads import KePayload, NoncePayload, NotifyPayload, Payload, SaPayload
-from engine.ike.proposals import IkeSuite, ike_sa_payload, ike_suite_from_response, select_ike
+from engine.ike.proposals import (
+    IkeSuite,
+    ike_sa_payload,
+    ike_suite_from_response,
+    offered_groups,
+    select_ike,
+)
 
 if TYPE_CHECKING:
     from engine.ike.message import IkeMessage
@@ -96,6 +107,12 @@ class RekeyIke(KeRetrying):
         self.nonce = b""
         self.keypair: DhKeyPair | None = None
 
+    def offered_groups(self, sa: IkeSa) -> list[int]:
+        return offered_groups(sa.peer.ike_proposals) if sa.peer else []
+
+    def sent_group(self, sa: IkeSa) -> int | None:
+        return self.keypair.group_id if self.keypair else None
+
     def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
         if sa.state is not IkeState.ESTABLISHED or sa.peer is None or sa.suite is None:
             return None
@@ -136,10 +153,9 @@ class RekeyIke(KeRetrying):
             elif response.get_notify(NotifyType.TEMPORARY_FAILURE) is not None:
                 sa.rekey_at = now + RETRY_AFTER
             else:
+                reason = f"IKE rekey refused: {error}{detail_of(invalid_ke_reason(response))}"
                 sa.ctx.emit(
-                    NegotiationFailed(
-                        sa.local, sa.remote, sa.peer_name, f"IKE rekey refused: {error}", now, error
-                    )
+                    NegotiationFailed(sa.local, sa.remote, sa.peer_name, reason, now, error)
                 )
             return
         try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ike_pair import A_ADDR, B_ADDR, EnginePair, site_to_site_config
 
-from engine.events import ChildSaDeleted, DownReason
+import engine.ike.responder as responder
+from engine.events import ChildSaDeleted, DownReason, EngineFault, IkeSaDown
 from engine.ike.constants import ExchangeType, NotifyType
 from engine.ike.message import IkeMessage, decode_message, encode_message
 from engine.ike.payloads import UnknownPayload
@@ -117,3 +119,33 @@ def test_hostile_datagrams_never_raise_and_leave_sas_alone(data: st.DataObject) 
         pair.b.receive_datagram(blob, (B_ADDR, 500), (A_ADDR, 500), pair.now)
     pair.b.datagrams_to_send()
     assert sa_b.is_up and len(sa_b.children) == 1
+
+
+@pytest.mark.parametrize("where", ["receive", "timer"])
+def test_a_defect_costs_one_sa_not_the_engine(where: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception from exchange code never reaches the transport: the SA it hit is
+    closed (no half state), the fault is reported, and other peers are still served."""
+    pair = EnginePair(*site_to_site_config())
+    pair.established()
+    (sa_b,) = pair.live_ike("b")
+
+    def broken(*args: object) -> list[object]:
+        raise ValueError("a bug in an exchange")
+
+    if where == "receive":
+        monkeypatch.setattr(responder, "respond", broken)
+        (sa_a,) = pair.live_ike("a")
+        pair.a.create_child_sa(sa_a.ike_sa_id, pair.now)
+    else:
+        monkeypatch.setattr(sa_b, "handle_timer", broken)
+        sa_b.rekey_at = pair.now + 1
+        pair.b.reschedule(sa_b)
+    pair.run(3)
+    (fault,) = pair.of_type("b", EngineFault)
+    assert fault.where == where and "ValueError" in fault.error
+    assert [e.reason for e in pair.of_type("b", IkeSaDown)] == [DownReason.INTERNAL_ERROR]
+    assert pair.b.stats["internal errors"] == 1
+    monkeypatch.undo()
+    pair.initiate()  # the engine still serves a new negotiation
+    pair.run(5)
+    assert len(pair.live_ike("b")) == 1

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
+import pytest
 from ike_pair import EnginePair, site_to_site_config
 
 from engine.events import ChildSaDeleted, DownReason, IkeSaDown, RetransmitGiveUp
+from engine.ike.exchanges.liveness import LivenessCheck
 from engine.ike.policy import DpdPolicy
 
 
@@ -107,3 +110,67 @@ def test_retransmitted_request_gets_the_cached_response() -> None:
     first_answer = [d for side, d in pair.wire[:before] if side == "b" and d.data[18] == 36]
     assert again.data == first_answer[-1].data
     assert len(pair.children("b")) == count
+
+
+def _answer_lost(pair: EnginePair, start: Callable[[], object]) -> None:
+    """A request goes out and is processed by B, whose answer is lost: it stays outstanding."""
+    start()
+    pair.blocked.add("b")
+    pair.step()
+    pair.blocked.clear()
+    (sa,) = pair.live_ike("a")
+    assert sa.outstanding is not None
+
+
+@pytest.mark.parametrize("pending", ["liveness check", "child rekey", "new child"])
+def test_clear_during_an_outstanding_request_deletes_at_the_peer(pending: str) -> None:
+    """The DELETE must not reuse the Message ID of the unanswered request: the peer would
+    take it for a retransmission, replay its cached answer and keep its SA."""
+    pair = EnginePair(*site_to_site_config())
+    pair.established()
+    (sa,) = pair.live_ike("a")
+    (child,) = pair.children("a")
+    actions = {
+        "liveness check": lambda: sa.start(LivenessCheck(), pair.now),
+        "child rekey": lambda: pair.a.rekey_child_sa(child.child_sa_id, pair.now),
+        "new child": lambda: pair.a.create_child_sa(sa.ike_sa_id, pair.now),
+    }
+    _answer_lost(pair, actions[pending])
+    in_flight = sa.outstanding
+    assert in_flight is not None
+    pair.a.delete_ike_sa(sa.ike_sa_id, pair.now)
+    pair.run(5)
+    deletes = [
+        d for side, d in pair.wire if side == "a" and d.data[18] == 37 and d.data[19] & 0x20 == 0
+    ]
+    assert int.from_bytes(deletes[-1].data[20:24], "big") == in_flight.message_id + 1
+    assert [e.reason for e in pair.of_type("b", IkeSaDown)] == [DownReason.PEER_DELETE]
+    assert [e.reason for e in pair.of_type("a", IkeSaDown)] == [DownReason.CLEARED]
+    assert not pair.a.ike_sas() and not pair.b.ike_sas()
+
+
+def test_shutdown_delete_skips_the_message_id_of_an_unanswered_request() -> None:
+    """The one-shot DELETE at shutdown cannot wait for the window: it takes the next ID,
+    which the peer accepts once it has processed the request it already answered."""
+    pair = EnginePair(*site_to_site_config())
+    pair.established()
+    (sa,) = pair.live_ike("a")
+    _answer_lost(pair, lambda: sa.start(LivenessCheck(), pair.now))
+    pair.a.shutdown(pair.now)
+    pair.run(1)
+    assert [e.reason for e in pair.of_type("b", IkeSaDown)] == [DownReason.PEER_DELETE]
+    assert not pair.b.ike_sas()
+
+
+def test_clear_with_a_silent_peer_ends_within_the_retransmissions() -> None:
+    pair = EnginePair(*site_to_site_config())
+    pair.established()
+    (sa,) = pair.live_ike("a")
+    pair.blocked.add("b")
+    sa.start(LivenessCheck(), pair.now)
+    pair.run(3)
+    pair.a.delete_ike_sa(sa.ike_sa_id, pair.now)
+    pair.run(120)
+    (down,) = pair.of_type("a", IkeSaDown)
+    assert down.reason is DownReason.CLEARED
+    assert not pair.a.ike_sas()
