@@ -2,7 +2,9 @@
 
 One request per line, one reply per line; a malformed or unknown request gets
 `{"ok": false, "error": ...}` and the connection (and the daemon) go on. The CLI
-is a client of this; so can any script be.
+is a client of this; so can any script be. A client that sends no complete line
+for `idle_timeout` seconds is closed, and past `max_clients` a new client is told
+`too many clients`: idle or hostile clients must not pin the daemon's descriptors.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import socket
 import time
@@ -23,6 +26,21 @@ from engine.control import ClearFilter, Control
 from engine.show import show_crypto_session, show_isakmp_peers
 
 MAX_REQUEST = 64 * 1024
+BACKLOG = 1024  # asyncio's 100 refuses a burst of CLI calls (EAGAIN); the kernel caps at somaxconn
+IDLE_TIMEOUT = 30.0
+MAX_CLIENTS = 512
+
+# The keys each command's reply carries, checked by the client before it uses them.
+REPLY_KEYS: dict[str, dict[str, type]] = {
+    "show-sessions": {"sessions": list, "text": str},
+    "show-isakmp-peers": {"peers": list, "text": str},
+    "describe": {"detail": dict},
+    "clear": {"cleared": list, "filter": str},
+    "running-config": {"text": str},
+}
+JSON_TYPE_NAMES = {list: "list", str: "string", dict: "object"}
+
+log = logging.getLogger(__name__)
 
 
 def default_path() -> Path:
@@ -57,54 +75,84 @@ class ControlServer:
         control: Control,
         path: str | Path | None = None,
         clock: Callable[[], float] = time.time,
+        idle_timeout: float = IDLE_TIMEOUT,
+        max_clients: int = MAX_CLIENTS,
     ) -> None:
         self.control = control
         self.path = Path(path) if path else default_path()
         self.clock = clock
+        self.idle_timeout = idle_timeout
+        self.max_clients = max_clients
         self._server: asyncio.AbstractServer | None = None
+        self._clients: dict[asyncio.StreamWriter, asyncio.Task[None]] = {}
 
     async def start(self) -> None:
-        if self.path.exists() or self.path.is_symlink():
-            if _alive(self.path):
-                raise OSError(f"another daemon is serving {self.path}")
-            self.path.unlink()
-        old_umask = os.umask(0o177)
+        """Raises OSError naming the path: the CLI prints only the message."""
+        if _alive(self.path):
+            raise OSError(f"another daemon is serving {self.path}")
         try:
-            self._server = await asyncio.start_unix_server(
-                self._serve, path=str(self.path), limit=MAX_REQUEST
-            )
-        finally:
-            os.umask(old_umask)
-        os.chmod(self.path, 0o600)
+            if self.path.exists() or self.path.is_symlink():
+                self.path.unlink()
+            old_umask = os.umask(0o177)
+            try:
+                self._server = await asyncio.start_unix_server(
+                    self._serve, path=str(self.path), limit=MAX_REQUEST, backlog=BACKLOG
+                )
+            finally:
+                os.umask(old_umask)
+            os.chmod(self.path, 0o600)
+        except OSError as err:
+            reason = err.strerror or str(err)  # "AF_UNIX path too long" has no errno
+            raise OSError(f"cannot create the control socket {self.path}: {reason}") from err
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        handlers = list(self._clients.values())
+        for writer in list(self._clients):
+            writer.transport.abort()  # a client that does not read must not hold the stop
+        if handlers:
+            await asyncio.wait(handlers, timeout=5)
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if len(self._clients) >= self.max_clients:
+            writer.write(_encode({"ok": False, "error": "too many clients"}))
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._clients[writer] = task
         try:
             while True:
-                try:
-                    line = await reader.readline()
-                except (ValueError, asyncio.LimitOverrunError):
-                    await self._reply(writer, {"ok": False, "error": "request too long"})
-                    break
-                if not line:
-                    break
-                await self._reply(writer, self.answer(line))
-        except (ConnectionError, asyncio.IncompleteReadError):
+                # One deadline for reading a whole line and sending its reply, so a client
+                # trickling bytes or never reading its replies is dropped as well.
+                async with asyncio.timeout(self.idle_timeout):
+                    try:
+                        line = await reader.readline()
+                    except (ValueError, asyncio.LimitOverrunError):
+                        await self._reply(writer, {"ok": False, "error": "request too long"})
+                        break
+                    if not line:
+                        break
+                    await self._reply(writer, self.answer(line))
+        except TimeoutError:
+            writer.transport.abort()  # close() would wait on a reply the client never reads
+        except (OSError, asyncio.IncompleteReadError):  # the client went away
             pass
         finally:
+            self._clients.pop(writer, None)
             writer.close()
-            with contextlib.suppress(ConnectionError):
+            with contextlib.suppress(OSError):
                 await writer.wait_closed()
 
     @staticmethod
     async def _reply(writer: asyncio.StreamWriter, reply: dict[str, Any]) -> None:
-        writer.write(json.dumps(reply).encode() + b"\n")
+        writer.write(_encode(reply))
         await writer.drain()
 
     def answer(self, line: bytes) -> dict[str, Any]:
@@ -112,6 +160,10 @@ class ControlServer:
             request = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return {"ok": False, "error": "not a JSON object"}
+        except ValueError:  # an integer past Python's int_max_str_digits (4300)
+            return {"ok": False, "error": "a number in the request is too long"}
+        except RecursionError:
+            return {"ok": False, "error": "the request is nested too deeply"}
         if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
             return {"ok": False, "error": "a request is a JSON object with a 'cmd' string"}
         handler = getattr(self, "cmd_" + request["cmd"].replace("-", "_"), None)
@@ -121,6 +173,9 @@ class ControlServer:
             return {"ok": True, **handler(request)}
         except (ValueError, TypeError, KeyError) as err:
             return {"ok": False, "error": str(err)}
+        except Exception:  # a bug: logged, and the connection goes on
+            log.exception("control command %r failed", request["cmd"])
+            return {"ok": False, "error": "internal error"}
 
     def cmd_show_sessions(self, request: dict[str, Any]) -> dict[str, Any]:
         remote = request.get("remote")
@@ -152,6 +207,14 @@ class ControlServer:
         return {"text": self.control.running_config()}
 
 
+def _encode(reply: dict[str, Any]) -> bytes:
+    try:
+        return json.dumps(reply).encode() + b"\n"
+    except (TypeError, ValueError, RecursionError):
+        log.exception("control reply could not be encoded")
+        return b'{"ok": false, "error": "internal error"}\n'
+
+
 def _alive(path: Path) -> bool:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         try:
@@ -166,7 +229,8 @@ class ControlError(Exception):
 
 
 def request(path: str | Path, payload: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
-    """One blocking request, for the CLI."""
+    """One blocking request, for the CLI. Any failure is a ControlError with a one-line
+    message; the reply is checked against REPLY_KEYS so callers can index it."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         try:
@@ -178,17 +242,53 @@ def request(path: str | Path, payload: dict[str, Any], timeout: float = 10.0) ->
             ) from None
         except OSError as err:
             raise ControlError(f"cannot reach the daemon at {path}: {err.strerror}") from None
-        sock.sendall(json.dumps(payload).encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        try:
+            # A daemon that refuses (too many clients) writes its reply and closes before
+            # reading: the send then fails but the reply is still there to read.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                sock.sendall(json.dumps(payload).encode() + b"\n")
+            data = _read_line(sock, time.monotonic() + timeout)
+        except TimeoutError:
+            raise ControlError(
+                f"the daemon at {path} did not answer within {timeout:g} s"
+            ) from None
+        except OSError as err:
+            raise ControlError(f"lost the daemon at {path}: {err.strerror or err}") from None
+    if not data:
+        raise ControlError(f"the daemon at {path} closed the connection without a reply")
     try:
         reply = json.loads(data)
-    except json.JSONDecodeError:
-        raise ControlError("the daemon sent an unreadable reply") from None
-    if not reply.get("ok"):
-        raise ControlError(reply.get("error", "request refused"))
+    except (ValueError, RecursionError):
+        reply = None
+    if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
+        raise ControlError(f"the daemon at {path} sent an unreadable reply")
+    if not reply["ok"]:
+        error = reply.get("error")
+        raise ControlError(error if isinstance(error, str) and error else "request refused")
+    for key, kind in REPLY_KEYS.get(str(payload.get("cmd")), {}).items():
+        if not isinstance(reply.get(key), kind):
+            raise ControlError(
+                f"the daemon at {path} sent an incomplete reply "
+                f"(no {key!r} {JSON_TYPE_NAMES[kind]})"
+            )
     return reply
+
+
+def _read_line(sock: socket.socket, deadline: float) -> bytes:
+    """Up to the first newline or EOF; TimeoutError at `deadline`, however the bytes trickle."""
+    chunks: list[bytes] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:  # the daemon closed with our request unread: EOF too
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return b"".join(chunks)

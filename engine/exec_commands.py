@@ -1,7 +1,8 @@
 """`show ...` and `clear ...` from the shell, as IOS exec commands, over the control socket.
 
-Keywords take IOS abbreviations (`sh cry sess det`). Usage errors exit 2; a missing
-daemon exits 1 with a message that says how to start one.
+Keywords take IOS abbreviations (`sh cry sess det`). Usage errors exit 2; a missing,
+slow or confused daemon exits 1 with a one-line message (`request()` checks each reply
+has the keys used here, so no reply can end in a traceback).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import ipaddress
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from engine.config.words import match_keyword
 from engine.control import CLEAR_USAGE, ClearFilter
@@ -21,6 +23,7 @@ SHOW_USAGE = (
     "       ipsec-console show crypto isakmp peer [--json] [--control PATH]\n"
     "       ipsec-console show running-config [--control PATH]"
 )
+REQUEST_TIMEOUT = 10.0  # seconds for the daemon's whole reply
 
 
 class UsageError(Exception):
@@ -54,14 +57,14 @@ def _keywords(words: list[str], *expected: str) -> None:
             raise UsageError(f"expected '{' '.join(expected)}'")
 
 
-def show(argv: list[str]) -> int:
+def show(argv: list[str], timeout: float = REQUEST_TIMEOUT) -> int:
     try:
         words, as_json, control = _options(argv)
         if not words:
             raise UsageError("show what?")
         what = match_keyword(words[0], ("crypto", "running-config"))
         if what == "running-config" and len(words) == 1:
-            reply = request(control, {"cmd": "running-config"})
+            reply = request(control, {"cmd": "running-config"}, timeout)
             print(reply["text"], end="")
             return 0
         _keywords(words, "crypto")
@@ -70,7 +73,7 @@ def show(argv: list[str]) -> int:
             _keywords(words[1:], "isakmp", "peer")
             if len(words) > 3:
                 raise UsageError(f"unexpected '{' '.join(words[3:])}'")
-            reply = request(control, {"cmd": "show-isakmp-peers"})
+            reply = request(control, {"cmd": "show-isakmp-peers"}, timeout)
             _print(reply, "peers", as_json)
             return 0
         if sub != "session":
@@ -90,7 +93,8 @@ def show(argv: list[str]) -> int:
                     raise UsageError(f"bad remote address '{remote}'") from None
             else:
                 raise UsageError(f"unexpected '{' '.join(rest)}'")
-        reply = request(control, {"cmd": "show-sessions", "detail": detail, "remote": remote})
+        payload = {"cmd": "show-sessions", "detail": detail, "remote": remote}
+        reply = request(control, payload, timeout)
         _print(reply, "sessions", as_json)
         return 0
     except UsageError as err:
@@ -101,13 +105,14 @@ def show(argv: list[str]) -> int:
         return 1
 
 
-def clear(argv: list[str]) -> int:
+def clear(argv: list[str], timeout: float = REQUEST_TIMEOUT) -> int:
     try:
         words, as_json, control = _options(argv)
         _keywords(words, "crypto", "session")
         flt_words = words[2:]
         ClearFilter.parse(flt_words)  # usage errors before any contact with the daemon
-        reply = request(control, {"cmd": "clear", "words": flt_words, "by": "command line"})
+        payload = {"cmd": "clear", "words": flt_words, "by": "command line"}
+        reply = request(control, payload, timeout)
     except (UsageError, ValueError) as err:
         print(
             f"ipsec-console clear: {err}\nusage: ipsec-console {CLEAR_USAGE} [--control PATH]",
@@ -127,7 +132,7 @@ def clear(argv: list[str]) -> int:
     return 0
 
 
-def _print(reply: dict, key: str, as_json: bool) -> None:
+def _print(reply: dict[str, Any], key: str, as_json: bool) -> None:
     if as_json:
         print(json.dumps(reply[key], indent=2))
     else:
