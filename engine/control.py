@@ -15,7 +15,8 @@ from engine.gateway import Gateway
 from engine.logbook import Logbook
 from engine.sessions import FlowRecord, IkeSaRecord, SessionRecord
 from engine.show import PeerEntry, SessionView
-from engine.store import FLOWS, IKE_SAS, SESSIONS, Store
+from engine.statistics import EngineStatistics
+from engine.store import FLOWS, IKE_SAS, SESSIONS, STATS, Store
 from engine.syslog import LogEntry
 
 CLEAR_USAGE = (
@@ -175,6 +176,14 @@ class Control:
             if key not in seen and (s.remote_ip, 500) not in seen:
                 seen[key] = PeerEntry(s.remote_ip, s.remote_port, s.description, "")
         return sorted(seen.values(), key=lambda p: (ipaddress.ip_address(p.address), p.port))
+
+    def statistics(self) -> EngineStatistics | None:
+        """Drops and refusals: read now from the gateway, else the store's latest snapshot."""
+        fresh = getattr(self.target, "statistics", None)
+        if callable(fresh):
+            return fresh()  # type: ignore[no-any-return]
+        record = self.store.get(STATS, "engine")
+        return record if isinstance(record, EngineStatistics) else None
 
     def running_config(self) -> str:
         model = self.target.model

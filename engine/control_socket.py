@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.control import ClearFilter, Control
+from engine.exec_syntax import Show, render
 from engine.show import show_crypto_session, show_isakmp_peers
+from engine.syslog import LogEntry
 
 MAX_REQUEST = 64 * 1024
 BACKLOG = 1024  # asyncio's 100 refuses a burst of CLI calls (EAGAIN); the kernel caps at somaxconn
@@ -37,6 +39,9 @@ REPLY_KEYS: dict[str, dict[str, type]] = {
     "describe": {"detail": dict},
     "clear": {"cleared": list, "filter": str},
     "running-config": {"text": str},
+    "show-ikev2-stats": {"stats": dict, "text": str},
+    "show-engine-drops": {"stats": dict, "text": str},
+    "show-logging": {"entries": list, "text": str},
 }
 JSON_TYPE_NAMES = {list: "list", str: "string", dict: "object"}
 
@@ -205,6 +210,25 @@ class ControlServer:
 
     def cmd_running_config(self, request: dict[str, Any]) -> dict[str, Any]:
         return {"text": self.control.running_config()}
+
+    def _render(self, show: Show) -> str:
+        return render(show, self.control, self.control.store, self.clock())
+
+    def cmd_show_ikev2_stats(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "stats": to_json(self.control.statistics()) or {},
+            "text": self._render(Show("ikev2-stats")),
+        }
+
+    def cmd_show_engine_drops(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "stats": to_json(self.control.statistics()) or {},
+            "text": self._render(Show("engine-drops")),
+        }
+
+    def cmd_show_logging(self, request: dict[str, Any]) -> dict[str, Any]:
+        entries = [e for e in self.control.store.syslog if isinstance(e, LogEntry)]
+        return {"entries": to_json(entries), "text": self._render(Show("logging"))}
 
 
 def _encode(reply: dict[str, Any]) -> bytes:

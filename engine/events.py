@@ -192,15 +192,6 @@ class RetransmitGiveUp:
 
 
 @dataclass(frozen=True, slots=True)
-class PacketDropped:
-    """A datagram the IKE core refused; counted by reason, never raised."""
-
-    remote: Address
-    reason: str
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
 class EngineFault:
     """A defect of ours met while serving one IKE SA: the SA was closed so that no half
     state stays, and every other SA goes on. Never raised to the transport."""
@@ -225,7 +216,6 @@ IkeEvent = (
     | AuthenticationFailed
     | NegotiationFailed
     | RetransmitGiveUp
-    | PacketDropped
     | EngineFault
 )
 

@@ -7,21 +7,16 @@ has the keys used here, so no reply can end in a traceback).
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
-from engine.config.words import match_keyword
-from engine.control import CLEAR_USAGE, ClearFilter
+from engine.control import CLEAR_USAGE
 from engine.control_socket import ControlError, default_path, request
+from engine.exec_syntax import SHOW_FORMS, ExecSyntaxError, parse_clear, parse_show
 
-SHOW_USAGE = (
-    "usage: ipsec-console show crypto session [detail] [remote IP] [--json] "
-    "[--control PATH]\n"
-    "       ipsec-console show crypto isakmp peer [--json] [--control PATH]\n"
-    "       ipsec-console show running-config [--control PATH]"
+SHOW_USAGE = "usage: " + "\n       ".join(
+    f"ipsec-console {form} [--json] [--control PATH]" for form in SHOW_FORMS
 )
 REQUEST_TIMEOUT = 10.0  # seconds for the daemon's whole reply
 
@@ -51,69 +46,32 @@ def _options(argv: list[str]) -> tuple[list[str], bool, Path]:
     return words, as_json, control
 
 
-def _keywords(words: list[str], *expected: str) -> None:
-    for index, keyword in enumerate(expected):
-        if index >= len(words) or match_keyword(words[index], (keyword,)) is None:
-            raise UsageError(f"expected '{' '.join(expected)}'")
-
-
 def show(argv: list[str], timeout: float = REQUEST_TIMEOUT) -> int:
     try:
         words, as_json, control = _options(argv)
-        if not words:
-            raise UsageError("show what?")
-        what = match_keyword(words[0], ("crypto", "running-config"))
-        if what == "running-config" and len(words) == 1:
-            reply = request(control, {"cmd": "running-config"}, timeout)
-            print(reply["text"], end="")
-            return 0
-        _keywords(words, "crypto")
-        sub = match_keyword(words[1], ("session", "isakmp")) if len(words) > 1 else None
-        if sub == "isakmp":
-            _keywords(words[1:], "isakmp", "peer")
-            if len(words) > 3:
-                raise UsageError(f"unexpected '{' '.join(words[3:])}'")
-            reply = request(control, {"cmd": "show-isakmp-peers"}, timeout)
-            _print(reply, "peers", as_json)
-            return 0
-        if sub != "session":
-            raise UsageError("show crypto session | show crypto isakmp peer")
-        rest = words[2:]
-        detail = False
-        remote = None
-        while rest:
-            key = match_keyword(rest[0], ("detail", "remote"))
-            if key == "detail":
-                detail, rest = True, rest[1:]
-            elif key == "remote" and len(rest) > 1:
-                remote, rest = rest[1], rest[2:]
-                try:
-                    ipaddress.ip_address(remote)
-                except ValueError:
-                    raise UsageError(f"bad remote address '{remote}'") from None
-            else:
-                raise UsageError(f"unexpected '{' '.join(rest)}'")
-        payload = {"cmd": "show-sessions", "detail": detail, "remote": remote}
-        reply = request(control, payload, timeout)
-        _print(reply, "sessions", as_json)
-        return 0
-    except UsageError as err:
+        command = parse_show(words)
+        reply = request(control, command.request(), timeout)
+    except (UsageError, ExecSyntaxError) as err:
         print(f"ipsec-console show: {err}\n{SHOW_USAGE}", file=sys.stderr)
         return 2
     except ControlError as err:
         print(f"ipsec-console: {err}", file=sys.stderr)
         return 1
+    key = command.records_key
+    if as_json and key is not None:
+        print(json.dumps(reply[key], indent=2))
+    else:
+        print(reply["text"], end="" if reply["text"].endswith("\n") else "\n")
+    return 0
 
 
 def clear(argv: list[str], timeout: float = REQUEST_TIMEOUT) -> int:
     try:
         words, as_json, control = _options(argv)
-        _keywords(words, "crypto", "session")
-        flt_words = words[2:]
-        ClearFilter.parse(flt_words)  # usage errors before any contact with the daemon
-        payload = {"cmd": "clear", "words": flt_words, "by": "command line"}
+        parse_clear(words)  # usage errors before any contact with the daemon
+        payload = {"cmd": "clear", "words": words[2:], "by": "command line"}
         reply = request(control, payload, timeout)
-    except (UsageError, ValueError) as err:
+    except (UsageError, ExecSyntaxError) as err:
         print(
             f"ipsec-console clear: {err}\nusage: ipsec-console {CLEAR_USAGE} [--control PATH]",
             file=sys.stderr,
@@ -130,10 +88,3 @@ def clear(argv: list[str], timeout: float = REQUEST_TIMEOUT) -> int:
         for session_id in reply["cleared"]:
             print(f"  {session_id}")
     return 0
-
-
-def _print(reply: dict[str, Any], key: str, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(reply[key], indent=2))
-    else:
-        print(reply["text"], end="" if reply["text"].endswith("\n") else "\n")

@@ -196,6 +196,13 @@ class Gateway:
         assert self._loop is not None, "gateway not started"
         return self._loop.time()
 
+    def sockets(self) -> list[tuple[str, socket.socket]]:
+        """Our sockets by name, for the kernel's view of them (`show crypto engine drops`)."""
+        named = [(f"udp/{port}", endpoint.sock) for port, endpoint in self._endpoints.items()]
+        if self.raw_esp is not None:
+            named.append(("esp (IP protocol 50)", self.raw_esp.sock))
+        return named
+
     def subscribe(self, listener: EventListener) -> None:
         self.listeners.append(listener)
 

@@ -3,6 +3,7 @@ session model and store, syslog, the control API, hot reload and static tunnels.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,8 +26,12 @@ from engine.gateway import Gateway
 from engine.logbook import Logbook
 from engine.sessions import SessionModel
 from engine.static_tunnels import StaticTunnels
-from engine.store import Store
+from engine.statistics import EngineStatistics, collect
+from engine.store import STATS, Store
 from engine.syslog import SyslogForwarder
+
+#: seconds between snapshots of the drop counters in the store (the console's drops screen)
+STATISTICS_INTERVAL = 1.0
 
 
 def ring_size(logging_buffered: int | None) -> int:
@@ -102,6 +107,7 @@ class VpnService:
         self.sink: TunSink | EchoResponder | None = None
         self._watcher: FileWatcher | None = None
         self.last_reload: ConfigReloaded | ConfigReloadFailed | None = None
+        self._statistics_task: asyncio.Task[None] | None = None
 
     @property
     def compiled(self) -> CompiledConfig:
@@ -110,6 +116,20 @@ class VpnService:
     @property
     def model(self) -> Config:
         return self.loaded.model
+
+    def statistics(self) -> EngineStatistics:
+        """What the gateway dropped and why, read now."""
+        esp = self.dataplane.table.drop_counts() if self.dataplane is not None else None
+        return collect(self.gateway, esp, time.time())
+
+    def publish_statistics(self) -> None:
+        self.store.put(STATS, "engine", self.statistics())
+        self.store.flush()
+
+    async def _publish_statistics_every_second(self) -> None:
+        while True:
+            self.publish_statistics()
+            await asyncio.sleep(STATISTICS_INTERVAL)
 
     async def start(self) -> None:
         await self.gateway.start()
@@ -125,11 +145,14 @@ class VpnService:
             await self.control_server.start()
         self.logbook.log(syslog.config_loaded(str(self.config_path)))
         self.static_tunnels.start()
+        self._statistics_task = asyncio.create_task(self._publish_statistics_every_second())
         if self.watch:
             self._watcher = FileWatcher(self.config_path, self.reload)
             self._watcher.start()
 
     async def stop(self) -> None:
+        if self._statistics_task is not None:
+            self._statistics_task.cancel()
         if self._watcher is not None:
             await self._watcher.stop()
         self.static_tunnels.stop()

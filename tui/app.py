@@ -28,6 +28,7 @@ from tui.screens.accounting import AccountingScreen
 from tui.screens.base import ConsoleScreen
 from tui.screens.config import ConfigScreen
 from tui.screens.dialogs import CommandPrompt, HelpScreen, TextScreen
+from tui.screens.drops import DropsScreen
 from tui.screens.flows import FlowsScreen
 from tui.screens.peers import PeersScreen
 from tui.screens.sessions import SessionsScreen
@@ -42,6 +43,7 @@ SCREENS: dict[str, type[ConsoleScreen]] = {
     "sessions": SessionsScreen,
     "flows": FlowsScreen,
     "peers": PeersScreen,
+    "drops": DropsScreen,
     "syslog": SyslogScreen,
     "accounting": AccountingScreen,
     "config": ConfigScreen,
@@ -52,9 +54,10 @@ HELP_NOTES = " ".join(
         "Sorting: s moves the sort to the next column, S flips the order; clicking a header",
         "sorts by it. Filter: / then type; rows whose text contains it (any column, any case)",
         "stay; Enter keeps the filter, Esc drops it. Rates and uptime refresh for the rows on",
-        "screen.\nCommands (:): sessions, flows, peers, syslog, accounting, config, quit, pause,",
-        "show crypto session [detail] [remote IP], show crypto isakmp peer, show running-config,",
-        "show logging, clear crypto session [remote IP [port N]] [local IP [port N]] [fvrf X]",
+        "screen.\nCommands (:): sessions, flows, peers, drops, syslog, accounting, config, quit,",
+        "pause, show crypto session [detail] [remote IP], show crypto isakmp peer, show crypto",
+        "ikev2 stats, show crypto engine drops, show running-config, show logging,",
+        "clear crypto session [remote IP [port N]] [local IP [port N]] [fvrf X]",
         "[ivrf Y]; IOS abbreviations work (sh cry sess det).\nThemes: ctrl+p, then 'theme'.",
         "Ctrl+q quits the console, and with it the gateway running in this process.",
     )
@@ -255,6 +258,7 @@ class ConsoleApp(App[None]):
         for line in (
             "show crypto session detail",
             "show crypto isakmp peer",
+            "show crypto engine drops",
             "show running-config",
         ):
             yield SystemCommand(line, "IOS exec command", partial(self.execute, line))

@@ -21,13 +21,17 @@ from engine.events import (
     IkeEvent,
     IkeSaNegotiating,
     NegotiationFailed,
-    PacketDropped,
 )
 from engine.ike.child_sa import ChildSa
 from engine.ike.constants import ExchangeType, HeaderFlag, NotifyType
 from engine.ike.cookies import CookieJar
 from engine.ike.crypto import RandomBytes
-from engine.ike.errors import IntegrityError, InvalidMajorVersion, RemoteProtocolError
+from engine.ike.errors import (
+    IkeDrop,
+    InvalidMajorVersion,
+    MalformedMessage,
+    RemoteProtocolError,
+)
 from engine.ike.exchanges.create_child import CreateChild
 from engine.ike.exchanges.ike_sa_init import IkeSaInit, InitRejected
 from engine.ike.exchanges.ike_sa_init import respond as respond_init
@@ -50,6 +54,18 @@ from engine.ratelimit import TokenBucket
 STALLED_TIMER_RETRY = 0.05
 #: INVALID_SPI notices per second to all peers together
 INVALID_SPI_PER_SECOND = 20.0
+
+
+#: dropped datagrams kept with their detail
+RECENT_DROPS_KEPT = 32
+
+
+@dataclass(frozen=True, slots=True)
+class RecentDrop:
+    at: float
+    remote: Address
+    reason: IkeDrop
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +93,9 @@ class IkeEngine:
         self._timer_seq = 0
         self._cookies = CookieJar(random_bytes)
         self._invalid_spi_bucket = TokenBucket(INVALID_SPI_PER_SECOND, INVALID_SPI_PER_SECOND)
-        #: drops by reason, for the console and the benchmarks
-        self.drops: Counter[str] = Counter()
+        #: datagrams dropped, by reason (`show crypto ikev2 stats`, the console)
+        self.drops: Counter[IkeDrop] = Counter()
+        self.recent_drops: deque[RecentDrop] = deque(maxlen=RECENT_DROPS_KEPT)
         #: what the engine did that is not a drop (cookies sent, notices rate-limited ...)
         self.stats: Counter[str] = Counter()
 
@@ -180,20 +197,18 @@ class IkeEngine:
             header = decode_header(data)
         except InvalidMajorVersion as err:
             self._answer_version(data, local, remote)
-            self._drop(remote, f"bad header: {err}", now)
+            self._drop(remote, err.drop, err.reason, now)
             return
         except RemoteProtocolError as err:
-            self._drop(remote, f"bad header: {err}", now)
+            self._drop(remote, IkeDrop.MALFORMED, err.reason, now)
             return
         try:
             self._dispatch(header, data, local, remote, now)
-        except IntegrityError as err:
-            self._drop(remote, f"integrity check failed: {err}", now)
         except RemoteProtocolError as err:
-            self._drop(remote, str(err), now)
+            self._drop(remote, err.drop, err.reason, now)
         except Exception as err:  # a defect of ours, before any SA owned the datagram
             self.stats["internal errors"] += 1
-            self._drop(remote, f"internal error: {type(err).__name__}", now)
+            self._drop(remote, IkeDrop.INTERNAL, type(err).__name__, now)
 
     def _answer_version(self, data: bytes, local: Address, remote: Address) -> None:
         """RFC 7296 2.5: a request of a newer major version gets INVALID_MAJOR_VERSION."""
@@ -213,10 +228,10 @@ class IkeEngine:
             encode_plain_response_notify(header, NotifyType.INVALID_MAJOR_VERSION), local, remote
         )
 
-    def _drop(self, remote: Address, reason: str, now: float) -> None:
-        key = reason.split(":")[0]
-        self.drops[key] += 1
-        self.emit(PacketDropped(remote, reason, now))
+    def _drop(self, remote: Address, reason: IkeDrop, detail: str, now: float) -> None:
+        """Counted by reason; the latest few kept with their detail for `show`."""
+        self.drops[reason] += 1
+        self.recent_drops.append(RecentDrop(now, remote, reason, detail))
 
     def _dispatch(
         self, header: IkeHeader, data: bytes, local: Address, remote: Address, now: float
@@ -232,17 +247,21 @@ class IkeEngine:
         our_spi = header.spi_r if from_initiator else header.spi_i
         sa = self._by_spi.get(our_spi)
         if sa is None:
-            raise RemoteProtocolError("no IKE SA for this SPI", notify=None)
+            raise RemoteProtocolError(
+                "no IKE SA for this SPI", notify=None, drop=IkeDrop.UNKNOWN_SPI
+            )
         # The other side's SPI must match too, except in the IKE_SA_INIT response.
         their_spi = header.spi_i if from_initiator else header.spi_r
         ours_of_theirs = sa.spi_i if from_initiator else sa.spi_r
         if ours_of_theirs != their_spi and not (
             header.exchange == ExchangeType.IKE_SA_INIT and sa.spi_r == ZERO_SPI
         ):
-            raise RemoteProtocolError("SPI pair does not match", notify=None)
+            raise RemoteProtocolError(
+                "SPI pair does not match", notify=None, drop=IkeDrop.SPI_MISMATCH
+            )
         try:
             sa.receive(header, data, local, remote, now)
-        except (IntegrityError, RemoteProtocolError):
+        except RemoteProtocolError:
             raise
         except Exception as err:
             self._contain(sa, "receive", err, now)
@@ -320,13 +339,13 @@ class IkeEngine:
             return True
         nonce = message.get(NoncePayload)
         if nonce is None:
-            return False
+            raise MalformedMessage("IKE_SA_INIT without a nonce", drop=IkeDrop.NO_NONCE)
         expected = self._cookies.make(nonce.data, remote[0], header.spi_i)
         sent = message.get_notify(NotifyType.COOKIE)
         if sent is not None and self._cookies.check(sent.data, nonce.data, remote[0], header.spi_i):
             return True
         self.send(encode_plain_response_notify(header, NotifyType.COOKIE, expected), local, remote)
-        self.drops["cookie demanded"] += 1
+        self.stats["cookies sent"] += 1
         return False
 
     def _proposals_for(
@@ -463,6 +482,9 @@ class IkeEngine:
 
     def has_sas(self) -> bool:
         return bool(self._by_id)
+
+    def half_open_count(self) -> int:
+        return len(self._half_open)
 
     def shutdown(self, now: float) -> None:
         """Close what is left at once, with a one-shot DELETE to peers still up."""

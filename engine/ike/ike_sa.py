@@ -40,7 +40,7 @@ from engine.ike.crypto import (
     integrity,
     prf,
 )
-from engine.ike.errors import IntegrityError, RemoteProtocolError
+from engine.ike.errors import IkeDrop, IntegrityError, RemoteProtocolError
 from engine.ike.message import IkeHeader, IkeMessage, decode_message, encode_message
 from engine.ike.payloads import NotifyPayload, Payload
 from engine.ike.policy import IkeConfig, PeerPolicy
@@ -332,9 +332,17 @@ class IkeSa:
     ) -> None:
         out = self.outstanding
         if out is None or header.message_id != out.message_id:
-            raise RemoteProtocolError(f"unexpected response id {header.message_id}", notify=None)
+            raise RemoteProtocolError(
+                f"unexpected response id {header.message_id}",
+                notify=None,
+                drop=IkeDrop.UNEXPECTED_MESSAGE_ID,
+            )
         if header.exchange != out.exchange.exchange_type:
-            raise RemoteProtocolError("response of another exchange type", notify=None)
+            raise RemoteProtocolError(
+                "response of another exchange type",
+                notify=None,
+                drop=IkeDrop.UNEXPECTED_EXCHANGE,
+            )
         message = self._decode(header, data)
         if header.exchange == ExchangeType.IKE_SA_INIT:
             self.init_response = data
@@ -357,7 +365,9 @@ class IkeSa:
             return
         if header.message_id != self.expected_request_id:
             raise RemoteProtocolError(
-                f"request id {header.message_id}, expected {self.expected_request_id}", notify=None
+                f"request id {header.message_id}, expected {self.expected_request_id}",
+                notify=None,
+                drop=IkeDrop.UNEXPECTED_MESSAGE_ID,
             )
         try:
             message = self._decode(header, data)

@@ -22,10 +22,12 @@ PEERS = "peers"
 ACCOUNTING = "accounting"
 SYSLOG = "syslog"
 SERVERS = "servers"
+#: one record, "engine": what the gateway dropped and why (engine.statistics)
+STATS = "stats"
 
 #: The project's tables. A store rejects any other name, so a typo fails loudly instead of
 #: feeding a table nobody watches.
-TABLES = frozenset({SESSIONS, IKE_SAS, FLOWS, PEERS, ACCOUNTING, SYSLOG, SERVERS})
+TABLES = frozenset({SESSIONS, IKE_SAS, FLOWS, PEERS, ACCOUNTING, SYSLOG, SERVERS, STATS})
 
 #: Tables whose records keep counter samples (rates, sparklines) in the store's history.
 HISTORY_TABLES = (SESSIONS, FLOWS)

@@ -16,6 +16,7 @@ import pytest
 
 from engine.control import Control
 from engine.control_socket import REPLY_KEYS, ControlError, ControlServer, request
+from engine.store import Store
 
 
 class StubControl:
@@ -23,12 +24,16 @@ class StubControl:
 
     def __init__(self) -> None:
         self.config: object = "hostname stub\nend\n"
+        self.store = Store()
 
     def sessions(self, remote: str | None = None) -> list[object]:
         return []
 
     def isakmp_peers(self) -> list[object]:
         return []
+
+    def statistics(self) -> None:
+        return None
 
     def clear(self, flt: object, by: str) -> list[str]:
         return []

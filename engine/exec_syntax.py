@@ -1,0 +1,173 @@
+"""The IOS exec commands `show ...` and `clear crypto session ...`: one parser and one
+renderer for the command line, the control socket and the console's `:` prompt, so the
+three can never disagree on what a line means or prints.
+
+Keywords take IOS abbreviations (`sh cry sess det`). Parsing is apart from running, so a
+typo is reported before anything touches the gateway.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from engine.config.words import match_keyword
+from engine.control import ClearFilter, Control
+from engine.show import show_crypto_session, show_isakmp_peers
+from engine.statistics import show_engine_drops, show_ikev2_stats
+from engine.store import Store
+from engine.syslog import LogEntry
+
+SHOW_FORMS = (
+    "show crypto session [detail] [remote IP]",
+    "show crypto isakmp peer",
+    "show crypto ikev2 stats",
+    "show crypto engine drops",
+    "show running-config",
+    "show logging",
+)
+
+
+class ExecSyntaxError(ValueError):
+    """The words are not an exec command; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Show:
+    #: "session", "isakmp", "ikev2-stats", "engine-drops", "running-config", "logging"
+    what: str
+    detail: bool = False
+    remote: str | None = None
+
+    @property
+    def title(self) -> str:
+        if self.what == "session":
+            words = ["show crypto session"]
+            if self.detail:
+                words.append("detail")
+            if self.remote:
+                words.append(f"remote {self.remote}")
+            return " ".join(words)
+        return {
+            "isakmp": "show crypto isakmp peer",
+            "ikev2-stats": "show crypto ikev2 stats",
+            "engine-drops": "show crypto engine drops",
+            "running-config": "show running-config",
+            "logging": "show logging",
+        }[self.what]
+
+    def request(self) -> dict[str, Any]:
+        """The control socket request that answers it."""
+        if self.what == "session":
+            return {"cmd": "show-sessions", "detail": self.detail, "remote": self.remote}
+        if self.what == "running-config":
+            return {"cmd": "running-config"}
+        if self.what == "isakmp":
+            return {"cmd": "show-isakmp-peers"}
+        return {"cmd": f"show-{self.what}"}
+
+    @property
+    def records_key(self) -> str | None:
+        """Where the reply keeps the records that `--json` prints."""
+        return {
+            "session": "sessions",
+            "isakmp": "peers",
+            "ikev2-stats": "stats",
+            "engine-drops": "stats",
+            "logging": "entries",
+        }.get(self.what)
+
+
+@dataclass(frozen=True, slots=True)
+class Clear:
+    filter: ClearFilter
+
+
+def _expect(words: list[str], *keywords: str) -> None:
+    for index, keyword in enumerate(keywords):
+        if index >= len(words) or match_keyword(words[index], (keyword,)) is None:
+            raise ExecSyntaxError(f"expected '{' '.join(keywords)}'")
+
+
+def _nothing_after(words: list[str], count: int) -> None:
+    if len(words) > count:
+        raise ExecSyntaxError(f"unexpected '{' '.join(words[count:])}'")
+
+
+def parse_exec(words: list[str]) -> Show | Clear:
+    """`show ...` or `clear crypto session ...`, as words."""
+    verb = match_keyword(words[0], ("show", "clear")) if words else None
+    if verb == "show":
+        return parse_show(words[1:])
+    if verb == "clear":
+        return parse_clear(words[1:])
+    raise ExecSyntaxError("expected 'show' or 'clear'")
+
+
+def parse_clear(words: list[str]) -> Clear:
+    """The words after `clear`: `crypto session [FILTERS]`."""
+    _expect(words, "crypto", "session")
+    try:
+        return Clear(ClearFilter.parse(words[2:]))
+    except ValueError as err:
+        raise ExecSyntaxError(str(err)) from None
+
+
+def parse_show(words: list[str]) -> Show:
+    """The words after `show`."""
+    if not words:
+        raise ExecSyntaxError("show what? " + " | ".join(f[5:] for f in SHOW_FORMS))
+    what = match_keyword(words[0], ("crypto", "running-config", "logging"))
+    if what in ("running-config", "logging"):
+        _nothing_after(words, 1)
+        return Show(what)
+    _expect(words, "crypto")
+    subjects = ("session", "isakmp", "ikev2", "engine")
+    sub = match_keyword(words[1], subjects) if len(words) > 1 else None
+    if sub == "isakmp":
+        _expect(words[1:], "isakmp", "peer")
+        _nothing_after(words, 3)
+        return Show("isakmp")
+    if sub == "ikev2":
+        _expect(words[1:], "ikev2", "stats")
+        _nothing_after(words, 3)
+        return Show("ikev2-stats")
+    if sub == "engine":
+        _expect(words[1:], "engine", "drops")
+        _nothing_after(words, 3)
+        return Show("engine-drops")
+    if sub != "session":
+        raise ExecSyntaxError("show crypto session | isakmp peer | ikev2 stats | engine drops")
+    rest = words[2:]
+    detail, remote = False, None
+    while rest:
+        key = match_keyword(rest[0], ("detail", "remote"))
+        if key == "detail":
+            detail, rest = True, rest[1:]
+        elif key == "remote" and len(rest) > 1:
+            try:
+                remote = str(ipaddress.ip_address(rest[1]))
+            except ValueError:
+                raise ExecSyntaxError(f"bad remote address '{rest[1]}'") from None
+            rest = rest[2:]
+        else:
+            raise ExecSyntaxError(f"unexpected '{' '.join(rest)}'")
+    return Show("session", detail, remote)
+
+
+def render(show: Show, control: Control, store: Store, now: float) -> str:
+    """The command's output, as the CLI prints it and the console shows it."""
+    if show.what == "session":
+        return show_crypto_session(control.sessions(show.remote), detail=show.detail, now=now)
+    if show.what == "isakmp":
+        return show_isakmp_peers(control.isakmp_peers())
+    if show.what in ("ikev2-stats", "engine-drops"):
+        stats = control.statistics()
+        if stats is None:
+            return "No statistics yet\n"
+        return (show_ikev2_stats if show.what == "ikev2-stats" else show_engine_drops)(stats)
+    if show.what == "running-config":
+        return control.running_config()
+    lines = [entry.display() for entry in store.syslog if isinstance(entry, LogEntry)]
+    return "\n".join(lines) + ("\n" if lines else "")
