@@ -4,6 +4,9 @@ events carry the event loop's monotonic time)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from engine import syslog
 from engine.events import (
     AuthenticationFailed,
@@ -12,17 +15,37 @@ from engine.events import (
     EngineFault,
     NegotiationFailed,
 )
+from engine.log_storms import LogRateLimiter
 from engine.sessions import SessionTransition
 from engine.store import Store
 from engine.syslog import LogEntry, SyslogForwarder
 
 
 class Logbook:
-    def __init__(self, store: Store, forwarder: SyslogForwarder | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        forwarder: SyslogForwarder | None = None,
+        limiter: LogRateLimiter | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.forwarder = forwarder
+        self.limiter = limiter if limiter is not None else LogRateLimiter()
+        self.clock = clock
 
     def log(self, entry: LogEntry) -> None:
+        """Into the ring and to the syslog servers, unless its type is in a storm."""
+        admitted, summaries = self.limiter.admit(entry, self.clock())
+        for line in [*summaries, entry] if admitted else summaries:
+            self._write(line)
+
+    def tick(self) -> None:
+        """Log the summary of every storm window that has ended (called once a second)."""
+        for line in self.limiter.due(self.clock()):
+            self._write(line)
+
+    def _write(self, entry: LogEntry) -> None:
         self.store.append_log(entry)
         self.store.flush()
         if self.forwarder is not None:

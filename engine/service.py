@@ -126,9 +126,10 @@ class VpnService:
         self.store.put(STATS, "engine", self.statistics())
         self.store.flush()
 
-    async def _publish_statistics_every_second(self) -> None:
+    async def _every_second(self) -> None:
         while True:
             self.publish_statistics()
+            self.logbook.tick()
             await asyncio.sleep(STATISTICS_INTERVAL)
 
     async def start(self) -> None:
@@ -145,7 +146,7 @@ class VpnService:
             await self.control_server.start()
         self.logbook.log(syslog.config_loaded(str(self.config_path)))
         self.static_tunnels.start()
-        self._statistics_task = asyncio.create_task(self._publish_statistics_every_second())
+        self._statistics_task = asyncio.create_task(self._every_second())
         if self.watch:
             self._watcher = FileWatcher(self.config_path, self.reload)
             self._watcher.start()
