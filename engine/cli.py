@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from engine.config.diagnostics import ConfigError
 from engine.config.words import match_keyword
@@ -23,6 +24,9 @@ from engine.events import (
     IkeSaUp,
     NegotiationFailed,
 )
+
+if TYPE_CHECKING:
+    from engine.service import VpnService
 
 
 def describe_event(event: object) -> str | None:
@@ -74,11 +78,14 @@ class EventPrinter:
         if line:
             self.say(f"{time.strftime('%H:%M:%S')} {line}")
 
-    def stop_on_signals(self) -> None:
-        """SIGTERM and SIGINT stop cleanly: DELETEs go to the peers, Stop records out."""
+    def stop_on_signals(self, service: VpnService | None = None) -> None:
+        """SIGTERM and SIGINT stop cleanly: DELETEs go to the peers, Stop records out.
+        SIGHUP reloads the configuration, as daemons do; it never stops the gateway."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopped.set)
+        if service is not None:
+            loop.add_signal_handler(signal.SIGHUP, service.request_reload)
 
     async def wait(self, duration: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -120,7 +127,7 @@ async def run_lab(args: argparse.Namespace, console: ConsoleRunner | None = None
             await lab.stop()
         return
     print_log_lines(lab.service, printer)
-    printer.stop_on_signals()
+    printer.stop_on_signals(lab.service)
     await lab.start()
     printer.say(
         f"lab gateway on 127.0.0.1:{lab.gateway.ike_port} with {len(lab.peers)} "
@@ -155,7 +162,7 @@ async def run_config(args: argparse.Namespace, console: ConsoleRunner | None = N
             await service.stop()
         return
     print_log_lines(service, printer)
-    printer.stop_on_signals()
+    printer.stop_on_signals(service)
     await service.start()
     assert service.control_server is not None
     printer.say(

@@ -108,6 +108,7 @@ class VpnService:
         self._watcher: FileWatcher | None = None
         self.last_reload: ConfigReloaded | ConfigReloadFailed | None = None
         self._statistics_task: asyncio.Task[None] | None = None
+        self._reload_task: asyncio.Future[object] | None = None
 
     @property
     def compiled(self) -> CompiledConfig:
@@ -206,6 +207,15 @@ class VpnService:
         self.last_reload = event
         self.gateway.publish(event)
         return event
+
+    def request_reload(self) -> None:
+        """Reload soon, from the event loop (SIGHUP's handler must not do the work itself)."""
+        asyncio.get_running_loop().call_soon(self._reload_requested)
+
+    def _reload_requested(self) -> None:
+        result: object = self.reload()
+        if asyncio.iscoroutine(result):
+            self._reload_task = asyncio.ensure_future(result)
 
     def apply(self, loaded: Loaded) -> ConfigDiff:
         changes = diff(self.loaded.compiled, loaded.compiled)

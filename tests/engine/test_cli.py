@@ -126,3 +126,57 @@ def test_a_real_config_with_lab_peers_against_it(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Crypto session is UP") == 4
+
+
+async def test_sighup_reloads_the_daemon_and_keeps_its_sessions(tmp_path: Path) -> None:
+    """Operators expect HUP to reload, as daemons do: the gateway reads its file again
+    (a second `Configured from` line) and its sessions stay up."""
+    import asyncio
+    import signal
+
+    from netutil import free_port, until
+    from site_configs import SITE_A, SITE_B
+
+    from engine.events import IkeSaDown, IkeSaUp
+    from engine.service import VpnService
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    conf_a, conf_b = tmp_path / "a" / "a.conf", tmp_path / "b" / "b.conf"
+    conf_a.write_text(SITE_A.format(description="B", key="hup-key"))
+    conf_b.write_text(SITE_B.format(key="hup-key"))
+    ike, natt = free_port(), free_port()
+    b = VpnService(conf_b, bind="127.0.0.2", ike_port=ike, natt_port=natt, dataplane=None)
+    events: list[object] = []
+    b.gateway.subscribe(events.append)
+    await b.start()
+    daemon = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "engine.cli", "daemon", "--config", str(conf_a),
+        "--bind", "127.0.0.1", "--ike-port", str(ike), "--natt-port", str(natt),
+        "--control", str(tmp_path / "a.sock"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    output = bytearray()
+
+    async def read() -> None:
+        assert daemon.stdout is not None
+        while chunk := await daemon.stdout.read(4096):
+            output.extend(chunk)
+
+    reader = asyncio.create_task(read())
+    try:
+        await until(lambda: any(isinstance(e, IkeSaUp) for e in events), timeout=10)
+        await until(lambda: output.count(b"SYS-5-CONFIG_I") == 1, timeout=10)
+        daemon.send_signal(signal.SIGHUP)
+        await until(lambda: output.count(b"SYS-5-CONFIG_I") == 2, timeout=10)
+        await asyncio.sleep(0.3)
+        assert daemon.returncode is None
+        assert not any(isinstance(e, IkeSaDown) for e in events)
+        daemon.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(daemon.wait(), 10) == 0
+    finally:
+        if daemon.returncode is None:
+            daemon.kill()
+            await daemon.wait()
+        reader.cancel()
+        await b.stop()
