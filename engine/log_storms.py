@@ -17,6 +17,9 @@ from engine.syslog import LogEntry
 #: mnemonics that are never suppressed
 NEVER_SUPPRESSED = frozenset({"SESSION_STATUS", "SESSION_CLEARED", "CONFIG_I"})
 PER_WINDOW = 20
+#: debugging lines (severity 7, e.g. `AAA:` traces) come one per record by nature, and
+#: are not forwarded at the default trap level: a larger share of the ring before a cut
+DEBUG_PER_WINDOW = 600
 WINDOW = 60.0
 
 
@@ -30,8 +33,14 @@ class _Window:
 
 
 class LogRateLimiter:
-    def __init__(self, per_window: int = PER_WINDOW, window: float = WINDOW) -> None:
+    def __init__(
+        self,
+        per_window: int = PER_WINDOW,
+        window: float = WINDOW,
+        debug_per_window: int = DEBUG_PER_WINDOW,
+    ) -> None:
         self.per_window = per_window
+        self.debug_per_window = debug_per_window
         self.window = window
         self._windows: dict[tuple[str, str], _Window] = {}
         #: lines suppressed since start, all types together (`show logging`)
@@ -49,7 +58,8 @@ class LogRateLimiter:
                 summaries.append(self._summary(key, window, now))
             window = _Window(now, 0, 0, entry.facility, entry.severity)
             self._windows[key] = window
-        if window.admitted < self.per_window:
+        quota = self.debug_per_window if entry.severity >= 7 else self.per_window
+        if window.admitted < quota:
             window.admitted += 1
             return True, summaries
         window.suppressed += 1

@@ -140,11 +140,13 @@ class VpnService:
         )
         self.loaded = replace(self.loaded, compiled=replace(self.compiled, ike=ike))
         self.sessions.apply_config(self.compiled)
-        await self.accountant.start()
+        await self.accountant.start(announce=False)
         self._start_dataplane()
         await self.forwarder.start()
         if self.control_server is not None:
             await self.control_server.start()
+        # Only a gateway that has started says "NAS on": a failed start left no record.
+        self.accountant.announce_on()
         self.logbook.log(syslog.config_loaded(str(self.config_path)))
         self.static_tunnels.start()
         self._statistics_task = asyncio.create_task(self._every_second())

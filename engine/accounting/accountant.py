@@ -4,9 +4,12 @@ The accountant follows the session model (`on_transition`), decides from the run
 configuration which `aaa accounting network` list applies to a peer, builds Start,
 Interim-Update and Stop records (records.py), spools each one durably (spool.py) and
 delivers it (transport.py), one record at a time per session so that a Stop never
-overtakes its Start. Every record and its delivery state is published in the store's
-ACCOUNTING table and every server's health in SERVERS; `debug crypto isakmp aaa`-style
-lines go to the logbook. RADIUS keys stay in ServerConfig and the packets.
+overtakes its Start. At startup one order holds across sessions too: what the last run
+left (with a Stop for each session it died with) is tried before this run's
+Accounting-On, and that before this run's records. Every record and its delivery state
+is published in the store's ACCOUNTING table and every server's health in SERVERS;
+`debug crypto isakmp aaa`-style lines go to the logbook. RADIUS keys stay in
+ServerConfig and the packets.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from engine import syslog
 from engine.accounting import records
 from engine.accounting.dictionary import StatusType, load_dictionary
 from engine.accounting.records import AcctContext, Attributes, Options
-from engine.accounting.spool import Spool, SpoolRecord, default_spool_path
+from engine.accounting.spool import Spool, SpoolBusy, SpoolRecord, default_spool_path
 from engine.accounting.transport import (
     Acked,
     EncodeError,
@@ -114,6 +117,10 @@ class _Stream:
     task: asyncio.Task[None] | None = None
     #: its head cannot be sent as configured (FAILED): nothing to wait for at shutdown
     blocked: bool = False
+    #: other streams' `settled`, to wait for before sending (see `announce_on`)
+    after: tuple[asyncio.Event, ...] = ()
+    #: its queue is empty, or its head was tried and no server took it for now
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def resolve_key(server: RadiusServer, model: Config) -> Secret | None:
@@ -215,11 +222,19 @@ class Accountant:
         self._inflight: dict[int, SpoolRecord] = {}
         self._acked: deque[int] = deque()
         self._announced: set[str] = set()
+        #: streams left by the last run, tried before the Accounting-On
+        self._previous: tuple[_Stream, ...] = ()
+        #: the Accounting-On streams' `settled`: new streams wait for them
+        self._gate: tuple[asyncio.Event, ...] = ()
+        #: servers whose failed verification was logged, until they answer again
+        self._unverified: set[str] = set()
         self._wake = asyncio.Event()
         self._window: asyncio.Semaphore | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._flush_scheduled = False
         self._started = False
+        #: Accounting-On announced: this run's records go out
+        self._ready = False
         self._closed = False
 
     # ------------------------------------------------------------------ configuration
@@ -280,7 +295,7 @@ class Accountant:
         for name in [n for n in self.store.table(SERVERS) if n not in servers]:
             self.store.remove(SERVERS, name)
         self._touch()
-        if self._started:
+        if self._ready:
             self._announce(StatusType.ACCOUNTING_ON)
             self._wakeup()
 
@@ -299,33 +314,101 @@ class Accountant:
         return due if due > self.clock() else due + self.update_seconds
 
     # ------------------------------------------------------------------ lifecycle
-    async def start(self) -> None:
-        """Deliver what the spool kept from the last run, announce Accounting-On."""
+    async def start(self, *, announce: bool = True) -> None:
+        """Claim the spool (SpoolBusy: another daemon has it, nothing is sent), deliver
+        what the last run left in it, first a Stop for each session it died with, and
+        with `announce` send Accounting-On.
+
+        Accounting-On tells the servers that every session of this NAS is over, so it
+        must not come from a daemon that then fails to start: a composition root with
+        steps after this one that can fail passes announce=False and calls
+        `announce_on()` last. This run's records wait for it in the spool."""
         if self._started:
             return
+        spool = None
+        # Without accounting configured and nothing left from a last run, no file is made.
+        if self.plans or self._spool is not None or self.spool_path.exists():
+            spool = self._ensure_spool()
         self._started = True
         self._streams.clear()
-        # Without accounting configured and nothing left from a last run, no file is made.
-        if not self.plans and self._spool is None and not self.spool_path.exists():
-            self._ticker = asyncio.create_task(self._tick_loop(), name="accounting interim")
-            return
-        for record in self._ensure_spool().pending():
-            self._stream(record.stream).queue.append(record)
-            if record.record_id not in self._records:
-                self._publish(
-                    record,
-                    DeliveryState.SPOOLED,
-                    attempts=record.attempts,
-                    detail="from the spool",
-                )
-        self._announce(StatusType.ACCOUNTING_ON)
-        for stream in list(self._streams.values()):
-            self._run(stream)
+        if spool is not None:
+            live = {s.ctx.acct_session_id for s in self._open.values()}
+            for record in spool.pending():
+                self._stream(record.stream).queue.append(record)
+                if record.record_id not in self._records:
+                    self._publish(
+                        record,
+                        DeliveryState.SPOOLED,
+                        attempts=record.attempts,
+                        detail="from the spool",
+                    )
+            self._stop_left_open(spool, live)
+            # sessions of this process opened before start() wait for the Accounting-On
+            self._previous = tuple(s for s in self._streams.values() if s.name not in live)
+            for stream in self._previous:
+                self._run(stream)
         self._ticker = asyncio.create_task(self._tick_loop(), name="accounting interim")
+        if announce:
+            self.announce_on()
+
+    def announce_on(self) -> None:
+        """Accounting-On to each server group in use: the gateway is up. It goes out once
+        each stream the last run left has been tried (delivered, or no server took it for
+        now), and this run's records each once it has been tried."""
+        if not self._started:
+            raise RuntimeError("announce_on() before start()")
+        if self._ready:
+            return
+        self._ready = True
+        previous = [s.settled for s in self._previous]
+        self._previous = ()
+        ons = [self._streams[name] for name in self._announce(StatusType.ACCOUNTING_ON)]
+        for stream in ons:  # their tasks have not begun: nothing has awaited since
+            stream.after = tuple(e for e in previous if e is not stream.settled)
+            stream.settled = asyncio.Event()
+        self._gate = tuple(s.settled for s in ons)
+        names = {s.name for s in ons}
+        for stream in list(self._streams.values()):
+            if stream.name not in names and stream.task is None:  # held until now
+                stream.after = self._gate
+            self._run(stream)
+
+    def _stop_left_open(self, spool: Spool, live: set[str]) -> None:
+        """A Stop for each session a run that died (SIGKILL, a crash, power) left open,
+        with the counters of its latest record, before the Accounting-On: servers would
+        otherwise keep it open, or close it on Accounting-On with no usage, unlogged."""
+        lost = [s for s in spool.open_sessions() if s.stream not in live]
+        for last in lost:
+            stop = spool.add(
+                stream=last.stream,
+                status=StatusType.STOP,
+                list_name=last.list_name,
+                broadcast=last.broadcast,
+                servers=last.servers,
+                attributes=records.left_open_stop(last.attributes),
+                event_time=last.event_time,
+                session_id=last.session_id,
+                peer=last.peer,
+            )
+            self._queue(stop)
+        if lost:
+            many = len(lost) > 1
+            self._log_entry(
+                syslog.entry(
+                    "RADIUS",
+                    4,
+                    "ACCT_LEFT_OPEN",
+                    f"previous run ended without stopping {len(lost)} session"
+                    f"{'s' if many else ''}; Stop sent with {'their' if many else 'its'} "
+                    "last counters",
+                    at=self.clock(),
+                )
+            )
 
     async def stop(self) -> None:
-        """Stop open sessions (NAS-Reboot), send Accounting-Off, wait for the servers up
-        to `drain_timeout`; what is still unacknowledged stays in the spool."""
+        """Stop open sessions (NAS-Reboot), send Accounting-Off where this run sent
+        Accounting-On, wait for the servers up to `drain_timeout`; what is still
+        unacknowledged stays in the spool."""
         if self._closed:
             return
         if self._ticker is not None:
@@ -336,9 +419,11 @@ class Accountant:
             now = self.clock()
             for session_id in list(self._open):
                 self._close(session_id, self._latest(session_id), now, DownReason.SHUTDOWN)
+            for stream in list(self._streams.values()):
+                self._run(stream)  # without announce_on(), this run's records were held
             deadline = asyncio.get_running_loop().time() + self.drain_timeout
             await self._drain(deadline)
-            self._announce(StatusType.ACCOUNTING_OFF, force=True)
+            self._announce(StatusType.ACCOUNTING_OFF)
             await self._drain(deadline)
         self._closed = True
         for stream in self._streams.values():
@@ -370,7 +455,13 @@ class Accountant:
 
     def _ensure_spool(self) -> Spool:
         if self._spool is None:
-            self._spool = Spool(self.spool_path)
+            spool = Spool(self.spool_path)
+            try:
+                spool.claim()
+            except SpoolBusy:
+                spool.close()
+                raise
+            self._spool = spool
         return self._spool
 
     @property
@@ -481,23 +572,30 @@ class Accountant:
         return {sid: s.ctx.acct_session_id for sid, s in self._open.items()}
 
     # ------------------------------------------------------------------ records
-    def _announce(self, status: StatusType, *, force: bool = False) -> None:
-        """Accounting-On/Off to each server group in use, once per group; delivered like
-        the group's session records (failover, or every server with `broadcast`)."""
+    def _announce(self, status: StatusType) -> list[str]:
+        """Accounting-On to each server group in use that had none from this run, or
+        Accounting-Off to each that had one; delivered like the group's session records
+        (failover, or every server with `broadcast`). The streams used."""
         now = self.clock()
         groups: dict[str, ListPlan] = {}
         for plan in self.plans.values():
             if plan.mode != "none" and plan.servers:
                 groups.setdefault(plan.group, plan)
+        streams: list[str] = []
         for group, plan in groups.items():
-            if status is StatusType.ACCOUNTING_ON and group in self._announced and not force:
-                continue
             if status is StatusType.ACCOUNTING_ON:
+                if group in self._announced:
+                    continue
                 self._announced.add(group)
+            elif group not in self._announced:
+                continue  # no Accounting-Off from a run that never said Accounting-On
             counter = self._ensure_spool().next_counter(SESSION_COUNTER)
             acct_id = records.format_session_id(counter)
             attributes = records.nas_attributes(status, acct_id, now, self.options)
-            self._enqueue(status, plan, None, None, attributes, now, stream=f"nas:{group}")
+            stream = f"nas:{group}"
+            if self._enqueue(status, plan, None, None, attributes, now, stream=stream):
+                streams.append(stream)
+        return streams
 
     def _enqueue(
         self,
@@ -509,14 +607,15 @@ class Accountant:
         at: float,
         *,
         stream: str | None = None,
-    ) -> None:
+    ) -> bool:
+        """Spool a record and queue it; whether it could be made."""
         acct_id = str(records.attribute(attributes, "Acct-Session-Id")[0])
         peer = record.remote_ip if record else ""
         try:
             ensure_encodable(self.dictionary, attributes)
         except EncodeError as err:
             self._log(f"AAA: accounting {status.label} for session {acct_id} dropped: {err}", peer)
-            return
+            return False
         spooled = self._ensure_spool().add(
             stream=stream or (ctx.acct_session_id if ctx else acct_id),
             status=status,
@@ -528,16 +627,22 @@ class Accountant:
             session_id=record.session_id if record else "",
             peer=peer,
         )
+        self._queue(spooled)
+        return True
+
+    def _queue(self, spooled: SpoolRecord) -> None:
+        """A record just spooled: to its stream, which runs once Accounting-On is out."""
         self._publish(spooled, DeliveryState.PENDING)
+        peer, name = spooled.peer, spooled.list_name
         self._log(
-            f"AAA: accounting {status.label} queued for session {acct_id}"
-            + (f" (peer {peer}, list {plan.name})" if peer else f" (list {plan.name})"),
+            f"AAA: accounting {spooled.status.label} queued for session {self._acct_id(spooled)}"
+            + (f" (peer {peer}, list {name})" if peer else f" (list {name})"),
             peer or None,
         )
-        stream_state = self._stream(spooled.stream)
-        stream_state.queue.append(spooled)
-        if self._started:
-            self._run(stream_state)
+        stream = self._stream(spooled.stream)
+        stream.queue.append(spooled)
+        if self._ready:
+            self._run(stream)
 
     def _publish(
         self,
@@ -587,7 +692,7 @@ class Accountant:
     def _stream(self, name: str) -> _Stream:
         stream = self._streams.get(name)
         if stream is None:
-            stream = self._streams[name] = _Stream(name)
+            stream = self._streams[name] = _Stream(name, after=self._gate)
         return stream
 
     def _run(self, stream: _Stream) -> None:
@@ -597,12 +702,19 @@ class Accountant:
     async def _deliver_stream(self, stream: _Stream) -> None:
         try:
             while stream.queue and not self._closed:
+                if stream.after:
+                    after, stream.after = stream.after, ()
+                    for event in after:
+                        await event.wait()
+                    continue
                 record = stream.queue[0]
                 if await self._deliver(stream, record):
                     stream.queue.popleft()
                 else:
+                    stream.settled.set()
                     await self._wait_retry(record)
         finally:
+            stream.settled.set()
             if not stream.queue and self._streams.get(stream.name) is stream:
                 del self._streams[stream.name]
 
@@ -648,11 +760,15 @@ class Accountant:
         spool.update(record.record_id, acked=acked, attempts=attempts)
         updated = replace(record, acked=acked, attempts=attempts)
         stream.queue[0] = updated
-        waiting = [s.name for s in servers if s.name not in acked]
-        self._publish(updated, DeliveryState.SPOOLED, detail=f"waiting for {', '.join(waiting)}")
+        waiting = ", ".join(
+            f"{s.name} ({why})" if (why := self.transport.state(s).last_failure) else s.name
+            for s in servers
+            if s.name not in acked
+        )
+        self._publish(updated, DeliveryState.SPOOLED, detail=f"waiting for {waiting}")
         self._log(
             f"AAA: accounting {record.status.label} for session {self._acct_id(record)} "
-            f"spooled: no answer from {', '.join(waiting)}",
+            f"spooled, not acknowledged by {waiting}",
             record.peer or None,
         )
         return False
@@ -704,6 +820,10 @@ class Accountant:
                 )
             )
             return
+        if isinstance(event, Acked):
+            self._unverified.discard(event.server.name)
+        elif isinstance(event, TimedOut) and event.replies.total:
+            self._log_unverified(event)
         record = self._inflight.get(event.record_id)
         current = self._records.get(event.record_id)
         if record is None or current is None:
@@ -743,11 +863,33 @@ class Accountant:
             self._wakeup()
         elif isinstance(event, TimedOut):
             self._publish(record, DeliveryState.RETRYING, server=event.server.name)
-            self._log(
-                f"AAA: accounting {kind} for session {acct_id}: no response from "
-                f"{event.server.name} after {event.attempts} attempts",
-                peer,
+            if event.replies.total:
+                why = (
+                    f"no verified reply from {event.server.name} after {event.attempts} "
+                    f"attempts: {event.replies.describe()}"
+                )
+            else:
+                why = f"no response from {event.server.name} after {event.attempts} attempts"
+            self._log(f"AAA: accounting {kind} for session {acct_id}: {why}", peer)
+
+    def _log_unverified(self, event: TimedOut) -> None:
+        """Replies that fail verification are a fault an operator can fix (the key, the
+        server): logged without `debug`, once until the server answers properly again."""
+        server = event.server
+        if server.name in self._unverified:
+            return
+        self._unverified.add(server.name)
+        self._log_entry(
+            syslog.entry(
+                "RADIUS",
+                4,
+                "RADIUS_BADREPLY",
+                f"RADIUS server {server.host}:{server.auth_port},{server.acct_port}: no "
+                f"verified accounting reply after {event.attempts} attempts: "
+                f"{event.replies.describe()}",
+                server.host,
             )
+        )
 
     def _on_server_state(self, state: ServerState) -> None:
         if state.name in self.servers:

@@ -45,9 +45,15 @@ TERMINATE_CAUSES: dict[DownReason, tuple[TerminateCause, str]] = {
     DownReason.AUTHENTICATION_FAILED: (TerminateCause.USER_ERROR, "Session Failed Security"),
     DownReason.NEGOTIATION_FAILED: (TerminateCause.NAS_ERROR, "Unknown"),
     DownReason.HALF_OPEN_TIMEOUT: (TerminateCause.NAS_ERROR, "Unknown"),
+    DownReason.INTERNAL_ERROR: (TerminateCause.NAS_ERROR, "Unknown"),
 }
 #: when the session model gives no reason (e.g. the last child SA deleted on its own)
 NO_REASON: tuple[TerminateCause, str] = (TerminateCause.NAS_REQUEST, "No Reason")
+#: a session its process died with (SIGKILL, a crash, power), stopped by the next run.
+#: NAS-Reboot, not Lost-Service: RFC 2866 5.10 gives NAS-Reboot to a NAS that ends its
+#: sessions to restart without an administrator's say, which a crash is; Lost-Service
+#: would blame the service beyond the NAS. How the session itself ended is not known.
+LEFT_OPEN: tuple[TerminateCause, str] = (TerminateCause.NAS_REBOOT, "Unknown")
 
 
 def terminate_cause(reason: DownReason | None) -> tuple[TerminateCause, str]:
@@ -174,6 +180,18 @@ def _fields(c: Counters) -> tuple[int, ...]:
     return (c.bytes_in, c.packets_in, c.bytes_out, c.packets_out, c.drops_in, c.drops_out)
 
 
+#: what Interim-Update and Stop report of a session's usage, in their order
+USAGE = (
+    "Acct-Session-Time",
+    "Acct-Input-Octets",
+    "Acct-Output-Octets",
+    "Acct-Input-Packets",
+    "Acct-Output-Packets",
+    "Acct-Input-Gigawords",
+    "Acct-Output-Gigawords",
+)
+
+
 def _usage(record: SessionRecord, ctx: AcctContext, at: float) -> list[tuple[str, Value]]:
     """Input is what came from the peer; 32-bit fields carry the rest in gigawords."""
     used = usage(record.totals, ctx.baseline)
@@ -225,6 +243,28 @@ def stop_attributes(
     if options.vsa:
         attrs.append(_avpair("disc-cause-ext", disc))
     return (*attrs, *_where(record, options), ("Event-Timestamp", int(at)))
+
+
+def left_open_stop(last: Attributes) -> Attributes:
+    """A Stop for a session a dead process left open, from its latest record (Start or
+    Interim-Update): its identity and place, the usage that record reported (none for a
+    Start), at that record's time: what it carried after that was lost with the process."""
+    split = [name for name, _ in last].index("Acct-Status-Type")
+    identity = [*last[:split], ("Acct-Status-Type", StatusType.STOP.label)]
+    where = [(n, v) for n, v in last[split + 1 :] if n not in USAGE and n != "Event-Timestamp"]
+    values = dict(last)
+    cause, disc = LEFT_OPEN
+    attrs = [
+        *identity,
+        *((name, values.get(name, 0)) for name in USAGE),
+        ("Acct-Terminate-Cause", cause.value),
+    ]
+    if "Cisco-AVPair" in values:
+        attrs.append(_avpair("disc-cause-ext", disc))
+    attrs += where
+    if "Event-Timestamp" in values:
+        attrs.append(("Event-Timestamp", values["Event-Timestamp"]))
+    return tuple(attrs)
 
 
 def nas_attributes(

@@ -5,6 +5,10 @@ Accounting-Response verified (for `broadcast`, every server's). It keeps the eve
 time, so Acct-Delay-Time is right after an outage or an engine restart, and the order of
 creation, so a session's Start, Interims and Stop are delivered in that order.
 
+It also keeps each open session's latest Start or Interim-Update until its Stop is
+made, so that a run that died without stopping its sessions (SIGKILL, a crash, power)
+leaves the next one what it needs to stop them with their last counters.
+
 SQLite in WAL mode with synchronous=NORMAL: a committed record survives the process
 dying; only a power loss may cost the last transaction. The file holds attributes and
 server addresses, never a RADIUS key: keys come from the running configuration.
@@ -12,6 +16,7 @@ server addresses, never a RADIUS key: keys come from the running configuration.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
@@ -38,7 +43,36 @@ CREATE TABLE IF NOT EXISTS records (
     attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    stream TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    list_name TEXT NOT NULL,
+    broadcast INTEGER NOT NULL,
+    servers TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    event_time REAL NOT NULL,
+    session_id TEXT NOT NULL,
+    peer TEXT NOT NULL
+);
+-- in the record's own statement, so atomic with it: a Start or an Interim-Update
+-- becomes its session's latest record, a Stop closes the session
+CREATE TRIGGER IF NOT EXISTS session_goes_on AFTER INSERT ON records
+WHEN NEW.status IN (1, 3) BEGIN
+    INSERT OR REPLACE INTO sessions (stream, seq, status, list_name, broadcast, servers,
+        attributes, event_time, session_id, peer)
+    VALUES (NEW.stream, NEW.seq, NEW.status, NEW.list_name, NEW.broadcast, NEW.servers,
+        NEW.attributes, NEW.event_time, NEW.session_id, NEW.peer);
+END;
+CREATE TRIGGER IF NOT EXISTS session_stops AFTER INSERT ON records
+WHEN NEW.status = 2 BEGIN
+    DELETE FROM sessions WHERE stream = NEW.stream;
+END;
 """
+
+
+class SpoolBusy(OSError):
+    """Another accountant (another daemon with the same state directory) has the spool."""
 
 
 def default_spool_path() -> Path:
@@ -80,9 +114,29 @@ class Spool:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         os.chmod(self.path, 0o600)
+        self._lock: int | None = None
+
+    def claim(self) -> None:
+        """Make this the spool's only user until `close()`, or until the process dies
+        however it dies (the kernel drops the lock). Two gateways on one spool would
+        deliver each other's records and stop each other's open sessions as left over."""
+        if self._lock is not None:
+            return
+        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise SpoolBusy(
+                f"the accounting spool {self.path} is in use by another daemon"
+            ) from None
+        self._lock = fd
 
     def close(self) -> None:
         self._db.close()
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def add(
         self,
@@ -97,6 +151,8 @@ class Spool:
         session_id: str = "",
         peer: str = "",
     ) -> SpoolRecord:
+        """The record; a Start or an Interim-Update also becomes its session's latest
+        record, a Stop closes the session (triggers, in the same statement)."""
         servers = tuple(servers)
         cursor = self._db.execute(
             "INSERT INTO records (stream, status, list_name, broadcast, servers, attributes,"
@@ -129,10 +185,21 @@ class Spool:
 
     def pending(self) -> list[SpoolRecord]:
         """Every record not yet acknowledged, oldest first."""
-        rows = self._db.execute(
+        return self._select(
             "SELECT seq, stream, status, list_name, broadcast, servers, attributes, event_time,"
             " session_id, peer, acked, attempts FROM records ORDER BY seq"
-        ).fetchall()
+        )
+
+    def open_sessions(self) -> list[SpoolRecord]:
+        """The latest Start or Interim-Update of every session that has no Stop yet,
+        oldest first; acknowledged or not (its record_id may have left the spool)."""
+        return self._select(
+            "SELECT seq, stream, status, list_name, broadcast, servers, attributes, event_time,"
+            " session_id, peer, '[]', 0 FROM sessions ORDER BY seq"
+        )
+
+    def _select(self, query: str) -> list[SpoolRecord]:
+        rows = self._db.execute(query).fetchall()
         return [
             SpoolRecord(
                 seq,

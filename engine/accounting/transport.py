@@ -14,6 +14,8 @@ changes, the async one resends identical bytes to one server with no Id bookkeep
 - Identifiers are per socket: 256 in flight per source port; more opens another socket.
 - A response counts only from the server's address, to an Id in flight, with the right
   Response Authenticator; anything else is counted (duplicate, forged, stray) and dropped.
+  An exchange that ends unanswered says what did come back from its server meanwhile
+  (`Replies`): a wrong shared key or a broken server is not a silent one.
 - Failover: a server that fails an exchange is left for the next one of the group, and
   with `radius-server deadtime M` skipped for M minutes; `broadcast` sends to every server.
 """
@@ -32,7 +34,7 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 from typing import cast
 
 from pyrad.dictionary import Dictionary
@@ -149,6 +151,71 @@ class ServerState:
     in_flight: int = 0
     avg_rtt_ms: float | None = None
     last_response_at: float | None = None
+    #: why its last exchange failed (`TimedOut.summary()`); cleared by a verified answer
+    last_failure: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Replies:
+    """Datagrams from a server that acknowledged nothing, during one exchange.
+
+    Those whose Identifier names the exchange count for it alone. Those that name none
+    of the server's exchanges (garbage, a late or replayed answer) count for each one
+    they arrive during, up to one per transmission it got no other answer to: a
+    transmission draws one answer, and a burst must not inflate every exchange's."""
+
+    bad_authenticators: int = 0
+    malformed: int = 0
+    #: verified with the key, but answering an earlier request (late, or replayed)
+    stale: int = 0
+    #: to an Identifier this transport has no request in flight or recently answered for
+    unmatched: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.bad_authenticators + self.malformed + self.stale + self.unmatched
+
+    def plus(self, kind: str) -> Replies:
+        return replace(self, **{kind: getattr(self, kind) + 1})
+
+    def __add__(self, other: Replies) -> Replies:
+        return Replies(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+    def __sub__(self, other: Replies) -> Replies:
+        """Never negative (a server forgotten by a reload restarts its totals)."""
+        pairs = zip(astuple(self), astuple(other), strict=True)
+        return Replies(*(max(0, a - b) for a, b in pairs))
+
+    def at_most(self, count: int) -> Replies:
+        """`count` of them at most, the kinds an operator can act on first."""
+        kept: dict[str, int] = {}
+        for kind in ("bad_authenticators", "malformed", "unmatched", "stale"):
+            kept[kind] = min(getattr(self, kind), max(0, count))
+            count -= kept[kind]
+        return Replies(**kept)
+
+    def describe(self) -> str:
+        """E.g. "3 replies with a bad authenticator (shared key mismatch?)"."""
+        if self.stale and self.stale == self.total:
+            return f"only stale replies ({self.stale}, answering earlier requests)"
+        parts = []
+        if self.bad_authenticators:
+            parts.append(
+                f"{_replies(self.bad_authenticators)} with a bad authenticator"
+                " (shared key mismatch?)"
+            )
+        if self.malformed:
+            parts.append(f"{self.malformed} malformed {_replies(self.malformed, False)}")
+        if self.unmatched:
+            parts.append(f"{_replies(self.unmatched)} to no request in flight")
+        if self.stale:
+            parts.append(f"{_replies(self.stale)} answering earlier requests")
+        return ", ".join(parts)
+
+
+def _replies(count: int, with_count: bool = True) -> str:
+    word = "reply" if count == 1 else "replies"
+    return f"{count} {word}" if with_count else word
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +238,20 @@ class Acked:
 
 @dataclass(frozen=True, slots=True)
 class TimedOut:
-    """The server did not answer this record within MRC/MRD."""
+    """The server did not acknowledge this record within MRC/MRD; `replies` is what it
+    sent back instead (nothing: a silent server)."""
 
     record_id: int
     server: ServerConfig
     attempts: int
+    replies: Replies = Replies()
+
+    def summary(self) -> str:
+        """Why, without the server's name: "no response after 3 attempts", or "no
+        verified reply after 3 attempts: 3 malformed replies"."""
+        if not self.replies.total:
+            return f"no response after {self.attempts} attempts"
+        return f"no verified reply after {self.attempts} attempts: {self.replies.describe()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,12 +344,14 @@ def _address_key(addr: tuple[object, ...]) -> tuple[str, int]:
 class _Exchange:
     """One record to one server: every transmission's (socket, Id) and authenticator."""
 
-    __slots__ = ("done", "sent", "server")
+    __slots__ = ("done", "replies", "sent", "server")
 
     def __init__(self, server: ServerConfig, done: asyncio.Future[tuple[int, float]]) -> None:
         self.server = server
         self.done = done
         self.sent: dict[tuple[_Socket, int], tuple[bytes, float]] = {}
+        #: datagrams to its Ids that did not acknowledge it
+        self.replies = Replies()
 
 
 class _Socket(asyncio.DatagramProtocol):
@@ -334,6 +412,8 @@ class RadiusTransport:
         self._dead_until: dict[str, float] = {}
         #: (address, port) -> server, to attribute any datagram to the server it came from
         self._by_address: dict[tuple[str, int], ServerConfig] = {}
+        #: per server, running totals of its datagrams that named no exchange of its own
+        self._loose: dict[str, Replies] = {}
         self._opening: asyncio.Lock | None = None
         self._closed = False
         #: datagrams from an address that is no configured server
@@ -375,6 +455,7 @@ class RadiusTransport:
         for name in [n for n in self._states if n not in keep]:
             del self._states[name]
             self._dead_until.pop(name, None)
+            self._loose.pop(name, None)
         for addr, server in list(self._by_address.items()):
             if server.name not in keep:
                 del self._by_address[addr]
@@ -439,27 +520,30 @@ class RadiusTransport:
         exchange.sent.clear()
 
     def _received(self, sock: _Socket, data: bytes, addr: tuple[object, ...]) -> None:
-        exchange = sock.pending.get(data[1]) if len(data) >= 20 else None
+        ident = data[1] if len(data) >= 2 else -1
+        exchange = sock.pending.get(ident)
         server = exchange.server if exchange else None
         if server is None or not server.matches(addr):
             server = self._by_address.get(_address_key(addr))
         if server is None:
             self.stray += 1
             return
+        # the exchange with this server that the datagram's Identifier names, if any
+        ours = exchange if exchange is not None and exchange.server.name == server.name else None
         state = self.state(server)
-        if len(data) < 20 or data[0] != AccountingResponse:
+        length = struct.unpack("!H", data[2:4])[0] if len(data) >= 4 else 0
+        if len(data) < 20 or data[0] != AccountingResponse or not 20 <= length <= len(data):
             self._set(server, malformed=state.malformed + 1)
+            self._count(server, ours, "malformed")
             return
-        ident = data[1]
-        ours = exchange is not None and exchange.server.name == server.name
-        if exchange is not None and ours:
-            entry = exchange.sent.get((sock, ident))
+        if ours is not None:
+            entry = ours.sent.get((sock, ident))
             if entry is not None and verify_response(data, entry[0], server.key):
-                if exchange.done.done():
+                if ours.done.done():
                     self._set(server, duplicates=state.duplicates + 1)
                     return
                 rtt = asyncio.get_running_loop().time() - entry[1]
-                exchange.done.set_result((ident, rtt))
+                ours.done.set_result((ident, rtt))
                 return
         recent = sock.recent.get(ident)
         if (
@@ -468,11 +552,21 @@ class RadiusTransport:
             and verify_response(data, recent[0], recent[1].key)
         ):
             self._set(server, duplicates=state.duplicates + 1)
-            return
-        if ours:
+            self._count(server, ours, "stale")
+        elif ours is not None:
             self._set(server, bad_authenticators=state.bad_authenticators + 1)
+            self._count(server, ours, "bad_authenticators")
         else:
             self._set(server, unmatched=state.unmatched + 1)
+            self._count(server, None, "unmatched")
+
+    def _count(self, server: ServerConfig, exchange: _Exchange | None, kind: str) -> None:
+        """O(1): for its own exchange, or in the server's running totals of datagrams
+        that name none, which each exchange reads as a difference when it fails."""
+        if exchange is not None:
+            exchange.replies = exchange.replies.plus(kind)
+        else:
+            self._loose[server.name] = self._loose.get(server.name, Replies()).plus(kind)
 
     async def close(self) -> None:
         self._closed = True
@@ -495,6 +589,7 @@ class RadiusTransport:
         self._by_address[addr] = server
         state = self.state(server)
         self._set(server, requests=state.requests + 1, in_flight=state.in_flight + 1)
+        loose = self._loose.get(server.name, Replies())
         started = loop.time()
         rt: float | None = None
         attempt = 0
@@ -536,9 +631,12 @@ class RadiusTransport:
                 self._answered(server, rtt)
                 self._emit(Acked(out.record_id, server, ident, rtt))
                 return rtt
+            loose = self._loose.get(server.name, Replies()) - loose
+            replies = exchange.replies + loose.at_most(attempt - exchange.replies.total)
+            failed = TimedOut(out.record_id, server, attempt, replies)
             state = self.state(server)
-            self._set(server, timeouts=state.timeouts + 1)
-            self._emit(TimedOut(out.record_id, server, attempt))
+            self._set(server, timeouts=state.timeouts + 1, last_failure=failed.summary())
+            self._emit(failed)
             return None
         finally:
             self._release(exchange)
@@ -558,6 +656,7 @@ class RadiusTransport:
             responses=state.responses + 1,
             avg_rtt_ms=round(avg, 3),
             last_response_at=self.clock(),
+            last_failure="",
         )
         if server.name in self._dead_until:
             del self._dead_until[server.name]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from engine import syslog
 from engine.events import NegotiationFailed
-from engine.log_storms import PER_WINDOW, WINDOW
+from engine.log_storms import DEBUG_PER_WINDOW, PER_WINDOW, WINDOW
 from engine.logbook import Logbook
 from engine.store import Store
 from engine.syslog import LogEntry
@@ -80,3 +80,11 @@ def test_clears_are_never_suppressed() -> None:
     for n in range(500):
         logbook.cleared((f"10.0.{n // 250}.{n % 250}", 500), by="test")
     assert len(ring(store)) == 500
+
+
+def test_debug_traces_have_a_larger_share_but_are_cut_too() -> None:
+    store = Store(syslog_size=5000)
+    logbook = Logbook(store, clock=Clock())
+    for n in range(DEBUG_PER_WINDOW + 100):
+        logbook.log(syslog.entry("CRYPTO", 7, "AAA", f"AAA: accounting Start {n}"))
+    assert len(ring(store)) == DEBUG_PER_WINDOW

@@ -1,11 +1,15 @@
-"""Shared pieces of the accounting tests: configurations, session records, and a small
-RADIUS accounting server on 127.0.0.1 that checks every request as a real one would."""
+"""Shared pieces of the accounting tests: configurations, session records, a small
+RADIUS accounting server on 127.0.0.1 that checks every request as a real one would,
+and a gateway process to SIGKILL (acct_child.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import socket
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,6 +25,7 @@ from engine.config.model import Config
 from engine.config.parser import parse_text
 from engine.config.validate import validate
 from engine.events import DownReason
+from engine.log_storms import LogRateLimiter
 from engine.logbook import Logbook
 from engine.sessions import ZERO, Counters, SessionRecord, SessionStatus, SessionTransition
 from engine.store import Store
@@ -181,9 +186,12 @@ def make_accountant(
     **kwargs: object,
 ) -> tuple[Accountant, Store]:
     store = store or Store()
+    # The tests read `debug crypto isakmp aaa` lines as a trace of what was sent; the
+    # logbook's storm limit (20 lines a minute per message type) would cut it short.
+    logbook = Logbook(store, limiter=LogRateLimiter(per_window=1 << 30))
     accountant = Accountant(
         store,
-        Logbook(store),
+        logbook,
         spool_path=tmp_path / spool_name,
         clock=clock or Clock(),
         timers=timers,
@@ -228,6 +236,8 @@ class Received:
 
 #: what to do with a request: a list of reply delays (empty: drop; two: a duplicate)
 Policy = Callable[[Received], Sequence[float]]
+#: the datagram to send instead of a good answer (the request's Id, the good answer)
+Answer = Callable[[int, bytes], bytes]
 
 
 def always(received: Received) -> Sequence[float]:
@@ -243,6 +253,7 @@ class Responder(asyncio.DatagramProtocol):
     secret: bytes = KEY.encode()
     policy: Policy = always
     answer_secret: bytes | None = None
+    answer: Answer | None = None
     received: list[Received] = field(default_factory=list)
     bad_requests: int = 0
     transport: asyncio.DatagramTransport | None = None
@@ -294,8 +305,64 @@ class Responder(asyncio.DatagramProtocol):
         reply = request.CreateReply()
         if self.answer_secret is not None:
             reply.secret = self.answer_secret
-        self.transport.sendto(reply.ReplyPacket(), addr)
+        data = reply.ReplyPacket()
+        if self.answer is not None:
+            data = self.answer(request.id, data)
+        self.transport.sendto(data, addr)
         self.replies += 1
 
     def statuses(self) -> list[tuple[str, str]]:
         return [(r.session, r.status) for r in self.received]
+
+
+# ---------------------------------------------------------------------- a process to kill
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+
+
+@dataclass
+class Child:
+    """A gateway process (acct_child.py) and what it reported once its records were out."""
+
+    process: asyncio.subprocess.Process
+    report: dict[str, object]
+
+    @property
+    def open(self) -> dict[str, str]:
+        """Engine session id -> Acct-Session-Id of the sessions it had open."""
+        return self.report["open"]  # type: ignore[return-value]
+
+    @property
+    def log(self) -> list[str]:
+        return self.report["log"]  # type: ignore[return-value]
+
+    async def kill(self) -> None:
+        """SIGKILL: no stop(), no Accounting-Off, the spool as last committed."""
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
+
+
+async def spawn(spool: Path, port: int, plan: dict[str, object]) -> Child:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(HERE / "acct_child.py"),
+        str(spool),
+        str(port),
+        json.dumps(plan),
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), 30)
+    except BaseException:
+        process.kill()
+        await process.wait()
+        raise
+    if not line:
+        await process.wait()
+        raise AssertionError(f"the gateway process exited with {process.returncode}")
+    return Child(process, json.loads(line))

@@ -291,3 +291,29 @@ def test_which_transitions_open_and_close(
 ) -> None:
     assert records.opens(old, new) is opens
     assert records.closes(old, new) is closes
+
+
+def test_a_left_open_stop_is_the_stop_of_its_last_record() -> None:
+    """What the next run sends for a session a killed run left open: the Stop that run
+    would have made at its last Interim-Update, as a crash (NAS-Reboot, cause unknown)."""
+    record = session_record(
+        totals=Counters(bytes_in=5 * 2**32 + 7, packets_in=9, bytes_out=11, packets_out=3),
+        username="joe@corp",
+    )
+    at = T0 + 125
+    interim = records.interim_attributes(record, CTX, at, VSA)
+    made = records.left_open_stop(interim)
+    real = records.stop_attributes(record, CTX, at, DownReason.SHUTDOWN, VSA)
+    assert dict(made)["Acct-Terminate-Cause"] == "NAS-Reboot" == dict(real)["Acct-Terminate-Cause"]
+    assert made == tuple(
+        ("Cisco-AVPair", "disc-cause-ext=Unknown") if v == "disc-cause-ext=Local Hangup" else (k, v)
+        for k, v in real
+    )
+    # from a Start: no usage yet, at the Start's time; without VSAs, no disc-cause-ext
+    plain = Options(vsa=False)
+    start = records.start_attributes(record, CTX, T0, plain)
+    made = dict(records.left_open_stop(start))
+    assert made["Acct-Status-Type"] == "Stop" and made["Event-Timestamp"] == int(T0)
+    assert made["Acct-Session-Time"] == made["Acct-Input-Octets"] == 0
+    assert "Cisco-AVPair" not in made
+    encode_request(load_dictionary(), records.left_open_stop(start), 0, 1, Secret("k"))

@@ -117,6 +117,9 @@ async def test_a_silent_server_times_out_after_mrc() -> None:
         assert await transport.send(Outbound(1, ATTRS, 0.0), config, timers) is None
         assert [type(e) for e in events] == [Sent, Sent, Sent, TimedOut]
         assert len(server.received) == 3
+        silent = events[-1]
+        assert isinstance(silent, TimedOut) and silent.replies.total == 0
+        assert silent.summary() == "no response after 3 attempts"
         # MRD ends an exchange before MRC does
         events.clear()
         timers = Timers(irt=0.1, mrt=0.1, mrc=10, mrd=0.25)
