@@ -226,3 +226,38 @@ async def test_a_second_daemon_on_the_same_spool_is_refused(
         assert [r.status for r in server.received] == ["Accounting-On", "Start"]
     finally:
         await first.stop()
+
+
+async def test_a_gateway_whose_control_socket_is_taken_leaves_no_accounting_on(
+    tmp_path: Path, server: Responder
+) -> None:
+    """The whole gateway, failing at its last step (another daemon serves the control
+    socket): the spool must not hold an Accounting-On to be sent later as a false
+    "NAS rebooted"."""
+    from engine.control_socket import ControlServer
+    from engine.service import VpnService
+
+    config = tmp_path / "gw.conf"
+    config.write_text(config_text([server.port]))
+    control = tmp_path / "ctl.sock"
+    other = ControlServer(None, control)  # type: ignore[arg-type]
+    await other.start()
+    service = VpnService(
+        config,
+        bind="127.0.0.1",
+        ike_port=0,
+        natt_port=0,
+        watch=False,
+        dataplane=None,
+        control_path=control,
+        serve_control=True,
+        state_dir=tmp_path,
+    )
+    try:
+        with pytest.raises(OSError, match="another daemon is serving"):
+            await service.start()
+        assert "Accounting-On" not in spooled(tmp_path / "accounting.sqlite")
+    finally:
+        await service.stop()
+        await other.stop()
+    assert not any(r.status == "Accounting-On" for r in server.received)
