@@ -47,7 +47,7 @@ from engine.ike.message import (
     encode_plain_response_notify,
 )
 from engine.ike.payloads import NoncePayload
-from engine.ike.policy import IkeConfig, IkeProposalPolicy, parse_ip
+from engine.ike.policy import IkeConfig, IkeProposalPolicy, PeerPolicy, parse_ip
 from engine.ratelimit import TokenBucket
 
 #: seconds before an SA whose timer did not move forward is served again
@@ -123,6 +123,33 @@ class IkeEngine:
 
     def send(self, data: bytes, local: Address, remote: Address) -> None:
         self._out.append(Datagram(data, local, remote))
+
+    def new_ike_sa(
+        self,
+        *,
+        initiator: bool,
+        local: Address,
+        remote: Address,
+        peer: PeerPolicy | None,
+        spi_i: bytes,
+        spi_r: bytes,
+        now: float,
+        rekeyed_from: int,
+    ) -> IkeSa:
+        """A registered IKE SA made by an IKE rekey of SA `rekeyed_from`."""
+        sa = IkeSa(
+            self,
+            initiator=initiator,
+            local=local,
+            remote=remote,
+            peer=peer,
+            spi_i=spi_i,
+            spi_r=spi_r,
+            now=now,
+            rekeyed_from=rekeyed_from,
+        )
+        self.register(sa)
+        return sa
 
     def register(self, sa: IkeSa) -> None:
         self._by_spi[sa.local_spi] = sa
@@ -323,8 +350,7 @@ class IkeEngine:
             ExchangeType.IKE_SA_INIT, payloads, response=True, message_id=0, encrypted=False
         )
         sa.init_response = response
-        sa.cached_response = (0, response)
-        sa.expected_request_id = 1
+        sa.tasks.answered_init(response)
         self.register(sa)
         self._half_open[(header.spi_i, remote)] = sa
         self._half_open_keys[sa.ike_sa_id] = (header.spi_i, remote)

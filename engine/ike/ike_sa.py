@@ -1,17 +1,14 @@
-"""One IKE SA: its keys, message IDs, request window, retransmission and children.
+"""One IKE SA: its identity, keys, child SAs and lifecycle.
 
-This class owns the mechanics every exchange shares (RFC 7296 sections 2.1-2.3):
-one request outstanding at a time, exponential retransmission, the cached
-response for a retransmitted request, and the order in which queued exchanges
-run. What each exchange puts in its messages lives in `engine.ike.exchanges`.
+The exchange window and queue are its task manager's (`engine.ike.task_manager`), when
+it next needs attention is its timers' (`engine.ike.timers`), its states and the moves
+between them are a table (`engine.ike.sa_state`), and what each exchange puts in its
+messages is in `engine.ike.exchanges`, written against `engine.ike.sa_interface`.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
-from dataclasses import dataclass
-from enum import Enum
-from typing import TYPE_CHECKING, Protocol
+from collections import OrderedDict
 
 from engine.events import (
     Address,
@@ -20,100 +17,52 @@ from engine.events import (
     ChildSaInstalled,
     DownReason,
     IkeAlgorithms,
-    IkeEvent,
     IkeSaAbandoned,
     IkeSaDown,
     IkeSaUp,
-    RetransmitGiveUp,
     TrafficSelectorSet,
 )
+from engine.ike import timers
 from engine.ike.child_sa import ChildSa, ChildState
-from engine.ike.constants import ExchangeType, NotifyType
+from engine.ike.constants import ExchangeType
 from engine.ike.crypto import (
     Encryption,
     IkeKeys,
     Integrity,
     Prf,
-    RandomBytes,
     SkCipher,
     encryption,
     integrity,
     prf,
 )
-from engine.ike.errors import IkeDrop, IntegrityError, RemoteProtocolError
-from engine.ike.message import IkeHeader, IkeMessage, decode_message, encode_message
-from engine.ike.payloads import NotifyPayload, Payload
-from engine.ike.policy import IkeConfig, PeerPolicy
+from engine.ike.exchanges.base import Exchange
+from engine.ike.exchanges.delete import DeleteChild, DeleteIke, delete_ike_payloads
+from engine.ike.exchanges.invalid_spi import InvalidSpiNotice
+from engine.ike.message import IkeHeader, IkeMessage, encode_message
+from engine.ike.payloads import Payload
+from engine.ike.policy import PeerPolicy
 from engine.ike.proposals import INTEG_NAMES, PRF_NAMES, IkeSuite
+from engine.ike.sa_interface import IkeSaHandle, SaContext
+from engine.ike.sa_state import (
+    UP_STATES,
+    ZERO_SPI,
+    IkeState,
+    Liveness,
+    RekeyRecord,
+    check_transition,
+    initial_state,
+)
+from engine.ike.task_manager import TaskManager
 from engine.ike.traffic_selectors import describe
 from engine.ratelimit import TokenBucket
 
-if TYPE_CHECKING:
-    from engine.ike.exchanges.base import Exchange
-
-ZERO_SPI = bytes(8)
 #: INVALID_SPI notices one peer may get at once, then one per INVALID_SPI_INTERVAL s
 INVALID_SPI_BURST = 3
 INVALID_SPI_INTERVAL = 10.0
 #: SPIs remembered per IKE SA as already reported
 REPORTED_SPIS_KEPT = 64
 
-
-class SaContext(Protocol):
-    """What an IKE SA needs from the engine that holds it."""
-
-    config: IkeConfig
-    random_bytes: RandomBytes
-
-    def new_id(self) -> int: ...
-    def new_ike_spi(self) -> bytes: ...
-    def new_child_spi(self) -> bytes: ...
-    def emit(self, event: IkeEvent) -> None: ...
-    def send(self, data: bytes, local: Address, remote: Address) -> None: ...
-    def register(self, sa: IkeSa) -> None: ...
-    def leave_half_open(self, sa: IkeSa) -> None: ...
-    def unregister(self, sa: IkeSa) -> None: ...
-    def reschedule(self, sa: IkeSa) -> None: ...
-
-
-class IkeState(Enum):
-    INIT_SENT = "init-sent"
-    HALF_OPEN = "half-open"
-    AUTH_SENT = "auth-sent"
-    ESTABLISHED = "established"
-    REKEYED = "rekeyed"
-    DELETING = "deleting"
-    CLOSED = "closed"
-
-
-@dataclass(slots=True)
-class Outstanding:
-    exchange: Exchange
-    message_id: int
-    data: bytes
-    delays: list[float]
-    attempt: int
-    next_send_at: float
-
-
-@dataclass(slots=True)
-class RekeyRecord:
-    """A finished or running IKE/child rekey exchange, kept to resolve collisions."""
-
-    nonce_i: bytes
-    nonce_r: bytes
-    new: object = None  # the new ChildSa or IkeSa
-    we_initiated: bool = False
-
-    @property
-    def lowest(self) -> bytes:
-        return min(self.nonce_i, self.nonce_r)
-
-
-@dataclass(slots=True)
-class Liveness:
-    last_inbound: float
-    last_outbound_traffic: float = 0.0
+__all__ = ["ZERO_SPI", "IkeSa", "IkeState"]
 
 
 class IkeSa:
@@ -130,6 +79,7 @@ class IkeSa:
         spi_i: bytes,
         spi_r: bytes = ZERO_SPI,
         now: float,
+        rekeyed_from: int | None = None,
     ) -> None:
         self.ctx = ctx
         self.ike_sa_id = ctx.new_id()
@@ -139,7 +89,7 @@ class IkeSa:
         self.peer = peer
         self.spi_i = spi_i
         self.spi_r = spi_r
-        self.state = IkeState.INIT_SENT if initiator else IkeState.HALF_OPEN
+        self.state = initial_state(initiator=initiator, by_rekey=rekeyed_from is not None)
         self.created_at = now
         self.established_at: float | None = None
         self.rekey_at = float("inf")
@@ -161,19 +111,14 @@ class IkeSa:
         self.remote_id_text = ""
         self.nat_local = False
         self.nat_remote = False
-        # message IDs and the window of one
-        self.next_request_id = 0
-        self.expected_request_id = 0
-        self.outstanding: Outstanding | None = None
-        self.queue: deque[Exchange] = deque()
-        self.cached_response: tuple[int, bytes] | None = None
+        self.tasks = TaskManager(self)
         # children and rekeys
         self.children: dict[int, ChildSa] = {}
         self.child_rekeys: dict[int, RekeyRecord] = {}  # old child id -> peer's rekey of it
         self.ike_rekey_by_peer: RekeyRecord | None = None
         self.ike_rekey_by_us: RekeyRecord | None = None
-        self.rekeyed_from: int | None = None
-        self.successor: IkeSa | None = None
+        self.rekeyed_from = rekeyed_from
+        self.successor: IkeSaHandle | None = None
         self.liveness = Liveness(last_inbound=now)
         self._arrived_on = local
         #: SPIs told to the peer lately (bounded), and how many more notices it may get
@@ -197,7 +142,16 @@ class IkeSa:
 
     @property
     def is_up(self) -> bool:
-        return self.state in (IkeState.ESTABLISHED, IkeState.REKEYED, IkeState.DELETING)
+        return self.state in UP_STATES
+
+    @property
+    def busy(self) -> bool:
+        return self.tasks.busy
+
+    def move_to(self, state: IkeState) -> None:
+        """Every state change goes through the transition table."""
+        check_transition(self.state, state)
+        self.state = state
 
     def __repr__(self) -> str:
         return (
@@ -229,7 +183,7 @@ class IkeSa:
             dh_group=self.suite.dh_group,
         )
 
-    # ------------------------------------------------------------------ sending
+    # ------------------------------------------------------------------ messages
     def encode(
         self,
         exchange: ExchangeType,
@@ -259,48 +213,15 @@ class IkeSa:
 
     def start(self, exchange: Exchange, now: float, *, first: bool = False) -> None:
         """Queue an exchange; it runs when the window is free."""
-        if self.state is IkeState.CLOSED:
-            return
-        if first:
-            self.queue.appendleft(exchange)
-        else:
-            self.queue.append(exchange)
-        self.pump(now)
-
-    def has_queued(self, kind: type) -> bool:
-        return any(isinstance(e, kind) for e in self.queue) or (
-            self.outstanding is not None and isinstance(self.outstanding.exchange, kind)
-        )
-
-    def pump(self, now: float) -> None:
-        while self.outstanding is None and self.queue and self.state is not IkeState.CLOSED:
-            exchange = self.queue.popleft()
-            payloads = exchange.build(self, now)
-            if payloads is None:
-                continue
-            data = self.encode(
-                exchange.exchange_type,
-                payloads,
-                response=False,
-                message_id=self.next_request_id,
-                encrypted=exchange.encrypted,
-            )
-            delays = exchange.retransmit_delays(self)
-            self.outstanding = Outstanding(
-                exchange, self.next_request_id, data, delays, 0, now + delays[0]
-            )
-            if exchange.exchange_type == ExchangeType.IKE_SA_INIT:
-                self.init_request = data
-            self.transmit(data)
-        self.ctx.reschedule(self)
+        self.tasks.queue_exchange(exchange, now, first=first)
 
     def restart_init(self, exchange: Exchange, now: float) -> None:
-        """Send IKE_SA_INIT again (cookie or INVALID_KE_PAYLOAD): message ID 0 again."""
-        self.outstanding = None
-        self.next_request_id = 0
-        self.start(exchange, now, first=True)
+        self.tasks.restart_init(exchange, now)
 
-    # ------------------------------------------------------------------ receiving
+    def send_one_shot(self, exchange: ExchangeType, payloads: list[Payload]) -> None:
+        """A request that waits for no window and no answer (a last notice to the peer)."""
+        self.tasks.send_one_shot(exchange, payloads)
+
     def receive(
         self, header: IkeHeader, data: bytes, local: Address, remote: Address, now: float
     ) -> None:
@@ -308,186 +229,35 @@ class IkeSa:
             return
         self._arrived_on = local
         if header.is_response:
-            self._receive_response(header, data, remote, now)
+            self.tasks.receive_response(header, data, remote, now)
         else:
-            self._receive_request(header, data, remote, now)
+            self.tasks.receive_request(header, data, remote, now)
         self.ctx.reschedule(self)
 
-    def _decode(self, header: IkeHeader, data: bytes) -> IkeMessage:
-        if header.exchange == ExchangeType.IKE_SA_INIT:
-            return decode_message(data)
-        if self.sk_in is None:
-            raise IntegrityError("encrypted message before keys exist")
-        return decode_message(data, self.sk_in)
-
-    def _note_authentic(self, remote: Address, now: float) -> None:
+    def note_authentic(self, remote: Address, now: float) -> None:
         """An authenticated message: the peer is alive, and may have moved (NAT, MOBIKE)."""
         self.liveness.last_inbound = now
         if self.state is not IkeState.INIT_SENT:
             self.remote = remote
             self.local = self._arrived_on
 
-    def _receive_response(
-        self, header: IkeHeader, data: bytes, remote: Address, now: float
-    ) -> None:
-        out = self.outstanding
-        if out is None or header.message_id != out.message_id:
-            raise RemoteProtocolError(
-                f"unexpected response id {header.message_id}",
-                notify=None,
-                drop=IkeDrop.UNEXPECTED_MESSAGE_ID,
-            )
-        if header.exchange != out.exchange.exchange_type:
-            raise RemoteProtocolError(
-                "response of another exchange type",
-                notify=None,
-                drop=IkeDrop.UNEXPECTED_EXCHANGE,
-            )
-        message = self._decode(header, data)
-        if header.exchange == ExchangeType.IKE_SA_INIT:
-            self.init_response = data
-        else:
-            self._note_authentic(remote, now)
-        self.outstanding = None
-        self.next_request_id += 1
-        if self.state is not IkeState.DELETING or out.exchange.runs_while_deleting:
-            out.exchange.complete(self, message, now)
-        self.pump(now)
-
-    def _receive_request(self, header: IkeHeader, data: bytes, remote: Address, now: float) -> None:
-        from engine.ike.responder import respond
-
-        if self.cached_response is not None and header.message_id == self.cached_response[0]:
-            # A retransmitted request: the cached answer, nothing processed again.
-            if header.exchange != ExchangeType.IKE_SA_INIT:
-                self._decode(header, data)  # authenticate before answering
-            self.transmit(self.cached_response[1])
-            return
-        if header.message_id != self.expected_request_id:
-            raise RemoteProtocolError(
-                f"request id {header.message_id}, expected {self.expected_request_id}",
-                notify=None,
-                drop=IkeDrop.UNEXPECTED_MESSAGE_ID,
-            )
-        try:
-            message = self._decode(header, data)
-        except IntegrityError:
-            raise
-        except RemoteProtocolError as err:
-            if err.notify is None:
-                raise
-            payloads: list[Payload] = [NotifyPayload(int(err.notify), err.notify_data)]
-            self._answer(header, payloads, now)
-            return
-        self._note_authentic(remote, now)
-        payloads = respond(self, message, now)
-        self._answer(header, payloads, now)
-
-    def _answer(self, header: IkeHeader, payloads: list[Payload], now: float) -> None:
-        if self.state is IkeState.CLOSED and self.sk_out is None:
-            return
-        data = self.encode(
-            ExchangeType(header.exchange),
-            payloads,
-            response=True,
-            message_id=header.message_id,
-            encrypted=header.exchange != ExchangeType.IKE_SA_INIT,
-        )
-        self.expected_request_id = header.message_id + 1
-        self.cached_response = (header.message_id, data)
-        if header.exchange == ExchangeType.IKE_SA_INIT:
-            self.init_response = data
-        self.transmit(data)
-        self.pump(now)
-
     # ------------------------------------------------------------------ timers
     def next_timer(self) -> float:
-        if self.state is IkeState.CLOSED:
-            return float("inf")
-        candidates = [self.expire_at]
-        if self.state is IkeState.ESTABLISHED:
-            candidates.append(self.rekey_at)
-        if self.outstanding is not None:
-            candidates.append(self.outstanding.next_send_at)
-        if self.state is IkeState.HALF_OPEN:
-            candidates.append(self.half_open_deadline)
-        for child in self.children.values():
-            candidates.append(child.expire_at)
-            if child.state is ChildState.INSTALLED:
-                candidates.append(child.rekey_at)
-        dpd = self.peer.dpd if self.peer else None
-        if dpd is not None and self.state is IkeState.ESTABLISHED and self.outstanding is None:
-            candidates.append(self.liveness.last_inbound + dpd.interval)
-        return min(candidates)
+        return timers.next_timer(self)
 
     def handle_timer(self, now: float) -> None:
-        from engine.ike.exchanges.liveness import LivenessCheck
-        from engine.ike.exchanges.rekey_child import RekeyChild
-        from engine.ike.exchanges.rekey_ike import RekeyIke
+        timers.handle_timer(self, now)
 
-        if self.state is IkeState.CLOSED:
-            return
-        out = self.outstanding
-        if out is not None and now >= out.next_send_at:
-            out.attempt += 1
-            if out.attempt >= len(out.delays):
-                self.outstanding = None
-                self.ctx.emit(
-                    RetransmitGiveUp(
-                        self.ike_sa_id,
-                        self.peer_name,
-                        self.remote,
-                        out.exchange.name,
-                        out.attempt,
-                        now,
-                    )
-                )
-                if self.state is IkeState.DELETING and not out.exchange.runs_while_deleting:
-                    detail = "peer did not answer before the delete"
-                    self.close(self.deleting_reason, now, notify_peer=False, detail=detail)
-                    return
-                out.exchange.give_up(self, now)
-                if self.state is IkeState.CLOSED:
-                    return
-            else:
-                out.next_send_at = now + out.delays[out.attempt]
-                self.transmit(out.data)
-        if self.state is IkeState.HALF_OPEN and now >= self.half_open_deadline:
-            self.close(DownReason.HALF_OPEN_TIMEOUT, now, notify_peer=False)
-            return
-        if now >= self.expire_at:
-            self.close(DownReason.LIFETIME_EXPIRED, now, notify_peer=True)
-            return
-        for child in list(self.children.values()):
-            if now >= child.expire_at:
-                self.expire_child(child, now)
-            elif child.state is ChildState.INSTALLED and now >= child.rekey_at:
-                child.rekey_at = float("inf")
-                self.start(RekeyChild(child.child_sa_id), now)
-        if self.state is IkeState.ESTABLISHED and now >= self.rekey_at:
-            self.rekey_at = float("inf")
-            if not self.has_queued(RekeyIke):
-                self.start(RekeyIke(), now)
-        dpd = self.peer.dpd if self.peer else None
-        if (
-            dpd is not None
-            and self.state is IkeState.ESTABLISHED
-            and self.outstanding is None
-            and now >= self.liveness.last_inbound + dpd.interval
-        ):
-            self.start(LivenessCheck(), now)
-        self.pump(now)
-
-    # ------------------------------------------------------------------ lifecycle
     def lifetimes(self, now: float, lifetime: float) -> tuple[float, float]:
         """(rekey_at, expire_at): rekey at 85-90% of the lifetime, jittered so that
         two peers with the same lifetime rarely rekey at the same moment."""
         jitter = self.ctx.random_bytes(1)[0] / 255.0
         return now + lifetime * (0.90 - 0.05 * jitter), now + lifetime
 
+    # ------------------------------------------------------------------ lifecycle
     def established(self, now: float) -> None:
         assert self.peer is not None
-        self.state = IkeState.ESTABLISHED
+        self.move_to(IkeState.ESTABLISHED)
         self.ctx.leave_half_open(self)
         self.established_at = now
         self.rekey_at, self.expire_at = self.lifetimes(now, self.peer.ike_lifetime)
@@ -566,8 +336,6 @@ class IkeSa:
 
     def delete_child(self, child: ChildSa, reason: DownReason, now: float) -> None:
         """Tell the peer, then remove it when the peer answers."""
-        from engine.ike.exchanges.delete import DeleteChild
-
         if child.state is ChildState.DELETING:
             return
         child.state = ChildState.DELETING
@@ -577,9 +345,7 @@ class IkeSa:
         """The hard lifetime: the SA goes now, whatever exchange about it is pending
         (a rekey or delete the peer has not answered must not keep it alive, RFC 7296
         2.8), and the peer is told unless a DELETE for it is already on the wire."""
-        from engine.ike.exchanges.delete import DeleteChild
-
-        out = self.outstanding
+        out = self.tasks.outstanding
         told = (
             out is not None
             and isinstance(out.exchange, DeleteChild)
@@ -590,7 +356,7 @@ class IkeSa:
             return
         queued = [
             e
-            for e in self.queue
+            for e in self.tasks.queue
             if isinstance(e, DeleteChild) and e.child_sa_id == child.child_sa_id
         ]
         for exchange in queued:
@@ -602,9 +368,7 @@ class IkeSa:
 
     def may_report_invalid_spi(self, spi: bytes, now: float) -> bool:
         """Whether an INVALID_SPI notice for `spi` may go to this peer now."""
-        from engine.ike.exchanges.invalid_spi import InvalidSpiNotice
-
-        if spi in self.reported_invalid_spis or self.has_queued(InvalidSpiNotice):
+        if spi in self.reported_invalid_spis or self.tasks.has_queued(InvalidSpiNotice):
             return False
         if not self.invalid_spi_budget.allow(now):
             return False
@@ -619,7 +383,7 @@ class IkeSa:
     def find_child_by_spi_in(self, spi: bytes) -> ChildSa | None:
         return next((c for c in self.children.values() if c.spi_in == spi), None)
 
-    def adopt_children(self, old: IkeSa, now: float) -> None:
+    def adopt_children(self, old: IkeSaHandle, now: float) -> None:
         """Move the child SAs of a rekeyed IKE SA here (RFC 7296 section 2.18)."""
         for child in list(old.children.values()):
             old.children.pop(child.child_sa_id)
@@ -629,8 +393,6 @@ class IkeSa:
 
     def delete(self, reason: DownReason, now: float) -> None:
         """Delete this IKE SA and its children with the peer (clear, shutdown, config)."""
-        from engine.ike.exchanges.delete import DeleteIke
-
         if self.state is IkeState.CLOSED:
             return
         if not self.is_up or self.sk_out is None:
@@ -638,15 +400,13 @@ class IkeSa:
             return
         if self.state is IkeState.DELETING:
             return
-        self.state = IkeState.DELETING
+        self.move_to(IkeState.DELETING)
         self.deleting_reason = reason
-        self.queue.clear()
-        out = self.outstanding
-        if out is not None:
-            # The window holds one request (RFC 7296 2.3) and the peer may already have
-            # processed it: its Message ID is spent, and a DELETE under it would be taken
-            # for a retransmission. The DELETE follows the answer, which is asked for now.
-            self.transmit(out.data)
+        self.tasks.queue.clear()
+        # The window holds one request (RFC 7296 2.3) and the peer may already have
+        # processed it: its Message ID is spent, and a DELETE under it would be taken for
+        # a retransmission. The DELETE follows the answer, which is asked for now.
+        self.tasks.hurry()
         self.start(DeleteIke(reason), now)
 
     def close(self, reason: DownReason, now: float, *, notify_peer: bool, detail: str = "") -> None:
@@ -654,28 +414,17 @@ class IkeSa:
         if self.state is IkeState.CLOSED:
             return
         was_up = self.is_up
-        out = self.outstanding
+        out = self.tasks.outstanding
         if notify_peer and was_up and out is not None and out.exchange.runs_while_deleting:
-            self.transmit(out.data)  # our DELETE is already on the wire: once more
+            self.tasks.hurry()  # our DELETE is already on the wire: once more
         elif notify_peer and was_up and self.sk_out is not None:
-            from engine.ike.exchanges.delete import delete_ike_payloads
-
-            # Past an unanswered request: its Message ID may be spent at the peer.
-            message_id = self.next_request_id + (out is not None)
-            data = self.encode(
-                ExchangeType.INFORMATIONAL,
-                delete_ike_payloads(),
-                response=False,
-                message_id=message_id,
-            )
-            self.transmit(data)
+            self.send_one_shot(ExchangeType.INFORMATIONAL, delete_ike_payloads())
         for child in list(self.children.values()):
             self.remove_child(child, reason, now)
-        self.state = IkeState.CLOSED
+        self.move_to(IkeState.CLOSED)
         self.down_reason = reason
         self.closed_at = now
-        self.outstanding = None
-        self.queue.clear()
+        self.tasks.clear()
         if not was_up and self.initiator and self.rekeyed_from is None:
             self.ctx.emit(
                 IkeSaAbandoned(
@@ -689,13 +438,3 @@ class IkeSa:
                 )
             )
         self.ctx.unregister(self)
-
-
-def error_notify_name(message: IkeMessage) -> str:
-    notify = message.error_notify()
-    if notify is None:
-        return ""
-    try:
-        return NotifyType(notify.notify_type).name
-    except ValueError:
-        return f"ERROR_{notify.notify_type}"

@@ -18,11 +18,11 @@ from engine.ike.exchanges import (
 from engine.ike.payloads import DeletePayload, NotifyPayload, Payload, SaPayload
 
 if TYPE_CHECKING:
-    from engine.ike.ike_sa import IkeSa
     from engine.ike.message import IkeMessage
+    from engine.ike.sa_interface import IkeSaHandle
 
 
-def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
+def respond(sa: IkeSaHandle, request: IkeMessage, now: float) -> list[Payload]:
     exchange = request.exchange
     if exchange == ExchangeType.IKE_AUTH:
         return ike_auth.respond(sa, request, now)

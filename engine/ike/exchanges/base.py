@@ -16,9 +16,9 @@ from engine.events import DownReason
 from engine.ike.constants import ExchangeType
 
 if TYPE_CHECKING:
-    from engine.ike.ike_sa import IkeSa
     from engine.ike.message import IkeMessage
     from engine.ike.payloads import Payload
+    from engine.ike.sa_interface import IkeSaHandle
 
 
 class Exchange(ABC):
@@ -30,19 +30,19 @@ class Exchange(ABC):
     runs_while_deleting: ClassVar[bool] = False
 
     @abstractmethod
-    def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
+    def build(self, sa: IkeSaHandle, now: float) -> list[Payload] | None:
         """Request payloads, or None when the exchange is no longer needed."""
 
     @abstractmethod
-    def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
+    def complete(self, sa: IkeSaHandle, response: IkeMessage, now: float) -> None:
         """Act on the peer's response."""
 
-    def retransmit_delays(self, sa: IkeSa) -> list[float]:
+    def retransmit_delays(self, sa: IkeSaHandle) -> list[float]:
         """Seconds to wait after each send; when they run out, `give_up` is called."""
         policy = sa.ctx.config.retransmit
         return [policy.delay(n) for n in range(policy.tries)]
 
-    def give_up(self, sa: IkeSa, now: float) -> None:
+    def give_up(self, sa: IkeSaHandle, now: float) -> None:
         sa.close(
             DownReason.RETRANSMIT_GIVE_UP,
             now,

@@ -25,8 +25,8 @@ from engine.ike.proposals import EspSuite, esp_sa_payload, esp_suite_from_respon
 from engine.ike.traffic_selectors import is_subset, narrow, selectors_for
 
 if TYPE_CHECKING:
-    from engine.ike.ike_sa import IkeSa
     from engine.ike.message import IkeMessage
+    from engine.ike.sa_interface import IkeSaHandle
 
 NONCE_SIZE = 32
 
@@ -48,7 +48,7 @@ class ChildOffer:
 
 
 def make_offer(
-    sa: IkeSa,
+    sa: IkeSaHandle,
     *,
     with_nonce: bool,
     pfs_group: int | None,
@@ -67,7 +67,7 @@ def make_offer(
     )
 
 
-def offer_payloads(sa: IkeSa, offer: ChildOffer) -> list[Payload]:
+def offer_payloads(sa: IkeSaHandle, offer: ChildOffer) -> list[Payload]:
     assert sa.peer is not None
     payloads: list[Payload] = [esp_sa_payload(sa.peer.esp_proposals, offer.spi_in, offer.pfs_group)]
     if offer.nonce:
@@ -79,7 +79,7 @@ def offer_payloads(sa: IkeSa, offer: ChildOffer) -> list[Payload]:
 
 
 def _new_child(
-    sa: IkeSa,
+    sa: IkeSaHandle,
     *,
     spi_in: bytes,
     spi_out: bytes,
@@ -120,7 +120,7 @@ def _new_child(
 
 
 def accept_response(
-    sa: IkeSa,
+    sa: IkeSaHandle,
     offer: ChildOffer,
     response: IkeMessage,
     *,
@@ -169,7 +169,7 @@ def accept_response(
 
 
 def respond_child(
-    sa: IkeSa,
+    sa: IkeSaHandle,
     request: IkeMessage,
     *,
     nonce_i: bytes,

@@ -17,12 +17,12 @@ from engine.ike.exchanges.child_negotiation import (
     respond_child,
 )
 from engine.ike.exchanges.key_exchange import KeRetrying, detail_of, invalid_ke_reason
-from engine.ike.ike_sa import IkeState, error_notify_name
 from engine.ike.payloads import NoncePayload, Payload, TrafficSelector
+from engine.ike.sa_state import IkeState, error_notify_name
 
 if TYPE_CHECKING:
-    from engine.ike.ike_sa import IkeSa
     from engine.ike.message import IkeMessage
+    from engine.ike.sa_interface import IkeSaHandle
 
 
 class CreateChild(KeRetrying):
@@ -39,13 +39,13 @@ class CreateChild(KeRetrying):
         super().__init__()
         self.offer: ChildOffer | None = None
 
-    def offered_groups(self, sa: IkeSa) -> list[int]:
+    def offered_groups(self, sa: IkeSaHandle) -> list[int]:
         return [self.offer.pfs_group] if self.offer and self.offer.pfs_group else []
 
-    def sent_group(self, sa: IkeSa) -> int | None:
+    def sent_group(self, sa: IkeSaHandle) -> int | None:
         return self.offer.pfs_group if self.offer else None
 
-    def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
+    def build(self, sa: IkeSaHandle, now: float) -> list[Payload] | None:
         if sa.state is not IkeState.ESTABLISHED or sa.peer is None:
             return None
         group = self.group if self.group is not None else sa.peer.pfs_group
@@ -54,7 +54,7 @@ class CreateChild(KeRetrying):
         )
         return offer_payloads(sa, self.offer)
 
-    def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
+    def complete(self, sa: IkeSaHandle, response: IkeMessage, now: float) -> None:
         assert self.offer is not None
         if self.retried_for_group(sa, response, now):
             return
@@ -85,7 +85,7 @@ class CreateChild(KeRetrying):
         sa.add_child(child, now)
 
 
-def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
+def respond(sa: IkeSaHandle, request: IkeMessage, now: float) -> list[Payload]:
     nonce = request.get(NoncePayload)
     if nonce is None:
         return [refusal(ChildRefused("no nonce", notify=NotifyType.INVALID_SYNTAX))[0]]

@@ -8,11 +8,13 @@ from engine.events import DownReason
 from engine.ike.child_sa import ChildState
 from engine.ike.constants import ExchangeType, ProtocolId
 from engine.ike.exchanges.base import Exchange
-from engine.ike.ike_sa import IkeSa, IkeState
+from engine.ike.exchanges.rekey_ike import finish
 from engine.ike.payloads import DeletePayload, Payload
+from engine.ike.sa_state import IkeState
 
 if TYPE_CHECKING:
     from engine.ike.message import IkeMessage
+    from engine.ike.sa_interface import IkeSaHandle
 
 
 def delete_ike_payloads() -> list[Payload]:
@@ -27,13 +29,13 @@ class DeleteIke(Exchange):
     def __init__(self, reason: DownReason) -> None:
         self.reason = reason
 
-    def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
+    def build(self, sa: IkeSaHandle, now: float) -> list[Payload] | None:
         return delete_ike_payloads()
 
-    def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
+    def complete(self, sa: IkeSaHandle, response: IkeMessage, now: float) -> None:
         sa.close(self.reason, now, notify_peer=False)
 
-    def give_up(self, sa: IkeSa, now: float) -> None:
+    def give_up(self, sa: IkeSaHandle, now: float) -> None:
         sa.close(self.reason, now, notify_peer=False, detail="peer did not confirm the delete")
 
 
@@ -48,18 +50,18 @@ class DeleteChild(Exchange):
         #: the child already went here (its hard lifetime): the peer must still hear of it
         self.even_if_gone = False
 
-    def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
+    def build(self, sa: IkeSaHandle, now: float) -> list[Payload] | None:
         if self.child_sa_id not in sa.children and not self.even_if_gone:
             return None  # the peer deleted it first
         return [DeletePayload(ProtocolId.ESP, (self.spi_in,))]
 
-    def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
+    def complete(self, sa: IkeSaHandle, response: IkeMessage, now: float) -> None:
         child = sa.children.get(self.child_sa_id)
         if child is not None:
             sa.remove_child(child, self.reason, now)
 
 
-def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
+def respond(sa: IkeSaHandle, request: IkeMessage, now: float) -> list[Payload]:
     deletes = request.get_all(DeletePayload)
     if any(d.protocol == ProtocolId.IKE for d in deletes):
         _peer_deleted_ike(sa, now)
@@ -83,23 +85,21 @@ def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
     return [DeletePayload(ProtocolId.ESP, tuple(ours))] if ours else []
 
 
-def _rekeyed_ids(sa: IkeSa) -> set[int]:
+def _rekeyed_ids(sa: IkeSaHandle) -> set[int]:
     return {c.rekeyed_from for c in sa.children.values() if c.rekeyed_from is not None}
 
 
-def _peer_deleted_ike(sa: IkeSa, now: float) -> None:
+def _peer_deleted_ike(sa: IkeSaHandle, now: float) -> None:
     """The peer deleted the IKE SA; after a rekey its children live on elsewhere."""
-    from engine.ike.exchanges.rekey_ike import finish
-
     theirs = sa.ike_rekey_by_peer
     if (
         sa.successor is None
         and theirs is not None
-        and isinstance(theirs.new, IkeSa)
-        and theirs.new.state is IkeState.ESTABLISHED
-        and not theirs.new.redundant
+        and theirs.ike is not None
+        and theirs.ike.state is IkeState.ESTABLISHED
+        and not theirs.ike.redundant
     ):
-        finish(sa, theirs.new, now, delete_old=False)
+        finish(sa, theirs.ike, now, delete_old=False)
     if sa.redundant:
         reason = DownReason.REPLACED
     elif sa.successor is not None:

@@ -18,7 +18,6 @@ from engine.ike.exchanges.child_negotiation import (
     refusal,
     respond_child,
 )
-from engine.ike.ike_sa import IkeState, error_notify_name
 from engine.ike.payloads import (
     AuthPayload,
     IdiPayload,
@@ -28,10 +27,11 @@ from engine.ike.payloads import (
     Payload,
 )
 from engine.ike.policy import Identity, PeerPolicy, parse_ip
+from engine.ike.sa_state import IkeState, error_notify_name
 
 if TYPE_CHECKING:
-    from engine.ike.ike_sa import IkeSa
     from engine.ike.message import IkeMessage
+    from engine.ike.sa_interface import IkeSaHandle
 
 CHILD_ERRORS = {
     NotifyType.NO_PROPOSAL_CHOSEN,
@@ -44,7 +44,7 @@ CHILD_ERRORS = {
 }
 
 
-def own_identity(sa: IkeSa) -> Identity:
+def own_identity(sa: IkeSaHandle) -> Identity:
     assert sa.peer is not None
     return sa.peer.local_identity or Identity.address(sa.local[0])
 
@@ -62,7 +62,7 @@ def id_text(payload: IdPayload) -> str:
 
 
 def _psk_auth(
-    sa: IkeSa, psk: bytes, signed: bytes, nonce: bytes, sk_p: bytes, id_body: bytes
+    sa: IkeSaHandle, psk: bytes, signed: bytes, nonce: bytes, sk_p: bytes, id_body: bytes
 ) -> bytes:
     assert sa.prf is not None
     return psk_auth(sa.prf, psk, signed, nonce, sk_p, id_body)
@@ -75,7 +75,7 @@ class IkeAuth(Exchange):
     def __init__(self) -> None:
         self.offer: ChildOffer | None = None
 
-    def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
+    def build(self, sa: IkeSaHandle, now: float) -> list[Payload] | None:
         assert sa.peer is not None and sa.keys is not None
         identity = own_identity(sa)
         idi = IdiPayload(identity.id_type, identity.data)
@@ -95,7 +95,7 @@ class IkeAuth(Exchange):
         payloads += offer_payloads(sa, self.offer)
         return payloads
 
-    def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
+    def complete(self, sa: IkeSaHandle, response: IkeMessage, now: float) -> None:
         assert sa.peer is not None and sa.keys is not None and self.offer is not None
         idr = response.get(IdrPayload)
         auth = response.get(AuthPayload)
@@ -146,23 +146,19 @@ class IkeAuth(Exchange):
         sa.add_child(child, now)
 
 
-def fail_auth(sa: IkeSa, now: float, reason: str, *, notify_peer: bool) -> None:
+def fail_auth(sa: IkeSaHandle, now: float, reason: str, *, notify_peer: bool) -> None:
     """Authentication failed: one event, an optional notify, and nothing left behind."""
     sa.ctx.emit(
         AuthenticationFailed(sa.local, sa.remote, sa.peer_name, sa.remote_id_text, reason, now)
     )
     if notify_peer and sa.sk_out is not None:
-        data = sa.encode(
-            ExchangeType.INFORMATIONAL,
-            [NotifyPayload(NotifyType.AUTHENTICATION_FAILED)],
-            response=False,
-            message_id=sa.next_request_id,
+        sa.send_one_shot(
+            ExchangeType.INFORMATIONAL, [NotifyPayload(NotifyType.AUTHENTICATION_FAILED)]
         )
-        sa.transmit(data)
     sa.close(DownReason.AUTHENTICATION_FAILED, now, notify_peer=False, detail=reason)
 
 
-def find_peer(sa: IkeSa, idi: IdPayload) -> PeerPolicy | None:
+def find_peer(sa: IkeSaHandle, idi: IdPayload) -> PeerPolicy | None:
     """The configured peer for this address and identity; an exact identity wins."""
     address = parse_ip(sa.remote[0])
     wildcard = None
@@ -176,7 +172,7 @@ def find_peer(sa: IkeSa, idi: IdPayload) -> PeerPolicy | None:
     return wildcard
 
 
-def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
+def respond(sa: IkeSaHandle, request: IkeMessage, now: float) -> list[Payload]:
     if sa.state is not IkeState.HALF_OPEN or sa.keys is None:
         return [NotifyPayload(NotifyType.INVALID_SYNTAX)]
     idi = request.get(IdiPayload)

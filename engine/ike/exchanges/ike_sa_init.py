@@ -12,8 +12,8 @@ from engine.ike.constants import ExchangeType, NotifyType
 from engine.ike.crypto import DhKeyPair, derive_ike_keys, dh_group, encryption, integrity, prf
 from engine.ike.errors import RemoteProtocolError, UnsupportedTransform
 from engine.ike.exchanges.base import Exchange
+from engine.ike.exchanges.ike_auth import IkeAuth
 from engine.ike.exchanges.key_exchange import answer_key_exchange
-from engine.ike.ike_sa import IkeState, error_notify_name
 from engine.ike.nat_detection import detect, nat_notifies
 from engine.ike.payloads import KePayload, NoncePayload, NotifyPayload, Payload, SaPayload
 from engine.ike.proposals import (
@@ -23,17 +23,18 @@ from engine.ike.proposals import (
     offered_groups,
     select_ike,
 )
+from engine.ike.sa_state import IkeState, error_notify_name
 
 if TYPE_CHECKING:
-    from engine.ike.ike_sa import IkeSa
     from engine.ike.message import IkeMessage
     from engine.ike.policy import IkeProposalPolicy
+    from engine.ike.sa_interface import IkeSaHandle
 
 NONCE_SIZE = 32
 MAX_INIT_RESTARTS = 3
 
 
-def nat_notifies_for(sa: IkeSa) -> list[NotifyPayload]:
+def nat_notifies_for(sa: IkeSaHandle) -> list[NotifyPayload]:
     """NAT-D payloads; with forced encapsulation our source hash is random, so that both
     sides see a NAT and put ESP in UDP (what strongSwan's `encap = yes` does)."""
     payloads = nat_notifies(sa.spi_i, sa.spi_r, sa.local, sa.remote)
@@ -42,7 +43,7 @@ def nat_notifies_for(sa: IkeSa) -> list[NotifyPayload]:
     return payloads
 
 
-def setup_keys(sa: IkeSa, suite: IkeSuite, shared_secret: bytes) -> None:
+def setup_keys(sa: IkeSaHandle, suite: IkeSuite, shared_secret: bytes) -> None:
     keys = derive_ike_keys(
         prf(suite.prf),
         encryption(suite.encryption.encr_id, suite.encryption.key_bits),
@@ -67,7 +68,7 @@ class IkeSaInit(Exchange):
         self.cookie = b""
         self.restarts = 0
 
-    def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
+    def build(self, sa: IkeSaHandle, now: float) -> list[Payload] | None:
         assert sa.peer is not None
         proposals = sa.peer.ike_proposals
         if self.group is None:
@@ -87,7 +88,7 @@ class IkeSaInit(Exchange):
         ]
         return payloads
 
-    def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
+    def complete(self, sa: IkeSaHandle, response: IkeMessage, now: float) -> None:
         assert sa.peer is not None
         cookie = response.get_notify(NotifyType.COOKIE)
         if cookie is not None and self.restarts < MAX_INIT_RESTARTS:
@@ -123,12 +124,10 @@ class IkeSaInit(Exchange):
         except (RemoteProtocolError, UnsupportedTransform) as err:
             self._fail(sa, now, str(err), "")
             return
-        from engine.ike.exchanges.ike_auth import IkeAuth
-
-        sa.state = IkeState.AUTH_SENT
+        sa.move_to(IkeState.AUTH_SENT)
         sa.start(IkeAuth(), now, first=True)
 
-    def _accept(self, sa: IkeSa, response: IkeMessage) -> None:
+    def _accept(self, sa: IkeSaHandle, response: IkeMessage) -> None:
         assert sa.peer is not None and self.keypair is not None
         sa_payload = response.get(SaPayload)
         ke = response.get(KePayload)
@@ -158,7 +157,7 @@ class IkeSaInit(Exchange):
                 if sa.remote[1] == 500:
                     sa.remote = (sa.remote[0], sa.peer.remote_natt_port)
 
-    def _fail(self, sa: IkeSa, now: float, reason: str, notify: str) -> None:
+    def _fail(self, sa: IkeSaHandle, now: float, reason: str, notify: str) -> None:
         sa.ctx.emit(NegotiationFailed(sa.local, sa.remote, sa.peer_name, reason, now, notify))
         sa.close(DownReason.NEGOTIATION_FAILED, now, notify_peer=False, detail=reason)
 
@@ -168,7 +167,7 @@ class InitRejected(RemoteProtocolError):
 
 
 def respond(
-    sa: IkeSa, request: IkeMessage, proposals: tuple[IkeProposalPolicy, ...], now: float
+    sa: IkeSaHandle, request: IkeMessage, proposals: tuple[IkeProposalPolicy, ...], now: float
 ) -> list[Payload]:
     """Responder side; raises InitRejected with the notify to send back."""
     sa_payload = request.get(SaPayload)

@@ -15,8 +15,8 @@ from engine.ike.exchanges.base import Exchange
 from engine.ike.payloads import NotifyPayload, Payload
 
 if TYPE_CHECKING:
-    from engine.ike.ike_sa import IkeSa
     from engine.ike.message import IkeMessage
+    from engine.ike.sa_interface import IkeSaHandle
 
 
 class InvalidSpiNotice(Exchange):
@@ -26,14 +26,14 @@ class InvalidSpiNotice(Exchange):
     def __init__(self, spi: bytes) -> None:
         self.spi = spi
 
-    def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
+    def build(self, sa: IkeSaHandle, now: float) -> list[Payload] | None:
         return [NotifyPayload(NotifyType.INVALID_SPI, self.spi)]
 
-    def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
+    def complete(self, sa: IkeSaHandle, response: IkeMessage, now: float) -> None:
         """The peer acknowledged; what it does about it is its business."""
 
 
-def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
+def respond(sa: IkeSaHandle, request: IkeMessage, now: float) -> list[Payload]:
     for notify in request.notifies():
         if notify.notify_type != NotifyType.INVALID_SPI or len(notify.data) != 4:
             continue

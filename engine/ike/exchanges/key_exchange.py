@@ -13,15 +13,15 @@ from engine.ike.exchanges.base import Exchange
 from engine.ike.payloads import KePayload
 
 if TYPE_CHECKING:
-    from engine.ike.ike_sa import IkeSa
     from engine.ike.message import IkeMessage
+    from engine.ike.sa_interface import IkeSaHandle
 
 #: how often an initiator follows a responder's INVALID_KE_PAYLOAD before giving up
 MAX_KE_RETRIES = 2
 
 
 def answer_key_exchange(
-    sa: IkeSa, ke: KePayload | None, group: int, refusal: type[RemoteProtocolError]
+    sa: IkeSaHandle, ke: KePayload | None, group: int, refusal: type[RemoteProtocolError]
 ) -> tuple[DhKeyPair, bytes]:
     """Our key pair and the shared secret for the peer's KE in the chosen group.
 
@@ -50,14 +50,14 @@ class KeRetrying(Exchange):
         self.ke_retries = 0
 
     @abstractmethod
-    def offered_groups(self, sa: IkeSa) -> list[int]:
+    def offered_groups(self, sa: IkeSaHandle) -> list[int]:
         """The DH groups this exchange's SA payload offers."""
 
     @abstractmethod
-    def sent_group(self, sa: IkeSa) -> int | None:
+    def sent_group(self, sa: IkeSaHandle) -> int | None:
         """The group of the KE payload the request carried (None: no KE)."""
 
-    def retried_for_group(self, sa: IkeSa, response: IkeMessage, now: float) -> bool:
+    def retried_for_group(self, sa: IkeSaHandle, response: IkeMessage, now: float) -> bool:
         """Restart with the group an INVALID_KE_PAYLOAD names, if it is one we offered and
         support and not the one just sent (RFC 7296 1.3: a responder may only pick among
         the offered groups); any other group is the peer's error, not ours to follow."""

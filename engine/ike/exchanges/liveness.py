@@ -10,34 +10,34 @@ from engine.ike.exchanges.base import Exchange
 from engine.ike.payloads import Payload
 
 if TYPE_CHECKING:
-    from engine.ike.ike_sa import IkeSa
     from engine.ike.message import IkeMessage
+    from engine.ike.sa_interface import IkeSaHandle
 
 
 class LivenessCheck(Exchange):
     exchange_type = ExchangeType.INFORMATIONAL
     name = "INFORMATIONAL (DPD)"
 
-    def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
-        if sa.outstanding is not None:
+    def build(self, sa: IkeSaHandle, now: float) -> list[Payload] | None:
+        if sa.busy:
             return None
         return []
 
-    def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
+    def complete(self, sa: IkeSaHandle, response: IkeMessage, now: float) -> None:
         """Nothing to do: any authentic message already proved the peer alive."""
 
-    def retransmit_delays(self, sa: IkeSa) -> list[float]:
+    def retransmit_delays(self, sa: IkeSaHandle) -> list[float]:
         """IOS semantics: retry every `retry_interval`, `retries` times, then declare dead."""
         dpd = sa.peer.dpd if sa.peer else None
         if dpd is None:
             return super().retransmit_delays(sa)
         return [dpd.retry_interval] * (dpd.retries + 1)
 
-    def give_up(self, sa: IkeSa, now: float) -> None:
+    def give_up(self, sa: IkeSaHandle, now: float) -> None:
         sa.close(
             DownReason.DPD_TIMEOUT, now, notify_peer=False, detail="no answer to liveness checks"
         )
 
 
-def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
+def respond(sa: IkeSaHandle, request: IkeMessage, now: float) -> list[Payload]:
     return []

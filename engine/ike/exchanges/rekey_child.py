@@ -24,12 +24,12 @@ from engine.ike.exchanges.child_negotiation import (
     respond_child,
 )
 from engine.ike.exchanges.key_exchange import KeRetrying, detail_of, invalid_ke_reason
-from engine.ike.ike_sa import IkeState, RekeyRecord, error_notify_name
 from engine.ike.payloads import NoncePayload, NotifyPayload, Payload
+from engine.ike.sa_state import IkeState, RekeyRecord, error_notify_name
 
 if TYPE_CHECKING:
-    from engine.ike.ike_sa import IkeSa
     from engine.ike.message import IkeMessage
+    from engine.ike.sa_interface import IkeSaHandle
 
 #: seconds before retrying a rekey the peer answered with TEMPORARY_FAILURE
 RETRY_AFTER = 2.0
@@ -44,13 +44,13 @@ class RekeyChild(KeRetrying):
         self.child_sa_id = child_sa_id
         self.offer: ChildOffer | None = None
 
-    def offered_groups(self, sa: IkeSa) -> list[int]:
+    def offered_groups(self, sa: IkeSaHandle) -> list[int]:
         return [self.offer.pfs_group] if self.offer and self.offer.pfs_group else []
 
-    def sent_group(self, sa: IkeSa) -> int | None:
+    def sent_group(self, sa: IkeSaHandle) -> int | None:
         return self.offer.pfs_group if self.offer else None
 
-    def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
+    def build(self, sa: IkeSaHandle, now: float) -> list[Payload] | None:
         old = sa.children.get(self.child_sa_id)
         if (
             old is None
@@ -67,13 +67,13 @@ class RekeyChild(KeRetrying):
         rekey = NotifyPayload(NotifyType.REKEY_SA, protocol=ProtocolId.ESP, spi=old.spi_in)
         return [rekey, *offer_payloads(sa, self.offer)]
 
-    def give_up(self, sa: IkeSa, now: float) -> None:
+    def give_up(self, sa: IkeSaHandle, now: float) -> None:
         old = sa.children.get(self.child_sa_id)
         if old is not None and old.state is ChildState.REKEYING:
             old.state = ChildState.INSTALLED
         super().give_up(sa, now)
 
-    def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
+    def complete(self, sa: IkeSaHandle, response: IkeMessage, now: float) -> None:
         assert self.offer is not None
         old = sa.children.get(self.child_sa_id)
         peer_record = sa.child_rekeys.pop(self.child_sa_id, None)
@@ -122,11 +122,11 @@ class RekeyChild(KeRetrying):
         sa.add_child(new, now)
         if old is None:
             return
-        ours = RekeyRecord(self.offer.nonce, nonce.data, new, we_initiated=True)
+        ours = RekeyRecord(self.offer.nonce, nonce.data, child=new, we_initiated=True)
         if (
             peer_record is not None
-            and isinstance(peer_record.new, ChildSa)
-            and peer_record.new.child_sa_id in sa.children
+            and peer_record.child is not None
+            and peer_record.child.child_sa_id in sa.children
         ):
             resolve_collision(sa, old, ours, peer_record, now)
             return
@@ -136,21 +136,21 @@ class RekeyChild(KeRetrying):
 
 
 def resolve_collision(
-    sa: IkeSa, old: ChildSa, ours: RekeyRecord, theirs: RekeyRecord, now: float
+    sa: IkeSaHandle, old: ChildSa, ours: RekeyRecord, theirs: RekeyRecord, now: float
 ) -> None:
-    assert isinstance(ours.new, ChildSa) and isinstance(theirs.new, ChildSa)
+    assert ours.child is not None and theirs.child is not None
     old.state = ChildState.REKEYED
     if ours.lowest < theirs.lowest:
         # Our new SA is redundant: we close it; the peer closes the old one.
-        ours.new.state = ChildState.INSTALLED
-        sa.ctx.emit(ChildSaRekeyed(sa.ike_sa_id, old.child_sa_id, theirs.new.child_sa_id, now))
-        sa.delete_child(ours.new, DownReason.REKEYED, now)
+        ours.child.state = ChildState.INSTALLED
+        sa.ctx.emit(ChildSaRekeyed(sa.ike_sa_id, old.child_sa_id, theirs.child.child_sa_id, now))
+        sa.delete_child(ours.child, DownReason.REKEYED, now)
     else:
-        sa.ctx.emit(ChildSaRekeyed(sa.ike_sa_id, old.child_sa_id, ours.new.child_sa_id, now))
+        sa.ctx.emit(ChildSaRekeyed(sa.ike_sa_id, old.child_sa_id, ours.child.child_sa_id, now))
         sa.delete_child(old, DownReason.REKEYED, now)
 
 
-def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
+def respond(sa: IkeSaHandle, request: IkeMessage, now: float) -> list[Payload]:
     notify = request.get_notify(NotifyType.REKEY_SA)
     assert notify is not None
     nonce = request.get(NoncePayload)
@@ -180,7 +180,7 @@ def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
     sa.add_child(new, now)
     if old.state is ChildState.REKEYING:
         # We are rekeying it too: decide when our own exchange completes.
-        sa.child_rekeys[old.child_sa_id] = RekeyRecord(nonce.data, nonce_r, new)
+        sa.child_rekeys[old.child_sa_id] = RekeyRecord(nonce.data, nonce_r, child=new)
     else:
         old.state = ChildState.REKEYED
         sa.ctx.emit(ChildSaRekeyed(sa.ike_sa_id, old.child_sa_id, new.child_sa_id, now))

@@ -27,7 +27,6 @@ from engine.ike.exchanges.key_exchange import (
     detail_of,
     invalid_ke_reason,
 )
-from engine.ike.ike_sa import IkeSa, IkeState, RekeyRecord, error_notify_name
 from engine.ike.payloads import KePayload, NoncePayload, NotifyPayload, Payload, SaPayload
 from engine.ike.proposals import (
     IkeSuite,
@@ -36,15 +35,17 @@ from engine.ike.proposals import (
     offered_groups,
     select_ike,
 )
+from engine.ike.sa_state import IkeState, RekeyRecord, error_notify_name
 
 if TYPE_CHECKING:
     from engine.ike.message import IkeMessage
+    from engine.ike.sa_interface import IkeSaHandle
 
 RETRY_AFTER = 2.0
 
 
 def _successor(
-    old: IkeSa,
+    old: IkeSaHandle,
     *,
     initiator: bool,
     spi_i: bytes,
@@ -54,7 +55,7 @@ def _successor(
     nonce_i: bytes,
     nonce_r: bytes,
     now: float,
-) -> IkeSa:
+) -> IkeSaHandle:
     assert old.prf is not None and old.keys is not None
     keys = derive_rekeyed_ike_keys(
         old.prf,
@@ -68,8 +69,7 @@ def _successor(
         spi_i,
         spi_r,
     )
-    new = IkeSa(
-        old.ctx,
+    new = old.ctx.new_ike_sa(
         initiator=initiator,
         local=old.local,
         remote=old.remote,
@@ -77,21 +77,20 @@ def _successor(
         spi_i=spi_i,
         spi_r=spi_r,
         now=now,
+        rekeyed_from=old.ike_sa_id,
     )
     new.nonce_i, new.nonce_r = nonce_i, nonce_r
     new.local_id_text, new.remote_id_text = old.local_id_text, old.remote_id_text
     new.nat_local, new.nat_remote = old.nat_local, old.nat_remote
-    new.rekeyed_from = old.ike_sa_id
     new.install_keys(suite, keys)
-    old.ctx.register(new)
     new.established(now)
     return new
 
 
-def finish(old: IkeSa, winner: IkeSa, now: float, *, delete_old: bool) -> None:
+def finish(old: IkeSaHandle, winner: IkeSaHandle, now: float, *, delete_old: bool) -> None:
     """Hand the children to the surviving SA and retire the old one."""
     winner.adopt_children(old, now)
-    old.state = IkeState.REKEYED
+    old.move_to(IkeState.REKEYED)
     old.ctx.emit(IkeSaRekeyed(old.ike_sa_id, winner.ike_sa_id, now))
     if delete_old:
         old.delete(DownReason.REKEYED, now)
@@ -107,13 +106,13 @@ class RekeyIke(KeRetrying):
         self.nonce = b""
         self.keypair: DhKeyPair | None = None
 
-    def offered_groups(self, sa: IkeSa) -> list[int]:
+    def offered_groups(self, sa: IkeSaHandle) -> list[int]:
         return offered_groups(sa.peer.ike_proposals) if sa.peer else []
 
-    def sent_group(self, sa: IkeSa) -> int | None:
+    def sent_group(self, sa: IkeSaHandle) -> int | None:
         return self.keypair.group_id if self.keypair else None
 
-    def build(self, sa: IkeSa, now: float) -> list[Payload] | None:
+    def build(self, sa: IkeSaHandle, now: float) -> list[Payload] | None:
         if sa.state is not IkeState.ESTABLISHED or sa.peer is None or sa.suite is None:
             return None
         if any(c.state is ChildState.REKEYING for c in sa.children.values()):
@@ -130,11 +129,11 @@ class RekeyIke(KeRetrying):
             KePayload(group, self.keypair.public),
         ]
 
-    def give_up(self, sa: IkeSa, now: float) -> None:
+    def give_up(self, sa: IkeSaHandle, now: float) -> None:
         sa.ike_rekey_by_us = None
         super().give_up(sa, now)
 
-    def complete(self, sa: IkeSa, response: IkeMessage, now: float) -> None:
+    def complete(self, sa: IkeSaHandle, response: IkeMessage, now: float) -> None:
         assert sa.peer is not None and self.keypair is not None
         sa.ike_rekey_by_us = None
         if self.retried_for_group(sa, response, now):
@@ -143,13 +142,13 @@ class RekeyIke(KeRetrying):
         theirs = sa.ike_rekey_by_peer
         peer_won = (
             theirs is not None
-            and isinstance(theirs.new, IkeSa)
-            and theirs.new.state is IkeState.ESTABLISHED
+            and theirs.ike is not None
+            and theirs.ike.state is IkeState.ESTABLISHED
         )
         if error:
-            if peer_won and isinstance(theirs.new, IkeSa):
+            if peer_won and theirs is not None and theirs.ike is not None:
                 # Our request crossed the peer's, which it completed first.
-                finish(sa, theirs.new, now, delete_old=False)
+                finish(sa, theirs.ike, now, delete_old=False)
             elif response.get_notify(NotifyType.TEMPORARY_FAILURE) is not None:
                 sa.rekey_at = now + RETRY_AFTER
             else:
@@ -171,19 +170,19 @@ class RekeyIke(KeRetrying):
             new.redundant = True
             new.delete(DownReason.REPLACED, now)
             return
-        if peer_won and theirs is not None and isinstance(theirs.new, IkeSa):
-            ours = RekeyRecord(self.nonce, new.nonce_r, new, we_initiated=True)
+        if peer_won and theirs is not None and theirs.ike is not None:
+            ours = RekeyRecord(self.nonce, new.nonce_r, ike=new, we_initiated=True)
             if ours.lowest < theirs.lowest:
                 new.redundant = True
-                finish(sa, theirs.new, now, delete_old=False)
+                finish(sa, theirs.ike, now, delete_old=False)
                 new.delete(DownReason.REPLACED, now)
             else:
-                theirs.new.redundant = True
+                theirs.ike.redundant = True
                 finish(sa, new, now, delete_old=True)
             return
         finish(sa, new, now, delete_old=True)
 
-    def _accept(self, sa: IkeSa, response: IkeMessage, now: float) -> IkeSa:
+    def _accept(self, sa: IkeSaHandle, response: IkeMessage, now: float) -> IkeSaHandle:
         assert sa.peer is not None and self.keypair is not None
         sa_payload = response.get(SaPayload)
         nonce = response.get(NoncePayload)
@@ -214,7 +213,7 @@ class RekeyIke(KeRetrying):
         )
 
 
-def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
+def respond(sa: IkeSaHandle, request: IkeMessage, now: float) -> list[Payload]:
     assert sa.peer is not None
     if sa.state is not IkeState.ESTABLISHED or any(
         c.state is ChildState.REKEYING for c in sa.children.values()
@@ -248,7 +247,7 @@ def respond(sa: IkeSa, request: IkeMessage, now: float) -> list[Payload]:
         nonce_r=nonce_r,
         now=now,
     )
-    sa.ike_rekey_by_peer = RekeyRecord(nonce.data, nonce_r, new)
+    sa.ike_rekey_by_peer = RekeyRecord(nonce.data, nonce_r, ike=new)
     if sa.ike_rekey_by_us is None:
         # No collision: the children move now; the peer deletes the old SA.
         finish(sa, new, now, delete_old=False)

@@ -70,7 +70,7 @@ def test_critical_unknown_payload_inside_sk_gets_an_encrypted_error() -> None:
         ExchangeType.INFORMATIONAL,
         [UnknownPayload(222, True, b"")],
         response=False,
-        message_id=sa_a.next_request_id,
+        message_id=sa_a.tasks.next_request_id,
     )
     pair.b.receive_datagram(data, (B_ADDR, 500), (A_ADDR, 500), pair.now)
     pair._collect()

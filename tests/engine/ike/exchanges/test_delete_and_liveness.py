@@ -119,7 +119,7 @@ def _answer_lost(pair: EnginePair, start: Callable[[], object]) -> None:
     pair.step()
     pair.blocked.clear()
     (sa,) = pair.live_ike("a")
-    assert sa.outstanding is not None
+    assert sa.tasks.outstanding is not None
 
 
 @pytest.mark.parametrize("pending", ["liveness check", "child rekey", "new child"])
@@ -136,7 +136,7 @@ def test_clear_during_an_outstanding_request_deletes_at_the_peer(pending: str) -
         "new child": lambda: pair.a.create_child_sa(sa.ike_sa_id, pair.now),
     }
     _answer_lost(pair, actions[pending])
-    in_flight = sa.outstanding
+    in_flight = sa.tasks.outstanding
     assert in_flight is not None
     pair.a.delete_ike_sa(sa.ike_sa_id, pair.now)
     pair.run(5)

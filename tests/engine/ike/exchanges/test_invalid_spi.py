@@ -35,7 +35,7 @@ def test_spoofed_esp_with_random_spis_gets_a_handful_of_notices() -> None:
     for index, spi in enumerate(spis):  # 1,000 packets a second for 10 s
         pair.now += seconds / len(spis)
         pair.a.report_invalid_spi(spi, (B_ADDR, 4500), pair.now)
-        assert len(sa_a.queue) <= 1
+        assert len(sa_a.tasks.queue) <= 1
         if index % 100 == 0:
             pair.step()
     pair.run(5)
@@ -53,6 +53,6 @@ def test_one_notice_waits_per_sa_at_a_time() -> None:
     pair.blocked.add("b")  # the peer does not answer: notices would pile up
     for spi in range(1000, 1100):
         pair.a.report_invalid_spi(spi, (B_ADDR, 500), pair.now)
-    waiting = [e for e in sa_a.queue if isinstance(e, InvalidSpiNotice)]
-    assert sa_a.outstanding is not None
-    assert len(waiting) + isinstance(sa_a.outstanding.exchange, InvalidSpiNotice) == 1
+    waiting = [e for e in sa_a.tasks.queue if isinstance(e, InvalidSpiNotice)]
+    assert sa_a.tasks.outstanding is not None
+    assert len(waiting) + isinstance(sa_a.tasks.outstanding.exchange, InvalidSpiNotice) == 1
