@@ -132,6 +132,27 @@ def tail(path: Path, lines: int = 60) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+# ---------------------------------------------------------------------- /proc
+@dataclass(frozen=True)
+class ProcUsage:
+    """A process's CPU time (user + system, all threads, seconds) and resident memory."""
+
+    cpu: float
+    rss_kb: int
+
+
+def proc_usage(pid: int) -> ProcUsage:
+    """From /proc/PID/stat (utime, stime: fields 14 and 15) and /proc/PID/status (VmRSS)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()  # the name may hold spaces; field 3 on
+    ticks = int(fields[11]) + int(fields[12])
+    rss_kb = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss_kb = int(line.split()[1])
+    return ProcUsage(ticks / os.sysconf("SC_CLK_TCK"), rss_kb)
+
+
 # ---------------------------------------------------------------------- namespaces
 @dataclass
 class Topology:
@@ -352,12 +373,29 @@ class Charon:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, "charon not started"
+        return self.proc.pid
+
+    def pause(self) -> None:
+        """SIGSTOP: charon goes silent (a hung or unreachable peer) but keeps its state,
+        and the kernel queues what arrives for it. vici does not answer meanwhile."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT: charon runs on and reads what was queued for it."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL: charon vanishes without a word, as a crashed peer."""
         _stop(self.proc, signal.SIGKILL, 5)
         self.topo.forget_charon_routing()
 
     def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.resume()  # a paused charon would not see SIGTERM
         _stop(self.proc, signal.SIGTERM, 10)
         self.topo.forget_charon_routing()
 
@@ -425,6 +463,23 @@ class OurGateway:
 
     def lines(self, mnemonic: str) -> list[str]:
         return [line for line in self.log().splitlines() if mnemonic in line]
+
+    @property
+    def pid(self) -> int:
+        """The daemon's own PID (`ip netns exec` execs it)."""
+        assert self.proc is not None, "daemon not started"
+        return self.proc.pid
+
+    def usage(self) -> ProcUsage:
+        return proc_usage(self.pid)
+
+    def signal(self, sig: int) -> None:
+        os.kill(self.pid, sig)
+
+    def statistics(self, timeout: float = 10) -> dict[str, Any]:
+        """`show crypto engine drops` as JSON: ike_drops, ike_events, esp_drops, transport,
+        sockets (kernel drops), half_open, ike_sas."""
+        return request(self.control, {"cmd": "show-engine-drops"}, timeout=timeout)["stats"]
 
     def stop(self) -> None:
         """SIGINT: the daemon deletes its SAs with the peer (SIGTERM would not)."""

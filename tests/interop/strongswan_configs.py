@@ -209,13 +209,17 @@ def our_conf(
     ike_lifetime: int | None = None,
     child_lifetime: int | None = None,
     dpd: str | None = None,
+    peer_mask: str = "255.255.255.255",
 ) -> str:
     """Our IOS-style file: a static crypto map entry (`set peer`: we initiate, and keep the
-    tunnel up) or a dynamic one (we only answer)."""
+    tunnel up) or a dynamic one (we only answer). `peer_mask` widens the keyring peer and
+    the profile's match from charon's address to its subnet (a dynamic entry serving
+    many peers, e.g. 255.255.255.0 for all of 10.99.0.0/24)."""
     proposal = "\n".join(f" {line}" for line in ike.ios)
+    keyring_address = SS_ADDR if peer_mask == "255.255.255.255" else f"{SS_ADDR} {peer_mask}"
     profile = [
         "crypto ikev2 profile STRONGSWAN",
-        f" match identity remote address {SS_ADDR} 255.255.255.255",
+        f" match identity remote address {SS_ADDR} {peer_mask}",
         " authentication local pre-share",
         " authentication remote pre-share",
         " keyring local KEYS",
@@ -247,7 +251,7 @@ crypto ikev2 policy POLICY
  proposal PROPOSAL
 crypto ikev2 keyring KEYS
  peer STRONGSWAN
-  address {SS_ADDR}
+  address {keyring_address}
   pre-shared-key {psk}
 crypto ipsec transform-set TS {esp.transform_set}
  mode tunnel
