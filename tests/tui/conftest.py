@@ -31,12 +31,15 @@ class GatewayPair:
         self.path_a.write_text(self.config_a())
         self.path_b.write_text(SITE_B.format(key="shared-key-1"))
         ike, natt = free_port(), free_port()
+        # Each gateway its own state (the accounting spool): one spool is one daemon's.
         self.a = VpnService(
-            self.path_a, bind="127.0.0.1", ike_port=ike, natt_port=natt, watch=False, dataplane=None
-        )
+            self.path_a, bind="127.0.0.1", ike_port=ike, natt_port=natt, watch=False,
+            dataplane=None, state_dir=tmp_path / "state-a",
+        )  # fmt: skip
         self.b = VpnService(
-            self.path_b, bind="127.0.0.2", ike_port=ike, natt_port=natt, watch=False, dataplane=None
-        )
+            self.path_b, bind="127.0.0.2", ike_port=ike, natt_port=natt, watch=False,
+            dataplane=None, state_dir=tmp_path / "state-b",
+        )  # fmt: skip
         self.events_b: list[object] = []
         self.b.gateway.subscribe(self.events_b.append)
 

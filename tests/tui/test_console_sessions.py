@@ -9,7 +9,6 @@ from dataclasses import replace
 from typing import Any
 
 from netutil import until
-from textual.coordinate import Coordinate
 from textual.widgets import Static
 
 from engine.sessions import Counters, FlowRecord
@@ -24,10 +23,7 @@ SIZE = (220, 50)
 
 def row_keys(screen: SessionsScreen) -> list[str]:
     table = screen.table
-    return [
-        table.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value or ""
-        for i in range(table.row_count)
-    ]
+    return [table.key_at(i) for i in range(table.row_count)]
 
 
 def cell(screen: SessionsScreen, key: str, column: str) -> str:
@@ -61,22 +57,24 @@ async def test_rows_are_keyed_by_session_and_only_changed_cells_update(
         assert cell(screen, key, "sas") == "2"
         assert cell(screen, key, "pkts_in") == "0"
 
-        added: list[object] = []
-        original = screen.table.add_row
+        added: list[str] = []
+        append = screen.table._append
 
-        def spy(*cells: Any, **kwargs: Any) -> Any:
-            added.append(kwargs.get("key"))
-            return original(*cells, **kwargs)
+        def spy(rows: Any) -> None:
+            rows = list(rows)
+            added.extend(key for key, _ in rows)
+            append(rows)
 
-        monkeypatch.setattr(screen.table, "add_row", spy)
+        monkeypatch.setattr(screen.table, "_append", spy)
         written: list[str] = []
-        write = screen.table._write_cell
+        write = screen.table._write_row
 
-        def spy_write(row: str, index: int, raw: Any) -> None:
-            written.append(screen.table.specs[index].key)
-            write(row, index, raw)
+        def spy_write(row: str, values: Any, changed: Any) -> None:
+            changed = list(changed)
+            written.extend(screen.table.specs[index].key for index in changed)
+            write(row, values, changed)
 
-        monkeypatch.setattr(screen.table, "_write_cell", spy_write)
+        monkeypatch.setattr(screen.table, "_write_row", spy_write)
         move_counters(pair, 7)
         app.refresh_now()
         await pilot.pause()

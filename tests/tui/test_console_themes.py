@@ -77,3 +77,19 @@ async def test_palette_offers_the_themes(synthetic: Any) -> None:
         green.callback()
         await pilot.pause()
         assert app.theme == "ipsec-green"
+
+
+async def test_the_theme_stylesheets_style_the_sessions_table(synthetic: Any) -> None:
+    """themes/*.tcss address `DataTable > .datatable--…`: the table answers to that name."""
+    app = ConsoleApp(synthetic, theme="green")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        header = screen.table.get_component_styles("datatable--header").rich_style
+        assert str(header.color.triplet.hex).upper() == "#33FF33" and header.underline
+        cursor = screen.table.get_component_styles("datatable--cursor").rich_style
+        assert str(cursor.bgcolor.triplet.hex).upper() == "#33FF33"
+        line = screen.table.render_line(0)
+        assert "PEER ▲" in line.text
+        assert any(seg.style is not None and seg.style.underline for seg in line)

@@ -1,13 +1,9 @@
-"""KeyedTable: the incremental DataTable under every console screen."""
+"""KeyedTable: the incremental table under every console screen."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
 from netutil import until
 from textual.app import App, ComposeResult
-from textual.coordinate import Coordinate
 
 from tui.widgets.cells import ColumnSpec, Row
 from tui.widgets.keyed_table import KeyedTable
@@ -30,15 +26,10 @@ def rows(count: int, offset: int = 0) -> dict[str, Row]:
 
 
 def order(table: KeyedTable) -> list[str]:
-    return [
-        table.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value or ""
-        for i in range(table.row_count)
-    ]
+    return [table.key_at(i) for i in range(table.row_count)]
 
 
-@pytest.mark.parametrize("fast", [True, False])
-async def test_removals_keep_keys_rows_and_cursor_consistent(fast: bool, monkeypatch: Any) -> None:
-    monkeypatch.setattr(KeyedTable, "_fast_internals", fast)
+async def test_removals_keep_keys_rows_and_cursor_consistent() -> None:
     app = TableApp()
     async with app.run_test() as pilot:
         table = app.table
@@ -87,3 +78,22 @@ async def test_filter_and_sort_work_on_what_is_shown() -> None:
         table.set_filter("")
         await until(lambda: not table.pending)
         assert table.row_count == 30 and order(table)[0] == "k29"
+
+
+async def test_a_load_in_several_steps_shows_the_head_first_and_keeps_the_cursor_at_top() -> None:
+    """Keys in arbitrary order (a set's) and more than one step's worth: the first step is
+    already the head of the sorted table, so the last step's sort moves no row, and the
+    cursor, on the first row, neither jumps nor scrolls the view away."""
+    app = TableApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = app.table
+        data = {f"k{i}": (f"row {i}", i) for i in range(600)}
+        shuffled = {f"k{i * 7 % 600}": data[f"k{i * 7 % 600}"] for i in range(1, 601)}
+        assert len(shuffled) == 600 and next(iter(shuffled)) == "k7"
+        table.sync(shuffled)
+        assert table.pending and order(table) == [f"k{i}" for i in range(table.row_count)]
+        assert table.current_key == "k0"
+        await until(lambda: not table.pending)
+        await pilot.pause()
+        assert order(table) == [f"k{i}" for i in range(600)]
+        assert table.cursor_row == 0 and table.scroll_y == 0

@@ -7,7 +7,6 @@ from typing import Any
 
 from netutil import until
 from textual.app import App, ComposeResult
-from textual.coordinate import Coordinate
 
 from tui.widgets.cells import ColumnSpec, Row
 from tui.widgets.keyed_table import KeyedTable
@@ -49,10 +48,7 @@ class LazyApp(App[None]):
 
 
 def order(table: KeyedTable) -> list[str]:
-    return [
-        table.coordinate_to_cell_key(Coordinate(i, 0)).row_key.value or ""
-        for i in range(table.row_count)
-    ]
+    return [table.key_at(i) for i in range(table.row_count)]
 
 
 async def loaded(pilot: Any, model: Model) -> KeyedTable:

@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.text import Text
 from textual import on
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import Label, Static
 
 from engine.accounting import AccountingRecord, ServerState
 from engine.store import ACCOUNTING, SERVERS, ChangeSet
@@ -168,8 +168,8 @@ class AccountingScreen(ConsoleScreen):
         if record is not None:
             detail.update(detail_text(record))
 
-    @on(DataTable.RowHighlighted, "#records")
-    def _record_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(KeyedTable.RowHighlighted, "#records")
+    def _record_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
         self.show_detail()
 
 

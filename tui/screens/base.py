@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from engine.store import ChangeSet, Subscription
 from tui.format import STATUS_VARIABLES
@@ -140,6 +140,11 @@ class TableScreen(ConsoleScreen):
         return Text()
 
     def update_summary(self) -> None:
+        # A refresh can reach a screen Textual is tearing down (its timer still runs
+        # while the children go): there is no summary line to write then.
+        summary = self.query("#summary")
+        if not summary:
+            return
         table = self.table
         text = self.summary()
         spec = table.specs[table.sort_index]
@@ -155,15 +160,15 @@ class TableScreen(ConsoleScreen):
             text.append(f"  │ searching {table.searching}…", style="dim")
         elif table.pending:
             text.append(f"  │ loading {table.pending}…", style="dim")
-        self.query_one("#summary", Static).update(text)
+        summary.first(Static).update(text)
 
     def on_keyed_table_loaded(self, event: KeyedTable.Loaded) -> None:
         # Posted from the table's drain: it may land while the screen is being torn down.
         if event.table is self.table and self.query("#summary"):
             self.update_summary()
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        if event.data_table is self.table:
+    def on_cell_table_header_selected(self, event: KeyedTable.HeaderSelected) -> None:
+        if event.table is self.table:
             same = event.column_index == self.table.sort_index
             self.table.set_sort(event.column_index, not self.table.sort_reverse if same else False)
             self.update_summary()

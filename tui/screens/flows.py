@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.binding import Binding
-from textual.widgets import DataTable
 
 from engine.sessions import FlowRecord, SessionRecord
 from engine.show import flow_line
@@ -143,6 +142,6 @@ class FlowsScreen(TableScreen):
         if flow is not None:
             self.app.push_screen(DescribeScreen(self.target, flow.session_id))
 
-    @on(DataTable.RowSelected, "#flows")
+    @on(KeyedTable.RowSelected, "#flows")
     def _selected(self) -> None:
         self.action_describe()

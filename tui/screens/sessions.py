@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on
 from textual.binding import Binding
-from textual.widgets import DataTable
 
 from engine.control import ClearFilter
 from engine.sessions import Counters, FlowRecord, SessionRecord
@@ -236,10 +235,10 @@ class SessionsScreen(TableScreen):
         if record is not None:
             self.app.push_screen(DescribeScreen(self.target, record.session_id))
 
-    @on(DataTable.RowSelected, "#sessions")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value in self.records:
-            self.app.push_screen(DescribeScreen(self.target, event.row_key.value))
+    @on(KeyedTable.RowSelected, "#sessions")
+    def _row_selected(self, event: KeyedTable.RowSelected) -> None:
+        if event.key in self.records:
+            self.app.push_screen(DescribeScreen(self.target, event.key))
 
     def action_clear_selected(self) -> None:
         record = self.selected()

@@ -1,29 +1,54 @@
-"""Cells drawn from column specs: the DataTable under `KeyedTable`.
+"""A table drawn line by line from raw values and column specs: the widget under
+`KeyedTable`, on Textual's public Line API.
 
-A column's spec says how a raw value reads and what colour it takes. The table may store
-the raw values themselves in its cells: reading a cell (`get_cell`, `get_row` ...) gives
-a `Cell`, made then, and drawing it goes straight from the value to segments for the
-common case, a one-line printable ASCII cell that fits its column. What was drawn is
-kept by what the cell held, so a cell is drawn again only when its value, its place or
-its look changes.
+`CellTable` is a `ScrollView`: its `virtual_size` is the table's (widths of the columns by
+rows plus the header), and `render_line(y)` draws one row as a `Strip`, the header fixed
+at the top. Textual keeps the strips it was given and asks again only for the lines a
+`refresh` marked, so an edit repaints only the rows it touched. Rows are raw values (one
+tuple per key, in column order); a cell is formatted and coloured by its column's spec
+only when it is drawn or read (`get_cell` gives a `Cell`), so 10k rows of 17 columns are
+10k tuples, not 170k Rich Text objects.
+
+What was drawn is kept by place and look beside the value it showed, so a cell is drawn
+again only when its value, place or look changes; the common cell, one line of printable
+ASCII that fits its column, goes straight from the value to segments (Rich's general
+layout costs ten times as much, and a new screenful is 800 cells).
+
+It looks like Textual's DataTable with a row cursor and zebra stripes, segment for
+segment (a test draws both): the same CSS type name, component classes
+(`datatable--header`, `--cursor`, `--hover`, `--even-row`, `--odd-row`, ...) and default
+CSS, and the same `row`/`column` metadata on the segments, which is how a click or the
+mouse pointer finds its cell. The console's stylesheets (themes/*.tcss) say
+`DataTable > .datatable--header`, and so they style this table as they did DataTable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.coordinate import Coordinate
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.geometry import Region, Size, Spacing, clamp
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import DataTable as _TextualDataTable
 
 Row = tuple[Any, ...]
 """Raw values of one row, in column order; each column's values must compare."""
+
+#: The header's height: one line, fixed at the top of the table.
+HEADER = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,42 +74,387 @@ class Cell(Text):
     raw: Any
 
 
-def _same(drawn: object, cell: object) -> bool:
-    """Whether a cell is what was drawn: the same `Cell` object, or an equal raw value
-    (a restyle clears what was drawn, since equal raw values then look different)."""
-    if drawn is cell:
-        return True
-    if isinstance(cell, Text):
-        return False
-    return type(drawn) is type(cell) and drawn == cell
+def _width(text: str) -> int:
+    """Cells a value takes: its length, for the usual printable ASCII (a C-speed test)."""
+    return len(text) if text.isascii() and text.isprintable() else cell_len(text)
 
 
-class CellTable(DataTable[Cell]):
-    """A DataTable over column specs; see the module docstring."""
+def _same(drawn: object, value: object) -> bool:
+    """Whether a value is the one that was drawn (equal values of one type look alike)."""
+    return drawn is value or (type(drawn) is type(value) and drawn == value)
 
-    def __init__(self, columns: Sequence[ColumnSpec], **kwargs: Any) -> None:
-        #: Drawn cells by place and look, each beside what the cell held (see
-        #: `_render_cell`); set before DataTable's init, which clears caches.
-        self._cell_lines: LRUCache[tuple[Any, ...], tuple[object, Any]] = LRUCache(4096)
-        super().__init__(**kwargs)
+
+class _Styled:
+    """A renderable between two styles: `pre` under its own styles, `post` over them
+    (how DataTable layers row, cell and cursor styles)."""
+
+    def __init__(self, renderable: RenderableType, pre: Style, post: Style) -> None:
+        self.renderable, self.pre, self.post = renderable, pre, post
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        segments = console.render(self.renderable, options)
+        return Segment.apply_style(segments, console.get_style(self.pre), self.post)
+
+
+class DataTable(ScrollView, can_focus=True):
+    """The name CSS knows the table by. A type selector matches a widget by the names of
+    its classes, and the console's stylesheets were written for Textual's DataTable; its
+    default CSS (a public class attribute) is taken as it is, so both look alike in any
+    theme. Everything else is in `CellTable`."""
+
+    ALLOW_SELECT = False
+    DEFAULT_CSS = _TextualDataTable.DEFAULT_CSS
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "datatable--cursor",
+        "datatable--hover",
+        "datatable--fixed",
+        "datatable--fixed-cursor",
+        "datatable--header",
+        "datatable--header-cursor",
+        "datatable--header-hover",
+        "datatable--odd-row",
+        "datatable--even-row",
+    }
+
+
+#: Row kinds, which pick a row's style from the look.
+HEAD, EVEN, ODD, PLAIN = range(4)
+
+
+class _Look:
+    """The styles of one frame, read once from CSS (focus, theme and hover change them).
+
+    Equal looks get equal tokens (`CellTable._look_token`), so the cache of drawn cells
+    is keyed by small ints rather than by Styles, whose comparison is slow Python."""
+
+    __slots__ = ("base", "composed", "cursor", "rows", "styles", "token")
+
+    def __init__(self, table: CellTable) -> None:
+        component = table.get_component_styles
+        self.base: Style = table.rich_style
+        #: Row styles by kind: the header's, zebra stripes', and the widget's own.
+        self.rows: tuple[Style, ...] = (
+            component("datatable--header").rich_style,
+            component("datatable--even-row").rich_style,
+            component("datatable--odd-row").rich_style,
+            self.base,
+        )
+        get = table.get_component_rich_style
+        #: Cursor and hover component styles, and whether each is shown.
+        self.cursor = (
+            get("datatable--cursor"),
+            get("datatable--hover"),
+            get("datatable--header-cursor"),
+            get("datatable--header-hover"),
+            table.show_cursor,
+            table.hover_shown,
+        )
+        self.token = table._look_token((self.rows, self.cursor))
+        self.styles: dict[tuple[bool, bool, bool, bool], tuple[Style, Style]] = {}
+        self.composed: dict[tuple[Any, ...], tuple[Style, Style]] = {}
+
+    def cell_styles(
+        self, header: bool, hover: bool, cursor: bool, css_foreground: bool = True
+    ) -> tuple[Style, Style]:
+        """(component style, post style) of a cell, as DataTable composes them: hover,
+        then cursor; the cursor's CSS colour wins over the cell's own (for the row's
+        filler past the last column, it does not)."""
+        key = (header, hover, cursor, css_foreground)
+        found = self.styles.get(key)
+        if found is None:
+            cursor_style, hover_style, header_cursor, header_hover, show, hover_on = self.cursor
+            component = Style()
+            if hover and show and hover_on:
+                component += hover_style
+                if header:
+                    component += header_hover
+            if cursor and show:
+                component += cursor_style
+                if header:
+                    component += header_cursor
+            post = Style.from_color(color=component.color) if css_foreground else Style.null()
+            found = self.styles[key] = (component, post)
+        return found
+
+    def plain_styles(
+        self, kind: int, hover: bool, cursor: bool, style: str | Style, console: Console
+    ) -> tuple[Style, Style]:
+        """(padding style, text style) of a plain cell, less its place's metadata: row
+        style, then the cell's own, then the cursor's (`Segment.apply_style`'s order). A
+        screenful has a handful of these; only the metadata differs from cell to cell."""
+        key = (kind, hover, cursor, style)
+        found = self.composed.get(key)
+        if found is None:
+            component, post = self.cell_styles(False, hover, cursor)
+            pre = console.get_style(self.rows[kind] + component)
+            blank, text = Segment.apply_style(
+                [Segment(" ", console.get_style("none")), Segment("x", console.get_style(style))],
+                pre,
+                console.get_style(post),
+            )
+            found = self.composed[key] = (blank.style or Style(), text.style or Style())
+        return found
+
+
+class CellTable(DataTable):
+    """Rows of raw values by key, drawn through column specs; see the module docstring.
+
+    Subclasses edit the rows with `_append`, `_write_row`, `_remove_rows`, `_reorder` and
+    `_clear_rows`; readers use `get_cell`, `get_row`, `key_at` and the cursor.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("right", "cursor_right", "Cursor right", show=False),
+        Binding("left", "cursor_left", "Cursor left", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("ctrl+home", "scroll_top", "Top", show=False),
+        Binding("ctrl+end", "scroll_bottom", "Bottom", show=False),
+        Binding("home", "scroll_home", "Home", show=False),
+        Binding("end", "scroll_end", "End", show=False),
+    ]
+
+    zebra_stripes: reactive[bool] = reactive(True)
+    """Alternate rows take `datatable--even-row` and `datatable--odd-row`."""
+    show_cursor: reactive[bool] = reactive(True)
+    """Show the row cursor (and the hover cursor)."""
+
+    class HeaderSelected(Message):
+        """A column's label was clicked."""
+
+        def __init__(self, table: CellTable, column_index: int, label: Text) -> None:
+            super().__init__()
+            self.table = table
+            self.column_index = column_index
+            self.column_key = table.specs[column_index].key
+            self.label = label
+
+        @property
+        def control(self) -> CellTable:
+            return self.table
+
+    class RowHighlighted(Message):
+        """The cursor moved to another row (or onto the first row of an empty table)."""
+
+        def __init__(self, table: CellTable, cursor_row: int, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.key = key
+
+        @property
+        def control(self) -> CellTable:
+            return self.table
+
+    class RowSelected(Message):
+        """Enter on the cursor's row, or a click on it."""
+
+        def __init__(self, table: CellTable, cursor_row: int, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.key = key
+
+        @property
+        def control(self) -> CellTable:
+            return self.table
+
+    def __init__(
+        self,
+        columns: Sequence[ColumnSpec],
+        *,
+        zebra_stripes: bool = True,
+        cell_padding: int = 1,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.specs = tuple(columns)
+        self.cell_padding = cell_padding
+        self.zebra_stripes = zebra_stripes
+        self._column_index = {spec.key: index for index, spec in enumerate(self.specs)}
+        #: The rows in the table, by key, as they are drawn.
+        self._shown: dict[str, Row] = {}
+        #: Keys in display order, and each key's index in it.
+        self._order: list[str] = []
+        self._where: dict[str, int] = {}
+        self._labels = [
+            Text(spec.label, justify="right" if spec.right else "left") for spec in self.specs
+        ]
+        #: Content width of each column (its label's or its widest value's); only grows.
+        self._widths = [label.cell_len for label in self._labels]
+        self._cursor = 0
+        #: The row under the mouse pointer (-1: the header), shown while `hover_shown`.
+        self._pointer = 0
+        self.hover_shown = False
+        #: Drawn cells by place and look, each beside the value it showed.
+        self._drawn: LRUCache[tuple[Any, ...], tuple[object, list[Segment]]] = LRUCache(4096)
+        self._metas: LRUCache[tuple[int, int], Style] = LRUCache(4096)
+        #: Looks seen, by their styles, and the token each was given.
+        self._looks: dict[tuple[Any, ...], int] = {}
+        self._frame_look: _Look | None = None
 
-    def get_row_at(self, row_index: int) -> list[Cell]:
-        return self._cells(super().get_row_at(row_index))
+    # -- reading --------------------------------------------------------------------------
 
-    def get_row(self, row_key: RowKey | str) -> list[Cell]:
-        return self._cells(super().get_row(row_key))
+    @property
+    def row_count(self) -> int:
+        return len(self._order)
 
-    def get_cell(self, row_key: RowKey | str, column_key: ColumnKey | str) -> Cell:
-        value = super().get_cell(row_key, column_key)
-        return self._as_cell(self.get_column_index(column_key), value)
+    @property
+    def cursor_row(self) -> int:
+        """The index of the row under the cursor (0 in an empty table)."""
+        return self._cursor
 
-    def get_cell_at(self, coordinate: Coordinate) -> Cell:
-        return self._as_cell(coordinate.column, super().get_cell_at(coordinate))
+    @property
+    def hover_row(self) -> int:
+        """The index of the row under the mouse pointer (-1: the header)."""
+        return self._pointer
+
+    @property
+    def column_widths(self) -> list[int]:
+        """Each column's content width, padding excluded."""
+        return list(self._widths)
+
+    def key_at(self, index: int) -> str:
+        """The key of the row at this index (IndexError past the end)."""
+        if index < 0:
+            raise IndexError(index)
+        return self._order[index]
+
+    def get_row_index(self, key: str) -> int:
+        return self._where[key]
+
+    def get_row(self, key: str) -> list[Cell]:
+        return [self._cell(index, value) for index, value in enumerate(self._shown[key])]
+
+    def get_row_at(self, index: int) -> list[Cell]:
+        return self.get_row(self.key_at(index))
+
+    def get_cell(self, key: str, column: str) -> Cell:
+        index = self._column_index[column]
+        return self._cell(index, self._shown[key][index])
 
     def forget_drawn(self) -> None:
         """Draw every cell afresh, e.g. after a theme change recolours equal values."""
-        self._cell_lines.clear()
+        self._drawn.clear()
+        self._frame_look = None
+
+    # -- the cursor -----------------------------------------------------------------------
+
+    def move_cursor(
+        self, *, row: int | None = None, animate: bool = False, scroll: bool = True
+    ) -> None:
+        """Put the cursor on this row (clamped to the table); scroll it into view."""
+        moved = self._set_cursor(self._cursor if row is None else row)
+        if scroll or moved:
+            # As DataTable: a cursor that moved is always brought into view.
+            self._scroll_cursor_into_view(animate=animate and scroll)
+
+    def _set_cursor(self, row: int) -> bool:
+        row = clamp(row, 0, max(0, self.row_count - 1))
+        old, self._cursor = self._cursor, row
+        if row == old:
+            return False
+        self.refresh_row(old)
+        self._highlighted()
+        return True
+
+    def _highlighted(self) -> None:
+        self.refresh_row(self._cursor)
+        if self._cursor < self.row_count:
+            self.post_message(self.RowHighlighted(self, self._cursor, self._order[self._cursor]))
+
+    def _scroll_cursor_into_view(self, animate: bool = False) -> None:
+        if not self.row_count:
+            return
+        if not self.size.height:
+            # Not laid out yet: the window to scroll is unknown until the first refresh.
+            self.call_after_refresh(self._scroll_cursor_into_view, animate)
+            return
+        width = max(self.size.width, self._table_width())
+        region = Region(int(self.scroll_x), HEADER + self._cursor, width, 1)
+        self.scroll_to_region(region, animate=animate, spacing=Spacing(HEADER, 0, 0, 0), force=True)
+
+    # -- editing (for subclasses) ---------------------------------------------------------
+
+    def _append(self, rows: Iterable[tuple[str, Row]]) -> None:
+        """Rows at the end, in order; a column widens to a wider value."""
+        was_empty = not self._order
+        order, where, shown = self._order, self._where, self._shown
+        widths = self._widths
+        formats = [spec.fmt for spec in self.specs]
+        index = len(order)
+        for key, row in rows:
+            order.append(key)
+            where[key] = index
+            index += 1
+            shown[key] = row
+            for column, value in enumerate(row):
+                width = _width(formats[column](value))
+                if width > widths[column]:
+                    widths[column] = width
+        self._resize()
+        self.refresh()
+        if was_empty and self._order and self.show_cursor:
+            self._highlighted()
+
+    def _write_row(self, key: str, row: Row, changed: Iterable[int]) -> None:
+        """A shown row's new values; `changed` are the columns whose values moved (only
+        those are measured: a column widens to a wider value, and never narrows)."""
+        self._shown[key] = row
+        widths = self._widths
+        wider = False
+        for column in changed:
+            width = _width(self.specs[column].fmt(row[column]))
+            if width > widths[column]:
+                widths[column] = width
+                wider = True
+        if wider:
+            self._resize()
+            self.refresh()
+        else:
+            self.refresh_row(self._where[key])
+
+    def _remove_rows(self, keys: set[str]) -> None:
+        """Remove these rows (renumbering the others once, not once per row)."""
+        for key in keys:
+            self._shown.pop(key, None)
+        self._order = [key for key in self._order if key not in keys]
+        self._where = {key: index for index, key in enumerate(self._order)}
+        self._resize()
+        self.refresh()
+        if self._cursor >= self.row_count:
+            self._set_cursor(self.row_count - 1)
+            self._scroll_cursor_into_view()
+        if self._pointer >= self.row_count:
+            self._pointer = max(0, self.row_count - 1)
+
+    def _reorder(self, keys: list[str]) -> None:
+        """Show the rows in this order (the same keys)."""
+        if keys != self._order:
+            self._order = keys
+            self._where = {key: index for index, key in enumerate(keys)}
+            self.refresh()
+
+    def _clear_rows(self) -> None:
+        """Remove every row; the cursor and the scroll go back to the top."""
+        self._shown, self._order, self._where = {}, [], {}
+        self._resize()
+        self._set_cursor(0)
+        self._pointer = 0
+        self.scroll_to(0, 0, animate=False, force=True)
+        self.refresh()
+
+    def _set_label(self, column: int, label: Text) -> None:
+        self._labels[column] = label
+        if label.cell_len > self._widths[column]:
+            self._widths[column] = label.cell_len
+            self._resize()
+        self.refresh_line(0)
 
     def _cell(self, index: int, raw: Any) -> Cell:
         spec = self.specs[index]
@@ -98,131 +468,331 @@ class CellTable(DataTable[Cell]):
         cell.raw = raw
         return cell
 
-    def _cells(self, values: list[Any]) -> list[Cell]:
-        return [self._as_cell(index, value) for index, value in enumerate(values)]
+    def refresh_row(self, index: int) -> None:
+        """Repaint the row at this index (if it is on screen)."""
+        top = int(self.scroll_y)
+        if top <= index < top + self.size.height:
+            self.refresh_line(HEADER + index)
 
-    def _as_cell(self, index: int, value: Any) -> Cell:
-        """What a cell holds, as a `Cell`: on the fast path it holds the raw value."""
-        return value if isinstance(value, Cell) else self._cell(index, value)
+    def _render_widths(self) -> list[int]:
+        pad = 2 * self.cell_padding
+        return [
+            pad + (width if spec.width is None else spec.width)
+            for spec, width in zip(self.specs, self._widths, strict=True)
+        ]
 
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Any,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> Any:
-        """DataTable's cell render, cached by what the cell holds rather than by the
-        table's edit count: DataTable drops every rendered cell whenever any cell
-        changes, so a tick that moves a few counters re-rendered all ~800 cells on
-        screen (half the refresh). Here an unchanged cell keeps its lines."""
-        row_key = (
-            self._header_row_key if row_index == -1 else self._row_locations.get_key(row_index)
-        )
-        column_key = self._column_locations.get_key(column_index)
-        if row_index == -1:
-            cell: object = self.columns[column_key].label if column_key in self.columns else None
+    def _table_width(self) -> int:
+        return sum(self._render_widths())
+
+    def _resize(self) -> None:
+        size = Size(self._table_width(), self.row_count + HEADER)
+        if size != self.virtual_size:
+            self.virtual_size = size
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._frame_look = None
+        self.refresh()
+
+    def watch_zebra_stripes(self) -> None:
+        self._frame_look = None
+
+    def watch_show_cursor(self) -> None:
+        self._frame_look = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Styles are read once a frame; a change of focus or theme shows in them.
+        self._frame_look = _Look(self)
+        return super().render_lines(crop)
+
+    def _look_token(self, styles: tuple[Any, ...]) -> int:
+        token = self._looks.get(styles)
+        if token is None:
+            if len(self._looks) >= 64:
+                # Tokens are reused from here on: what was drawn under old ones goes.
+                self._looks.clear()
+                self._drawn.clear()
+            token = self._looks[styles] = len(self._looks)
+        return token
+
+    def render_line(self, y: int) -> Strip:
+        look = self._frame_look or _Look(self)
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        if y < HEADER:
+            index = -1
         else:
-            cell = self._data.get(row_key, {}).get(column_key) if row_key is not None else None
-        key = (
-            row_key,
-            column_key,
-            row_index,
-            column_index,
-            width,
-            base_style,
-            cursor,
-            hover,
-            self._show_hover_cursor,
-            self._pseudo_class_state,
+            index = y - HEADER + scroll_y
+            if index >= len(self._order):
+                return Strip.blank(width, look.base)
+        segments, length = self._row_segments(index, look, width)
+        if scroll_x == 0 and length == width:
+            # The common case, in one Strip: what crop, adjust and simplify would give.
+            return Strip(Segment.simplify(segments), width)
+        return (
+            Strip(segments, length).crop(scroll_x).adjust_cell_length(width, look.base).simplify()
         )
-        cached = self._cell_lines.get(key)
-        if cached is not None and cell is not None and _same(cached[0], cell):
-            return cached[1]
-        lines = None
-        if row_index >= 0 and row_key is not None and cell is not None:
-            look = self._look(column_index, cell)
-            if look is not None:
-                lines = self._render_plain_cell(
-                    *look, row_key, row_index, column_index, base_style, width, cursor, hover
+
+    def _meta(self, index: int, column: int) -> Style:
+        """The metadata a cell's segments carry, by which clicks and the pointer find it."""
+        key = (index, column)
+        meta = self._metas.get(key)
+        if meta is None:
+            meta = self._metas[key] = Style.from_meta({"row": index, "column": column})
+        return meta
+
+    def _row_segments(
+        self, index: int, look: _Look, widget_width: int
+    ) -> tuple[list[Segment], int]:
+        """One row's segments (index -1: the header), the filler to the widget's edge
+        included, as DataTable lays them out; and their length in cells."""
+        header = index == -1
+        if header:
+            kind = HEAD
+        elif self.zebra_stripes:
+            kind = ODD if index % 2 else EVEN
+        else:
+            kind = PLAIN
+        cursor = index == self._cursor
+        hover = index == self._pointer
+        widths = self._render_widths()
+        segments: list[Segment] = []
+        if header:
+            for column, width in enumerate(widths):
+                segments.extend(self._header_cell(column, width, hover, look))
+        else:
+            row = self._shown[self._order[index]]
+            for column, width in enumerate(widths):
+                segments.extend(
+                    self._data_cell(index, column, row[column], kind, width, cursor, hover, look)
                 )
-        if lines is None:
-            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        self._cell_lines[key] = (cell, lines)
+        filler, _ = look.cell_styles(header, hover, cursor, css_foreground=False)
+        filler = (
+            look.rows[kind]
+            + filler
+            + Style.from_meta({"row": index, "column": 0, "out_of_bounds": True})
+        )
+        table_width = sum(widths)
+        spare = max(0, widget_width - table_width)
+        segments.append(Segment(" " * spare, filler))
+        return segments, table_width + spare
+
+    def _header_cell(self, column: int, width: int, hover: bool, look: _Look) -> list[Segment]:
+        label = self._labels[column]
+        key = (-1, column, HEAD, width, False, hover, look.token)
+        cached = self._drawn.get(key)
+        if cached is not None and cached[0] is label:
+            return cached[1]
+        lines = self._rich_cell(-1, column, label, HEAD, width, False, hover, look)
+        self._drawn[key] = (label, lines)
         return lines
 
-    def _look(self, column_index: int, cell: object) -> tuple[str, str | Style, str] | None:
-        """Text, style and justification of a stored cell (a `Cell`, or a raw value);
-        None for other text, and a cell with spans, which only DataTable draws."""
-        if isinstance(cell, Cell):
-            return None if cell._spans else (cell.plain, cell.style, str(cell.justify))
-        if isinstance(cell, Text):
-            return None
-        spec = self.specs[column_index]
-        style = spec.style(cell) if spec.style is not None else ""
-        return spec.fmt(cell), style, "right" if spec.right else "left"
-
-    def _render_plain_cell(
+    def _data_cell(
         self,
-        plain: str,
-        style: str | Style,
-        justify: str,
-        row_key: RowKey,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
+        index: int,
+        column: int,
+        value: Any,
+        kind: int,
         width: int,
         cursor: bool,
         hover: bool,
-    ) -> list[list[Segment]] | None:
-        """The segments DataTable renders for a one-line, one-style, printable-ASCII cell
-        that fits its column, built directly: DataTable goes through Rich's general
-        layout (padding, wrapping, justification) at ~70 µs a cell, ten times this, and
-        a new screenful of rows is 800 cells. Anything else returns None and takes
-        DataTable's path; a test checks both give the same segments."""
+        look: _Look,
+    ) -> list[Segment]:
+        # Small ints and bools: the look's token stands for its styles.
+        key = (index, column, kind, width, cursor, hover, look.token)
+        cached = self._drawn.get(key)
+        if cached is not None and _same(cached[0], value):
+            return cached[1]
+        spec = self.specs[column]
+        style = spec.style(value) if spec.style is not None else ""
+        plain = spec.fmt(value)
+        lines = self._plain_cell(
+            plain, style, spec.right, index, column, kind, width, cursor, hover, look
+        )
+        if lines is None:
+            lines = self._rich_cell(
+                index, column, self._cell(column, value), kind, width, cursor, hover, look
+            )
+        self._drawn[key] = (value, lines)
+        return lines
+
+    def _plain_cell(
+        self,
+        plain: str,
+        style: str | Style,
+        right: bool,
+        index: int,
+        column: int,
+        kind: int,
+        width: int,
+        cursor: bool,
+        hover: bool,
+        look: _Look,
+    ) -> list[Segment] | None:
+        """The segments of a one-line, one-style, printable-ASCII cell that fits its
+        column, built directly: what Rich's layout gives for it (a test compares them)
+        at a tenth of the cost. Anything else returns None, for `_rich_cell`."""
         pad = self.cell_padding
         room = width - 2 * pad
-        row = self.rows.get(row_key)
-        if (
-            not plain
-            or len(plain) > room
-            or not (plain.isascii() and plain.isprintable())
-            or justify not in ("left", "right")
-            or row is None
-            or row.height != 1
-        ):
+        if not plain or len(plain) > room or not (plain.isascii() and plain.isprintable()):
             return None
-        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
-        component_style, post_style = self._get_styles_to_render_cell(
-            False,
-            False,
-            fixed,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
-        )
-        console = self.app.console
-        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index})
-        pre_style = console.get_style(pre_style + component_style)
-        text = plain.ljust(room) if justify == "left" else plain.rjust(room)
-        blank = console.get_style("none")
-        segments = [
-            Segment(" " * pad, blank),
-            Segment(text, console.get_style(style)),
-            Segment(" " * pad, blank),
+        blank, text = look.plain_styles(kind, hover, cursor, style, self.app.console)
+        meta = self._meta(index, column)
+        blank = blank + meta
+        padding = " " * pad
+        return [
+            Segment(padding, blank),
+            Segment(plain.rjust(room) if right else plain.ljust(room), text + meta),
+            Segment(padding, blank),
         ]
-        styled = Segment.apply_style(segments, pre_style, console.get_style(post_style))
-        return [list(styled)]
 
-    def _clear_caches(self) -> None:
-        super()._clear_caches()
-        self._cell_lines.clear()
+    def _rich_cell(
+        self,
+        index: int,
+        column: int,
+        text: Text,
+        kind: int,
+        width: int,
+        cursor: bool,
+        hover: bool,
+        look: _Look,
+    ) -> list[Segment]:
+        """A cell through Rich's layout, padded, cropped with an ellipsis, as DataTable
+        draws any cell (an empty one as empty text)."""
+        component, post = look.cell_styles(index == -1, hover, cursor)
+        pre = look.rows[kind] + self._meta(index, column) + component
+        content = text if text.plain else Text(no_wrap=True, end="")
+        options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
+        lines = self.app.console.render_lines(
+            _Styled(Padding(content, (0, self.cell_padding)), pre, post), options
+        )
+        return lines[0]
 
-    def notify_style_update(self) -> None:
-        self._cell_lines.clear()
-        super().notify_style_update()
+    # -- the mouse ------------------------------------------------------------------------
+
+    def _show_hover(self, shown: bool) -> None:
+        """The faint hover cursor follows the mouse and hides while keys are used."""
+        if shown != self.hover_shown:
+            self.hover_shown = shown
+            self._frame_look = None
+            self._refresh_pointer()
+
+    def _refresh_pointer(self) -> None:
+        if self._pointer == -1:
+            self.refresh_line(0)
+        else:
+            self.refresh_row(self._pointer)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        meta = event.style.meta
+        if not meta:
+            self._show_hover(False)
+            return
+        self._show_hover(True)
+        if self.show_cursor and "row" in meta and meta["row"] != self._pointer:
+            self._refresh_pointer()
+            self._pointer = meta["row"]
+            self._refresh_pointer()
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._show_hover(False)
+
+    def on_click(self, event: events.Click) -> None:
+        self._show_hover(True)
+        meta = event.style.meta
+        if "row" not in meta or "column" not in meta:
+            return
+        row, column = meta["row"], meta["column"]
+        if row == -1:
+            # A header click sorts (the screen's business); it does not move the cursor.
+            self.post_message(self.HeaderSelected(self, column, self._labels[column]))
+        elif self.show_cursor and row < self.row_count:
+            again = row == self._cursor
+            self._set_cursor(row)
+            if again:
+                self._post_selected()
+            self._scroll_cursor_into_view(animate=True)
+            event.stop()
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def _post_selected(self) -> None:
+        if self.row_count:
+            self.post_message(self.RowSelected(self, self._cursor, self._order[self._cursor]))
+
+    def action_select_cursor(self) -> None:
+        self._show_hover(False)
+        if self.show_cursor:
+            self._post_selected()
+
+    def action_cursor_up(self) -> None:
+        self._show_hover(False)
+        if self.show_cursor:
+            self.move_cursor(row=self._cursor - 1, scroll=False)
+        else:
+            super().action_scroll_up()
+
+    def action_cursor_down(self) -> None:
+        self._show_hover(False)
+        if self.show_cursor:
+            self.move_cursor(row=self._cursor + 1, scroll=False)
+        else:
+            super().action_scroll_down()
+
+    def action_cursor_right(self) -> None:
+        self._show_hover(False)
+        super().action_scroll_right()
+
+    def action_cursor_left(self) -> None:
+        self._show_hover(False)
+        super().action_scroll_left()
+
+    def _page(self) -> int:
+        return self.scrollable_content_region.height - HEADER
+
+    def action_page_down(self) -> None:
+        """The cursor and the view one page down."""
+        self._show_hover(False)
+        if not self.show_cursor:
+            super().action_page_down()
+            return
+        height = self._page()
+        self.scroll_relative(y=height, animate=False, force=True)
+        target = self._cursor + min(max(0, height), max(0, self.row_count - 1 - self._cursor))
+        self.move_cursor(row=target, scroll=False)
+
+    def action_page_up(self) -> None:
+        """The cursor and the view one page up."""
+        self._show_hover(False)
+        if not self.show_cursor:
+            super().action_page_up()
+            return
+        height = self._page()
+        self.scroll_relative(y=-height, animate=False)
+        self.move_cursor(row=self._cursor - min(max(0, height), self._cursor), scroll=False)
+
+    def action_scroll_top(self) -> None:
+        self._show_hover(False)
+        if self.show_cursor:
+            self.move_cursor(row=0, scroll=False)
+        else:
+            super().action_scroll_home()
+
+    def action_scroll_bottom(self) -> None:
+        self._show_hover(False)
+        if self.show_cursor:
+            self.move_cursor(row=self.row_count - 1, scroll=False)
+        else:
+            super().action_scroll_end()
+
+    def action_scroll_home(self) -> None:
+        """Home: to the first column (a row cursor has nowhere to go sideways)."""
+        self._show_hover(False)
+        self.scroll_x = 0
+
+    def action_scroll_end(self) -> None:
+        """End: to the last column."""
+        self._show_hover(False)
+        self.scroll_x = self.max_scroll_x

@@ -1,19 +1,15 @@
-"""A DataTable kept in step with a keyed model by small edits, never by a rebuild.
+"""A table kept in step with a keyed model by small edits, never by a rebuild.
 
 Each refresh hands the table the rows that changed (raw values, one tuple per row) and
-the keys that went away. The table then removes vanished rows, updates only the cells
-whose raw value changed (as ``update_cell(update_width=False)``: re-measuring a column
-costs a scan of it), and appends new rows, in chunks between screen refreshes so that a
-first load of 10k rows paints at once and fills in behind. Filtering and sorting work on
-the raw values, kept beside the cells, so a number sorts as a number.
+the keys that went away. The table then removes vanished rows (renumbering once, however
+many went), rewrites only the rows whose raw values changed (measuring only the changed
+cells: a column widens to a wider value and never narrows, so it is never rescanned), and
+appends new rows, in chunks between screen refreshes so that a first load of 10k rows
+paints at once and fills in behind. Filtering and sorting work on the raw values, so a
+number sorts as a number.
 
-Two DataTable operations are O(rows) per call and so are done in bulk here, by editing
-the same fields the public methods edit: removing rows (`remove_row` renumbers every
-row) and updating cells (`update_cell` refreshes per call). On that path the table's
-cells hold the raw values themselves, drawn and read as `Cell`s by `tui.widgets.cells`,
-so 10k rows of 17 columns are 10k small dicts, not 170k Rich Text objects (memory, load
-time and the garbage collector's walks). Without those fields (a future Textual) the public methods
-are used, with `Cell`s stored; the tests run both paths.
+It is a `CellTable` (tui.widgets.cells): a ScrollView on Textual's Line API that draws
+rows from raw values, so only what is on screen is ever formatted.
 """
 
 from __future__ import annotations
@@ -22,30 +18,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain, islice
 from typing import Any, ClassVar
 
-from rich.cells import cell_len
 from rich.text import Text
-from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.message import Message
-from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, RowKey
+from textual.strip import Strip
 
 from tui.widgets.cells import Cell, CellTable, ColumnSpec, Row
-
-try:  # The row record `add_row` creates, for the bulk append (see _append_bulk).
-    from textual.widgets._data_table import Row as _TableRow
-except ImportError:  # pragma: no cover - a future Textual: the public path is used
-    _TableRow = None  # type: ignore[assignment,misc]
-
-#: DataTable internals that the bulk edits touch; without them the table falls back to
-#: the public per-row methods (correct, only slower).
-_INTERNALS = (
-    "_row_locations",
-    "_data",
-    "_updated_cells",
-    "_update_count",
-    "rows",
-    "_offset_cache",
-    "ordered_columns",
-)
 
 
 class KeyedTable(CellTable):
@@ -58,6 +36,10 @@ class KeyedTable(CellTable):
             super().__init__()
             self.table = table
 
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
     #: Rows appended per step of a large load; each step is followed by a screen refresh.
     #: The first step into an empty table is small, so that a screenful paints at once.
     FIRST_CHUNK: ClassVar[int] = 200
@@ -65,8 +47,6 @@ class KeyedTable(CellTable):
     #: Rows whose search text must be made that a filter change checks at once; beyond
     #: this, rows are checked as they are appended, this many per step (see `_drain`).
     CHECK_CHUNK: ClassVar[int] = 2000
-    #: Whether the DataTable internals that bulk edits rely on are there (see _INTERNALS).
-    _fast_internals: ClassVar[bool | None] = None
 
     def __init__(
         self,
@@ -77,7 +57,7 @@ class KeyedTable(CellTable):
         row_of: Callable[[str], Row] | None = None,
         id: str | None = None,
     ) -> None:
-        super().__init__(columns, id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(columns, id=id, zebra_stripes=True)
         self.sort_index = sort_column
         self.sort_reverse = False
         self.tiebreak = tiebreak
@@ -88,28 +68,20 @@ class KeyedTable(CellTable):
         self._row_of = row_of
         #: Keys whose `_model` row is out of date: `_row` recomputes it on demand.
         self._dirty: set[str] = set()
-        self._shown: dict[str, Row] = {}
         #: Search text per key, made when a filter first needs it (dropped on change).
         self._haystack: dict[str, str] = {}
         #: Shown rows whose cells lag behind the model because they were off screen when
-        #: it changed: written when they come into view (fast path only).
+        #: it changed: written when they come into view (or are read).
         self._stale: set[str] = set()
         self._queue: dict[str, None] = {}
         #: Queued keys not yet checked against the filter: `_drain` checks them in order.
         self._unchecked: set[str] = set()
         self._needs_sort = False
-        self._cells_written = False
         self._drain_scheduled = False
         #: A rebuild's cursor row that is still queued: the drain moves to it when it lands.
         self._cursor_wanted: str | None = None
-        if KeyedTable._fast_internals is None:
-            KeyedTable._fast_internals = _TableRow is not None and all(
-                hasattr(self, name) for name in _INTERNALS
-            )
-
-    def on_mount(self) -> None:
-        for index, spec in enumerate(self.specs):
-            self.add_column(self._label(index), key=spec.key, width=spec.width)
+        for index in range(len(self.specs)):
+            self._set_label(index, self._label(index))
 
     # -- reading ------------------------------------------------------------------------
 
@@ -144,24 +116,20 @@ class KeyedTable(CellTable):
     @property
     def current_key(self) -> str | None:
         """The key of the row under the cursor."""
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
-        except CellDoesNotExist:
-            return None
+        return self._order[self.cursor_row] if self._order else None
 
     def visible_keys(self) -> list[str]:
         """Keys of the rows on screen: time-derived cells are refreshed only for these."""
-        count = self.row_count
-        if not count:
-            return []
         top = max(0, int(self.scroll_y))
-        end = min(count, top + max(1, self.size.height) + 1)
-        return [
-            self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value or ""
-            for index in range(top, end)
-        ]
+        return self._order[top : top + max(1, self.size.height) + 1]
+
+    def get_row(self, key: str) -> list[Cell]:
+        self._freshen([key])
+        return super().get_row(key)
+
+    def get_cell(self, key: str, column: str) -> Cell:
+        self._freshen([key])
+        return super().get_cell(key, column)
 
     # -- writing ------------------------------------------------------------------------
 
@@ -169,7 +137,7 @@ class KeyedTable(CellTable):
         """Bring the table to the model after these upserts and removals."""
         before = self.current_key
         drop = self._forget(removed)
-        lazy = bool(KeyedTable._fast_internals) and len(upserts) > 1
+        lazy = len(upserts) > 1
         on_screen = set(self.visible_keys()) if lazy else set()
         for key, row in upserts.items():
             self._place(key, row, lazy and key not in on_screen, drop)
@@ -187,15 +155,13 @@ class KeyedTable(CellTable):
         row_of = self._row_of
         before = self.current_key
         drop = self._forget(removed)
-        fast = bool(KeyedTable._fast_internals)
         # Rows can wait only when neither the filter nor the order could change with them.
         waiting = (
-            fast
-            and not self.filter_text
+            not self.filter_text
             and self.specs[self.sort_index].fixed
             and self.specs[self.tiebreak].fixed
         )
-        on_screen = set(self.visible_keys()) if fast else set()
+        on_screen = set(self.visible_keys())
         for key in keys:
             seen = key in on_screen
             if waiting and not seen and key in self._shown:
@@ -203,7 +169,7 @@ class KeyedTable(CellTable):
                 self._stale.add(key)
                 self._haystack.pop(key, None)
             else:
-                self._place(key, row_of(key), fast and not seen, drop)
+                self._place(key, row_of(key), not seen, drop)
         self._settle(drop, before)
 
     def _forget(self, removed: Iterable[str]) -> set[str]:
@@ -291,16 +257,7 @@ class KeyedTable(CellTable):
         """Empty the table and queue the matching rows, sorted; `_drain` paints the first
         chunk now and the rest after each refresh. Unless `checked`, the rows are only
         candidates, which `_drain` checks against the filter as it goes."""
-        self._flush_cells()
-        if KeyedTable._fast_internals:
-            # `clear()` computes every row's y offset before emptying, and freeing 10k rows
-            # of cells takes as long again: hand it empty containers and free the old
-            # ones after the next frame is on screen.
-            graveyard = (self._data, self.rows, self._shown)
-            self._data, self.rows, self._shown = {}, {}, {}
-            self.call_after_refresh(self._bury, graveyard)
-        self.clear()
-        self._shown.clear()
+        self._clear_rows()
         self._stale.clear()
         self._needs_sort = False
         self._queue = dict.fromkeys(
@@ -312,32 +269,18 @@ class KeyedTable(CellTable):
         if cursor_key is not None and cursor_key in self._queue:
             self._cursor_wanted = cursor_key
 
-    @staticmethod
-    def _bury(graveyard: tuple[dict[Any, Any], ...]) -> None:
-        for container in graveyard:
-            container.clear()
-
     def set_sort(self, index: int, reverse: bool = False) -> None:
         old = self.sort_index
         self.sort_index, self.sort_reverse = index, reverse
         for column in {old, index}:
-            self.columns[self.specs[column].key].label = self._label(column)
+            self._set_label(column, self._label(column))
         self._order_queue()
         self._sort()
 
     def restyle(self) -> None:
-        """Re-colour the cells, e.g. after a theme change."""
-        if KeyedTable._fast_internals:
-            # Cells are styled as they are drawn: forget the drawn ones.
-            self.forget_drawn()
-            self._next_generation()
-            self.refresh()
-            return
-        styled = [index for index, spec in enumerate(self.specs) if spec.style is not None]
-        for key, row in self._shown.items():
-            for index in styled:
-                self._write_cell(key, index, row[index])
-        self._flush_cells()
+        """Re-colour the cells, e.g. after a theme change (cells are styled as drawn)."""
+        self.forget_drawn()
+        self.refresh()
 
     # -- internals ----------------------------------------------------------------------
 
@@ -360,91 +303,33 @@ class KeyedTable(CellTable):
 
     def _freshen(self, keys: Iterable[str]) -> None:
         """Write the lagging cells of these rows (those that are stale)."""
+        if not self._stale:
+            return
         for key in keys:
             if key in self._stale:
                 self._stale.discard(key)
                 self._update_row(key, self._shown[key], self._row(key))
 
-    def render_lines(self, crop: Any) -> Any:
-        if self._stale:
-            self._freshen(self.visible_keys())
-            if self._cells_written:
-                # Already rendering: new cache generation, no further refresh.
-                self._cells_written = False
-                self._next_generation()
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Rows that changed while off screen are written as they come into view.
+        self._freshen(self.visible_keys())
         return super().render_lines(crop)
 
-    def get_row_at(self, row_index: int) -> list[Cell]:
-        if self._stale:
-            key = self.coordinate_to_cell_key(Coordinate(row_index, 0)).row_key.value
-            self._freshen([key or ""])
-            self._flush_cells()
-        return super().get_row_at(row_index)
-
-    def get_row(self, row_key: RowKey | str) -> list[Cell]:
-        self._freshen_one(row_key)
-        return super().get_row(row_key)
-
-    def get_cell(self, row_key: RowKey | str, column_key: ColumnKey | str) -> Cell:
-        self._freshen_one(row_key)
-        return super().get_cell(row_key, column_key)
-
-    def get_cell_at(self, coordinate: Coordinate) -> Cell:
-        if self._stale:
-            self.get_row_at(coordinate.row)
-        return super().get_cell_at(coordinate)
-
-    def _freshen_one(self, row_key: RowKey | str) -> None:
-        if self._stale:
-            self._freshen([row_key.value or "" if isinstance(row_key, RowKey) else row_key])
-            self._flush_cells()
-
-    def _next_generation(self) -> None:
-        """Bump the DataTable's cache generation after cell-only edits, keeping its row
-        offsets (rebuilding them walks every row: 10k rows, every tick)."""
-        offsets = self._offset_cache.get(self._update_count)
-        self._update_count += 1
-        if offsets is not None:
-            self._offset_cache[self._update_count] = offsets
-
     def _update_row(self, key: str, shown: Row, row: Row) -> None:
-        for index, (old, new) in enumerate(zip(shown, row, strict=True)):
-            if old != new:
-                self._write_cell(key, index, new)
-                if index == self.sort_index or index == self.tiebreak:
-                    self._needs_sort = True
-        self._shown[key] = row
-
-    def _write_cell(self, key: str, index: int, raw: Any) -> None:
-        """`update_cell` less its refresh() per call (two thirds of a 1000-row tick;
-        `_flush_cells` refreshes once for the batch) and its re-measuring of the column,
-        which scans every row: a column only widens, measured by the new value alone."""
-        column = self.specs[index].key
-        if KeyedTable._fast_internals:
-            self._data[RowKey(key)][ColumnKey(column)] = raw
-            self._cells_written = True
-            width = cell_len(self.specs[index].fmt(raw))
-            table_column = self.ordered_columns[index]
-            if width > table_column.content_width:
-                table_column.content_width = width
-                self._require_update_dimensions = True
-                self.check_idle()
-        else:
-            self.update_cell(key, column, self._cell(index, raw))
-
-    def _flush_cells(self) -> None:
-        if self._cells_written:
-            self._cells_written = False
-            self._next_generation()
-            self.refresh()
+        changed = [i for i, (old, new) in enumerate(zip(shown, row, strict=True)) if old != new]
+        self._write_row(key, row, changed)
+        if self.sort_index in changed or self.tiebreak in changed:
+            self._needs_sort = True
 
     def _settle(self, drop: set[str], cursor_key: str | None) -> None:
-        self._flush_cells()
         if drop:
             if cursor_key in drop:
                 cursor_key = self._neighbour(drop)
             self._remove(drop)
-        if len(self._queue) > self.ADD_CHUNK:
+        if len(self._queue) > (self.ADD_CHUNK if self.row_count else self.FIRST_CHUNK):
+            # Appended over several steps: in order from the first, so that what shows
+            # meanwhile is the head of the table, and the final sort moves no row (nor
+            # the cursor with it: keys often come in a set's arbitrary order).
             self._order_queue()
         if self._queue:
             self._drain()
@@ -455,10 +340,10 @@ class KeyedTable(CellTable):
     def _neighbour(self, drop: set[str]) -> str | None:
         """The row the cursor should move to when its own row goes: the next that stays."""
         row = self.cursor_row
-        for index in chain(range(row + 1, self.row_count), range(row - 1, -1, -1)):
-            key = self.coordinate_to_cell_key(Coordinate(index, 0)).row_key.value
-            if key not in drop:
-                return key
+        order = self._order
+        for index in chain(range(row + 1, len(order)), range(row - 1, -1, -1)):
+            if order[index] not in drop:
+                return order[index]
         return None
 
     def _order_queue(self) -> None:
@@ -477,17 +362,12 @@ class KeyedTable(CellTable):
         """Append one chunk of queued rows; the next chunk follows the next refresh."""
         if not self._queue:
             return
-        width = len(self.specs)
         keys = self._take(self.ADD_CHUNK if self.row_count else self.FIRST_CHUNK)
-        if not keys:
-            pass
-        elif KeyedTable._fast_internals:
-            self._append_bulk(keys)
-        else:
+        if keys:
+            stale = self._stale
             for key in keys:
-                row = self._row(key)
-                self.add_row(*(self._cell(i, row[i]) for i in range(width)), key=key)
-                self._shown[key] = row
+                stale.discard(key)
+            self._append((key, self._row(key)) for key in keys)
         self._needs_sort = True
         if self._queue and not self._drain_scheduled:
             self._drain_scheduled = True
@@ -518,6 +398,8 @@ class KeyedTable(CellTable):
 
     def _drain_step(self) -> None:
         self._drain_scheduled = False
+        if not self.is_attached:
+            return  # unmounted while a step was scheduled (e.g. the app is exiting)
         before = self.current_key
         wanted = self._cursor_wanted
         if wanted is not None and (wanted in self._shown or wanted in self._queue):
@@ -533,20 +415,8 @@ class KeyedTable(CellTable):
         self._needs_sort = False
         if self._queue or not self.row_count:
             return
-        if KeyedTable._fast_internals:
-            # By the model, which stale rows' cells lag behind; as `DataTable.sort` does.
-            ordered = sorted(self._shown, key=self._model_sort_key, reverse=self.sort_reverse)
-            locations = type(self._row_locations)
-            self._row_locations = locations({RowKey(key): i for i, key in enumerate(ordered)})
-            self._update_count += 1
-            self.refresh()
-            return
-        index, tiebreak = self.sort_index, self.tiebreak
-
-        def order(cells: tuple[Cell, ...]) -> tuple[Any, Any]:
-            return (cells[index].raw, cells[tiebreak].raw)
-
-        self.sort(key=order, reverse=self.sort_reverse)
+        # By the model, which stale rows' cells lag behind; stable, as `sorted` is.
+        self._reorder(sorted(self._shown, key=self._model_sort_key, reverse=self.sort_reverse))
 
     def _restore_cursor(self, key: str | None) -> None:
         if key is None or key not in self._shown:
@@ -556,71 +426,5 @@ class KeyedTable(CellTable):
             self.move_cursor(row=index, animate=False)
 
     def _remove(self, keys: set[str]) -> None:
-        for key in keys:
-            del self._shown[key]
-            self._stale.discard(key)
-        if len(keys) == 1 or not KeyedTable._fast_internals:
-            for key in keys:
-                self.remove_row(key)
-            return
-        self._remove_bulk({RowKey(key) for key in keys})
-
-    def _append_bulk(self, keys: list[str]) -> None:
-        """`add_row` for many rows, less its per-row bookkeeping and, above all, the
-        measuring of every new cell on the next idle (`_update_dimensions` renders each
-        cell to learn its width: two thirds of appending 1000 rows). A `Cell` is one
-        unwrapped line, so its width is its `cell_len`, kept per column here.
-
-        It mirrors `DataTable.add_row` field for field (tests cover it)."""
-        columns = self.ordered_columns
-        widths = [column.content_width for column in columns]
-        locations, data, rows = self._row_locations, self._data, self.rows
-        was_empty = self.row_count == 0
-        index = self.row_count
-        formats = [spec.fmt for spec in self.specs]
-        for key in keys:
-            row = self._row(key)
-            row_key = RowKey(key)
-            locations[row_key] = index
-            index += 1
-            data[row_key] = {column.key: value for column, value in zip(columns, row, strict=True)}
-            rows[row_key] = _TableRow(row_key, 1, None, False)
-            for i, value in enumerate(row):
-                width = cell_len(formats[i](value))
-                if width > widths[i]:
-                    widths[i] = width
-            self._shown[key] = row
-            self._stale.discard(key)
-        for column, width in zip(columns, widths, strict=True):
-            column.content_width = width
-        self._require_update_dimensions = True
-        self.cursor_coordinate = self.cursor_coordinate
-        if was_empty and keys and self.show_cursor and self.cursor_type != "none":
-            self._highlight_cursor()
-        self._update_count += 1
-        self.check_idle()
-        self.refresh()
-
-    def _remove_bulk(self, gone: set[RowKey]) -> None:
-        """`remove_row` renumbers every row, O(n) per call; this renumbers once.
-
-        It mirrors `DataTable.remove_row` field for field (tests cover it, so a Textual
-        upgrade that changes those internals fails loudly, not subtly).
-        """
-        locations = self._row_locations
-        survivors = [
-            key
-            for key in (locations.get_key(index) for index in range(self.row_count))
-            if key is not None and key not in gone
-        ]
-        self._row_locations = type(locations)({key: i for i, key in enumerate(survivors)})
-        for key in gone:
-            for column_key in self._data.pop(key, {}):
-                self._updated_cells.discard(CellKey(key, column_key))
-            self.rows.pop(key, None)
-        self._require_update_dimensions = True
-        self.cursor_coordinate = self.cursor_coordinate
-        self.hover_coordinate = self.hover_coordinate
-        self._update_count += 1
-        self.check_idle()
-        self.refresh(layout=True)
+        self._stale.difference_update(keys)
+        self._remove_rows(keys)
