@@ -249,6 +249,11 @@ def check(argv: list[str]) -> int:
     )
     parser.add_argument("file")
     args = parser.parse_args(argv)
+    # A file name that is not UTF-8, a line that held a stray byte (now U+FFFD), a
+    # terminal that is not UTF-8: each is printed escaped, never a UnicodeEncodeError.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     model = load(args.file)
     if model.errors and model.errors[0].source.line == 0:
         print(f"ipsec-console: {model.errors[0].message}: {args.file}", file=sys.stderr)

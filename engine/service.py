@@ -15,13 +15,13 @@ from engine.config.diagnostics import ConfigError, Severity
 from engine.config.diff import ConfigDiff, diff
 from engine.config.loader import Loaded, load_compiled
 from engine.config.model import Config
-from engine.config.reload import FileWatcher
+from engine.config.reload import FileWatcher, load_complete
 from engine.control import Control
 from engine.control_socket import ControlServer
 from engine.dataplane.lab import EchoResponder
 from engine.dataplane.plane import DataPlane
 from engine.dataplane.tun_sink import TunSink
-from engine.events import ConfigReloaded, ConfigReloadFailed, DownReason
+from engine.events import ConfigEvent, ConfigReloaded, ConfigReloadFailed, DownReason
 from engine.gateway import Gateway
 from engine.logbook import Logbook
 from engine.sessions import SessionModel
@@ -151,7 +151,7 @@ class VpnService:
         self.static_tunnels.start()
         self._statistics_task = asyncio.create_task(self._every_second())
         if self.watch:
-            self._watcher = FileWatcher(self.config_path, self.reload)
+            self._watcher = FileWatcher(self.config_path, self.reload_in_background)
             self._watcher.start()
 
     async def stop(self) -> None:
@@ -186,38 +186,54 @@ class VpnService:
             self.sink = EchoResponder(self.dataplane)
         self.dataplane.start()
 
-    def reload(self) -> ConfigReloaded | ConfigReloadFailed:
-        """Parse, validate, diff, apply. A file with errors changes nothing."""
+    def reload(self) -> ConfigEvent:
+        """Parse, validate, diff, apply, all now (tests, tools). A file with errors, or one
+        caught mid-write ("incomplete file, waiting"), changes nothing."""
+        return self._finish_reload(self._prepare_reload(self.model), time.time())
+
+    async def reload_in_background(self) -> ConfigEvent:
+        """`reload`, with the reading, parsing and compiling in a worker thread (the file
+        watcher, SIGHUP): a 50 MB file must not stall the loop, and with it every IKE
+        exchange and the control socket, for 20 s. The diff and apply run on the loop."""
         now = time.time()
+        result = await asyncio.to_thread(self._prepare_reload, self.model)
+        # the replaced model is freed in a thread too: millions of objects (seconds)
+        retired = [self.loaded]
+        event = self._finish_reload(result, now)
+        await asyncio.to_thread(retired.clear)
+        return event
+
+    def _prepare_reload(self, running: Config) -> Loaded | ConfigError:
         try:
-            loaded = load_compiled(
-                self.config_path, ike_port=self.gateway.ike_port, natt_port=self.gateway.natt_port
+            return load_complete(
+                self.config_path,
+                running,
+                ike_port=self.gateway.ike_port,
+                natt_port=self.gateway.natt_port,
             )
         except ConfigError as err:
-            errors = tuple(str(d) for d in err.diagnostics if d.severity is Severity.ERROR)
-            event: ConfigReloaded | ConfigReloadFailed = ConfigReloadFailed(
-                str(self.config_path), now, errors
-            )
+            return err
+
+    def _finish_reload(self, result: Loaded | ConfigError, now: float) -> ConfigEvent:
+        event: ConfigEvent
+        if isinstance(result, ConfigError):
+            errors = tuple(str(d) for d in result.diagnostics if d.severity is Severity.ERROR)
+            event = ConfigReloadFailed(str(self.config_path), now, errors)
         else:
-            changes = self.apply(loaded)
+            changes = self.apply(result)
             event = ConfigReloaded(
                 str(self.config_path),
                 now,
                 changes.summary(),
-                tuple(str(w) for w in loaded.warnings),
+                tuple(str(w) for w in result.warnings),
             )
         self.last_reload = event
         self.gateway.publish(event)
         return event
 
     def request_reload(self) -> None:
-        """Reload soon, from the event loop (SIGHUP's handler must not do the work itself)."""
-        asyncio.get_running_loop().call_soon(self._reload_requested)
-
-    def _reload_requested(self) -> None:
-        result: object = self.reload()
-        if asyncio.iscoroutine(result):
-            self._reload_task = asyncio.ensure_future(result)
+        """Reload in the background (SIGHUP's handler must not do the work itself)."""
+        self._reload_task = asyncio.ensure_future(self.reload_in_background())
 
     def apply(self, loaded: Loaded) -> ConfigDiff:
         changes = diff(self.loaded.compiled, loaded.compiled)

@@ -88,27 +88,18 @@ def compile_config(config: Config, *, ike_port: int = 500, natt_port: int = 4500
         raise ConfigError(config.diagnostics)
     peers: list[PeerPolicy] = []
     meta: dict[str, PeerMeta] = {}
+    state = _Compiling(config, ike_port, natt_port)
     for map_name, entries in sorted(config.crypto_maps.items()):
-        interface = _interface_for(config, map_name)
+        interface = state.interfaces.get(map_name)
         for seq, entry in sorted(entries.items()):
             if entry.dynamic_map is not None:
                 dynamic = config.dynamic_maps.get(entry.dynamic_map[0], {})
                 for dyn_seq, dyn_entry in sorted(dynamic.items()):
                     _compile_entry(
-                        config,
-                        dyn_entry,
-                        map_name,
-                        (seq, dyn_seq),
-                        interface,
-                        ike_port,
-                        natt_port,
-                        peers,
-                        meta,
+                        state, dyn_entry, map_name, (seq, dyn_seq), interface, peers, meta
                     )
             else:
-                _compile_entry(
-                    config, entry, map_name, (seq,), interface, ike_port, natt_port, peers, meta
-                )
+                _compile_entry(state, entry, map_name, (seq,), interface, peers, meta)
     ike = IkeConfig(peers=tuple(peers), ike_port=ike_port, natt_port=natt_port)
     descriptions = {addr: p.description for addr, p in config.isakmp_peers.items() if p.description}
     return CompiledConfig(
@@ -116,33 +107,63 @@ def compile_config(config: Config, *, ike_port: int = 500, natt_port: int = 4500
     )
 
 
-def _interface_for(config: Config, map_name: str) -> Interface | None:
-    for interface in config.interfaces.values():
-        if interface.crypto_map is not None and interface.crypto_map[0] == map_name:
-            return interface
-    return None
+class _Compiling:
+    """What every entry of a compile looks up, found once: the interface of each crypto
+    map, a keyring index per keyring, the IKE proposals per interface, the selectors
+    per ACL (per entry, each was a scan of the whole list)."""
+
+    def __init__(self, config: Config, ike_port: int, natt_port: int) -> None:
+        self.config = config
+        self.ike_port = ike_port
+        self.natt_port = natt_port
+        self.interfaces: dict[str, Interface] = {}
+        for interface in config.interfaces.values():
+            if interface.crypto_map is not None:
+                self.interfaces.setdefault(interface.crypto_map[0], interface)
+        self._keyrings: dict[str, KeyringIndex] = {}
+        self._proposals: dict[int, tuple[IkeProposalPolicy, ...]] = {}
+        self._selectors: dict[str, tuple[tuple[Network, ...], tuple[Network, ...]]] = {}
+
+    def keyring(self, name: str) -> KeyringIndex:
+        index = self._keyrings.get(name)
+        if index is None:
+            index = self._keyrings[name] = KeyringIndex(self.config.keyrings[name].peers)
+        return index
+
+    def ike_proposals(self, interface: Interface | None) -> tuple[IkeProposalPolicy, ...]:
+        key = id(interface)
+        if key not in self._proposals:
+            self._proposals[key] = _ike_proposals(self.config, interface)
+        return self._proposals[key]
+
+    def selectors(self, entry: CryptoMapEntry) -> tuple[tuple[Network, ...], tuple[Network, ...]]:
+        if entry.match_address is None:
+            return _selectors(self.config, entry)
+        name = entry.match_address[0]
+        if name not in self._selectors:
+            self._selectors[name] = _selectors(self.config, entry)
+        return self._selectors[name]
 
 
 def _compile_entry(
-    config: Config,
+    state: _Compiling,
     entry: CryptoMapEntry,
     map_name: str,
     seqs: tuple[int, ...],
     interface: Interface | None,
-    ike_port: int,
-    natt_port: int,
     peers: list[PeerPolicy],
     meta: dict[str, PeerMeta],
 ) -> None:
     if entry.ikev2_profile is None:
         return  # IKEv1: parsed, warned about, not negotiated
+    config, ike_port, natt_port = state.config, state.ike_port, state.natt_port
     profile = config.ikev2_profiles[entry.ikev2_profile[0]]
     keyring = config.keyrings[profile.keyring[0]] if profile.keyring else None
     key_peers = keyring.peers if keyring else []
     label = f"{map_name} {'/'.join(str(s) for s in seqs)}"
     fvrf = interface.vrf if interface and interface.vrf else ""
     common = dict(
-        ike_proposals=_ike_proposals(config, interface),
+        ike_proposals=state.ike_proposals(interface),
         esp_proposals=_esp_proposals(config, entry),
         pfs_group=entry.pfs_group,
         ike_lifetime=float(profile.lifetime or 86400),
@@ -155,7 +176,7 @@ def _compile_entry(
         fvrf=fvrf,
         ivrf=profile.ivrf or "",
     )
-    local_ts, remote_ts = _selectors(config, entry)
+    local_ts, remote_ts = state.selectors(entry)
     targets: list[tuple[str, KeyringPeer, tuple[Network, ...], str | None]] = []
     if entry.dynamic:
         # The profile's `match identity remote address` narrows who may use the entry.
@@ -168,7 +189,7 @@ def _compile_entry(
                 targets.append((f"{label} {key_peer.name}", key_peer, nets, None))
     else:
         for address, _ in entry.peers:
-            key_peer = keyring_peer_for(key_peers, address)
+            key_peer = state.keyring(profile.keyring[0]).peer_for(address) if keyring else None
             if key_peer is not None:
                 net = ipaddress.ip_network(address)
                 targets.append(
@@ -230,17 +251,49 @@ def _narrowed(key_net: Network | None, matches: tuple[Network, ...]) -> tuple[Ne
     return both or None
 
 
-def keyring_peer_for(
-    key_peers: list[KeyringPeer], address: ipaddress.IPv4Address
-) -> KeyringPeer | None:
-    """The keyring peer for `address`: the most specific address match, else an
-    identity equal to the address."""
-    by_address = [k for k in key_peers if k.address is not None and address in k.address]
-    if by_address:
-        return max(by_address, key=lambda k: k.address.prefixlen if k.address else 0)
-    return next(
-        (k for k in key_peers if k.identity is not None and k.identity.value == str(address)), None
-    )
+class KeyringIndex:
+    """A keyring's peers by address and by identity.
+
+    A crypto map names one peer per entry; with 20k entries and a keyring of 20k
+    peers, scanning the keyring for each entry is 400 million comparisons (minutes).
+    Here a lookup is one dict probe per prefix length in use. Where two peers have the
+    same address (or identity) the first one wins, as the scan had it; `duplicates`
+    lists the others for validation to report."""
+
+    def __init__(self, peers: list[KeyringPeer]) -> None:
+        #: version -> prefix length -> network address bits -> first peer
+        self._nets: dict[int, dict[int, dict[int, KeyringPeer]]] = {4: {}, 6: {}}
+        self._identities: dict[str, KeyringPeer] = {}
+        #: (a peer shadowed by an earlier one, the earlier one, what they share)
+        self.duplicates: list[tuple[KeyringPeer, KeyringPeer, str]] = []
+        for peer in peers:
+            if peer.address is not None:
+                net = peer.address
+                bits = net.max_prefixlen - net.prefixlen
+                table = self._nets[net.version].setdefault(net.prefixlen, {})
+                first = table.setdefault(int(net.network_address) >> bits, peer)
+                if first is not peer:
+                    self.duplicates.append((peer, first, f"address {net}"))
+            if peer.identity is not None:
+                first = self._identities.setdefault(peer.identity.value, peer)
+                if first is not peer:
+                    self.duplicates.append((peer, first, f"identity {peer.identity.value}"))
+        self._lengths = {
+            version: sorted(tables, reverse=True) for version, tables in self._nets.items()
+        }
+
+    def peer_for(
+        self, address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    ) -> KeyringPeer | None:
+        """The keyring peer for `address`: the most specific address match, else an
+        identity equal to the address."""
+        tables = self._nets[address.version]
+        value, width = int(address), address.max_prefixlen
+        for length in self._lengths[address.version]:
+            found = tables[length].get(value >> (width - length))
+            if found is not None:
+                return found
+        return self._identities.get(str(address))
 
 
 def _description(

@@ -64,6 +64,23 @@ class KeyringPeer(Node):
 class Ikev2Keyring(Node):
     name: str = ""
     peers: list[KeyringPeer] = field(default_factory=list)
+    #: `peers` by name, and how many of them that holds: `peer NAME` enters an existing
+    #: peer again, as on a router, and scanning 20k peers per `peer` line took minutes
+    _by_name: dict[str, KeyringPeer] = field(default_factory=dict, init=False, repr=False)
+    _indexed: int = field(default=0, init=False, repr=False)
+
+    def peer(self, name: str, source: Source) -> KeyringPeer:
+        """The peer called `name`, added at `source` if there is none yet."""
+        if self._indexed != len(self.peers):  # `peers` was edited directly
+            self._by_name = {}
+            for peer in self.peers:
+                self._by_name.setdefault(peer.name, peer)
+        found = self._by_name.get(name)
+        if found is None:
+            found = self._by_name[name] = KeyringPeer(source, name)
+            self.peers.append(found)
+        self._indexed = len(self.peers)
+        return found
 
 
 @dataclass(eq=False)
@@ -244,6 +261,17 @@ class IsakmpProfile(Node):
     accounting: tuple[str, Source] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FileLayout:
+    """How a file ends, which tells a whole file from one caught mid-write."""
+
+    #: the line of `end`; None when the file has none
+    end_line: int | None = None
+    ends_with_newline: bool = True
+    #: lines in the file (0: it is empty)
+    lines: int = 0
+
+
 @dataclass(eq=False)
 class Config:
     """One parsed configuration file."""
@@ -281,6 +309,7 @@ class Config:
     #: `crypto ipsec security-association replay window-size N`
     replay_window: int = 64
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    layout: FileLayout = field(default_factory=FileLayout, repr=False)
 
     @property
     def errors(self) -> list[Diagnostic]:

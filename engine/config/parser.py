@@ -6,12 +6,16 @@ indentation alone, while IOS (and configs pasted from PDFs, as in the spec) goes
 by mode: an unindented line that is a valid sub-command of the open block stays in
 it. So a line belongs to the open sub-mode when it is indented or when the mode
 knows its first word; otherwise it is a global command.
+
+No diagnostic quotes a secret: lines are echoed through engine/redaction.py, and
+whatever a message built while parsing a line quotes of that line's secret words is
+masked (`_mask_secrets`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.config.commands import (
@@ -25,11 +29,12 @@ from engine.config.commands import (
 )
 from engine.config.commands.base import CommandTree, SubMode
 from engine.config.diagnostics import LineError, Severity, Source
-from engine.config.model import Config
+from engine.config.model import Config, FileLayout
 from engine.config.words import Words, match_keyword
-from engine.secret import MASK
+from engine.redaction import redact, scrub
 
 END = "end"
+BOM = "\ufeff"
 
 TOP_LEVEL: CommandTree = {
     "hostname": system.hostname,
@@ -64,8 +69,8 @@ class Line:
     indented: bool
 
 
-def config_lines(text: str) -> list[Line]:
-    """Lines that carry commands: no blanks, no `!` comments, nothing after `end`."""
+def _scan(text: str) -> tuple[list[Line], int | None]:
+    """The command lines, and the number of the `end` line (None when there is none)."""
     lines = []
     # split on newlines only: str.splitlines() also splits on form feeds, U+2028 ...
     # and line numbers would drift from what an editor shows
@@ -75,9 +80,14 @@ def config_lines(text: str) -> list[Line]:
         if not stripped or stripped.startswith("!"):
             continue
         if stripped.lower() == END:
-            break
+            return lines, number
         lines.append(Line(number, raw.rstrip(), raw[:1] in (" ", "\t")))
-    return lines
+    return lines, None
+
+
+def config_lines(text: str) -> list[Line]:
+    """Lines that carry commands: no blanks, no `!` comments, nothing after `end`."""
+    return _scan(text)[0]
 
 
 def _lookup(tree: CommandTree, words: Words) -> Callable[..., SubMode | None] | None:
@@ -90,7 +100,7 @@ def _lookup(tree: CommandTree, words: Words) -> Callable[..., SubMode | None] | 
         key = match_keyword(word, node.keys())
         if key is None:
             return None
-        words.pos += 1
+        words.take_keyword()
         node = node[key]
     return node
 
@@ -98,32 +108,55 @@ def _lookup(tree: CommandTree, words: Words) -> Callable[..., SubMode | None] | 
 def parse_text(text: str, file: str = "<config>") -> Config:
     """Parse a whole file. Problems become diagnostics; nothing here raises on bad text."""
     config = Config(file=file)
-    mode: SubMode | None = None
-    ignoring = False
-    for line in config_lines(text):
-        source = Source(file, line.number)
+    text = text.removeprefix(BOM)
+    lines, end_line = _scan(text)
+    newline = text.endswith("\n")
+    config.layout = FileLayout(end_line, newline, text.count("\n") + (bool(text) and not newline))
+    state = _Block()
+    for line in lines:
+        before = len(config.diagnostics)
+        read = state.parse(config, line)
+        if len(config.diagnostics) > before:
+            _mask_secrets(config, before, line, read)
+    return config
+
+
+class _Block:
+    """The open block, as `parse_text` walks the lines."""
+
+    def __init__(self) -> None:
+        self.mode: SubMode | None = None
+        #: in the body of a block already warned about
+        self.ignoring = False
+
+    def parse(self, config: Config, line: Line) -> list[Words]:
+        """Parse one line; the word cursors it was read with."""
+        source = Source(config.file, line.number)
         words = Words(line.text)
-        if ignoring and line.indented:
-            continue  # the body of a block we already warned about
+        read = [words]
+        mode = self.mode
+        if self.ignoring and line.indented:
+            return read  # the body of a block we already warned about
         if mode is not None and line.indented:
-            _run(config, source, lambda m=mode, w=words, s=source, t=line.text: m.handle(w, s, t))
-            continue
+            _run(config, source, lambda: mode.handle(words, source, line.text))
+            return read
         if mode is not None and mode.accepts(words.items):
             # As IOS does: the open mode first; if the line does not parse there but is a
             # global command, it is the global command (`crypto map M 10 ipsec-isakmp`
             # after an interface, `int Gi0/0` after a proposal).
             try:
                 mode.handle(words, source, line.text)
-                ignoring = False
-                continue
+                self.ignoring = False
+                return read
             except LineError as err:
                 if (
                     err.severity is not Severity.ERROR
                     or _lookup(TOP_LEVEL, Words(line.text)) is None
                 ):
                     config.report(source, err.message, err.severity)
-                    continue
+                    return read
             words = Words(line.text)
+            read.append(words)
         handler = _lookup(TOP_LEVEL, words)
         if handler is None:
             # Not a global command we know: IOS takes `duplex full` or `no ip route-cache`
@@ -133,30 +166,32 @@ def parse_text(text: str, file: str = "<config>") -> Config:
             config.report(
                 source, f"ignored: not supported{where}: {redact(line.text)}", Severity.WARNING
             )
-            ignoring = True
-            continue
-        mode, ignoring = None, False
-        result = _run(
-            config, source, lambda h=handler, w=words, s=source, t=line.text: h(config, w, s, t)
-        )
+            self.ignoring = True
+            return read
+        self.mode, self.ignoring = None, False
+        result = _run(config, source, lambda: handler(config, words, source, line.text))
         if isinstance(result, SubMode):
-            mode = result
+            self.mode = result
         else:
-            ignoring = True
-    return config
+            self.ignoring = True
+        return read
 
 
-SECRET_WORDS = ("password", "secret", "key", "community", "key-string")
+def _mask_secrets(config: Config, first: int, line: Line, read: list[Words]) -> None:
+    """Mask the line's secret words in the diagnostics it produced (from `first` on).
 
-
-def redact(text: str) -> str:
-    """A line for a diagnostic, with whatever follows a secret-ish keyword masked:
-    `username bob secret 5 $1$...` must not reach logs through a warning."""
-    words = text.split()
-    for i, word in enumerate(words):
-        if word.lower() in SECRET_WORDS:
-            return " ".join([*words[: i + 1], MASK])
-    return " ".join(words)
+    Messages are built from the words of the line (`unexpected 'K'`, `'K' is not one
+    of`, an interface name glued from words); whatever they quote, no secret of the
+    line gets through. Words the line was read with as keywords (`address`, `local`)
+    are not secrets and stay readable."""
+    secrets = {secret for words in read for secret in words.masked_words()}
+    if not secrets:
+        return
+    for index in range(first, len(config.diagnostics)):
+        diagnostic = config.diagnostics[index]
+        message = scrub(diagnostic.message, secrets)
+        if message != diagnostic.message:
+            config.diagnostics[index] = replace(diagnostic, message=message)
 
 
 def _run(config: Config, source: Source, action: Callable[[], object]) -> object:

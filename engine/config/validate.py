@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from engine.config.compile import keyring_peer_for
+from engine.config.compile import KeyringIndex
 from engine.config.diagnostics import Severity, Source
-from engine.config.model import Config, CryptoMapEntry, Ikev2Proposal
+from engine.config.model import Config, CryptoMapEntry, Ikev2Keyring, Ikev2Proposal
 
 IKEV1_ENTRY = "has no ikev2-profile: an IKEv1 entry, parsed but not negotiated yet"
 
 
 def validate(config: Config) -> Config:
     """Add every reference and consistency problem to `config.diagnostics`."""
+    indexes: dict[str, KeyringIndex] = {}
     for proposal in config.ikev2_proposals.values():
         _check_proposal(config, proposal)
     for policy in config.ikev2_policies.values():
@@ -40,6 +41,7 @@ def validate(config: Config) -> Config:
                     f"keyring {keyring.name} peer {peer.name} has "
                     "neither an address nor an identity to match",
                 )
+        indexes[keyring.name] = _check_duplicates(config, keyring)
     for profile in config.ikev2_profiles.values():
         if profile.keyring is not None:
             name, source = profile.keyring
@@ -62,7 +64,7 @@ def validate(config: Config) -> Config:
         _require(config, name in config.crypto_maps, source, f"crypto map {name} does not exist")
     for entries in (*config.crypto_maps.values(), *config.dynamic_maps.values()):
         for entry in entries.values():
-            _check_entry(config, entry)
+            _check_entry(config, entry, indexes)
     for interface in config.interfaces.values():
         if interface.crypto_map is not None:
             name, source = interface.crypto_map
@@ -125,7 +127,21 @@ def _check_proposal(config: Config, proposal: Ikev2Proposal) -> None:
         config.report(proposal.source, f"{where} has no usable DH group")
 
 
-def _check_entry(config: Config, entry: CryptoMapEntry) -> None:
+def _check_duplicates(config: Config, keyring: Ikev2Keyring) -> KeyringIndex:
+    """Two peers of one keyring for the same address (or identity): the first is the
+    one used, and the second never is, which is worth a word."""
+    index = KeyringIndex(keyring.peers)
+    for peer, first, same in index.duplicates:
+        config.report(
+            peer.source,
+            f"keyring {keyring.name} peer {peer.name} has the same {same} as peer "
+            f"{first.name} (line {first.source.line}); peer {first.name} is the one used",
+            Severity.WARNING,
+        )
+    return index
+
+
+def _check_entry(config: Config, entry: CryptoMapEntry, indexes: dict[str, KeyringIndex]) -> None:
     kind = "crypto dynamic-map" if entry.dynamic else "crypto map"
     where = f"{kind} {entry.map_name} {entry.seq}"
     if entry.dynamic_map is not None:
@@ -159,8 +175,9 @@ def _check_entry(config: Config, entry: CryptoMapEntry) -> None:
     profile = config.ikev2_profiles[name]
     keyring = config.keyrings.get(profile.keyring[0]) if profile.keyring else None
     if keyring is not None and not entry.dynamic:
+        index = indexes[keyring.name]
         for address, peer_source in entry.peers:
-            if keyring_peer_for(keyring.peers, address) is None:
+            if index.peer_for(address) is None:
                 config.report(
                     peer_source,
                     f"no peer of keyring {keyring.name} covers {address}: no pre-shared key for it",

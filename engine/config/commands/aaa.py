@@ -6,6 +6,7 @@ from engine.config.commands.base import CommandTree, SubMode, secret_to_end
 from engine.config.diagnostics import LineError, Severity, Source
 from engine.config.model import AccountingList, Config, RadiusGroup, RadiusServer
 from engine.config.words import Words
+from engine.redaction import redact
 
 
 def new_model(config: Config, words: Words, source: Source, text: str) -> None:
@@ -35,7 +36,7 @@ def accounting_update(config: Config, words: Words, source: Source, text: str) -
     else:
         config.accounting_update_minutes = words.number("update interval", 1, 71582)
     if words.optional_keyword("jitter"):
-        words.rest()
+        words.skip()
     words.end()
 
 
@@ -120,7 +121,7 @@ def radius_vsa(config: Config, words: Words, source: Source, text: str) -> None:
 
 
 def radius_unsupported(config: Config, words: Words, source: Source, text: str) -> None:
-    raise LineError(f"ignored: not supported: {text.strip()}", Severity.WARNING)
+    raise LineError(f"ignored: not supported: {redact(text)}", Severity.WARNING)
 
 
 AAA_COMMANDS: CommandTree = {

@@ -35,15 +35,14 @@ def endpoint(words: Words) -> Network:
 def entry(words: Words, source: Source) -> AclEntry:
     action = words.keyword("permit", "deny", "remark")
     if action == "remark":
-        words.rest()
+        words.skip()
         raise LineError("remark", Severity.WARNING)
     protocol = words.keyword(*PROTOCOLS)
     src = endpoint(words)
     dst = endpoint(words)
     if words:
         raise LineError(
-            f"ignored: port and option matches are not used for crypto ACLs: "
-            f"{' '.join(words.rest())}",
+            f"ignored: port and option matches are not used for crypto ACLs: {words.shown_rest()}",
             Severity.WARNING,
         )
     if protocol != "ip":
@@ -66,7 +65,7 @@ class AclMode(SubMode):
         self.acl.entries.append(entry(words, source))
 
     def remark(self, words: Words, source: Source, text: str) -> None:
-        words.rest()
+        words.skip()
 
 
 def named_acl(config: Config, words: Words, source: Source, text: str) -> SubMode:
@@ -86,6 +85,6 @@ def numbered_acl(config: Config, words: Words, source: Source, text: str) -> Non
         )
     acl = config.access_lists.setdefault(str(number), AccessList(source, str(number)))
     if words.peek() and words.peek().lower() == "remark":
-        words.rest()
+        words.skip()
         return
     acl.entries.append(entry(words, source))

@@ -8,6 +8,7 @@ from typing import Any
 from engine.config.diagnostics import LineError, Severity, Source
 from engine.config.model import Config
 from engine.config.words import Words, match_keyword
+from engine.redaction import redact
 from engine.secret import Secret
 
 #: a global command: (config, words after the keywords, source, raw line) -> sub-mode or None
@@ -24,6 +25,9 @@ class SubMode:
     commands: dict[str, str] = {}
     #: what to call it in warnings
     mode_name = "this mode"
+    #: how many words of a line it does not know a warning shows (None: all but
+    #: secrets); a keyring's body is keys, and a key's keyword may be missing or mangled
+    shown_words: int | None = None
     #: for sub-commands that are also global words (`ip`): the second words that make
     #: an unindented line belong here (`ip address` does, `ip route` does not)
     second_words: dict[str, tuple[str, ...]] = {}
@@ -48,14 +52,15 @@ class SubMode:
         key = match_keyword(first, self.commands.keys())
         if key is None:
             raise LineError(
-                f"ignored: not supported in {self.mode_name}: {text.strip()}", Severity.WARNING
+                f"ignored: not supported in {self.mode_name}: {redact(text, self.shown_words)}",
+                Severity.WARNING,
             )
-        words.pos += 1
+        words.take_keyword()
         getattr(self, self.commands[key])(words, source, text)
 
 
 def description(words: Words, text: str) -> str:
-    value = words.rest_text(text)
+    value = words.rest_text(text, "description")
     if not value:
         raise LineError("description is empty")
     if len(value) > MAX_DESCRIPTION:
@@ -66,17 +71,17 @@ def description(words: Words, text: str) -> str:
 def secret(words: Words) -> Secret:
     """A key as IOS writes it: `KEY` or `0 KEY`; encrypted forms (6, 7) are refused."""
     typed = words.peek() in ("0", "6", "7") and len(words.items) > words.pos + 1
-    if typed and words.word("key type") != "0":
+    if typed and words.key_type() != "0":
         raise LineError("encrypted key types 6 and 7 are not supported; give the key itself")
-    return Secret(words.word("key"))
+    return Secret(words.secret_word("key"))
 
 
 def secret_to_end(words: Words, text: str) -> Secret:
     """RADIUS keys as IOS takes them: the rest of the line, spaces included."""
     typed = words.peek() in ("0", "6", "7") and len(words.items) > words.pos + 1
-    if typed and words.word("key type") != "0":
+    if typed and words.key_type() != "0":
         raise LineError("encrypted key types 6 and 7 are not supported; give the key itself")
-    value = words.rest_text(text)
+    value = words.secret_text(text)
     if not value:
         raise LineError("missing key")
     return Secret(value)

@@ -70,7 +70,7 @@ class ProposalMode(SubMode):
         self.proposal = proposal
 
     def _algorithms(self, words: Words, table: dict, what: str, source: Source) -> list:
-        names = words.rest()
+        names = words.rest(f"{what} algorithm")
         if not names:
             raise LineError(f"missing {what} algorithm")
         chosen = []
@@ -98,7 +98,7 @@ class ProposalMode(SubMode):
         self.proposal.prfs += [prf for _, prf in found]
 
     def group(self, words: Words, source: Source, text: str) -> None:
-        groups = words.rest()
+        groups = words.rest("DH group")
         if not groups:
             raise LineError("missing DH group")
         for raw in groups:
@@ -168,6 +168,7 @@ class KeyringMode(SubMode):
     """Keyring peers nest one level deeper; their lines apply to the last `peer`."""
 
     mode_name = "ikev2 keyring mode"
+    shown_words = 1
     commands = {
         "peer": "peer",
         "description": "description",
@@ -189,11 +190,7 @@ class KeyringMode(SubMode):
     def peer(self, words: Words, source: Source, text: str) -> None:
         name = words.word("peer name")
         words.end()
-        existing = next((p for p in self.keyring.peers if p.name == name), None)
-        if existing is None:
-            existing = KeyringPeer(source, name)
-            self.keyring.peers.append(existing)
-        self.current = existing
+        self.current = self.keyring.peer(name, source)
 
     def description(self, words: Words, source: Source, text: str) -> None:
         self._peer().description = description(words, text)
@@ -283,7 +280,7 @@ class ProfileMode(SubMode):
         method = words.keyword("pre-share", "rsa-sig", "ecdsa-sig", "eap")
         if method != "pre-share":
             raise LineError(f"authentication {method} is not supported; use pre-share")
-        words.rest()
+        words.skip()
         if side == "local":
             self.profile.auth_local = method
         else:

@@ -8,6 +8,7 @@ from engine.config.commands.base import CommandTree, SubMode, description, secre
 from engine.config.diagnostics import LineError, Severity, Source
 from engine.config.model import Config, IsakmpKey, IsakmpPeer, IsakmpPolicy, IsakmpProfile
 from engine.config.words import Words, network
+from engine.redaction import redact
 
 IKEV1_NOTE = "IKEv1 is parsed but not negotiated yet"
 
@@ -25,7 +26,7 @@ class PeerMode(SubMode):
 
     def ignored(self, words: Words, source: Source, text: str) -> None:
         raise LineError(
-            f"ignored: not supported in {self.mode_name}: {text.strip()}", Severity.WARNING
+            f"ignored: not supported in {self.mode_name}: {redact(text)}", Severity.WARNING
         )
 
 
@@ -54,7 +55,7 @@ class PolicyMode(SubMode):
         self.policy = policy
 
     def encryption(self, words: Words, source: Source, text: str) -> None:
-        self.policy.encryption = " ".join(words.rest()) or "des"
+        self.policy.encryption = " ".join(words.rest("encryption")) or "des"
 
     def authentication(self, words: Words, source: Source, text: str) -> None:
         self.policy.authentication = words.keyword("pre-share", "rsa-sig", "rsa-encr")
@@ -121,7 +122,7 @@ class ProfileMode(SubMode):
     def match(self, words: Words, source: Source, text: str) -> None:
         words.keyword("identity")
         what = words.keyword("group", "address", "host", "user")
-        value = " ".join(words.rest())
+        value = " ".join(words.rest(f"{what} to match"))
         if what == "group":
             self.profile.match_identity_group = value
 
@@ -146,7 +147,7 @@ class ProfileMode(SubMode):
         words.end()
 
     def ignored(self, words: Words, source: Source, text: str) -> None:
-        words.rest()
+        words.skip()
 
 
 def profile(config: Config, words: Words, source: Source, text: str) -> SubMode:

@@ -144,7 +144,7 @@ class MapEntryMode(SubMode):
             entry.peers.append((words.address("peer address"), source))  # type: ignore[arg-type]
             words.optional_keyword("default", "dynamic")
         elif what == "transform-set":
-            names = words.rest()
+            names = words.rest("transform-set name")
             if not names:
                 raise LineError("missing transform-set name")
             entry.transform_sets = [(n, source) for n in names]
@@ -181,7 +181,7 @@ class MapEntryMode(SubMode):
         self.entry.reverse_route = True
         if words.optional_keyword("remote-peer"):
             self.entry.reverse_route_remote_peer = True
-            words.rest()
+            words.skip()
         words.end()
 
 

@@ -49,13 +49,13 @@ class InterfaceMode(SubMode):
         words.keyword("map")
         name = words.word("crypto map name")
         if words.optional_keyword("redundancy"):
-            words.rest()
+            words.skip()
         words.end()
         self.item.crypto_map = (name, source)
 
 
 def interface(config: Config, words: Words, source: Source, text: str) -> SubMode:
-    name = "".join(words.rest())
+    name = "".join(words.rest("interface name"))
     if not name:
         raise LineError("missing interface name")
     item = config.interfaces.setdefault(name, Interface(source, name))
@@ -75,7 +75,7 @@ class VrfMode(SubMode):
     }
 
     def skip(self, words: Words, source: Source, text: str) -> None:
-        words.rest()
+        words.skip()
 
 
 def ip_vrf(config: Config, words: Words, source: Source, text: str) -> SubMode:

@@ -220,7 +220,9 @@ def test_radius_vsa_send_authentication_only() -> None:
         ("radius-server authorization permit missing Service-Type", Severity.WARNING, "ignored"),
         ("radius-server host 192.0.2.300", Severity.ERROR, "bad server address"),
         ("radius-server host 192.0.2.1 auth-port 70000", Severity.ERROR, "auth port 70000"),
-        ("radius-server host 192.0.2.1 colour blue", Severity.ERROR, "'colour' is not one of"),
+        ("radius-server host 192.0.2.1 acct-prot 1", Severity.ERROR, "'acct-prot' is not one of"),
+        # where `key K` may stand, a word that is no option may be a key missing `key`
+        ("radius-server host 192.0.2.1 colour blue", Severity.ERROR, "'*****' is not one of"),
         ("radius-server retransmit 101", Severity.ERROR, "retransmit count 101 is outside"),
         ("radius-server timeout 0", Severity.ERROR, "timeout seconds 0 is outside"),
         ("radius-server deadtime 1441", Severity.ERROR, "deadtime minutes 1441 is outside"),

@@ -137,11 +137,11 @@ def normalize(value: object) -> object:
     if isinstance(value, enum.Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        skip = {"source", "file", "diagnostics"}
+        skip = {"source", "file", "diagnostics", "layout"}  # layout: how the file ended
         return {
             f.name: normalize(getattr(value, f.name))
             for f in dataclasses.fields(value)
-            if f.name not in skip
+            if f.name not in skip and not f.name.startswith("_")  # private: indexes
         }
     if isinstance(value, dict):
         return {str(k): normalize(v) for k, v in value.items()}
