@@ -29,8 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from engine.esp import SaTable, algorithms_for
-from engine.ike.crypto.keys import ChildKeys
+from engine.crypto import encryption_named, integrity_named
+from engine.crypto.keys import ChildKeys
+from engine.esp import SaTable
+from engine.events import EspTransforms
 
 PACKET_SIZE = 1400
 REPEATS = 3
@@ -54,7 +56,7 @@ def ipv4(src: str, dst: str, size: int) -> bytes:
 
 
 def tables(encryption: str, integrity: str) -> tuple[SaTable, SaTable]:
-    encr, integ = algorithms_for(encryption, integrity)
+    encr, integ = encryption_named(encryption), integrity_named(integrity)
     e, a = encr.key_material_size, integ.key_size if integ else 0
     keys = ChildKeys(os.urandom(e), os.urandom(a), os.urandom(e), os.urandom(a))
     left, right = SaTable(replay_window=1024), SaTable(replay_window=1024)
@@ -66,8 +68,7 @@ def tables(encryption: str, integrity: str) -> tuple[SaTable, SaTable]:
             child,
             spi_in,
             spi_out,
-            encryption=encryption,
-            integrity=integrity,
+            transforms=EspTransforms.named(encryption, integrity),
             keys=keys,
             initiator=initiator,
             local_ts=[local],
@@ -146,8 +147,7 @@ def lookup_cost(sas: int, count: int) -> float:
             child,
             0x10000 + child,
             0x20000 + child,
-            encryption="aes-gcm-256",
-            integrity="none",
+            transforms=EspTransforms.named("aes-gcm-256", "none"),
             keys=keys,
             initiator=False,
             local_ts=["0.0.0.0/0"],
@@ -158,8 +158,7 @@ def lookup_cost(sas: int, count: int) -> float:
         sas,
         0x1,
         0x2,
-        encryption="aes-gcm-256",
-        integrity="none",
+        transforms=EspTransforms.named("aes-gcm-256", "none"),
         keys=keys,
         initiator=False,
         local_ts=["0.0.0.0/0"],

@@ -26,17 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from engine.crypto import derive_child_keys, derive_ike_keys, dh_group, encryption, prf
+from engine.crypto.algorithms import DhId, PrfId
 from engine.events import ChildSaInstalled, IkeEvent
 from engine.gateway import NON_ESP_MARKER, Gateway
-from engine.ike.constants import DhId, PrfId
-from engine.ike.crypto import (
-    derive_child_keys,
-    derive_ike_keys,
-    dh_group,
-    encryption,
-    prf,
-    psk_auth,
-)
 from engine.ike.engine import IkeEngine
 from engine.ike.policy import (
     AES_GCM_256,
@@ -45,6 +38,7 @@ from engine.ike.policy import (
     IkeProposalPolicy,
     PeerPolicy,
 )
+from engine.ike.psk_auth import psk_auth
 from engine.secret import Secret
 
 NET_I = ipaddress.ip_network("10.100.0.0/16")

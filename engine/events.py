@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from engine.ike.crypto.keys import ChildKeys
+from engine.crypto import Encryption, Integrity, encryption_named, integrity_named
+from engine.crypto.keys import ChildKeys
 
 Address = tuple[str, int]
 
@@ -35,6 +36,32 @@ class DownReason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Counters:
+    """Traffic of a child SA, flow or session; vici's names where it has one. The data
+    plane counts them, the session model sums them: a value type, here for both."""
+
+    bytes_in: int = 0
+    packets_in: int = 0
+    bytes_out: int = 0
+    packets_out: int = 0
+    drops_in: int = 0
+    drops_out: int = 0
+
+    def __add__(self, other: Counters) -> Counters:
+        return Counters(
+            self.bytes_in + other.bytes_in,
+            self.packets_in + other.packets_in,
+            self.bytes_out + other.bytes_out,
+            self.packets_out + other.packets_out,
+            self.drops_in + other.drops_in,
+            self.drops_out + other.drops_out,
+        )
+
+
+ZERO = Counters()
+
+
+@dataclass(frozen=True, slots=True)
 class IkeAlgorithms:
     encryption: str
     prf: str
@@ -48,6 +75,26 @@ class ChildAlgorithms:
     integrity: str
     dh_group: int | None
     esn: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EspTransforms:
+    """The negotiated ESP transforms as the data plane uses them: typed, not by name."""
+
+    encryption: Encryption
+    integrity: Integrity | None
+    esn: bool = False
+
+    def __post_init__(self) -> None:
+        if self.encryption.is_aead and self.integrity is not None:
+            raise ValueError(f"{self.encryption.name} is an AEAD: it takes no integrity")
+        if not self.encryption.is_aead and self.integrity is None:
+            raise ValueError(f"{self.encryption.name} needs an integrity algorithm")
+
+    @classmethod
+    def named(cls, encryption: str, integrity: str, esn: bool = False) -> EspTransforms:
+        """From the names events and screens show (`aes-cbc-128`, `sha256`)."""
+        return cls(encryption_named(encryption), integrity_named(integrity), esn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +176,9 @@ class ChildSaInstalled:
     remote: Address
     spi_in: int
     spi_out: int
+    #: what was negotiated, by name (sessions, show); `transforms` is the same, typed
     algorithms: ChildAlgorithms
+    transforms: EspTransforms
     traffic_selectors: TrafficSelectorSet
     lifetime: float
     lifetime_kb: int | None

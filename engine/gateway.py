@@ -18,9 +18,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
+from engine.crypto import RandomBytes
 from engine.events import Address, ConfigEvent, DownReason, IkeEvent
 from engine.ike.constants import NON_ESP_MARKER
-from engine.ike.crypto import RandomBytes
 from engine.ike.engine import IkeEngine
 from engine.ike.policy import IkeConfig
 from engine.raw_esp import RawEsp

@@ -17,9 +17,11 @@ from enum import StrEnum
 
 from engine.config.compile import CompiledConfig, PeerMeta
 from engine.events import (
+    ZERO,
     ChildAlgorithms,
     ChildSaDeleted,
     ChildSaInstalled,
+    Counters,
     DownReason,
     IkeAlgorithms,
     IkeSaAbandoned,
@@ -40,31 +42,6 @@ class SessionStatus(StrEnum):
     @property
     def is_up(self) -> bool:
         return self.value.startswith("UP")
-
-
-@dataclass(frozen=True, slots=True)
-class Counters:
-    """Traffic of a child SA, flow or session; vici's names where it has one."""
-
-    bytes_in: int = 0
-    packets_in: int = 0
-    bytes_out: int = 0
-    packets_out: int = 0
-    drops_in: int = 0
-    drops_out: int = 0
-
-    def __add__(self, other: Counters) -> Counters:
-        return Counters(
-            self.bytes_in + other.bytes_in,
-            self.packets_in + other.packets_in,
-            self.bytes_out + other.bytes_out,
-            self.packets_out + other.packets_out,
-            self.drops_in + other.drops_in,
-            self.drops_out + other.drops_out,
-        )
-
-
-ZERO = Counters()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.control import Control
-from engine.events import ChildAlgorithms
-from engine.sessions import ChildRecord, Counters, FlowRecord, SessionRecord, SessionStatus
+from engine.events import ChildAlgorithms, Counters
+from engine.sessions import ChildRecord, FlowRecord, SessionRecord, SessionStatus
 from engine.store import FLOWS, SESSIONS, Store
 
 ALG = ChildAlgorithms("AES_GCM_16_256", "", None, False)

@@ -12,8 +12,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from engine.crypto.algorithms import DhId, PrfId
 from engine.events import Address, IkeEvent
-from engine.ike.constants import DhId, PrfId
 from engine.ike.engine import Datagram, IkeEngine
 from engine.ike.policy import (
     AES_GCM_256,

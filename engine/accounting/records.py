@@ -17,8 +17,8 @@ import ipaddress
 from dataclasses import dataclass
 
 from engine.accounting.dictionary import StatusType, TerminateCause
-from engine.events import DownReason
-from engine.sessions import ZERO, Counters, SessionRecord, SessionStatus
+from engine.events import ZERO, Counters, DownReason
+from engine.sessions import SessionRecord, SessionStatus
 
 Value = str | int
 Attributes = tuple[tuple[str, Value], ...]

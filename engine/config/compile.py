@@ -20,7 +20,7 @@ from engine.config.model import (
     KeyringPeer,
     Network,
 )
-from engine.ike.constants import DhId, IntegId, PrfId
+from engine.crypto.algorithms import DhId, IntegId, PrfId
 from engine.ike.policy import (
     AES_CBC_128,
     AES_CBC_256,

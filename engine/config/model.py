@@ -10,7 +10,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from engine.config.diagnostics import Diagnostic, Severity, Source
-from engine.ike.constants import IntegId, PrfId
+from engine.crypto.algorithms import IntegId, PrfId
 from engine.ike.policy import DpdMode, EncryptionChoice, Identity
 from engine.secret import Secret
 

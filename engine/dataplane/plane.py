@@ -55,21 +55,7 @@ class DataPlane:
     def on_event(self, event: object) -> None:
         if isinstance(event, ChildSaInstalled):
             ts = event.traffic_selectors
-            self.table.install(
-                event.child_sa_id,
-                spi_in=event.spi_in,
-                spi_out=event.spi_out,
-                encryption=event.algorithms.encryption,
-                integrity=event.algorithms.integrity,
-                keys=event.keys,
-                initiator=event.initiator,
-                local_ts=ts.local,
-                remote_ts=ts.remote,
-                esn=event.algorithms.esn,
-                lifetime_s=event.lifetime,
-                lifetime_kb=event.lifetime_kb,
-                now=self.gateway.now(),
-            )
+            self.table.install_event(event)
             self._peers[event.child_sa_id] = (event.local, event.remote, event.udp_encapsulation)
             self._selectors[event.child_sa_id] = (ts.local, ts.remote)
             if self.sink is not None:

@@ -8,7 +8,7 @@ from engine.esp.drops import Drop, DropReason
 from engine.esp.replay import ReplayWindow
 from engine.esp.sa import EspConfigError, InboundSa, Lifetime, OutboundSa
 from engine.esp.selectors import NetworkSet, SelectorIndex, parse_addresses
-from engine.esp.table import ChildSaPair, SaTable, algorithms_for
+from engine.esp.table import ChildSaPair, SaTable
 
 __all__ = [
     "ChildSaPair",
@@ -22,6 +22,5 @@ __all__ = [
     "ReplayWindow",
     "SaTable",
     "SelectorIndex",
-    "algorithms_for",
     "parse_addresses",
 ]

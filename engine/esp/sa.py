@@ -38,12 +38,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
 
+from engine.crypto.dh import RandomBytes
+from engine.crypto.encryption import AeadCipher, Encryption
+from engine.crypto.integrity import Integrity
 from engine.esp.drops import DropReason
 from engine.esp.replay import ReplayWindow
 from engine.esp.selectors import IPV4, IPV4_HEADER, IPV6, IPV6_HEADER, NetworkSet
-from engine.ike.crypto.dh import RandomBytes
-from engine.ike.crypto.encryption import AeadCipher, Encryption
-from engine.ike.crypto.integrity import Integrity
 
 NEXT_HEADER_IPV4 = 4
 NEXT_HEADER_IPV6 = 41

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from engine.crypto.dh import RandomBytes
+from engine.crypto.keys import ChildKeys
 from engine.esp.drops import Drop, DropReason
 from engine.esp.sa import EspConfigError, InboundSa, Lifetime, OutboundSa
 from engine.esp.selectors import (
@@ -26,56 +28,12 @@ from engine.esp.selectors import (
     SelectorIndex,
     parse_addresses,
 )
-from engine.events import ChildSaInstalled
-from engine.ike.constants import EncrId, IntegId
-from engine.ike.crypto.dh import RandomBytes
-from engine.ike.crypto.encryption import Encryption, encryption
-from engine.ike.crypto.integrity import Integrity, integrity
-from engine.ike.crypto.keys import ChildKeys
-from engine.ike.proposals import INTEG_NAMES
-from engine.sessions import Counters
+from engine.events import ChildSaInstalled, Counters, EspTransforms
 
 _SPI = struct.Struct(">I")
 _MISS: Final = object()
 #: outbound decisions remembered (a cleared cache costs one index lookup per flow)
 FLOW_CACHE_SIZE = 65536
-
-_ENCRYPTIONS: dict[str, Encryption] = {
-    e.name: e
-    for e in (
-        *(encryption(EncrId.AES_CBC, bits) for bits in (128, 192, 256)),
-        *(encryption(EncrId.AES_GCM_16, bits) for bits in (128, 192, 256)),
-        encryption(EncrId.CHACHA20_POLY1305, None),
-    )
-}
-
-
-def _integrity_names() -> dict[str, Integrity | None]:
-    """The events' short names ("sha256") and the transforms' own ("hmac-sha2-256-128")."""
-    names: dict[str, Integrity | None] = {"none": None}
-    for integ_id, short in INTEG_NAMES.items():
-        if integ_id != IntegId.NONE:
-            names[short] = names[integrity(integ_id).name] = integrity(integ_id)
-    return names
-
-
-_INTEGRITIES = _integrity_names()
-
-
-def algorithms_for(
-    encryption_name: str, integrity_name: str
-) -> tuple[Encryption, Integrity | None]:
-    """Map a child SA's algorithm names (as in ChildAlgorithms) back to the transforms."""
-    try:
-        encr = _ENCRYPTIONS[encryption_name]
-        integ = _INTEGRITIES[integrity_name]
-    except KeyError as missing:
-        raise EspConfigError(f"unsupported ESP algorithm {missing.args[0]!r}") from None
-    if encr.is_aead and integ is not None:
-        raise EspConfigError(f"{encr.name} is an AEAD: its integrity must be 'none'")
-    if not encr.is_aead and integ is None:
-        raise EspConfigError(f"{encr.name} needs an integrity algorithm")
-    return encr, integ
 
 
 @dataclass(eq=False, slots=True)
@@ -150,26 +108,24 @@ class SaTable:
         spi_in: int,
         spi_out: int,
         *,
-        encryption: str,
-        integrity: str,
+        transforms: EspTransforms,
         keys: ChildKeys,
         initiator: bool,
         local_ts: Iterable[str],
         remote_ts: Iterable[str],
         now: float,
-        esn: bool = False,
         lifetime_s: float | None = None,
         lifetime_kb: int | None = None,
         udp_encapsulation: bool = False,
     ) -> ChildSaPair:
         """Add a child SA pair. `initiator`: we initiated the exchange that created it, so
         we send with the `_i` keys (initiator to responder) and receive with `_r`.
-        Raises EspConfigError for unknown algorithms, bad keys or a duplicate id/SPI."""
+        Raises EspConfigError for bad keys or a duplicate id or SPI."""
         if child_sa_id in self._pairs:
             raise EspConfigError(f"child SA {child_sa_id} is already installed")
         if spi_in in self._by_spi:
             raise EspConfigError(f"inbound SPI 0x{spi_in:08x} is already in use")
-        encr, integ = algorithms_for(encryption, integrity)
+        encr, integ, esn = transforms.encryption, transforms.integrity, transforms.esn
         if initiator:
             out_keys, in_keys = (keys.encr_i, keys.integ_i), (keys.encr_r, keys.integ_r)
         else:
@@ -209,19 +165,17 @@ class SaTable:
         return pair
 
     def install_event(self, event: ChildSaInstalled) -> ChildSaPair:
-        """`install` from the IKE core's event, the usual way in."""
+        """`install` from the IKE core's event: how the data plane installs every SA."""
         return self.install(
             event.child_sa_id,
             event.spi_in,
             event.spi_out,
-            encryption=event.algorithms.encryption,
-            integrity=event.algorithms.integrity,
+            transforms=event.transforms,
             keys=event.keys,
             initiator=event.initiator,
             local_ts=event.traffic_selectors.local,
             remote_ts=event.traffic_selectors.remote,
             now=event.at,
-            esn=event.algorithms.esn,
             lifetime_s=event.lifetime,
             lifetime_kb=event.lifetime_kb,
             udp_encapsulation=event.udp_encapsulation,

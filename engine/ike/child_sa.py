@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from engine.ike.crypto import ChildKeys
+from engine.crypto import ChildKeys
 from engine.ike.payloads import TrafficSelector
 from engine.ike.proposals import EspSuite
 

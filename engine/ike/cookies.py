@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from engine.ike.crypto import RandomBytes
+from engine.crypto import RandomBytes
 from engine.ike.policy import parse_ip
 
 VERSION = b"\x00\x01"

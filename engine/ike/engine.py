@@ -14,6 +14,7 @@ import os
 from collections import Counter, deque
 from dataclasses import dataclass
 
+from engine.crypto import RandomBytes
 from engine.events import (
     Address,
     DownReason,
@@ -25,7 +26,6 @@ from engine.events import (
 from engine.ike.child_sa import ChildSa
 from engine.ike.constants import ExchangeType, HeaderFlag, NotifyType
 from engine.ike.cookies import CookieJar
-from engine.ike.crypto import RandomBytes
 from engine.ike.errors import (
     IkeDrop,
     InvalidMajorVersion,

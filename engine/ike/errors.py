@@ -95,14 +95,3 @@ class IntegrityError(RemoteProtocolError):
 
     notify = None
     drop = IkeDrop.INTEGRITY
-
-
-class InvalidPublicValue(RemoteProtocolError):
-    """A KE payload whose value is not a valid public key for its group."""
-
-    notify = NotifyType.INVALID_SYNTAX
-    drop = IkeDrop.INVALID_KE_VALUE
-
-
-class UnsupportedTransform(LocalProtocolError):
-    """A transform id this implementation does not provide."""

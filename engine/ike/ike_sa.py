@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from engine.crypto import Encryption, IkeKeys, Integrity, Prf, encryption, integrity, prf
 from engine.events import (
     Address,
     ChildAlgorithms,
     ChildSaDeleted,
     ChildSaInstalled,
     DownReason,
+    EspTransforms,
     IkeAlgorithms,
     IkeSaAbandoned,
     IkeSaDown,
@@ -25,16 +27,6 @@ from engine.events import (
 from engine.ike import timers
 from engine.ike.child_sa import ChildSa, ChildState
 from engine.ike.constants import ExchangeType
-from engine.ike.crypto import (
-    Encryption,
-    IkeKeys,
-    Integrity,
-    Prf,
-    SkCipher,
-    encryption,
-    integrity,
-    prf,
-)
 from engine.ike.exchanges.base import Exchange
 from engine.ike.exchanges.delete import DeleteChild, DeleteIke, delete_ike_payloads
 from engine.ike.exchanges.invalid_spi import InvalidSpiNotice
@@ -52,6 +44,7 @@ from engine.ike.sa_state import (
     check_transition,
     initial_state,
 )
+from engine.ike.sk_cipher import SkCipher
 from engine.ike.task_manager import TaskManager
 from engine.ike.traffic_selectors import describe
 from engine.ratelimit import TokenBucket
@@ -300,6 +293,11 @@ class IkeSa:
                     integrity=INTEG_NAMES.get(suite.integrity, str(suite.integrity)),
                     dh_group=suite.dh_group,
                     esn=suite.esn,
+                ),
+                transforms=EspTransforms(
+                    encryption(suite.encryption.encr_id, suite.encryption.key_bits),
+                    None if suite.encryption.is_aead else integrity(suite.integrity),
+                    suite.esn,
                 ),
                 traffic_selectors=TrafficSelectorSet(
                     describe(child.local_ts), describe(child.remote_ts)

@@ -13,7 +13,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from enum import Enum
 
-from engine.ike.constants import DhId, EncrId, IdType, IntegId, PrfId
+from engine.crypto.algorithms import DhId, EncrId, IntegId, PrfId
+from engine.ike.constants import IdType
 from engine.secret import Secret
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

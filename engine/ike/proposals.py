@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.ike.constants import DhId, EsnId, IntegId, PrfId, ProtocolId, TransformType
-from engine.ike.crypto import SUPPORTED_DH_GROUPS
+from engine.crypto import SUPPORTED_DH_GROUPS
+from engine.crypto.algorithms import DhId, IntegId, PrfId
+from engine.ike.constants import EsnId, ProtocolId, TransformType
 from engine.ike.payloads import Proposal, SaPayload, Transform
 from engine.ike.policy import EncryptionChoice, EspProposalPolicy, IkeProposalPolicy
 

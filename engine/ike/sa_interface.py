@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from engine.crypto import IkeKeys, Prf, RandomBytes
 from engine.events import Address, DownReason, IkeEvent
 from engine.ike.constants import ExchangeType
-from engine.ike.crypto import IkeKeys, Prf, RandomBytes, SkCipher
 from engine.ike.policy import IkeConfig, PeerPolicy
 from engine.ike.proposals import IkeSuite
 from engine.ike.sa_state import IkeState, RekeyRecord
+from engine.ike.sk_cipher import SkCipher
 
 if TYPE_CHECKING:
     from engine.ike.child_sa import ChildSa

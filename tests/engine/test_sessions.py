@@ -4,24 +4,27 @@ from __future__ import annotations
 
 from ike_pair import EnginePair, site_to_site_config
 
+from engine.crypto import ChildKeys
 from engine.events import (
     ChildAlgorithms,
     ChildSaDeleted,
     ChildSaInstalled,
+    Counters,
     DownReason,
+    EspTransforms,
     IkeAlgorithms,
     IkeSaDown,
     IkeSaNegotiating,
     IkeSaUp,
     TrafficSelectorSet,
 )
-from engine.ike.crypto import ChildKeys
 from engine.logbook import Logbook
-from engine.sessions import Counters, SessionModel, SessionRecord, SessionStatus
+from engine.sessions import SessionModel, SessionRecord, SessionStatus
 from engine.store import FLOWS, SESSIONS, Store, history_key
 
 ALG = IkeAlgorithms("aes-gcm-256", "sha256", "none", 31)
 CHILD_ALG = ChildAlgorithms("aes-gcm-256", "none", None, False)
+CHILD_TRANSFORMS = EspTransforms.named("aes-gcm-256", "none")
 KEYS = ChildKeys(b"e" * 36, b"", b"f" * 36, b"")
 TS = TrafficSelectorSet(("10.1.0.0/16",), ("10.2.0.0/16",))
 
@@ -83,6 +86,7 @@ def child(
         0x1000 + child_id,
         0x2000 + child_id,
         CHILD_ALG,
+        CHILD_TRANSFORMS,
         ts,
         3600.0,
         4608000,

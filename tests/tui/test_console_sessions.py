@@ -11,7 +11,8 @@ from typing import Any
 from netutil import until
 from textual.widgets import Static
 
-from engine.sessions import Counters, FlowRecord
+from engine.events import Counters
+from engine.sessions import FlowRecord
 from engine.store import FLOWS, SESSIONS, history_key
 from tui.app import ConsoleApp
 from tui.screens.describe import DescribeScreen

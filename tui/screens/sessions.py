@@ -17,7 +17,8 @@ from textual import on
 from textual.binding import Binding
 
 from engine.control import ClearFilter
-from engine.sessions import Counters, FlowRecord, SessionRecord
+from engine.events import Counters
+from engine.sessions import FlowRecord, SessionRecord
 from engine.store import FLOWS, SESSIONS, ChangeSet
 from tui import actions
 from tui.format import (

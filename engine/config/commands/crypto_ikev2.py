@@ -16,8 +16,8 @@ from engine.config.model import (
     RemoteMatch,
 )
 from engine.config.words import Words, network
-from engine.ike.constants import IntegId, PrfId
-from engine.ike.crypto import SUPPORTED_DH_GROUPS
+from engine.crypto import SUPPORTED_DH_GROUPS
+from engine.crypto.algorithms import IntegId, PrfId
 from engine.ike.policy import (
     AES_CBC_128,
     AES_CBC_256,

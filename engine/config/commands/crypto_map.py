@@ -6,8 +6,8 @@ from engine.config.commands.base import SubMode, description
 from engine.config.diagnostics import LineError, Severity, Source
 from engine.config.model import Config, CryptoMapEntry, TransformSet
 from engine.config.words import Words
-from engine.ike.constants import IntegId
-from engine.ike.crypto import SUPPORTED_DH_GROUPS
+from engine.crypto import SUPPORTED_DH_GROUPS
+from engine.crypto.algorithms import IntegId
 from engine.ike.policy import EncrId, EncryptionChoice
 
 #: IOS transform -> (encryption family, default key bits); None: parsed, not offered

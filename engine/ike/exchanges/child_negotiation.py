@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from engine.crypto import DhKeyPair, derive_child_keys, dh_group, encryption, integrity
 from engine.ike.child_sa import ChildSa
 from engine.ike.constants import NotifyType
-from engine.ike.crypto import DhKeyPair, derive_child_keys, dh_group, encryption, integrity
 from engine.ike.errors import RemoteProtocolError
-from engine.ike.exchanges.key_exchange import answer_key_exchange
+from engine.ike.exchanges.key_exchange import agree, answer_key_exchange
 from engine.ike.payloads import (
     KePayload,
     NoncePayload,
@@ -151,7 +151,7 @@ def accept_response(
         ke = response.get(KePayload)
         if ke is None or ke.dh_group != offer.keypair.group_id:
             raise RemoteProtocolError("PFS response without a matching KE payload")
-        shared = offer.keypair.shared_secret(ke.data)
+        shared = agree(offer.keypair, ke.data)
     return _new_child(
         sa,
         spi_in=offer.spi_in,

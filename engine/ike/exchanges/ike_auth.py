@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from engine.events import AuthenticationFailed, DownReason, NegotiationFailed
 from engine.ike.constants import AuthMethod, ExchangeType, IdType, NotifyType
-from engine.ike.crypto import auth_matches, psk_auth
 from engine.ike.errors import RemoteProtocolError
 from engine.ike.exchanges.base import Exchange
 from engine.ike.exchanges.child_negotiation import (
@@ -27,6 +26,7 @@ from engine.ike.payloads import (
     Payload,
 )
 from engine.ike.policy import Identity, PeerPolicy, parse_ip
+from engine.ike.psk_auth import auth_matches, psk_auth
 from engine.ike.sa_state import IkeState, error_notify_name
 
 if TYPE_CHECKING:

@@ -7,13 +7,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from engine.crypto import (
+    DhKeyPair,
+    UnsupportedAlgorithm,
+    derive_ike_keys,
+    dh_group,
+    encryption,
+    integrity,
+    prf,
+)
 from engine.events import DownReason, NegotiationFailed
 from engine.ike.constants import ExchangeType, NotifyType
-from engine.ike.crypto import DhKeyPair, derive_ike_keys, dh_group, encryption, integrity, prf
-from engine.ike.errors import RemoteProtocolError, UnsupportedTransform
+from engine.ike.errors import RemoteProtocolError
 from engine.ike.exchanges.base import Exchange
 from engine.ike.exchanges.ike_auth import IkeAuth
-from engine.ike.exchanges.key_exchange import answer_key_exchange
+from engine.ike.exchanges.key_exchange import agree, answer_key_exchange
 from engine.ike.nat_detection import detect, nat_notifies
 from engine.ike.payloads import KePayload, NoncePayload, NotifyPayload, Payload, SaPayload
 from engine.ike.proposals import (
@@ -121,7 +129,7 @@ class IkeSaInit(Exchange):
             return
         try:
             self._accept(sa, response)
-        except (RemoteProtocolError, UnsupportedTransform) as err:
+        except (RemoteProtocolError, UnsupportedAlgorithm) as err:
             self._fail(sa, now, str(err), "")
             return
         sa.move_to(IkeState.AUTH_SENT)
@@ -143,7 +151,7 @@ class IkeSaInit(Exchange):
             raise RemoteProtocolError("responder's KE group differs from the chosen group")
         sa.spi_r = response.spi_r
         sa.nonce_r = nonce.data
-        shared = self.keypair.shared_secret(ke.data)
+        shared = agree(self.keypair, ke.data)
         setup_keys(sa, suite, shared)
         sa.nat_local, sa.nat_remote = detect(response, sa.local, sa.remote)
         sa.nat_local = sa.nat_local or sa.ctx.config.force_encapsulation

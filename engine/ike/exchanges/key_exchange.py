@@ -6,9 +6,9 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import TYPE_CHECKING
 
+from engine.crypto import SUPPORTED_DH_GROUPS, DhKeyPair, InvalidPublicValue, dh_group
 from engine.ike.constants import NotifyType
-from engine.ike.crypto import SUPPORTED_DH_GROUPS, DhKeyPair, dh_group
-from engine.ike.errors import InvalidPublicValue, RemoteProtocolError
+from engine.ike.errors import IkeDrop, RemoteProtocolError
 from engine.ike.exchanges.base import Exchange
 from engine.ike.payloads import KePayload
 
@@ -39,7 +39,17 @@ def answer_key_exchange(
     try:
         return keypair, keypair.shared_secret(ke.data)
     except InvalidPublicValue as err:
-        raise refusal(str(err), notify=NotifyType.INVALID_SYNTAX) from err
+        raise refusal(
+            str(err), notify=NotifyType.INVALID_SYNTAX, drop=IkeDrop.INVALID_KE_VALUE
+        ) from err
+
+
+def agree(keypair: DhKeyPair, peer_value: bytes) -> bytes:
+    """The shared secret with a responder's KE; an invalid value is the peer's error."""
+    try:
+        return keypair.shared_secret(peer_value)
+    except InvalidPublicValue as err:
+        raise RemoteProtocolError(str(err), drop=IkeDrop.INVALID_KE_VALUE) from err
 
 
 class KeRetrying(Exchange):

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.events import DownReason, IkeSaRekeyed, NegotiationFailed
-from engine.ike.child_sa import ChildState
-from engine.ike.constants import ExchangeType, NotifyType
-from engine.ike.crypto import (
+from engine.crypto import (
     DhKeyPair,
     derive_rekeyed_ike_keys,
     dh_group,
@@ -20,9 +17,13 @@ from engine.ike.crypto import (
     integrity,
     prf,
 )
+from engine.events import DownReason, IkeSaRekeyed, NegotiationFailed
+from engine.ike.child_sa import ChildState
+from engine.ike.constants import ExchangeType, NotifyType
 from engine.ike.errors import RemoteProtocolError
 from engine.ike.exchanges.key_exchange import (
     KeRetrying,
+    agree,
     answer_key_exchange,
     detail_of,
     invalid_ke_reason,
@@ -199,7 +200,7 @@ class RekeyIke(KeRetrying):
         spi_r = sa_payload.proposals[0].spi
         if len(spi_r) != 8:
             raise RemoteProtocolError("IKE rekey response without an 8-byte SPI")
-        shared = self.keypair.shared_secret(ke.data)
+        shared = agree(self.keypair, ke.data)
         return _successor(
             sa,
             initiator=True,

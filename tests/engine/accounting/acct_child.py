@@ -18,7 +18,7 @@ from pathlib import Path
 
 from acct_support import T0, Clock, config_text, log_lines, make_accountant, session_record, up
 
-from engine.sessions import Counters
+from engine.events import Counters
 from engine.store import SESSIONS
 
 

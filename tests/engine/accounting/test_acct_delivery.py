@@ -26,7 +26,7 @@ from acct_support import (
 
 from engine.accounting.accountant import AccountingRecord, DeliveryState
 from engine.accounting.transport import ServerState
-from engine.sessions import Counters
+from engine.events import Counters
 from engine.store import ACCOUNTING, SERVERS, Store
 
 

@@ -23,18 +23,20 @@ from acct_support import (
 
 from engine.accounting import records
 from engine.accounting.accountant import Accountant, AccountingRecord, DeliveryState
+from engine.crypto import ChildKeys
 from engine.events import (
     ChildAlgorithms,
     ChildSaDeleted,
     ChildSaInstalled,
+    Counters,
     DownReason,
+    EspTransforms,
     IkeAlgorithms,
     IkeSaDown,
     IkeSaUp,
     TrafficSelectorSet,
 )
-from engine.ike.crypto import ChildKeys
-from engine.sessions import Counters, SessionModel, SessionStatus
+from engine.sessions import SessionModel, SessionStatus
 from engine.store import ACCOUNTING, SESSIONS, Store
 
 S = SessionStatus
@@ -215,6 +217,7 @@ def test_secrets_never_leave_the_key(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------- with SessionModel
 ALG = IkeAlgorithms("aes-gcm-256", "sha256", "none", 31)
 CHILD_ALG = ChildAlgorithms("aes-gcm-256", "none", None, False)
+CHILD_TRANSFORMS = EspTransforms.named("aes-gcm-256", "none")
 KEYS = ChildKeys(b"e" * 36, b"", b"f" * 36, b"")
 TS = TrafficSelectorSet(("10.1.0.0/16",), ("10.2.0.0/16",))
 LOCAL = ("10.0.0.1", 500)
@@ -251,6 +254,7 @@ def child(ike: int, child_id: int, rekeyed_from: int | None = None) -> ChildSaIn
         0x1000 + child_id,
         0x2000 + child_id,
         CHILD_ALG,
+        CHILD_TRANSFORMS,
         TS,
         3600.0,
         4608000,

@@ -28,7 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.accounting.accountant import AccountingRecord, DeliveryState
-from engine.sessions import Counters
+from engine.events import Counters
 from engine.store import ACCOUNTING
 
 TIMERS = replace(FAST, irt=0.02, mrt=0.05, mrc=3, mrd=0.2, spool_retry=0.03)

@@ -11,7 +11,7 @@ from acct_support import KEY, T0, Clock, Responder, config_text, down, make_acco
 from engine.accounting.accountant import AccountingRecord, DeliveryState
 from engine.accounting.dictionary import StatusType
 from engine.accounting.spool import Spool, default_spool_path
-from engine.sessions import Counters
+from engine.events import Counters
 from engine.store import ACCOUNTING, Store
 
 

@@ -18,7 +18,7 @@ from engine.config.diagnostics import ConfigError
 from engine.config.loader import load, load_compiled
 from engine.config.parser import parse_text
 from engine.config.validate import validate
-from engine.ike.constants import IntegId, PrfId
+from engine.crypto.algorithms import IntegId, PrfId
 from engine.ike.policy import (
     AES_CBC_128,
     AES_CBC_256,

@@ -9,7 +9,7 @@ from config_snippets import Snippets
 
 from engine.config.diagnostics import Severity
 from engine.config.parser import parse_text
-from engine.ike.constants import IntegId
+from engine.crypto.algorithms import IntegId
 from engine.ike.policy import AES_CBC_128, AES_CBC_256, AES_GCM_128, AES_GCM_256
 
 FILE = "map.conf"

@@ -10,7 +10,7 @@ from config_snippets import Snippets
 from engine.config.diagnostics import Severity
 from engine.config.parser import parse_text
 from engine.config.validate import validate
-from engine.ike.constants import IntegId, PrfId
+from engine.crypto.algorithms import IntegId, PrfId
 from engine.ike.policy import (
     AES_CBC_128,
     AES_CBC_256,

@@ -15,8 +15,10 @@ from collections.abc import Callable
 
 import pytest
 
-from engine.esp import SaTable, algorithms_for
-from engine.ike.crypto.keys import ChildKeys
+from engine.crypto import encryption_named, integrity_named
+from engine.crypto.keys import ChildKeys
+from engine.esp import SaTable
+from engine.events import EspTransforms
 
 LEFT_NETS = ("10.1.0.0/16", "2001:db8:1::/48")
 RIGHT_NETS = ("10.2.0.0/16", "2001:db8:2::/48")
@@ -50,7 +52,7 @@ def build_ipv6(src: str, dst: str, payload: bytes = b"", proto: int = 17) -> byt
 def child_keys(encryption: str, integrity: str, seed: int = 4303) -> ChildKeys:
     """Distinct random keys for both directions, sized for the algorithms."""
     rng = random.Random(seed)
-    encr, integ = algorithms_for(encryption, integrity)
+    encr, integ = encryption_named(encryption), integrity_named(integrity)
     e, a = encr.key_material_size, integ.key_size if integ else 0
     return ChildKeys(rng.randbytes(e), rng.randbytes(a), rng.randbytes(e), rng.randbytes(a))
 
@@ -78,14 +80,12 @@ def link(
             child_sa_id,
             spi_in,
             spi_out,
-            encryption=encryption,
-            integrity=integrity,
+            transforms=EspTransforms.named(encryption, integrity, esn),
             keys=keys,
             initiator=initiator,
             local_ts=local,
             remote_ts=remote,
             now=now,
-            esn=esn,
             lifetime_s=lifetime_s,
             lifetime_kb=lifetime_kb,
         )

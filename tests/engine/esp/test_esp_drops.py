@@ -11,8 +11,8 @@ import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from engine.crypto.keys import ChildKeys
 from engine.esp import Drop, DropReason, SaTable
-from engine.ike.crypto.keys import ChildKeys
 
 Builder = Callable[..., bytes]
 Link = Callable[..., tuple[SaTable, SaTable]]

@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
+from engine.crypto.keys import ChildKeys
 from engine.esp import Drop, DropReason, EspConfigError, Lifetime, SaTable
 from engine.esp.sa import MAX_SEQ_32
-from engine.ike.crypto.keys import ChildKeys
+from engine.events import EspTransforms
 
 Builder = Callable[..., bytes]
 Link = Callable[..., tuple[SaTable, SaTable]]
@@ -86,8 +87,7 @@ def test_a_replaced_pair_is_not_due_again_but_still_expires(
         3,
         0x3003,
         0x4004,
-        encryption="aes-gcm-256",
-        integrity="none",
+        transforms=EspTransforms.named("aes-gcm-256", "none"),
         keys=make_keys("aes-gcm-256", "none"),
         initiator=True,
         local_ts=["10.1.0.0/16", "2001:db8:1::/48"],

@@ -18,7 +18,8 @@ from typing import NamedTuple
 
 import pytest
 
-from engine.esp import DropReason, InboundSa, algorithms_for
+from engine.crypto import encryption_named, integrity_named
+from engine.esp import DropReason, InboundSa
 from engine.esp.sa import ESP_HEADER_SIZE
 
 
@@ -251,7 +252,7 @@ DRAFT_MCGREW_GCM_TEST_01 = [
 def _inbound_for(vector: Vector) -> tuple[InboundSa, bytes]:
     key_salt, aad = bytes.fromhex(vector.key_salt), bytes.fromhex(vector.aad)
     esn = len(aad) == 12
-    encr, _ = algorithms_for(f"aes-gcm-{(len(key_salt) - 4) * 8}", "none")
+    encr = encryption_named(f"aes-gcm-{(len(key_salt) - 4) * 8}")
     spi = int.from_bytes(aad[:4], "big")
     sa = InboundSa(spi, encr, None, key_salt, esn=esn)
     seq = int.from_bytes(aad[4:], "big")
@@ -337,7 +338,7 @@ SCAPY_INNER = bytes.fromhex(
 def test_scapy_made_packets_decapsulate(
     encryption: str, integrity: str, encr_key: bytes, integ_key: bytes, seq: int, esp: str
 ) -> None:
-    encr, integ = algorithms_for(encryption, integrity)
+    encr, integ = encryption_named(encryption), integrity_named(integrity)
     sa = InboundSa(0x0A0B0C0D, encr, integ, encr_key, integ_key, esn=seq >> 32 > 0)
     sa.replay.accept(seq - 1)
     assert sa.decapsulate(bytes.fromhex(esp), 0.0) == SCAPY_INNER

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from ike_pair import EnginePair, assert_timers_ahead, site_to_site_config
 from timeouts import within
 
+from engine.crypto.algorithms import IntegId
 from engine.events import ChildSaDeleted, DownReason, NegotiationFailed
-from engine.ike.constants import IntegId
 from engine.ike.engine import IkeEngine
 from engine.ike.policy import AES_CBC_128, EspProposalPolicy
 

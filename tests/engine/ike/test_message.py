@@ -11,16 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.crypto.algorithms import DhId, EncrId, IntegId, PrfId
 from engine.ike.constants import (
     AuthMethod,
-    DhId,
-    EncrId,
     ExchangeType,
     HeaderFlag,
-    IntegId,
     NotifyType,
     PayloadType,
-    PrfId,
     ProtocolId,
     TransformType,
 )

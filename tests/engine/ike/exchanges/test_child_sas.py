@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ike_pair import EnginePair, site_to_site_config
 
+from engine.crypto.algorithms import DhId
 from engine.events import ChildSaDeleted, ChildSaInstalled, ChildSaRekeyed, DownReason
-from engine.ike.constants import DhId
 
 
 def test_additional_child_sa() -> None:

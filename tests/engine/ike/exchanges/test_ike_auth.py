@@ -6,13 +6,13 @@ import ipaddress
 
 from ike_pair import EnginePair, site_to_site_config
 
+from engine.crypto.algorithms import IntegId
 from engine.events import (
     AuthenticationFailed,
     ChildSaInstalled,
     IkeSaUp,
     NegotiationFailed,
 )
-from engine.ike.constants import IntegId
 from engine.ike.policy import AES_CBC_128, EspProposalPolicy, Identity
 from engine.secret import Secret
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from ike_pair import IKE_DEFAULT, EnginePair, site_to_site_config
 
+from engine.crypto.algorithms import DhId, IntegId, PrfId
 from engine.events import ChildSaInstalled, IkeSaUp, NegotiationFailed
-from engine.ike.constants import DhId, IntegId, NotifyType, PrfId
+from engine.ike.constants import NotifyType
 from engine.ike.message import decode_message
 from engine.ike.payloads import KePayload, NotifyPayload
 from engine.ike.policy import (

@@ -1,7 +1,7 @@
 """INVALID_KE_PAYLOAD in CREATE_CHILD_SA: a group we never offered is the peer's error.
 
 An authenticated peer answering a child rekey, an IKE rekey or a new child with a group
-we did not offer (or cannot compute) once made `UnsupportedTransform` escape from the
+we did not offer (or cannot compute) once made `UnsupportedAlgorithm` escape from the
 socket callback. Now the exchange fails as a negotiation failure, and the SA goes on.
 """
 
@@ -14,8 +14,9 @@ from ike_pair import EnginePair, assert_timers_ahead, site_to_site_config
 from timeouts import within
 
 import engine.ike.responder as responder
+from engine.crypto.algorithms import DhId
 from engine.events import NegotiationFailed
-from engine.ike.constants import DhId, ExchangeType, NotifyType
+from engine.ike.constants import ExchangeType, NotifyType
 from engine.ike.ike_sa import IkeSa
 from engine.ike.message import IkeMessage
 from engine.ike.payloads import NotifyPayload, Payload

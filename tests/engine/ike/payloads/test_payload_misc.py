@@ -6,11 +6,11 @@ import ipaddress
 
 import pytest
 
+from engine.crypto.algorithms import DhId
 from engine.ike.constants import (
     AuthMethod,
     CfgType,
     ConfigAttribute,
-    DhId,
     IdType,
     NotifyType,
     PayloadType,

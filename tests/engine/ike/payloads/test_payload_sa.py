@@ -6,15 +6,8 @@ import struct
 
 import pytest
 
-from engine.ike.constants import (
-    DhId,
-    EncrId,
-    EsnId,
-    IntegId,
-    PrfId,
-    ProtocolId,
-    TransformType,
-)
+from engine.crypto.algorithms import DhId, EncrId, IntegId, PrfId
+from engine.ike.constants import EsnId, ProtocolId, TransformType
 from engine.ike.errors import LocalProtocolError, MalformedMessage
 from engine.ike.payloads import Proposal, SaPayload, Transform, decode_payload_body
 

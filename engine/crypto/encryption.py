@@ -12,8 +12,8 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
-from engine.ike.constants import EncrId
-from engine.ike.errors import LocalProtocolError, UnsupportedTransform
+from engine.crypto.algorithms import EncrId
+from engine.crypto.errors import CryptoError, UnsupportedAlgorithm
 
 
 class AeadCipher(Protocol):
@@ -51,7 +51,7 @@ class Encryption:
     def aead(self, key_material: bytes) -> AeadCipher:
         """The AEAD cipher keyed with the key part of `key_material`; build once, reuse."""
         if not self.is_aead:
-            raise LocalProtocolError(f"{self.name} is not an AEAD")
+            raise CryptoError(f"{self.name} is not an AEAD")
         self._check(key_material)
         key = key_material[: self.key_size]
         if self.transform_id == EncrId.CHACHA20_POLY1305:
@@ -68,7 +68,7 @@ class Encryption:
 
     def _check(self, key_material: bytes) -> None:
         if len(key_material) != self.key_material_size:
-            raise LocalProtocolError(
+            raise CryptoError(
                 f"{self.name} needs {self.key_material_size} bytes of key material, "
                 f"got {len(key_material)}"
             )
@@ -101,6 +101,17 @@ def encryption(transform_id: int, key_bits: int | None) -> Encryption:
     try:
         return _ENCRS[(transform_id, key_bits)]
     except KeyError:
-        raise UnsupportedTransform(
+        raise UnsupportedAlgorithm(
             f"encryption transform {transform_id} with key length {key_bits} is not supported"
         ) from None
+
+
+_BY_NAME: dict[str, Encryption] = {e.name: e for e in _ENCRS.values()}
+
+
+def encryption_named(name: str) -> Encryption:
+    """The cipher by its name as events and screens show it (`aes-gcm-256`)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise UnsupportedAlgorithm(f"unknown encryption {name!r}") from None

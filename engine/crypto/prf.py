@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes, hmac
 
-from engine.ike.constants import PrfId
-from engine.ike.errors import LocalProtocolError, UnsupportedTransform
+from engine.crypto.algorithms import PrfId
+from engine.crypto.errors import CryptoError, UnsupportedAlgorithm
 
 #: prf+ counts its blocks in one octet (RFC 7296 section 2.13).
 MAX_PRF_PLUS_BLOCKS = 255
@@ -36,7 +36,7 @@ class Prf:
         """prf+(K, S) = T1 | T2 | ... with T1 = prf(K, S | 0x01), Tn = prf(K, Tn-1 | S | n)."""
         blocks = -(-length // self.output_size)
         if length < 0 or blocks > MAX_PRF_PLUS_BLOCKS:
-            raise LocalProtocolError(f"prf+ cannot produce {length} bytes with {self.name}")
+            raise CryptoError(f"prf+ cannot produce {length} bytes with {self.name}")
         keyed = hmac.HMAC(key, self.algorithm)
         out: list[bytes] = []
         block = b""
@@ -60,4 +60,4 @@ def prf(transform_id: int) -> Prf:
     try:
         return _PRFS[transform_id]
     except KeyError:
-        raise UnsupportedTransform(f"PRF transform {transform_id} is not supported") from None
+        raise UnsupportedAlgorithm(f"PRF transform {transform_id} is not supported") from None

@@ -6,9 +6,9 @@ import hmac
 
 import pytest
 
-from engine.ike.constants import PrfId
-from engine.ike.crypto.auth import KEY_PAD, auth_matches, psk_auth
-from engine.ike.crypto.prf import prf
+from engine.crypto.algorithms import PrfId
+from engine.crypto.prf import prf
+from engine.ike.psk_auth import KEY_PAD, auth_matches, psk_auth
 
 MESSAGE = b"first IKE message as sent" * 4
 PEER_NONCE = b"N" * 32

@@ -6,9 +6,9 @@ import hmac
 
 import pytest
 
-from engine.ike.constants import PrfId
-from engine.ike.crypto.prf import MAX_PRF_PLUS_BLOCKS, prf
-from engine.ike.errors import LocalProtocolError, UnsupportedTransform
+from engine.crypto.algorithms import PrfId
+from engine.crypto.errors import CryptoError, UnsupportedAlgorithm
+from engine.crypto.prf import MAX_PRF_PLUS_BLOCKS, prf
 
 HI_THERE = b"Hi There"
 JEFE_DATA = b"what do ya want for nothing?"
@@ -188,9 +188,9 @@ def test_prf_plus_block_limit(prf_id: int) -> None:
     p = prf(prf_id)
     limit = MAX_PRF_PLUS_BLOCKS * p.output_size
     assert len(p.plus(b"key", b"seed", limit)) == limit
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(CryptoError):
         p.plus(b"key", b"seed", limit + 1)
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(CryptoError):
         p.plus(b"key", b"seed", -1)
 
 
@@ -210,5 +210,5 @@ def test_prf_attributes(prf_id: int, name: str, size: int) -> None:
 
 @pytest.mark.parametrize("prf_id", [0, 1, 2, 3, 4, 8, 9])
 def test_unsupported_prf(prf_id: int) -> None:
-    with pytest.raises(UnsupportedTransform):
+    with pytest.raises(UnsupportedAlgorithm):
         prf(prf_id)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes, hmac
 
-from engine.ike.constants import IntegId
-from engine.ike.errors import UnsupportedTransform
+from engine.crypto.algorithms import IntegId
+from engine.crypto.errors import UnsupportedAlgorithm
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,4 +49,31 @@ def integrity(transform_id: int) -> Integrity:
     try:
         return _INTEGS[transform_id]
     except KeyError:
-        raise UnsupportedTransform(f"integrity transform {transform_id} is not supported") from None
+        raise UnsupportedAlgorithm(f"integrity transform {transform_id} is not supported") from None
+
+
+#: the names events and screens use ("sha256"), and the transforms' own
+_SHORT = {
+    IntegId.HMAC_SHA2_256_128: "sha256",
+    IntegId.HMAC_SHA2_384_192: "sha384",
+    IntegId.HMAC_SHA2_512_256: "sha512",
+}
+_BY_NAME: dict[str, Integrity] = {
+    **{i.name: i for i in _INTEGS.values()},
+    **{short: _INTEGS[integ_id] for integ_id, short in _SHORT.items()},
+}
+
+
+def short_name(integ: Integrity | None) -> str:
+    """`sha256` for HMAC-SHA2-256-128, `none` for an AEAD's missing integrity."""
+    return "none" if integ is None else _SHORT[IntegId(integ.transform_id)]
+
+
+def integrity_named(name: str) -> Integrity | None:
+    """The integrity algorithm by name (`sha256` or `hmac-sha2-256-128`); None for `none`."""
+    if name == "none":
+        return None
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise UnsupportedAlgorithm(f"unknown integrity {name!r}") from None

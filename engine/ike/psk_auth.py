@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 
-from engine.ike.crypto.prf import Prf
+from engine.crypto.prf import Prf
 
 #: The fixed pad that keys the PSK through the PRF (RFC 7296 section 2.15), without a NUL.
 KEY_PAD = b"Key Pad for IKEv2"

@@ -6,18 +6,18 @@ import hmac
 
 import pytest
 
-from engine.ike.constants import EncrId, IntegId, PrfId
-from engine.ike.crypto.encryption import encryption
-from engine.ike.crypto.integrity import integrity
-from engine.ike.crypto.keys import (
+from engine.crypto.algorithms import EncrId, IntegId, PrfId
+from engine.crypto.encryption import encryption
+from engine.crypto.errors import CryptoError
+from engine.crypto.integrity import integrity
+from engine.crypto.keys import (
     ChildKeys,
     IkeKeys,
     derive_child_keys,
     derive_ike_keys,
     derive_rekeyed_ike_keys,
 )
-from engine.ike.crypto.prf import prf
-from engine.ike.errors import LocalProtocolError
+from engine.crypto.prf import prf
 
 # NIST CAVP SP 800-135 IKEv2 KDF, SHA-256 case as carried by strongSwan
 # (src/libstrongswan/plugins/test_vectors/test_vectors/kdf_prf.c prf_sha256_1 and
@@ -98,7 +98,7 @@ def test_ike_key_sizes_and_halves(
 
 
 def test_ike_keys_need_8_byte_spis() -> None:
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(CryptoError):
         derive_ike_keys(PRF256, CBC256, SHA256_128, b"n", b"N", b"g", b"i" * 4, b"r" * 8)
 
 

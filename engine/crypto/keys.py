@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.ike.crypto.encryption import Encryption
-from engine.ike.crypto.integrity import Integrity
-from engine.ike.crypto.prf import Prf
-from engine.ike.errors import LocalProtocolError
+from engine.crypto.encryption import Encryption
+from engine.crypto.errors import CryptoError
+from engine.crypto.integrity import Integrity
+from engine.crypto.prf import Prf
 
 IKE_SPI_SIZE = 8
 
@@ -85,7 +85,7 @@ def _ike_keys(
     spi_r: bytes,
 ) -> IkeKeys:
     if len(spi_i) != IKE_SPI_SIZE or len(spi_r) != IKE_SPI_SIZE:
-        raise LocalProtocolError("IKE SPIs are 8 bytes each")
+        raise CryptoError("IKE SPIs are 8 bytes each")
     a = integ.key_size if integ else 0
     e = encr.key_material_size
     p = prf.key_size

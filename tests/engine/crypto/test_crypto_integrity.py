@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.ike.constants import IntegId
-from engine.ike.crypto.integrity import integrity
-from engine.ike.errors import UnsupportedTransform
+from engine.crypto.algorithms import IntegId
+from engine.crypto.errors import UnsupportedAlgorithm
+from engine.crypto.integrity import integrity
 
 HI_THERE = b"Hi There"
 JEFE_DATA = b"what do ya want for nothing?"
@@ -90,5 +90,5 @@ def test_integrity_attributes(integ_id: int, name: str, key_size: int, icv_size:
 
 @pytest.mark.parametrize("integ_id", [0, 1, 2, 5, 12 + 3, 100])
 def test_unsupported_integrity(integ_id: int) -> None:
-    with pytest.raises(UnsupportedTransform):
+    with pytest.raises(UnsupportedAlgorithm):
         integrity(integ_id)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from engine.ike.crypto.encryption import Encryption
-from engine.ike.crypto.integrity import Integrity
+from engine.crypto.encryption import Encryption
+from engine.crypto.integrity import Integrity
 from engine.ike.errors import IntegrityError, LocalProtocolError
 
 

@@ -13,9 +13,9 @@ import warnings
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from engine.ike.constants import DhId
-from engine.ike.crypto.dh import DhGroup, DhKeyPair, RandomBytes, draw
-from engine.ike.errors import InvalidPublicValue, LocalProtocolError
+from engine.crypto.algorithms import DhId
+from engine.crypto.dh import DhGroup, DhKeyPair, RandomBytes, draw
+from engine.crypto.errors import CryptoError, InvalidPublicValue
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import dh
@@ -101,9 +101,9 @@ class ModpGroup(DhGroup):
 
     def __init__(self, *, use_ffdh: bool | None = None, exponent_size: int = EXPONENT_SIZE) -> None:
         if use_ffdh and _FFDH is None:
-            raise LocalProtocolError("cryptography's finite-field DH is not available")
+            raise CryptoError("cryptography's finite-field DH is not available")
         if not EXPONENT_SIZE <= exponent_size <= SIZE:
-            raise LocalProtocolError(f"MODP exponent size {exponent_size} outside 32..256 bytes")
+            raise CryptoError(f"MODP exponent size {exponent_size} outside 32..256 bytes")
         self._ffdh = None if use_ffdh is False else _FFDH
         self._exponent_size = exponent_size
 

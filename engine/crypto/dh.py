@@ -11,8 +11,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from functools import cache
 
-from engine.ike.constants import DhId
-from engine.ike.errors import LocalProtocolError, UnsupportedTransform
+from engine.crypto.algorithms import DhId
+from engine.crypto.errors import CryptoError, UnsupportedAlgorithm
 
 RandomBytes = Callable[[int], bytes]
 
@@ -66,7 +66,7 @@ def draw(random_bytes: RandomBytes, size: int) -> bytes:
     """Call the injected source and insist on the exact size: a short read would weaken a key."""
     data = bytes(random_bytes(size))
     if len(data) != size:
-        raise LocalProtocolError(f"random_bytes({size}) returned {len(data)} bytes")
+        raise CryptoError(f"random_bytes({size}) returned {len(data)} bytes")
     return data
 
 
@@ -75,15 +75,15 @@ def dh_group(group_id: int) -> DhGroup:
     try:
         return _groups()[group_id]
     except KeyError:
-        raise UnsupportedTransform(f"Diffie-Hellman group {group_id} is not supported") from None
+        raise UnsupportedAlgorithm(f"Diffie-Hellman group {group_id} is not supported") from None
 
 
 @cache
 def _groups() -> dict[int, DhGroup]:
     # Imported here because the implementations subclass the interfaces above.
-    from engine.ike.crypto.curve25519 import Curve25519Group
-    from engine.ike.crypto.ecp import EcpGroup
-    from engine.ike.crypto.modp import ModpGroup
+    from engine.crypto.curve25519 import Curve25519Group
+    from engine.crypto.ecp import EcpGroup
+    from engine.crypto.modp import ModpGroup
 
     return {
         DhId.CURVE25519: Curve25519Group(),

@@ -9,9 +9,9 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from engine.ike.constants import DhId
-from engine.ike.crypto.dh import DhGroup, DhKeyPair, RandomBytes, draw
-from engine.ike.errors import InvalidPublicValue, UnsupportedTransform
+from engine.crypto.algorithms import DhId
+from engine.crypto.dh import DhGroup, DhKeyPair, RandomBytes, draw
+from engine.crypto.errors import InvalidPublicValue, UnsupportedAlgorithm
 
 _P521_ORDER = "1" + "F" * 65 + "A51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409"
 
@@ -56,7 +56,7 @@ class EcpGroup(DhGroup):
         try:
             curve, field_size, order = _CURVES[group_id]
         except KeyError:
-            raise UnsupportedTransform(f"group {group_id} is not an ECP group") from None
+            raise UnsupportedAlgorithm(f"group {group_id} is not an ECP group") from None
         self.group_id = DhId(group_id)
         self.public_length = 2 * field_size
         self.secret_length = field_size

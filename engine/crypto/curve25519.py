@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from engine.ike.constants import DhId
-from engine.ike.crypto.dh import DhGroup, DhKeyPair, RandomBytes, draw
-from engine.ike.errors import InvalidPublicValue
+from engine.crypto.algorithms import DhId
+from engine.crypto.dh import DhGroup, DhKeyPair, RandomBytes, draw
+from engine.crypto.errors import InvalidPublicValue
 
 _SIZE = 32
 

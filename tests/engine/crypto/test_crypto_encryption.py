@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.ike.constants import EncrId
-from engine.ike.crypto.encryption import encryption
-from engine.ike.errors import LocalProtocolError, UnsupportedTransform
+from engine.crypto.algorithms import EncrId
+from engine.crypto.encryption import encryption
+from engine.crypto.errors import CryptoError, UnsupportedAlgorithm
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_attributes(
     ],
 )
 def test_unsupported(transform_id: int, key_bits: int | None) -> None:
-    with pytest.raises(UnsupportedTransform):
+    with pytest.raises(UnsupportedAlgorithm):
         encryption(transform_id, key_bits)
 
 
@@ -148,12 +148,12 @@ def test_chacha20_poly1305_rfc7634_esp_example() -> None:
 
 
 def test_aead_misuse_is_a_local_error() -> None:
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(CryptoError):
         encryption(EncrId.AES_CBC, 128).aead(bytes(16))
     gcm = encryption(EncrId.AES_GCM_16, 128)
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(CryptoError):
         gcm.aead(bytes(16))  # the salt is missing
-    with pytest.raises(LocalProtocolError):
+    with pytest.raises(CryptoError):
         gcm.nonce(bytes(21), bytes(8))
     assert gcm.salt(bytes(16) + b"salt") == b"salt"
 
