@@ -42,9 +42,9 @@ from engine.accounting.transport import Timers  # noqa: E402
 from engine.config.compile import compile_config  # noqa: E402
 from engine.config.parser import parse_text  # noqa: E402
 from engine.config.validate import validate  # noqa: E402
-from engine.events import Counters, DownReason  # noqa: E402
+from engine.events import Counters, DownReason, SessionTransition  # noqa: E402
 from engine.logbook import Logbook  # noqa: E402
-from engine.sessions import SessionRecord, SessionStatus, SessionTransition  # noqa: E402
+from engine.records import SessionRecord, SessionStatus  # noqa: E402
 from engine.store import ACCOUNTING, Store  # noqa: E402
 
 #: loopback and a server that answers in well under a millisecond: retransmit early

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from console_target import SyntheticTarget
 
-from engine.sessions import SessionStatus
+from engine.records import SessionStatus
 from tui.app import ConsoleApp
 from tui.screens.sessions import SessionsScreen
 

@@ -13,7 +13,7 @@ from engine.config.render import render
 from engine.events import DownReason
 from engine.gateway import Gateway
 from engine.logbook import Logbook
-from engine.sessions import FlowRecord, IkeSaRecord, SessionRecord
+from engine.records import FlowRecord, IkeSaRecord, SessionRecord
 from engine.show import PeerEntry, SessionView
 from engine.statistics import EngineStatistics
 from engine.store import FLOWS, IKE_SAS, SESSIONS, STATS, Store

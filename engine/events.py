@@ -7,11 +7,16 @@ SA events that the data plane needs, and are hidden from repr.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from engine.crypto import Encryption, Integrity, encryption_named, integrity_named
 from engine.crypto.keys import ChildKeys
+
+if TYPE_CHECKING:
+    from engine.records import SessionRecord, SessionStatus
 
 Address = tuple[str, int]
 
@@ -55,6 +60,16 @@ class Counters:
             self.packets_out + other.packets_out,
             self.drops_in + other.drops_in,
             self.drops_out + other.drops_out,
+        )
+
+    def __sub__(self, other: Counters) -> Counters:
+        return Counters(
+            self.bytes_in - other.bytes_in,
+            self.packets_in - other.packets_in,
+            self.bytes_out - other.bytes_out,
+            self.packets_out - other.packets_out,
+            self.drops_in - other.drops_in,
+            self.drops_out - other.drops_out,
         )
 
 
@@ -289,3 +304,33 @@ class ConfigReloadFailed:
 
 
 ConfigEvent = ConfigReloaded | ConfigReloadFailed
+
+
+@dataclass(frozen=True, slots=True)
+class CountersSampled:
+    """The data plane's counters per child SA: once a second, and for a child SA being
+    deleted (`final`) before the session model retires its counters."""
+
+    counters: Mapping[int, Counters]
+    at: float
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTransition:
+    """A session changed status (the session model's event); syslog and accounting
+    act on these."""
+
+    record: SessionRecord
+    old: SessionStatus | None
+    new: SessionStatus
+    at: float
+    reason: DownReason | None = None
+
+    @property
+    def came_up(self) -> bool:
+        return self.new.is_up and not (self.old and self.old.is_up)
+
+    @property
+    def went_down(self) -> bool:
+        return bool(self.old and self.old.is_up) and not self.new.is_up

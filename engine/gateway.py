@@ -18,8 +18,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 
+from engine.bus import EventBus
 from engine.crypto import RandomBytes
-from engine.events import Address, ConfigEvent, DownReason, IkeEvent
+from engine.events import Address, DownReason
 from engine.ike.constants import NON_ESP_MARKER
 from engine.ike.engine import IkeEngine
 from engine.ike.policy import IkeConfig
@@ -38,7 +39,7 @@ SOCKET_BUFFER = 4 << 20
 SHUTDOWN_GRACE = 1.5
 
 EspHandler = Callable[[bytes, Address, Address], None]
-EventListener = Callable[[IkeEvent | ConfigEvent], None]
+EventListener = Callable[[object], object]
 
 
 def needs_marker(local_port: int, remote_port: int) -> bool:
@@ -104,13 +105,15 @@ class Gateway:
         random_bytes: RandomBytes = os.urandom,
         dataplane: bool = False,
         esp_over_ip: bool = True,
+        bus: EventBus | None = None,
     ) -> None:
         self.bind = bind
         self.ike_port = ike_port if ike_port is not None else config.ike_port
         self.natt_port = natt_port if natt_port is not None else config.natt_port
         config = replace(config, ike_port=self.ike_port, natt_port=self.natt_port)
         self.engine = IkeEngine(config, random_bytes)
-        self.listeners: list[EventListener] = []
+        #: where the engine's events go (the composition root's bus, or one of its own)
+        self.bus = bus if bus is not None else EventBus()
         self.esp_handler: EspHandler | None = None
         self.raw_esp: RawEsp | None = None
         #: carry ESP: over IP when the raw socket can be had, else always in UDP
@@ -204,7 +207,8 @@ class Gateway:
         return named
 
     def subscribe(self, listener: EventListener) -> None:
-        self.listeners.append(listener)
+        """A consumer after the declared ones (tests, tools watching a gateway)."""
+        self.bus.subscribe(getattr(listener, "__qualname__", "listener"), listener)
 
     # ------------------------------------------------------------------ I/O
     def datagram_received(self, data: bytes, port: int, remote: Address) -> None:
@@ -280,17 +284,13 @@ class Gateway:
             if needs_marker(dgram.local[1], dgram.remote[1]):
                 data = NON_ESP_MARKER + data
             self._sendto(data, dgram.local[1], dgram.remote)
-        for event in self.engine.events():
-            self.publish(event)
+        events = self.engine.events()
+        if events:
+            self.bus.publish_all(events)
         self._arm_timer()
 
-    def publish(self, event: IkeEvent | ConfigEvent) -> None:
-        """Hand an event to every listener; a broken listener must not stop the gateway."""
-        for listener in self.listeners:
-            try:
-                listener(event)
-            except Exception:
-                log.exception("event listener failed on %s", type(event).__name__)
+    def publish(self, event: object) -> None:
+        self.bus.publish(event)
 
     def _arm_timer(self) -> None:
         if self._loop is None:
@@ -310,9 +310,8 @@ class Gateway:
         self.flush()
 
     def _send_keepalives(self) -> None:
-        for sa in self.engine.ike_sas():
-            if sa.is_up and sa.nat_local:
-                self._sendto(NAT_KEEPALIVE, sa.local[1], sa.remote)
+        for local, remote in self.engine.nat_keepalive_paths():
+            self._sendto(NAT_KEEPALIVE, local[1], remote)
         assert self._loop is not None
         self._keepalive = self._loop.call_later(KEEPALIVE_INTERVAL, self._send_keepalives)
 
@@ -331,6 +330,15 @@ class Gateway:
         done = self.engine.delete_ike_sa(ike_sa_id, self.now(), reason)
         self.flush()
         return done
+
+    def delete_all(self, reason: DownReason) -> None:
+        self.engine.delete_all(reason, self.now())
+        self.flush()
+
+    def delete_peers(self, peer_names: set[str], reason: DownReason) -> int:
+        deleted = self.engine.delete_peers(peer_names, reason, self.now())
+        self.flush()
+        return deleted
 
     def rekey_ike_sa(self, ike_sa_id: int) -> bool:
         done = self.engine.rekey_ike_sa(ike_sa_id, self.now())

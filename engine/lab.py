@@ -75,7 +75,8 @@ def lab_peers(
         )
         plane = DataPlane(gateway)
         tunnels = StaticTunnels(gateway, lambda c=subset: c)
-        gateway.subscribe(tunnels.on_event)
+        gateway.bus.subscribe("data plane", plane.on_event, DataPlane.EVENTS)
+        gateway.bus.subscribe("static tunnels", tunnels.on_event, StaticTunnels.EVENTS)
         rate = 0.5 + (len(peers) % 5)  # pings per second: each peer its own load
         source = EchoSource(plane, rate=rate)
         peers.append(
@@ -172,9 +173,7 @@ class Lab:
             users = [p for p in self.peers if p.name.startswith("lab-user")]
             if not users:
                 continue
-            peer = self._random.choice(users)
-            for sa in peer.gateway.engine.ike_sas():
-                peer.gateway.delete_ike_sa(sa.ike_sa_id, DownReason.LOCAL_DELETE)
+            self._random.choice(users).gateway.delete_all(DownReason.LOCAL_DELETE)
 
     async def stop(self) -> None:
         if self._churn is not None:

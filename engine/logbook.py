@@ -14,14 +14,24 @@ from engine.events import (
     ConfigReloadFailed,
     EngineFault,
     NegotiationFailed,
+    SessionTransition,
 )
 from engine.log_storms import LogRateLimiter
-from engine.sessions import SessionTransition
 from engine.store import Store
 from engine.syslog import LogEntry, SyslogForwarder
 
 
 class Logbook:
+    #: what it logs from the bus
+    EVENTS = (
+        SessionTransition,
+        AuthenticationFailed,
+        NegotiationFailed,
+        EngineFault,
+        ConfigReloaded,
+        ConfigReloadFailed,
+    )
+
     def __init__(
         self,
         store: Store,
@@ -52,6 +62,7 @@ class Logbook:
             self.forwarder.send(entry)
 
     def on_transition(self, transition: SessionTransition) -> None:
+        """%CRYPTO-5-SESSION_STATUS when a session comes up or goes down."""
         record = transition.record
         if not (transition.came_up or transition.went_down):
             return
@@ -69,7 +80,9 @@ class Logbook:
         )
 
     def on_event(self, event: object) -> None:
-        if isinstance(event, AuthenticationFailed):
+        if isinstance(event, SessionTransition):
+            self.on_transition(event)
+        elif isinstance(event, AuthenticationFailed):
             self.log(
                 syslog.auth_failed(event.remote[0], event.remote[1], event.remote_id, event.reason)
             )

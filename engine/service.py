@@ -10,6 +10,7 @@ from pathlib import Path
 
 from engine import syslog
 from engine.accounting import Accountant
+from engine.bus import EventBus
 from engine.config.compile import CompiledConfig
 from engine.config.diagnostics import ConfigError, Severity
 from engine.config.diff import ConfigDiff, diff
@@ -21,7 +22,13 @@ from engine.control_socket import ControlServer
 from engine.dataplane.lab import EchoResponder
 from engine.dataplane.plane import DataPlane
 from engine.dataplane.tun_sink import TunSink
-from engine.events import ConfigEvent, ConfigReloaded, ConfigReloadFailed, DownReason
+from engine.events import (
+    ConfigEvent,
+    ConfigReloaded,
+    ConfigReloadFailed,
+    DownReason,
+    SessionTransition,
+)
 from engine.gateway import Gateway
 from engine.logbook import Logbook
 from engine.sessions import SessionModel
@@ -70,6 +77,9 @@ class VpnService:
         self.loaded: Loaded = load_compiled(
             self.config_path, ike_port=ike_port, natt_port=natt_port
         )
+        self.store = Store(syslog_size=ring_size(self.model.logging_buffered))
+        # One bus for every event; a burst of them (one gateway flush) is one store flush.
+        self.bus = EventBus(scope=self.store.batch)
         self.gateway = Gateway(
             self.loaded.compiled.ike,
             bind=bind,
@@ -77,10 +87,10 @@ class VpnService:
             natt_port=natt_port,
             dataplane=dataplane is not None,
             esp_over_ip=esp_over_ip,
+            bus=self.bus,
         )
         self.dataplane_mode = dataplane
-        self.store = Store(syslog_size=ring_size(self.model.logging_buffered))
-        self.sessions = SessionModel(self.store)
+        self.sessions = SessionModel(self.store, publish=self.bus.publish)
         self.forwarder = SyslogForwarder(**logging_settings(self.model))  # type: ignore[arg-type]
         self.logbook = Logbook(self.store, self.forwarder)
         self.accountant = Accountant(
@@ -93,22 +103,35 @@ class VpnService:
         self.control = Control(self)
         self.control_server = ControlServer(self.control, control_path) if serve_control else None
         self.static_tunnels = StaticTunnels(self.gateway, lambda: self.compiled)
-        self.sessions.listeners.append(self.logbook.on_transition)
-        self.sessions.listeners.append(self.accountant.on_transition)
-        # The data plane listens first: a deleted child SA's last packets must reach the
-        # session model before the model retires its counters.
         self.dataplane = (
-            DataPlane(self.gateway, self.sessions, replay_window=self.model.replay_window)
-            if dataplane
-            else None
+            DataPlane(self.gateway, replay_window=self.model.replay_window) if dataplane else None
         )
-        for listener in (self.sessions.handle, self.logbook.on_event, self.static_tunnels.on_event):
-            self.gateway.subscribe(listener)
+        self._subscribe_in_order()
         self.sink: TunSink | EchoResponder | None = None
         self._watcher: FileWatcher | None = None
         self.last_reload: ConfigReloaded | ConfigReloadFailed | None = None
         self._statistics_task: asyncio.Task[None] | None = None
         self._reload_task: asyncio.Future[object] | None = None
+
+    def _subscribe_in_order(self) -> None:
+        """The consumers of the bus, in the order they get each event (README,
+        "Architecture"):
+
+        1. the data plane: installs and removes ESP SAs; for a deleted child SA it first
+           publishes the child's final counters, which everyone gets before the deletion
+           goes on, so the session model retires the last packets too;
+        2. the session model: sessions in the store, and session transitions;
+        3. accounting: Start, Interim-Update and Stop from the transitions;
+        4. the logbook: IOS log lines (session up/down, failures, reloads) to the ring
+           and to syslog servers;
+        5. static tunnels: bring configured peers back up after a failure or a delete.
+        """
+        if self.dataplane is not None:
+            self.bus.subscribe("data plane", self.dataplane.on_event, DataPlane.EVENTS)
+        self.bus.subscribe("sessions", self.sessions.handle, SessionModel.EVENTS)
+        self.bus.subscribe("accounting", self.accountant.on_transition, (SessionTransition,))
+        self.bus.subscribe("logbook", self.logbook.on_event, Logbook.EVENTS)
+        self.bus.subscribe("static tunnels", self.static_tunnels.on_event, StaticTunnels.EVENTS)
 
     @property
     def compiled(self) -> CompiledConfig:
@@ -244,8 +267,7 @@ class VpnService:
         self.forwarder.update(**logging_settings(loaded.model))  # type: ignore[arg-type]
         if self.dataplane is not None:  # for SAs installed from now on
             self.dataplane.table.set_replay_window(loaded.model.replay_window)
-        for sa in self.gateway.engine.ike_sas():
-            if sa.peer_name in changes.removed:
-                self.gateway.delete_ike_sa(sa.ike_sa_id, DownReason.CONFIG_REMOVED)
+        if changes.removed:
+            self.gateway.delete_peers(set(changes.removed), DownReason.CONFIG_REMOVED)
         self.static_tunnels.forget(changes.removed)
         return changes

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from engine.sessions import FlowRecord, IkeSaRecord, SessionRecord
+from engine.records import FlowRecord, IkeSaRecord, SessionRecord
 
 
 @dataclass(frozen=True, slots=True)

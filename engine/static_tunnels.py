@@ -15,19 +15,22 @@ from dataclasses import dataclass
 from engine.config.compile import CompiledConfig
 from engine.events import (
     AuthenticationFailed,
+    DownReason,
     IkeSaAbandoned,
     IkeSaDown,
+    IkeSaNegotiating,
     IkeSaUp,
     NegotiationFailed,
     RetransmitGiveUp,
 )
 from engine.gateway import Gateway
-from engine.ike.ike_sa import IkeState
 
 #: seconds between attempts: doubling from the first up to the maximum
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 60.0
 TICK = 0.5
+#: an IKE SA that goes for these reasons was replaced, not lost
+REPLACED = (DownReason.REKEYED, DownReason.REPLACED)
 
 
 @dataclass(slots=True)
@@ -37,18 +40,43 @@ class Backoff:
 
 
 class StaticTunnels:
+    """Knows which peers have an IKE SA from the events alone (negotiating or up, until
+    down or abandoned), and initiates to configured static peers that have none."""
+
+    EVENTS = (
+        IkeSaNegotiating,
+        IkeSaUp,
+        IkeSaDown,
+        IkeSaAbandoned,
+        AuthenticationFailed,
+        NegotiationFailed,
+        RetransmitGiveUp,
+    )
+
     def __init__(self, gateway: Gateway, config: Callable[[], CompiledConfig]) -> None:
         self.gateway = gateway
         self.config = config
         self._backoff: dict[str, Backoff] = {}
+        #: peer name -> ids of its IKE SAs that are negotiating or up
+        self._ike_sas: dict[str, set[int]] = {}
         self._task: asyncio.Task[None] | None = None
 
     def on_event(self, event: object) -> None:
         peer = getattr(event, "peer_name", "")
+        if isinstance(event, IkeSaNegotiating | IkeSaUp):
+            self._ike_sas.setdefault(event.peer_name, set()).add(event.ike_sa_id)
+        elif isinstance(event, IkeSaDown | IkeSaAbandoned):
+            held = self._ike_sas.get(event.peer_name)
+            if held is not None:
+                held.discard(event.ike_sa_id)
+                if not held:
+                    del self._ike_sas[event.peer_name]
         if not peer or peer not in self.config().meta:
             return
         if isinstance(event, IkeSaUp):
             self._backoff[peer] = Backoff()
+        elif isinstance(event, IkeSaDown) and event.reason in REPLACED:
+            return  # a rekey: its successor is up, nothing failed
         elif isinstance(
             event,
             AuthenticationFailed
@@ -66,10 +94,7 @@ class StaticTunnels:
             self._backoff.pop(name, None)
 
     def _has_ike_sa(self, peer_name: str) -> bool:
-        return any(
-            sa.peer_name == peer_name and sa.state is not IkeState.CLOSED
-            for sa in self.gateway.engine.ike_sas()
-        )
+        return bool(self._ike_sas.get(peer_name))
 
     def tick(self) -> None:
         now = self.gateway.now()

@@ -86,7 +86,7 @@ def collect(
     engine = gateway.engine
     return EngineStatistics(
         at=now,
-        ike_sas=len(engine.ike_sas()),
+        ike_sas=engine.sa_count(),
         half_open=engine.half_open_count(),
         cookie_threshold=engine.config.cookie_threshold,
         ike_drops={str(k): v for k, v in sorted(engine.drops.items()) if v},

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from engine.control import Control
 from engine.events import ChildAlgorithms, Counters
-from engine.sessions import ChildRecord, FlowRecord, SessionRecord, SessionStatus
+from engine.records import ChildRecord, FlowRecord, SessionRecord, SessionStatus
 from engine.store import FLOWS, SESSIONS, Store
 
 ALG = ChildAlgorithms("AES_GCM_16_256", "", None, False)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from textual.app import App
 
 from engine.control import ClearFilter, Control
-from engine.sessions import SessionRecord
+from engine.records import SessionRecord
 from engine.store import SESSIONS, Store
 from tui.format import plural
 from tui.screens.dialogs import ClearFilterScreen, ConfirmScreen

@@ -47,10 +47,10 @@ from engine.accounting.transport import (
 )
 from engine.config.compile import CompiledConfig
 from engine.config.model import Config, RadiusServer
-from engine.events import DownReason
+from engine.events import DownReason, SessionTransition
 from engine.logbook import Logbook
+from engine.records import SessionRecord
 from engine.secret import Secret
-from engine.sessions import SessionRecord, SessionTransition
 from engine.store import ACCOUNTING, SERVERS, SESSIONS, Store
 
 SESSION_COUNTER = "acct-session-id"

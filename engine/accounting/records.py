@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from engine.accounting.dictionary import StatusType, TerminateCause
 from engine.events import ZERO, Counters, DownReason
-from engine.sessions import SessionRecord, SessionStatus
+from engine.records import SessionRecord, SessionStatus
 
 Value = str | int
 Attributes = tuple[tuple[str, Value], ...]

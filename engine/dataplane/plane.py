@@ -1,7 +1,7 @@
 """The data plane: ESP SAs installed from the engine's events, packets moved between
 the peers (ESP in UDP on the gateway's sockets) and a sink (a TUN device, or the lab's
-responder), counters pushed to the session model once a second, and lifetimes by
-kilobytes turned into rekeys.
+responder), counter samples published once a second, and lifetimes by kilobytes turned
+into rekeys.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from typing import Protocol
 
 from engine.esp.drops import DropReason
 from engine.esp.table import SaTable
-from engine.events import Address, ChildSaDeleted, ChildSaInstalled, DownReason
+from engine.events import Address, ChildSaDeleted, ChildSaInstalled, CountersSampled, DownReason
 from engine.gateway import Gateway
-from engine.sessions import SessionModel
 
 TICK = 1.0
 
@@ -32,15 +31,18 @@ class Sink(Protocol):
 
 
 class DataPlane:
+    """Subscribes (in the composition root) to the child SA events in `EVENTS`; publishes
+    counter samples on the gateway's bus."""
+
+    EVENTS = (ChildSaInstalled, ChildSaDeleted)
+
     def __init__(
         self,
         gateway: Gateway,
-        sessions: SessionModel | None = None,
         random_bytes: Callable[[int], bytes] = os.urandom,
         replay_window: int = 64,
     ) -> None:
         self.gateway = gateway
-        self.sessions = sessions
         self.table = SaTable(random_bytes=random_bytes, replay_window=replay_window)
         self.sink: Sink | None = None
         self.counters: Counter[str] = Counter()
@@ -49,7 +51,6 @@ class DataPlane:
         self._task: asyncio.Task[None] | None = None
         self._rekeying: set[int] = set()
         gateway.esp_handler = self.esp_received
-        gateway.subscribe(self.on_event)
 
     # ------------------------------------------------------------------ SAs
     def on_event(self, event: object) -> None:
@@ -62,10 +63,12 @@ class DataPlane:
                 self.sink.selectors_added(ts.local, ts.remote)
         elif isinstance(event, ChildSaDeleted):
             pair = self.table.get(event.child_sa_id)
-            if pair is not None and self.sessions is not None:
-                # the final figures, or the packets since the last tick would be lost
-                self.sessions.update_counters(
-                    {event.child_sa_id: pair.counters}, self.sessions.clock()
+            if pair is not None:
+                # the final figures, delivered before the session model retires the child
+                # (the bus delivers an event published during a delivery at once), or the
+                # packets since the last tick would be lost
+                self.gateway.publish(
+                    CountersSampled({event.child_sa_id: pair.counters}, event.at, final=True)
                 )
             self.table.remove(event.child_sa_id)
             self._peers.pop(event.child_sa_id, None)
@@ -112,9 +115,9 @@ class DataPlane:
     # ------------------------------------------------------------------ upkeep
     def tick(self) -> None:
         now = self.gateway.now()
-        if self.sessions is not None:
-            self.sessions.update_counters(
-                {child: self.table.counters(child) for child in self._peers}, self.sessions.clock()
+        if self._peers:
+            self.gateway.publish(
+                CountersSampled({child: self.table.counters(child) for child in self._peers}, now)
             )
         for child_sa_id in self.table.rekey_due(now):
             if child_sa_id not in self._rekeying:

@@ -506,6 +506,20 @@ class IkeEngine:
         for sa in list(self._by_id.values()):
             sa.delete(reason, now)
 
+    def delete_peers(self, peer_names: set[str], reason: DownReason, now: float) -> int:
+        """Delete the IKE SAs negotiated with these configured peers; how many there were."""
+        doomed = [sa for sa in self._by_id.values() if sa.peer_name in peer_names]
+        for sa in doomed:
+            sa.delete(reason, now)
+        return len(doomed)
+
+    def nat_keepalive_paths(self) -> list[tuple[Address, Address]]:
+        """(local, remote) of every IKE SA up behind a NAT on our side (RFC 3948 4)."""
+        return [(sa.local, sa.remote) for sa in self._by_id.values() if sa.is_up and sa.nat_local]
+
+    def sa_count(self) -> int:
+        return len(self._by_id)
+
     def has_sas(self) -> bool:
         return bool(self._by_id)
 

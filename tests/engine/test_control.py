@@ -14,8 +14,8 @@ from netutil import free_port, until
 from engine.control import ClearFilter
 from engine.control_socket import ControlError, request
 from engine.events import DownReason, IkeSaDown
+from engine.records import SessionStatus
 from engine.service import VpnService
-from engine.sessions import SessionStatus
 
 HUB = """\
 hostname hub

@@ -19,7 +19,8 @@ from engine.events import (
     TrafficSelectorSet,
 )
 from engine.logbook import Logbook
-from engine.sessions import SessionModel, SessionRecord, SessionStatus
+from engine.records import SessionRecord, SessionStatus
+from engine.sessions import SessionModel
 from engine.store import FLOWS, SESSIONS, Store, history_key
 
 ALG = IkeAlgorithms("aes-gcm-256", "sha256", "none", 31)
@@ -39,9 +40,8 @@ class Clock:
 
 def model() -> tuple[SessionModel, Store, list]:
     store = Store()
-    sessions = SessionModel(store, clock=Clock())
     transitions: list = []
-    sessions.listeners.append(transitions.append)
+    sessions = SessionModel(store, clock=Clock(), publish=transitions.append)
     return sessions, store, transitions
 
 
@@ -201,7 +201,7 @@ def test_session_up_and_down_reach_the_syslog_ring_in_the_spec_form() -> None:
 
     sessions, store, _ = model()
     logbook = Logbook(store)
-    sessions.listeners.append(logbook.on_transition)
+    sessions.publish = logbook.on_event
     meta = PeerMeta(
         "p",
         "MAP",

@@ -28,11 +28,11 @@ from engine.config.parser import parse_text
 from engine.config.validate import validate
 from engine.control import ClearFilter
 from engine.dataplane.lab import EchoSource
-from engine.events import ZERO, ChildSaInstalled, Counters, DownReason
+from engine.events import ZERO, ChildSaInstalled, Counters, DownReason, SessionTransition
 from engine.gateway import Gateway
 from engine.logbook import Logbook
+from engine.records import SessionRecord, SessionStatus
 from engine.service import VpnService
-from engine.sessions import SessionRecord, SessionStatus, SessionTransition
 from engine.store import ACCOUNTING, SERVERS, SESSIONS, Store
 
 SECRET = "interop-radius-secret"

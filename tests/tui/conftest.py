@@ -11,11 +11,8 @@ from console_target import SyntheticTarget
 from netutil import free_port, until
 from site_configs import SITE_A, SITE_B
 
+from engine.records import SessionRecord, SessionStatus
 from engine.service import VpnService
-from engine.sessions import (
-    SessionRecord,
-    SessionStatus,
-)
 from engine.store import SESSIONS
 
 #: The console's pilot terminal: wide enough for every sessions column.

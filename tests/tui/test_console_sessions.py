@@ -12,7 +12,7 @@ from netutil import until
 from textual.widgets import Static
 
 from engine.events import Counters
-from engine.sessions import FlowRecord
+from engine.records import FlowRecord
 from engine.store import FLOWS, SESSIONS, history_key
 from tui.app import ConsoleApp
 from tui.screens.describe import DescribeScreen

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.sessions import SessionStatus
+from engine.records import SessionStatus
 from tui import themes
 from tui.app import ConsoleApp
 from tui.screens.sessions import SessionsScreen

@@ -20,7 +20,7 @@ from textual.widgets import Label, Static
 
 from engine.accounting import AccountingRecord
 from engine.control import ClearFilter, SessionDetail
-from engine.sessions import FlowRecord, IkeSaRecord, SessionRecord
+from engine.records import FlowRecord, IkeSaRecord, SessionRecord
 from engine.show import flow_line, hms, show_crypto_session
 from engine.store import ACCOUNTING, FLOWS, SESSIONS, ChangeSet, history_key
 from tui import actions

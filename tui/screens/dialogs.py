@@ -17,7 +17,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from engine.control import ClearFilter
-from engine.sessions import SessionRecord
+from engine.records import SessionRecord
 
 _BindingList = list[Binding | tuple[str, str] | tuple[str, str, str]]
 

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on
 from textual.binding import Binding
 
-from engine.sessions import FlowRecord, SessionRecord
+from engine.records import FlowRecord, SessionRecord
 from engine.show import flow_line
 from engine.store import FLOWS, SESSIONS, ChangeSet, history_key
 from tui.format import address_key, bit_rate, human, peer_text, plural, spi

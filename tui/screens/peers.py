@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.text import Text
 
-from engine.sessions import SessionRecord
+from engine.records import SessionRecord
 from engine.store import SESSIONS, ChangeSet
 from tui.format import address_key, plural
 from tui.screens.base import TableScreen

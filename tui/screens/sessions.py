@@ -18,7 +18,7 @@ from textual.binding import Binding
 
 from engine.control import ClearFilter
 from engine.events import Counters
-from engine.sessions import FlowRecord, SessionRecord
+from engine.records import FlowRecord, SessionRecord
 from engine.store import FLOWS, SESSIONS, ChangeSet
 from tui import actions
 from tui.format import (

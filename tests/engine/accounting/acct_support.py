@@ -24,10 +24,10 @@ from engine.config.compile import CompiledConfig, compile_config
 from engine.config.model import Config
 from engine.config.parser import parse_text
 from engine.config.validate import validate
-from engine.events import ZERO, Counters, DownReason
+from engine.events import ZERO, Counters, DownReason, SessionTransition
 from engine.log_storms import LogRateLimiter
 from engine.logbook import Logbook
-from engine.sessions import SessionRecord, SessionStatus, SessionTransition
+from engine.records import SessionRecord, SessionStatus
 from engine.store import Store
 
 KEY = "acct-test-key"

@@ -36,7 +36,8 @@ from engine.events import (
     IkeSaUp,
     TrafficSelectorSet,
 )
-from engine.sessions import SessionModel, SessionStatus
+from engine.records import SessionStatus
+from engine.sessions import SessionModel
 from engine.store import ACCOUNTING, SESSIONS, Store
 
 S = SessionStatus
@@ -276,10 +277,9 @@ def test_session_model_life_with_rekeys(tmp_path: Path) -> None:
     clock = Clock()
     model, compiled = load_config(config_text())
     store = Store()
-    sessions = SessionModel(store, clock=clock)
     accountant = Accountant(store, None, spool_path=tmp_path / "s.sqlite", clock=clock)
+    sessions = SessionModel(store, clock=clock, publish=accountant.on_transition)
     accountant.apply_config(model, compiled)
-    sessions.listeners.append(accountant.on_transition)
     sessions.apply_config(compiled)
     sessions.handle(ike_up(1))
     assert kinds(store) == []  # UP-IDLE: no SA pair yet

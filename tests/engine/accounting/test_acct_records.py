@@ -11,8 +11,8 @@ from engine.accounting.dictionary import CISCO_VENDOR_ID, load_dictionary
 from engine.accounting.records import AcctContext, Options
 from engine.accounting.transport import encode_request
 from engine.events import Counters, DownReason
+from engine.records import SessionStatus
 from engine.secret import Secret
-from engine.sessions import SessionStatus
 
 CTX = AcctContext("0000002A", T0, group_id="PROF")
 VSA = Options(vsa=True)

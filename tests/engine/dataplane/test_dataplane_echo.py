@@ -18,8 +18,8 @@ from engine.dataplane.lab import EchoResponder, EchoSource
 from engine.events import ChildSaInstalled
 from engine.gateway import Gateway
 from engine.raw_esp import raw_esp_available
+from engine.records import SessionStatus
 from engine.service import VpnService
-from engine.sessions import SessionStatus
 
 MODES = ["udp"] + (["raw"] if os.geteuid() == 0 and raw_esp_available() else [])
 
