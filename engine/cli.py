@@ -151,6 +151,7 @@ async def run_config(args: argparse.Namespace, console: ConsoleRunner | None = N
         natt_port=args.natt_port,
         control_path=args.control,
         serve_control=True,
+        state_dir=args.state_dir,
     )
     for warning in service.loaded.warnings:
         print(warning, file=sys.stderr)
@@ -222,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="lab peers to start (default: all of lab-peers.conf)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        default=None,
+        help="where the accounting spool is kept (default: $XDG_STATE_HOME/ipsec-console)",
     )
     parser.add_argument(
         "--theme", default=None, help="console theme: dark (default), light or green"

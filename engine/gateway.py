@@ -340,6 +340,11 @@ class Gateway:
         self.flush()
         return deleted
 
+    def create_child_sa(self, ike_sa_id: int) -> bool:
+        done = self.engine.create_child_sa(ike_sa_id, self.now())
+        self.flush()
+        return done
+
     def rekey_ike_sa(self, ike_sa_id: int) -> bool:
         done = self.engine.rekey_ike_sa(ike_sa_id, self.now())
         self.flush()

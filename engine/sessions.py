@@ -241,6 +241,8 @@ class SessionModel:
         )
         now = self.clock()
         session.local = event.local
+        # where the peer is now: NAT-T moves it from port 500 to its NAT-T port
+        session.remote_port = event.remote[1]
         session.phase1_id = event.remote_id
         self._set_ike(
             session,

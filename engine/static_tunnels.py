@@ -3,7 +3,9 @@
 A static entry (`set peer`) is initiated as soon as the configuration is applied
 and brought back, with exponential backoff, after a failure, a peer's delete or a
 clear. (IOS brings such a tunnel up when traffic first flows; here it is always on,
-which is what a monitoring console wants to show.) Dynamic entries only respond.
+which is what a monitoring console wants to show.) An IKE SA left without a child SA
+(its child expired after a refused rekey, or the peer deleted it) gets a new child the
+same way. Dynamic entries only respond.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from engine.config.compile import CompiledConfig
 from engine.events import (
     AuthenticationFailed,
+    ChildSaDeleted,
+    ChildSaInstalled,
     DownReason,
     IkeSaAbandoned,
     IkeSaDown,
@@ -48,6 +52,8 @@ class StaticTunnels:
         IkeSaUp,
         IkeSaDown,
         IkeSaAbandoned,
+        ChildSaInstalled,
+        ChildSaDeleted,
         AuthenticationFailed,
         NegotiationFailed,
         RetransmitGiveUp,
@@ -57,20 +63,26 @@ class StaticTunnels:
         self.gateway = gateway
         self.config = config
         self._backoff: dict[str, Backoff] = {}
-        #: peer name -> ids of its IKE SAs that are negotiating or up
+        #: peer name -> ids of its IKE SAs that are negotiating or up; those up
         self._ike_sas: dict[str, set[int]] = {}
+        self._up: dict[str, set[int]] = {}
+        #: peer name -> ids of its child SAs
+        self._children: dict[str, set[int]] = {}
         self._task: asyncio.Task[None] | None = None
 
     def on_event(self, event: object) -> None:
         peer = getattr(event, "peer_name", "")
         if isinstance(event, IkeSaNegotiating | IkeSaUp):
             self._ike_sas.setdefault(event.peer_name, set()).add(event.ike_sa_id)
+            if isinstance(event, IkeSaUp):
+                self._up.setdefault(event.peer_name, set()).add(event.ike_sa_id)
         elif isinstance(event, IkeSaDown | IkeSaAbandoned):
-            held = self._ike_sas.get(event.peer_name)
-            if held is not None:
-                held.discard(event.ike_sa_id)
-                if not held:
-                    del self._ike_sas[event.peer_name]
+            for held in (self._ike_sas, self._up):
+                _discard(held, event.peer_name, event.ike_sa_id)
+        elif isinstance(event, ChildSaInstalled):
+            self._children.setdefault(event.peer_name, set()).add(event.child_sa_id)
+        elif isinstance(event, ChildSaDeleted):
+            _discard(self._children, event.peer_name, event.child_sa_id)
         if not peer or peer not in self.config().meta:
             return
         if isinstance(event, IkeSaUp):
@@ -99,12 +111,21 @@ class StaticTunnels:
     def tick(self) -> None:
         now = self.gateway.now()
         for meta in self.config().meta.values():
-            if not meta.initiate or meta.remote is None or self._has_ike_sa(meta.peer_name):
+            if not meta.initiate or meta.remote is None:
                 continue
-            state = self._backoff.setdefault(meta.peer_name, Backoff())
-            if now >= state.next_attempt:
-                state.next_attempt = now + state.delay
-                self.gateway.initiate(meta.peer_name)
+            name = meta.peer_name
+            childless = self._up.get(name) and not self._children.get(name)
+            if self._has_ike_sa(name) and not childless:
+                continue
+            state = self._backoff.setdefault(name, Backoff())
+            if now < state.next_attempt:
+                continue
+            state.next_attempt = now + state.delay
+            if childless:
+                state.delay = min(state.delay * 2, BACKOFF_MAX)
+                self.gateway.create_child_sa(max(self._up[name]))
+            else:
+                self.gateway.initiate(name)
 
     async def run(self) -> None:
         while True:
@@ -117,3 +138,11 @@ class StaticTunnels:
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
+
+
+def _discard(held: dict[str, set[int]], peer: str, sa_id: int) -> None:
+    ids = held.get(peer)
+    if ids is not None:
+        ids.discard(sa_id)
+        if not ids:
+            del held[peer]

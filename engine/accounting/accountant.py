@@ -326,8 +326,9 @@ class Accountant:
         if self._started:
             return
         spool = None
-        # Without accounting configured and nothing left from a last run, no file is made.
-        if self.plans or self._spool is not None or self.spool_path.exists():
+        # Without accounting configured the spool is neither made nor claimed: another
+        # daemon may own it, and its records could not be sent without keys anyway.
+        if self.plans or self._spool is not None:
             spool = self._ensure_spool()
         self._started = True
         self._streams.clear()

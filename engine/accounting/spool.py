@@ -128,7 +128,8 @@ class Spool:
         except OSError:
             os.close(fd)
             raise SpoolBusy(
-                f"the accounting spool {self.path} is in use by another daemon"
+                f"the accounting spool {self.path} is in use by another daemon "
+                "(give each daemon its own --state-dir)"
             ) from None
         self._lock = fd
 

@@ -119,7 +119,7 @@ class DataPlane:
             self.gateway.publish(
                 CountersSampled({child: self.table.counters(child) for child in self._peers}, now)
             )
-        for child_sa_id in self.table.rekey_due(now):
+        for child_sa_id in self.table.rekey_due(now, by_time=False):  # time: the IKE core's
             if child_sa_id not in self._rekeying:
                 self._rekeying.add(child_sa_id)
                 self.gateway.rekey_child_sa(child_sa_id)

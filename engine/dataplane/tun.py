@@ -13,8 +13,11 @@ import ipaddress
 import os
 import socket
 import struct
+from collections.abc import Callable
 
-from engine.netlink import netlink
+from pyroute2 import IPRoute
+
+from engine.netlink import netlink, netlink_soon
 
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
@@ -28,7 +31,7 @@ class TunDevice:
         self.mtu = mtu
         self.fd = -1
         self.index = 0
-        self._routes: dict[str, str | None] = {}
+        self._routes: set[str] = set()
 
     def open(self) -> None:
         self.fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
@@ -56,47 +59,58 @@ class TunDevice:
             return False
         return True
 
-    def add_route(self, network: str) -> None:
+    def route_soon(
+        self, network: str, local: tuple[str, ...], on_error: Callable[[BaseException], None]
+    ) -> None:
         """Route a remote protected network into the tunnel, from a local address inside
-        our protected networks when the host has one (as strongSwan does)."""
-        if network in self._routes:
-            return
-        net = ipaddress.ip_network(network)
-        try:
-            netlink(lambda ipr: ipr.route("replace", dst=str(net), oif=self.index))
-        except Exception as err:  # pyroute2 raises NetlinkError (an OSError subclass)
-            raise OSError(f"cannot route {net} into {self.name}: {err}") from err
-        self._routes[network] = None
+        our protected networks when the host has one (as strongSwan does). Queued on the
+        netlink thread: the event loop never waits for it."""
+        self._routes.add(network)
+        index = self.index
 
-    def set_source(self, network: str, source: str) -> None:
-        net = ipaddress.ip_network(network)
-        netlink(lambda ipr: ipr.route("replace", dst=str(net), oif=self.index, prefsrc=source))
-        self._routes[network] = source
+        def add(ipr: IPRoute) -> None:
+            route = {"dst": str(ipaddress.ip_network(network)), "oif": index}
+            source = _local_address(ipr, local)
+            if source is not None:
+                route["prefsrc"] = source
+            ipr.route("replace", **route)
 
-    def remove_route(self, network: str) -> None:
-        if self._routes.pop(network, "missing") == "missing":
+        netlink_soon(add, on_error)
+
+    def unroute_soon(self, network: str, on_error: Callable[[BaseException], None]) -> None:
+        if network not in self._routes:
             return
-        with contextlib.suppress(Exception):
-            netlink(
-                lambda ipr: ipr.route("del", dst=str(ipaddress.ip_network(network)), oif=self.index)
-            )
+        self._routes.discard(network)
+        index = self.index
+        dst = str(ipaddress.ip_network(network))
+        netlink_soon(lambda ipr: ipr.route("del", dst=dst, oif=index), on_error)
+
+    @property
+    def routes(self) -> frozenset[str]:
+        return frozenset(self._routes)
 
     def close(self) -> None:
-        for network in list(self._routes):
-            self.remove_route(network)
+        """Take our routes away (waiting for it: the device is going) and close."""
+        index, routes = self.index, [str(ipaddress.ip_network(n)) for n in self._routes]
+        self._routes.clear()
+
+        def remove_all(ipr: IPRoute) -> None:
+            for dst in routes:
+                with contextlib.suppress(Exception):
+                    ipr.route("del", dst=dst, oif=index)
+
+        if routes:
+            netlink(remove_all)
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
 
 
-def local_address_in(networks: tuple[str, ...]) -> str | None:
+def _local_address(ipr: IPRoute, networks: tuple[str, ...]) -> str | None:
     """An address this host has inside one of `networks` (for the routes' source)."""
     nets = [ipaddress.ip_network(n) for n in networks]
-    found = netlink(
-        lambda ipr: [m.get_attr("IFA_ADDRESS") for m in ipr.get_addr(family=socket.AF_INET)]
-    )
-    for text in found:
-        address = ipaddress.ip_address(text)
+    for message in ipr.get_addr(family=socket.AF_INET):
+        address = ipaddress.ip_address(message.get_attr("IFA_ADDRESS"))
         if any(address in net and net.prefixlen > 0 for net in nets):
             return str(address)
     return None

@@ -193,9 +193,10 @@ class _EspSa:
         """Past the hard limit of time or bytes: the SA refuses every packet from now on."""
         return now >= self._hard_at or self.octets >= self._hard_octets
 
-    def needs_rekey(self, now: float) -> bool:
-        """Past the soft limit of time or bytes: time to negotiate a replacement."""
-        return now >= self._soft_at or self.octets >= self._soft_octets
+    def needs_rekey(self, now: float, *, by_time: bool = True) -> bool:
+        """Past the soft limit of time or bytes: time to negotiate a replacement.
+        `by_time=False`: bytes (and sequence numbers) only, the limits only ESP sees."""
+        return (by_time and now >= self._soft_at) or self.octets >= self._soft_octets
 
     def _drop(self, reason: DropReason) -> DropReason:
         self.drops[reason] += 1
@@ -250,8 +251,8 @@ class OutboundSa(_EspSa):
         """No sequence number left: only a rekey lets this traffic flow again."""
         return self.seq >= self._max_seq
 
-    def needs_rekey(self, now: float) -> bool:
-        return super().needs_rekey(now) or self.seq >= self._soft_seq
+    def needs_rekey(self, now: float, *, by_time: bool = True) -> bool:
+        return super().needs_rekey(now, by_time=by_time) or self.seq >= self._soft_seq
 
     def encapsulate(self, inner: bytes, now: float) -> bytes | DropReason:
         """The ESP packet carrying the IPv4/IPv6 packet `inner`, or why it was refused."""

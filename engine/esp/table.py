@@ -60,8 +60,10 @@ class ChildSaPair:
         used = [t for t in (self.inbound.last_used, self.outbound.last_used) if t is not None]
         return max(used, default=None)
 
-    def needs_rekey(self, now: float) -> bool:
-        return self.inbound.needs_rekey(now) or self.outbound.needs_rekey(now)
+    def needs_rekey(self, now: float, *, by_time: bool = True) -> bool:
+        return self.inbound.needs_rekey(now, by_time=by_time) or self.outbound.needs_rekey(
+            now, by_time=by_time
+        )
 
     def expired(self, now: float) -> bool:
         return self.inbound.expired(now) or self.outbound.expired(now)
@@ -265,15 +267,18 @@ class SaTable:
         """Every drop since the table was made, by reason (removed SAs' drops included)."""
         return Counter(self._drops)
 
-    def rekey_due(self, now: float) -> list[int]:
+    def rekey_due(self, now: float, *, by_time: bool = True) -> list[int]:
         """Pairs past a soft limit (time, bytes or sequence numbers), not yet replaced by a
         newer pair for the same selectors and not past a hard limit. Level-triggered: a
-        pair stays listed until its replacement is installed. (The IKE core also rekeys
-        by time on its own schedule; bytes and sequence numbers only the data plane sees.)"""
+        pair stays listed until its replacement is installed. `by_time=False` for a caller
+        beside an IKE core, which rekeys by time on its own schedule: bytes and sequence
+        numbers only the data plane sees."""
         return [
             child_sa_id
             for child_sa_id, pair in self._pairs.items()
-            if not pair.superseded and not pair.expired(now) and pair.needs_rekey(now)
+            if not pair.superseded
+            and not pair.expired(now)
+            and pair.needs_rekey(now, by_time=by_time)
         ]
 
     def expired(self, now: float) -> list[int]:

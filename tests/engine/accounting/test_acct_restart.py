@@ -217,7 +217,8 @@ async def test_a_second_daemon_on_the_same_spool_is_refused(
         with pytest.raises(SpoolBusy) as refused:
             await second.start()
         assert str(refused.value) == (
-            f"the accounting spool {tmp_path / 'spool.sqlite'} is in use by another daemon"
+            f"the accounting spool {tmp_path / 'spool.sqlite'} is in use by another daemon "
+            "(give each daemon its own --state-dir)"
         )
         await second.stop()
         first.on_transition(up(T0))
@@ -261,3 +262,17 @@ async def test_a_gateway_whose_control_socket_is_taken_leaves_no_accounting_on(
         await service.stop()
         await other.stop()
     assert not any(r.status == "Accounting-On" for r in server.received)
+
+
+async def test_a_gateway_without_accounting_leaves_the_spool_alone(tmp_path: Path) -> None:
+    """Another daemon may own the spool: one that accounts nothing must not claim it."""
+    from site_configs import SITE_B
+
+    spool = Spool(tmp_path / "spool.sqlite")
+    spool.claim()
+    try:
+        accountant, _store = make_accountant(tmp_path, SITE_B.format(key="k"))
+        await accountant.start()
+        await accountant.stop()
+    finally:
+        spool.close()

@@ -136,3 +136,11 @@ def test_with_esn_the_sequence_goes_past_2_32(make_link: Link, ipv4: Builder) ->
         assert exchange(left, right, packet, 0.0) == (packet, RIGHT)
     assert pair.outbound.seq == MAX_SEQ_32 + 2 and not pair.outbound.exhausted
     assert left.rekey_due(0.0) == []
+
+
+def test_beside_an_ike_core_only_volume_asks_for_a_rekey(make_link: Link) -> None:
+    """The IKE core rekeys by time itself: the data plane asking too would send a second
+    CREATE_CHILD_SA for the same child (seen twice against a peer that refused)."""
+    left, _ = make_link(lifetime_s=100.0)
+    assert left.rekey_due(95.0) == [LEFT]
+    assert left.rekey_due(95.0, by_time=False) == []
