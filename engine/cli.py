@@ -8,59 +8,19 @@ import contextlib
 import os
 import signal
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from engine.config.diagnostics import ConfigError
 from engine.config.words import match_keyword
-from engine.events import (
-    AuthenticationFailed,
-    ChildSaDeleted,
-    ChildSaInstalled,
-    ConfigReloaded,
-    ConfigReloadFailed,
-    IkeSaDown,
-    IkeSaUp,
-    NegotiationFailed,
-)
 
 if TYPE_CHECKING:
     from engine.service import VpnService
 
 
-def describe_event(event: object) -> str | None:
-    """One line per event for the headless log."""
-    if isinstance(event, ConfigReloaded):
-        return f"config reloaded   {event.file}: {'; '.join(event.summary)}"
-    if isinstance(event, ConfigReloadFailed):
-        return f"config reload FAILED {event.file}: {'; '.join(event.errors)}"
-    if isinstance(event, IkeSaUp):
-        alg = event.algorithms
-        return (
-            f"IKE SA up        peer {event.remote[0]}:{event.remote[1]}  id {event.remote_id}"
-            f"  {alg.encryption}/{alg.prf}/group {alg.dh_group}"
-        )
-    if isinstance(event, IkeSaDown):
-        return f"IKE SA down      peer {event.remote[0]}:{event.remote[1]}  ({event.reason.value})"
-    if isinstance(event, ChildSaInstalled):
-        ts = event.traffic_selectors
-        return (
-            f"IPsec SA up      peer {event.remote[0]}  spi in {event.spi_in:08x} "
-            f"out {event.spi_out:08x}  permit ip {','.join(ts.local)} "
-            f"{','.join(ts.remote)}"
-        )
-    if isinstance(event, ChildSaDeleted):
-        return f"IPsec SA down    spi in {event.spi_in:08x}  ({event.reason.value})"
-    if isinstance(event, AuthenticationFailed):
-        return f"auth failed      peer {event.remote[0]}  {event.reason}"
-    if isinstance(event, NegotiationFailed):
-        return f"negotiation failed peer {event.remote[0]}  {event.reason}"
-    return None
-
-
 class EventPrinter:
-    """Prints one line per event; stops the program quietly when stdout goes away."""
+    """Prints the headless console's lines; stops the program quietly when stdout goes
+    away, and on the signals that stop a daemon."""
 
     def __init__(self) -> None:
         self.stopped = asyncio.Event()
@@ -72,11 +32,6 @@ class EventPrinter:
             # The reader went away (`| head`): stop quietly, as other CLI tools do.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             self.stopped.set()
-
-    def __call__(self, event: object) -> None:
-        line = describe_event(event)
-        if line:
-            self.say(f"{time.strftime('%H:%M:%S')} {line}")
 
     def stop_on_signals(self, service: VpnService | None = None) -> None:
         """SIGTERM and SIGINT stop cleanly: DELETEs go to the peers, Stop records out.

@@ -63,6 +63,21 @@ def clear_all(app: App[object], control: Control, store: Store) -> None:
     app.push_screen(ConfirmScreen(f"Clear ALL {sessions(count)}?", confirm="Yes, all"), first)
 
 
+def confirm_typed_clear(app: App[object], control: Control, store: Store, flt: ClearFilter) -> None:
+    """`:clear crypto session FILTERS` asks like every other clear, naming how many
+    sessions match now; with no filter it is clear-all (asked twice)."""
+    if flt.everything:
+        clear_all(app, control, store)
+        return
+    count = sum(1 for r in session_records(store)() if flt.matches(r))
+    confirm_clear(
+        app,
+        control,
+        flt,
+        f"Clear {sessions(count)} matching {flt.describe()}? Each peer gets a DELETE.",
+    )
+
+
 def clear_by_filter(app: App[object], control: Control, store: Store) -> None:
     def done(flt: ClearFilter | None) -> None:
         if flt is None:

@@ -238,10 +238,7 @@ class ConsoleApp(App[None]):
             text = commands.render(command, control, self.target.store, time.time())
             self.push_screen(TextScreen(command.title, text))
         elif isinstance(command, Clear):
-            if command.filter.everything:
-                actions.clear_all(self, control, self.target.store)
-            else:
-                actions.run_clear(self, control, command.filter)
+            actions.confirm_typed_clear(self, control, self.target.store, command.filter)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -126,3 +126,25 @@ async def test_clear_all_reaches_every_peer(pair: Any) -> None:
         await until(lambda: downs(pair))
         lines = [e.ios_line() for e in pair.a.store.syslog if isinstance(e, LogEntry)]
         assert any("All crypto sessions cleared by console" in line for line in lines)
+
+
+async def test_typed_clear_asks_first_then_reaches_the_peer(pair: Any) -> None:
+    """`:clear crypto session remote ...` is confirmed like every other clear: Enter on the
+    dialog (Cancel has the focus) keeps the session; `y` clears it and the peer is told."""
+    app = ConsoleApp(pair.a)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("colon", *"clear crypto session remote 127.0.0.2", "enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        assert "1 crypto session matching remote 127.0.0.2" in dialog.question
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not downs(pair) and pair.up()
+        await pilot.press("colon", *"clear crypto session remote 127.0.0.2", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await until(lambda: downs(pair))
+        assert downs(pair)[0].reason is DownReason.PEER_DELETE
