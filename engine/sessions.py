@@ -10,6 +10,7 @@ never fall back. Records go to the store; status transitions go to listeners
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,10 @@ class _Session:
     local: tuple[str, int] = ("", 0)
     phase1_id: str = ""
     ike: dict[int, IkeSaRecord] = field(default_factory=dict)
+    #: the keys of `ike` in order, kept sorted as SAs come and go (no sort per record),
+    #: and the tuple the session record shows, built again only when they change
+    ike_ids: list[int] = field(default_factory=list)
+    ike_ids_shown: tuple[int, ...] | None = None
     flows: dict[str, FlowRecord] = field(default_factory=dict)
     #: running totals, retired child SAs and flows included: never summed again
     totals: Counters = ZERO
@@ -202,6 +207,9 @@ class SessionModel:
         session.active_ike += (record.state == "Active") - (
             old is not None and old.state == "Active"
         )
+        if old is None:
+            bisect.insort(session.ike_ids, record.ike_sa_id)
+            session.ike_ids_shown = None
         session.ike[record.ike_sa_id] = record
         self._by_ike[record.ike_sa_id] = session.session_id
         self.store.put(IKE_SAS, record.ike_sa_id, record)
@@ -211,6 +219,8 @@ class SessionModel:
         if old is not None:
             session.active_ike -= old.state == "Active"
             session.nat_ike -= old.nat
+            del session.ike_ids[bisect.bisect_left(session.ike_ids, ike_sa_id)]
+            session.ike_ids_shown = None
         self.store.remove(IKE_SAS, ike_sa_id)
 
     def _set_flow(self, session: _Session, flow: FlowRecord) -> None:
@@ -330,22 +340,33 @@ class SessionModel:
         """Absolute counters per child SA from the data plane (one sample per tick)."""
         touched: dict[str, _Session] = {}
         touched_flows: dict[str, FlowRecord] = {}
+        # The samples grouped by flow first: each flow's children are gone through once
+        # per sample, not once per child SA of the flow (thousands in one flow from one
+        # peer made that quadratic).
+        by_flow: dict[tuple[str, str], dict[int, Counters]] = {}
         for child_sa_id, counters in updates.items():
             found = self._by_child.get(child_sa_id)
-            if found is None or found[0] not in self._sessions:
+            if found is not None:
+                by_flow.setdefault(found, {})[child_sa_id] = counters
+        for (session_id, flow_id), sampled in by_flow.items():
+            session = self._sessions.get(session_id)
+            if session is None:
                 continue
-            session = self._sessions[found[0]]
-            flow = session.flows.get(found[1])
+            flow = session.flows.get(flow_id)
             if flow is None:
                 continue
             children = []
+            changed = False
             for child in flow.children:
-                if child.child_sa_id == child_sa_id and child.counters != counters:
+                counters = sampled.get(child.child_sa_id)
+                if counters is not None and child.counters != counters:
                     session.totals = session.totals + (counters - child.counters)
                     child = replace(child, counters=counters, last_used=at)
+                    changed = True
                 children.append(child)
-            flow = replace(flow, children=tuple(children))
-            self._set_flow(session, flow)
+            if changed:
+                flow = replace(flow, children=tuple(children))
+                self._set_flow(session, flow)
             touched[session.session_id] = session
             touched_flows[flow.flow_id] = flow
         with self.store.batch():
@@ -396,6 +417,8 @@ class SessionModel:
         meta = self._meta(session.peer_name)
         dpd = session.peer_name in self._with_dpd
         capabilities = ("D" if dpd else "") + ("N" if session.nat_ike else "")
+        if session.ike_ids_shown is None:
+            session.ike_ids_shown = tuple(session.ike_ids)
         record = SessionRecord(
             session_id=session.session_id,
             peer_name=session.peer_name,
@@ -410,7 +433,7 @@ class SessionModel:
             phase1_id=session.phase1_id,
             username="",
             status=session.status,
-            ike_sa_ids=tuple(sorted(session.ike)),
+            ike_sa_ids=session.ike_ids_shown,
             flow_ids=tuple(session.flows),
             capabilities=capabilities,
             origin=meta.origin if meta else "dynamic crypto map",

@@ -157,8 +157,9 @@ class SaTable:
         )
         pair = ChildSaPair(child_sa_id, inbound, outbound, local, remote, udp_encapsulation, now)
         same = self._by_selectors.setdefault((local, remote), [])
-        for older in same:
-            older.superseded = True
+        if same:
+            # all but the last are superseded already: one more, not a scan of them all
+            same[-1].superseded = True
         same.append(pair)
         self._pairs[child_sa_id] = pair
         self._by_spi[spi_in] = (inbound, child_sa_id)

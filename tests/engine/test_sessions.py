@@ -195,6 +195,28 @@ def test_counters_never_fall_back_across_child_rekeys() -> None:
     assert flow_rates.bytes_in_per_s == store.rates(sessions_in(store)[0].session_id).bytes_in_per_s
 
 
+def test_many_sas_from_one_peer_one_flow_ids_in_order_and_one_sample_sums_them() -> None:
+    sessions, store, _ = model()
+    for ike in (3, 1, 4, 2):  # come up out of order
+        sessions.handle(up(ike))
+        sessions.handle(child(ike, 10 + ike))
+    (record,) = sessions_in(store)
+    assert record.ike_sa_ids == (1, 2, 3, 4)
+    (flow_id,) = record.flow_ids  # same selectors: one flow with four child SAs
+    sessions.update_counters({11: Counters(100, 1, 0, 0), 13: Counters(20, 2, 0, 0)}, 1.0)
+    sessions.update_counters({11: Counters(100, 1, 0, 0), 14: Counters(3, 3, 0, 0)}, 2.0)
+    (record,) = sessions_in(store)
+    assert (record.totals.bytes_in, record.totals.packets_in) == (123, 6)
+    flow = store.get(FLOWS, flow_id)
+    by_child = {c.child_sa_id: c.counters.bytes_in for c in flow.children}  # type: ignore[union-attr]
+    assert by_child == {11: 100, 12: 0, 13: 20, 14: 3}
+    sessions.handle(
+        IkeSaDown(3, "p", ("192.0.2.1", 500), ("192.0.2.2", 500), DownReason.PEER_DELETE, 0.0)
+    )
+    (record,) = sessions_in(store)
+    assert record.ike_sa_ids == (1, 2, 4)
+
+
 def test_session_up_and_down_reach_the_syslog_ring_in_the_spec_form() -> None:
     from engine.config.compile import CompiledConfig, PeerMeta
     from engine.ike.policy import IkeConfig

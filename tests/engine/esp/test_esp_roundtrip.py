@@ -208,6 +208,33 @@ def test_newest_pair_sends_after_a_rekey_and_both_receive(
     assert right.remove(RIGHT) is None
 
 
+def test_only_the_newest_of_many_pairs_with_the_same_selectors_is_current(
+    make_keys: Keys,
+) -> None:
+    table = SaTable()
+    for child_sa_id in range(1, 6):
+        table.install(
+            child_sa_id,
+            0x1000 + child_sa_id,
+            0x2000 + child_sa_id,
+            transforms=EspTransforms.named("aes-gcm-256", "none"),
+            keys=make_keys("aes-gcm-256", "none", seed=child_sa_id),
+            initiator=False,
+            local_ts=LEFT_NETS,
+            remote_ts=RIGHT_NETS,
+            now=1.0,
+        )
+
+    def superseded() -> list[int]:
+        return [i for i in range(1, 6) if (pair := table.get(i)) and pair.superseded]
+
+    assert superseded() == [1, 2, 3, 4]
+    table.remove(3)  # one in the middle: the newest stays current
+    assert superseded() == [1, 2, 4]
+    table.remove(5)  # the newest: the one before it is current again
+    assert superseded() == [1, 2]
+
+
 def spi_of(esp: bytes) -> int:
     return int.from_bytes(esp[:4], "big")
 
