@@ -29,8 +29,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import engine.ike.responder as responder
+from engine.crypto.algorithms import DhId, PrfId
 from engine.gateway import Gateway
-from engine.ike.constants import DhId, ExchangeType, NotifyType, PrfId
+from engine.ike.constants import ExchangeType, NotifyType
 from engine.ike.payloads import NotifyPayload
 from engine.ike.policy import (
     AES_GCM_256,

@@ -308,7 +308,7 @@ def fuzz(args: argparse.Namespace) -> None:
 def init_template(target: str) -> tuple[bytes, int, int]:
     """A real IKE_SA_INIT request from the project's initiator, proposing what the gateway
     under test accepts (AES-GCM-256, PRF-SHA256, X25519), and where its nonce sits."""
-    from engine.ike.constants import DhId, PrfId
+    from engine.crypto.algorithms import DhId, PrfId
     from engine.ike.engine import IkeEngine
     from engine.ike.policy import (
         AES_GCM_256,
