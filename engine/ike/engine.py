@@ -377,10 +377,9 @@ class IkeEngine:
     def _proposals_for(
         self, address: ipaddress.IPv4Address | ipaddress.IPv6Address
     ) -> tuple[IkeProposalPolicy, ...]:
-        seen: list[IkeProposalPolicy] = []
-        for peer in self.config.peers:
-            if peer.matches_address(address):
-                seen.extend(p for p in peer.ike_proposals if p not in seen)
+        seen: dict[IkeProposalPolicy, None] = {}
+        for peer in self.config.peers_for(address):
+            seen.update(dict.fromkeys(peer.ike_proposals))
         return tuple(seen)
 
     def leave_half_open(self, sa: IkeSa) -> None:

@@ -208,9 +208,52 @@ class IkeConfig:
     ike_port: int = 500
     #: put ESP in UDP even without a NAT (no raw sockets needed: the lab, unprivileged runs)
     force_encapsulation: bool = False
+    index: PeerIndex = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", PeerIndex(self.peers))
 
     def peer(self, name: str) -> PeerPolicy:
-        for peer in self.peers:
-            if peer.name == name:
-                return peer
-        raise KeyError(name)
+        return self.index.by_name[name]
+
+    def peers_for(self, address: IPAddress) -> list[PeerPolicy]:
+        """Every peer that accepts `address`, in configuration order."""
+        return self.index.for_address(address)
+
+
+class PeerIndex:
+    """The peers by name and by the networks they accept: an IKE_SA_INIT or IKE_AUTH
+    from one address costs a probe per prefix length in use, not a scan of 100k peers."""
+
+    def __init__(self, peers: tuple[PeerPolicy, ...]) -> None:
+        self.by_name: dict[str, PeerPolicy] = {}
+        #: (IP version, prefix length) -> network address as an int -> (order, peer)s
+        self._networks: dict[tuple[int, int], dict[int, list[tuple[int, PeerPolicy]]]] = {}
+        #: peers that accept any address (dynamic entries, remote access)
+        self._anywhere: list[tuple[int, PeerPolicy]] = []
+        for order, peer in enumerate(peers):
+            self.by_name.setdefault(peer.name, peer)
+            if not peer.remote_addresses:
+                self._anywhere.append((order, peer))
+            for net in dict.fromkeys(peer.remote_addresses):
+                key = (net.version, net.prefixlen)
+                self._networks.setdefault(key, {}).setdefault(int(net.network_address), []).append(
+                    (order, peer)
+                )
+
+    def for_address(self, address: IPAddress) -> list[PeerPolicy]:
+        found = list(self._anywhere)
+        value, bits = int(address), address.max_prefixlen
+        for (version, prefixlen), networks in self._networks.items():
+            if version != address.version:
+                continue
+            mask = ((1 << bits) - 1) ^ ((1 << (bits - prefixlen)) - 1)
+            found += networks.get(value & mask, ())
+        found.sort(key=lambda item: item[0])
+        peers: list[PeerPolicy] = []
+        last = -1
+        for order, peer in found:
+            if order != last:  # a peer accepting the address through two of its networks
+                peers.append(peer)
+                last = order
+        return peers

@@ -162,9 +162,7 @@ def find_peer(sa: IkeSaHandle, idi: IdPayload) -> PeerPolicy | None:
     """The configured peer for this address and identity; an exact identity wins."""
     address = parse_ip(sa.remote[0])
     wildcard = None
-    for peer in sa.ctx.config.peers:
-        if not peer.matches_address(address):
-            continue
+    for peer in sa.ctx.config.peers_for(address):
         if peer.remote_identity is None:
             wildcard = wildcard or peer
         elif identity_matches(peer.remote_identity, idi):
