@@ -204,9 +204,11 @@ class SessionModel:
     # -- the records of a session, each written only when it changes ------------------
     def _set_ike(self, session: _Session, record: IkeSaRecord) -> None:
         old = session.ike.get(record.ike_sa_id)
-        session.active_ike += (record.state == "Active") - (
-            old is not None and old.state == "Active"
-        )
+        if old is not None:
+            session.active_ike -= old.state == "Active"
+            session.nat_ike -= old.nat
+        session.active_ike += record.state == "Active"
+        session.nat_ike += record.nat
         if old is None:
             bisect.insort(session.ike_ids, record.ike_sa_id)
             session.ike_ids_shown = None

@@ -458,8 +458,10 @@ class IkeEngine:
         return True
 
     def create_child_sa(self, ike_sa_id: int, now: float) -> bool:
+        """A new child SA with the peer's policy; not a second one while one is pending
+        (a silent peer must not collect a queue of them, to be answered all at once)."""
         sa = self._by_id.get(ike_sa_id)
-        if sa is None or sa.state is not IkeState.ESTABLISHED:
+        if sa is None or sa.state is not IkeState.ESTABLISHED or sa.tasks.has_queued(CreateChild):
             return False
         sa.start(CreateChild(), now)
         return True

@@ -279,3 +279,20 @@ def test_model_follows_a_real_engine_pair_through_rekeys() -> None:
     assert record.ike_sa_ids == (pair.live_ike("a")[0].ike_sa_id,)
     assert len(record.flow_ids) == 1
     assert len(transitions) == seen  # rekeys are not status changes
+
+
+def test_the_nat_capability_follows_the_ike_sas_through_a_nat() -> None:
+    """`Capabilities: N` while an IKE SA of the session is through a NAT, kept as a count
+    so that it costs nothing per event; it goes when that IKE SA goes."""
+    from dataclasses import replace
+
+    sessions, store, _ = model()
+    sessions.handle(replace(up(1), nat_remote=True))
+    (record,) = sessions_in(store)
+    assert record.capabilities == "N"
+    sessions.handle(up(2, rekeyed_from=1))
+    sessions.handle(
+        IkeSaDown(1, "p", ("192.0.2.1", 500), ("192.0.2.2", 500), DownReason.REKEYED, 0.0)
+    )
+    (record,) = sessions_in(store)
+    assert record.capabilities == ""

@@ -12,3 +12,22 @@ def test_additional_child_sa() -> None:
     assert pair.a.create_child_sa(sa.ike_sa_id, pair.now)
     pair.run(1)
     assert len(pair.children("a")) == len(pair.children("b")) == 2
+
+
+def test_one_new_child_at_a_time_while_the_peer_is_silent() -> None:
+    """Asked again and again while the peer does not answer, the engine keeps one
+    CREATE_CHILD_SA pending: when the peer is back it gets one child, not a pile."""
+    pair = EnginePair(*site_to_site_config())
+    pair.established()
+    (sa,) = pair.live_ike("a")
+    (child,) = pair.children("a")
+    pair.a.delete_child_sa(child.child_sa_id, pair.now)
+    pair.run(1)
+    pair.blocked.add("b")
+    assert pair.a.create_child_sa(sa.ike_sa_id, pair.now)
+    for _ in range(5):
+        pair.run(1)
+        assert not pair.a.create_child_sa(sa.ike_sa_id, pair.now)
+    pair.blocked.clear()
+    pair.run(60)
+    assert len(pair.children("a")) == len(pair.children("b")) == 1
