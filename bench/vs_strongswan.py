@@ -2,8 +2,8 @@
 
     python bench/vs_strongswan.py [--rounds N] [--quick]
 
-as root, from the project root, with the project's virtualenv interpreter (e.g.
-`cd /work/tm && /work/main/.venv/bin/python bench/vs_strongswan.py`). Without root,
+as root, from the project root, with the project's virtualenv interpreter
+(`sudo .venv/bin/python bench/vs_strongswan.py`). Without root,
 `ip netns`, TUN or charon it prints why and exits 0 (a benchmark, not a test). Ctrl-C
 stops it; the namespaces and processes go in any case. More options:
 
@@ -21,7 +21,7 @@ namespace has 10.97.1.1 .. 10.97.1.250 (as many as peers) on a /16; the responde
 needs). One responder at a time runs there, started with subprocess.Popen and stopped
 by its PID (SIGKILL once measured; charon's leftover routing rule is removed):
 
-- charon (strongSwan, kernel-libipsec, plugins as INTEROP.md), one connection that
+- charon (strongSwan, kernel-libipsec, the plugins the interop tests load), one connection that
   accepts the whole 10.97.0.0/16 with PSK and `%any` remote identity, `unique = never`
   (the generator sends INITIAL_CONTACT), `cookie_threshold` and `block_threshold`
   raised to our daemon's own cookie threshold (1000) so one generator address is not

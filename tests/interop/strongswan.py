@@ -12,7 +12,7 @@ which kernel-libipsec needs as the source of its route (without one charon fails
 "error installing route with policy"), and which a later data-plane test can ping
 across: `lab.topo.run(lab.topo.ss, "ping", "-c1", "-I", SS_HOST, US_HOST)`.
 
-charon runs as INTEROP.md (in /work/shared) says: in the foreground, its own /run bind
+charon runs in the foreground, its own /run bind
 mounted over the namespace's (`ip netns exec` gives every command a private mount
 namespace, so the bind mount goes away with charon), vici on a socket in the test's
 directory. Our gateway runs as an operator runs it: `engine.cli daemon` with an
