@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -51,57 +56,71 @@ def test_bad_arguments_are_refused_without_a_traceback() -> None:
         assert "ipsec-console" in result.stderr and "Traceback" not in result.stderr
 
 
-async def test_daemon_stops_cleanly_on_sigterm_and_deletes_its_sas(tmp_path: Path) -> None:
-    import asyncio
-    import signal
+@dataclass
+class DaemonAgainstPeer:
+    """`ipsec-console daemon` (site A, a static entry) against an in-process site B."""
 
-    from netutil import free_port, until
+    daemon: asyncio.subprocess.Process
+    peer_events: list[object]
+    output: bytearray
+    control: Path
+
+
+@contextlib.asynccontextmanager
+async def daemon_against_peer(tmp_path: Path, key: str) -> AsyncIterator[DaemonAgainstPeer]:
+    from netutil import free_port
     from site_configs import SITE_A, SITE_B
 
-    from engine.events import DownReason, IkeSaDown, IkeSaUp
     from engine.service import VpnService
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     conf_a, conf_b = tmp_path / "a" / "a.conf", tmp_path / "b" / "b.conf"
-    conf_a.write_text(SITE_A.format(description="B", key="term-key"))
-    conf_b.write_text(SITE_B.format(key="term-key"))
+    conf_a.write_text(SITE_A.format(description="B", key=key))
+    conf_b.write_text(SITE_B.format(key=key))
     ike, natt = free_port(), free_port()
     b = VpnService(conf_b, bind="127.0.0.2", ike_port=ike, natt_port=natt, dataplane=None)
     events: list[object] = []
     b.gateway.subscribe(events.append)
     await b.start()
+    control = tmp_path / "a.sock"
     daemon = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "engine.cli",
-        "daemon",
-        "--config",
-        str(conf_a),
-        "--bind",
-        "127.0.0.1",
-        "--ike-port",
-        str(ike),
-        "--natt-port",
-        str(natt),
-        "--control",
-        str(tmp_path / "a.sock"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+        sys.executable, "-m", "engine.cli", "daemon", "--config", str(conf_a),
+        "--bind", "127.0.0.1", "--ike-port", str(ike), "--natt-port", str(natt),
+        "--control", str(control),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    output = bytearray()
+
+    async def read() -> None:
+        assert daemon.stdout is not None
+        while chunk := await daemon.stdout.read(4096):
+            output.extend(chunk)
+
+    reader = asyncio.create_task(read())
     try:
-        await until(lambda: any(isinstance(e, IkeSaUp) for e in events), timeout=10)
-        daemon.send_signal(signal.SIGTERM)
-        await until(lambda: any(isinstance(e, IkeSaDown) for e in events), timeout=10)
-        (down,) = [e for e in events if isinstance(e, IkeSaDown)]
-        assert down.reason is DownReason.PEER_DELETE
-        assert await asyncio.wait_for(daemon.wait(), 10) == 0
-        assert not (tmp_path / "a.sock").exists()
+        yield DaemonAgainstPeer(daemon, events, output, control)
     finally:
         if daemon.returncode is None:
             daemon.kill()
             await daemon.wait()
+        reader.cancel()
         await b.stop()
+
+
+async def test_daemon_stops_cleanly_on_sigterm_and_deletes_its_sas(tmp_path: Path) -> None:
+    from netutil import until
+
+    from engine.events import DownReason, IkeSaDown, IkeSaUp
+
+    async with daemon_against_peer(tmp_path, "term-key") as run:
+        await until(lambda: any(isinstance(e, IkeSaUp) for e in run.peer_events), timeout=10)
+        run.daemon.send_signal(signal.SIGTERM)
+        await until(lambda: any(isinstance(e, IkeSaDown) for e in run.peer_events), timeout=10)
+        (down,) = [e for e in run.peer_events if isinstance(e, IkeSaDown)]
+        assert down.reason is DownReason.PEER_DELETE
+        assert await asyncio.wait_for(run.daemon.wait(), 10) == 0
+        assert not run.control.exists()
 
 
 def test_a_real_config_with_lab_peers_against_it(tmp_path: Path) -> None:
@@ -131,52 +150,17 @@ def test_a_real_config_with_lab_peers_against_it(tmp_path: Path) -> None:
 async def test_sighup_reloads_the_daemon_and_keeps_its_sessions(tmp_path: Path) -> None:
     """Operators expect HUP to reload, as daemons do: the gateway reads its file again
     (a second `Configured from` line) and its sessions stay up."""
-    import asyncio
-    import signal
-
-    from netutil import free_port, until
-    from site_configs import SITE_A, SITE_B
+    from netutil import until
 
     from engine.events import IkeSaDown, IkeSaUp
-    from engine.service import VpnService
 
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    conf_a, conf_b = tmp_path / "a" / "a.conf", tmp_path / "b" / "b.conf"
-    conf_a.write_text(SITE_A.format(description="B", key="hup-key"))
-    conf_b.write_text(SITE_B.format(key="hup-key"))
-    ike, natt = free_port(), free_port()
-    b = VpnService(conf_b, bind="127.0.0.2", ike_port=ike, natt_port=natt, dataplane=None)
-    events: list[object] = []
-    b.gateway.subscribe(events.append)
-    await b.start()
-    daemon = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "engine.cli", "daemon", "--config", str(conf_a),
-        "--bind", "127.0.0.1", "--ike-port", str(ike), "--natt-port", str(natt),
-        "--control", str(tmp_path / "a.sock"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    output = bytearray()
-
-    async def read() -> None:
-        assert daemon.stdout is not None
-        while chunk := await daemon.stdout.read(4096):
-            output.extend(chunk)
-
-    reader = asyncio.create_task(read())
-    try:
-        await until(lambda: any(isinstance(e, IkeSaUp) for e in events), timeout=10)
-        await until(lambda: output.count(b"SYS-5-CONFIG_I") == 1, timeout=10)
-        daemon.send_signal(signal.SIGHUP)
-        await until(lambda: output.count(b"SYS-5-CONFIG_I") == 2, timeout=10)
+    async with daemon_against_peer(tmp_path, "hup-key") as run:
+        await until(lambda: any(isinstance(e, IkeSaUp) for e in run.peer_events), timeout=10)
+        await until(lambda: run.output.count(b"SYS-5-CONFIG_I") == 1, timeout=10)
+        run.daemon.send_signal(signal.SIGHUP)
+        await until(lambda: run.output.count(b"SYS-5-CONFIG_I") == 2, timeout=10)
         await asyncio.sleep(0.3)
-        assert daemon.returncode is None
-        assert not any(isinstance(e, IkeSaDown) for e in events)
-        daemon.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(daemon.wait(), 10) == 0
-    finally:
-        if daemon.returncode is None:
-            daemon.kill()
-            await daemon.wait()
-        reader.cancel()
-        await b.stop()
+        assert run.daemon.returncode is None
+        assert not any(isinstance(e, IkeSaDown) for e in run.peer_events)
+        run.daemon.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(run.daemon.wait(), 10) == 0

@@ -236,31 +236,22 @@ class CellTable(DataTable):
         def control(self) -> CellTable:
             return self.table
 
-    class RowHighlighted(Message):
+    class _RowMessage(Message):
+        def __init__(self, table: CellTable, cursor_row: int, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.key = key
+
+        @property
+        def control(self) -> CellTable:
+            return self.table
+
+    class RowHighlighted(_RowMessage):
         """The cursor moved to another row (or onto the first row of an empty table)."""
 
-        def __init__(self, table: CellTable, cursor_row: int, key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.key = key
-
-        @property
-        def control(self) -> CellTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """Enter on the cursor's row, or a click on it."""
-
-        def __init__(self, table: CellTable, cursor_row: int, key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.key = key
-
-        @property
-        def control(self) -> CellTable:
-            return self.table
 
     def __init__(
         self,
