@@ -458,10 +458,16 @@ class IkeEngine:
         return True
 
     def create_child_sa(self, ike_sa_id: int, now: float) -> bool:
-        """A new child SA with the peer's policy; not a second one while one is pending
-        (a silent peer must not collect a queue of them, to be answered all at once)."""
+        """A new child SA with the peer's policy; not while a child is on its way already
+        (a new one or a rekey, whose answer installs a child even when the old one has
+        expired meanwhile): a silent peer must not collect a pile of them."""
         sa = self._by_id.get(ike_sa_id)
-        if sa is None or sa.state is not IkeState.ESTABLISHED or sa.tasks.has_queued(CreateChild):
+        if (
+            sa is None
+            or sa.state is not IkeState.ESTABLISHED
+            or sa.tasks.has_queued(CreateChild)
+            or sa.tasks.has_queued(RekeyChild)
+        ):
             return False
         sa.start(CreateChild(), now)
         return True

@@ -31,3 +31,19 @@ def test_one_new_child_at_a_time_while_the_peer_is_silent() -> None:
     pair.blocked.clear()
     pair.run(60)
     assert len(pair.children("a")) == len(pair.children("b")) == 1
+
+
+def test_no_new_child_while_a_rekey_of_the_expired_one_is_pending() -> None:
+    """The child expired while its rekey waited on a silent peer; when the peer answers,
+    the rekey installs the successor: a new child asked for meanwhile would be a second."""
+    pair = EnginePair(*site_to_site_config({"child_lifetime": 60.0}, {"child_lifetime": 3600.0}))
+    pair.established(1)
+    (sa,) = pair.live_ike("a")
+    pair.run(45)
+    pair.blocked.add("b")
+    pair.run(17)  # the rekey went out unanswered; the child reached its hard lifetime
+    assert not pair.children("a")
+    assert not pair.a.create_child_sa(sa.ike_sa_id, pair.now)
+    pair.blocked.clear()
+    pair.run(60)
+    assert len(pair.children("a")) == len(pair.children("b")) == 1
