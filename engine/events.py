@@ -204,6 +204,8 @@ class ChildSaInstalled:
     keys: ChildKeys = field(repr=False, compare=False)
     #: set when this child replaces another one by a child rekey
     rekeyed_from: int | None = None
+    #: the tunnel interface it carries the traffic of (route-based); "" for a crypto map
+    interface: str = ""
 
 
 @dataclass(frozen=True, slots=True)

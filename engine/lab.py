@@ -3,7 +3,9 @@ process, negotiating real IKEv2 and exchanging real ESP over loopback.
 
 Each interface of `lab-peers.conf` that carries a crypto map becomes one lab peer:
 its own IKE engine and data plane on the interface's 127.0.x.y address, keeping its
-tunnel up and pinging the gateway's protected network at its own rate. A few peers
+tunnel up and pinging the gateway's protected network at its own rate. Each tunnel
+interface there is a route-based branch, on its tunnel source's address, pinging into
+its tunnel what its routes send there. A few peers
 come and go. ESP travels in UDP (forced encapsulation), so nothing needs root.
 """
 
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from engine import syslog
 from engine.accounting.collector import Collector
-from engine.config.compile import CompiledConfig
+from engine.config.compile import CompiledConfig, TunnelInterface
 from engine.config.loader import load_compiled
 from engine.dataplane.lab import EchoSource
 from engine.dataplane.plane import DataPlane
@@ -56,9 +58,20 @@ def lab_peers(
 ) -> list[LabPeer]:
     loaded = load_compiled(peers_file, ike_port=ike_port, natt_port=natt_port)
     compiled = loaded.compiled
+    model = loaded.model
     peers = []
-    for interface in loaded.model.interfaces.values():
-        if interface.crypto_map is None or interface.address is None:
+    for interface in model.interfaces.values():
+        tunnel = compiled.tunnels.get(interface.name)
+        if tunnel is not None:
+            # a route-based branch: it sits on its tunnel source's address
+            source = model.interfaces.get(
+                interface.tunnel_source[0] if interface.tunnel_source else ""
+            )
+            address = source.address if source else None
+            pings = _tunnel_pings(tunnel)
+        else:
+            address, pings = interface.address, None
+        if (interface.crypto_map is None and tunnel is None) or address is None:
             continue
         metas = {n: m for n, m in compiled.meta.items() if m.interface == interface.name}
         policies = tuple(p for p in compiled.ike.peers if p.name in metas)
@@ -67,7 +80,7 @@ def lab_peers(
         subset = CompiledConfig(replace(compiled.ike, peers=policies), metas, compiled.hostname)
         gateway = Gateway(
             subset.ike,
-            bind=str(interface.address.ip),
+            bind=str(address.ip),
             ike_port=0,
             natt_port=0,
             dataplane=True,
@@ -78,13 +91,19 @@ def lab_peers(
         gateway.bus.subscribe("data plane", plane.on_event, DataPlane.EVENTS)
         gateway.bus.subscribe("static tunnels", tunnels.on_event, StaticTunnels.EVENTS)
         rate = 0.5 + (len(peers) % 5)  # pings per second: each peer its own load
-        source = EchoSource(plane, rate=rate)
-        peers.append(
-            LabPeer(interface.name, str(interface.address.ip), gateway, plane, source, tunnels)
-        )
+        traffic = EchoSource(plane, rate=rate, tunnel=pings)
+        peers.append(LabPeer(interface.name, str(address.ip), gateway, plane, traffic, tunnels))
         if limit is not None and len(peers) >= limit:
             break
     return peers
+
+
+def _tunnel_pings(tunnel: TunnelInterface) -> tuple[str, str, str] | None:
+    """(interface, from, to) for a route-based branch: from its tunnel address to the
+    first host of the first network it routes into the tunnel."""
+    if tunnel.address is None or not tunnel.routes:
+        return None
+    return tunnel.name, str(tunnel.address.ip), str(tunnel.routes[0].network_address + 1)
 
 
 class Lab:

@@ -22,6 +22,7 @@ from engine.control_socket import ControlServer
 from engine.dataplane.lab import EchoResponder
 from engine.dataplane.plane import DataPlane
 from engine.dataplane.tun_sink import TunSink
+from engine.dataplane.tunnel_sink import TunnelSink
 from engine.events import (
     ConfigEvent,
     ConfigReloaded,
@@ -108,6 +109,8 @@ class VpnService:
         )
         self._subscribe_in_order()
         self.sink: TunSink | EchoResponder | None = None
+        #: tunnel interfaces (IOS name) -> their sinks
+        self.tunnel_sinks: dict[str, TunnelSink | EchoResponder] = {}
         self._watcher: FileWatcher | None = None
         self.last_reload: ConfigReloaded | ConfigReloadFailed | None = None
         self._statistics_task: asyncio.Task[None] | None = None
@@ -190,6 +193,9 @@ class VpnService:
             self.dataplane.stop()
         if isinstance(self.sink, TunSink):
             self.sink.stop()
+        for sink in self.tunnel_sinks.values():
+            sink.stop()
+        self.tunnel_sinks.clear()
         await self.accountant.stop()
         await self.forwarder.close()
 
@@ -207,7 +213,33 @@ class VpnService:
                 self.sink = tun
         if self.sink is None:
             self.sink = EchoResponder(self.dataplane)
+        self._sync_tunnels()
         self.dataplane.start()
+
+    def _sync_tunnels(self) -> None:
+        """One sink per tunnel interface of the running configuration: made, changed or
+        taken away as the configuration says. With a TUN data plane, a tunnel that cannot
+        get its device is logged and the others go on; in echo mode (the lab) a tunnel
+        answers pings like the crypto maps' side."""
+        if self.dataplane is None:
+            return
+        wanted = self.compiled.tunnels
+        for name in [n for n in self.tunnel_sinks if n not in wanted]:
+            self.tunnel_sinks.pop(name).stop()
+        for name, tunnel in wanted.items():
+            sink = self.tunnel_sinks.get(name)
+            if isinstance(sink, TunnelSink):
+                sink.update(tunnel)
+            elif sink is None and isinstance(self.sink, TunSink):
+                made = TunnelSink(self.dataplane, tunnel)
+                try:
+                    made.start()
+                except OSError as err:
+                    self.logbook.log(syslog.tunnel_failed(name, str(err)))
+                else:
+                    self.tunnel_sinks[name] = made
+            elif sink is None:
+                self.tunnel_sinks[name] = EchoResponder(self.dataplane, name)
 
     def reload(self) -> ConfigEvent:
         """Parse, validate, diff, apply, all now (tests, tools). A file with errors, or one
@@ -267,6 +299,8 @@ class VpnService:
         self.forwarder.update(**logging_settings(loaded.model))  # type: ignore[arg-type]
         if self.dataplane is not None:  # for SAs installed from now on
             self.dataplane.table.set_replay_window(loaded.model.replay_window)
+            if self.sink is not None:
+                self._sync_tunnels()
         if changes.removed:
             self.gateway.delete_peers(set(changes.removed), DownReason.CONFIG_REMOVED)
         self.static_tunnels.forget(changes.removed)

@@ -231,6 +231,12 @@ def session_cleared(
     return entry("CRYPTO", Severity.NOTIFICATIONS, "SESSION_CLEARED", text, peer, at=at)
 
 
+def tunnel_failed(interface: str, reason: str, *, at: float | None = None) -> LogEntry:
+    """A tunnel interface could not get its TUN device: it stays down, the others run."""
+    text = f"Interface {interface}: cannot create its tunnel device: {reason}"
+    return entry("TUN", Severity.ERRORS, "DEVICE", text, at=at)
+
+
 def config_loaded(source: str, *, by: str = "console", at: float | None = None) -> LogEntry:
     """A configuration was applied; IOS logs the same line after ``copy FILE running-config``."""
     return entry(

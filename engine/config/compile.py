@@ -17,9 +17,11 @@ from engine.config.model import (
     CryptoMapEntry,
     Ikev2Profile,
     Interface,
+    IpsecProfile,
     KeyringPeer,
     Network,
 )
+from engine.config.tunnels import IPSEC_IPV4, tunnel_mode, tunnel_networks
 from engine.crypto.algorithms import DhId, IntegId, PrfId
 from engine.ike.policy import (
     AES_CBC_128,
@@ -74,12 +76,28 @@ class PeerMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class TunnelInterface:
+    """A tunnel interface as the data plane makes it: a TUN device of its own, its
+    address, and the networks the configuration routes into it."""
+
+    name: str
+    address: ipaddress.IPv4Interface | None
+    mtu: int | None
+    adjust_mss: int | None
+    routes: tuple[Network, ...]
+    #: `tunnel destination`: the peer
+    destination: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledConfig:
     ike: IkeConfig
     meta: dict[str, PeerMeta] = field(default_factory=dict)
     hostname: str = "Router"
     #: peer address -> description from `crypto isakmp peer address A`
     isakmp_descriptions: dict[str, str] = field(default_factory=dict)
+    #: the tunnel interfaces that are up (not shut down), by IOS name
+    tunnels: dict[str, TunnelInterface] = field(default_factory=dict)
 
 
 def compile_config(config: Config, *, ike_port: int = 500, natt_port: int = 4500) -> CompiledConfig:
@@ -100,10 +118,116 @@ def compile_config(config: Config, *, ike_port: int = 500, natt_port: int = 4500
                     )
             else:
                 _compile_entry(state, entry, map_name, (seq,), interface, peers, meta)
+    tunnels: dict[str, TunnelInterface] = {}
+    for interface in config.interfaces.values():
+        if _protected_tunnel(config, interface):
+            tunnels[interface.name] = _compile_tunnel(state, interface, peers, meta)
     ike = IkeConfig(peers=tuple(peers), ike_port=ike_port, natt_port=natt_port)
     descriptions = {addr: p.description for addr, p in config.isakmp_peers.items() if p.description}
     return CompiledConfig(
-        ike=ike, meta=meta, hostname=config.hostname, isakmp_descriptions=descriptions
+        ike=ike,
+        meta=meta,
+        hostname=config.hostname,
+        isakmp_descriptions=descriptions,
+        tunnels=tunnels,
+    )
+
+
+def _protected_tunnel(config: Config, interface: Interface) -> bool:
+    """A static tunnel interface this gateway runs: `tunnel mode ipsec ipv4`, protected by
+    a profile that exists (validation reported the rest), not shut down."""
+    return (
+        interface.is_tunnel
+        and not interface.virtual_template
+        and not interface.shutdown
+        and interface.tunnel_protection is not None
+        and interface.tunnel_protection[0] in config.ipsec_profiles
+        and tunnel_mode(interface) == IPSEC_IPV4
+    )
+
+
+def _compile_tunnel(
+    state: _Compiling,
+    interface: Interface,
+    peers: list[PeerPolicy],
+    meta: dict[str, PeerMeta],
+) -> TunnelInterface:
+    """A tunnel interface is one peer (its `tunnel destination`) with any-to-any
+    selectors: what goes into the interface is what its routes send there. IOS names its
+    hidden crypto map `Tunnel1-head-0`; sessions show that, and `Interface: Tunnel1`."""
+    config = state.config
+    assert interface.tunnel_protection is not None
+    profile = config.ipsec_profiles[interface.tunnel_protection[0]]
+    tunnel = TunnelInterface(
+        interface.name,
+        interface.address,
+        interface.mtu,
+        interface.adjust_mss,
+        tunnel_networks(config, interface),
+        str(interface.tunnel_destination[0]) if interface.tunnel_destination else None,
+    )
+    destination = interface.tunnel_destination
+    if profile.ikev2_profile is None or destination is None:
+        return tunnel  # IKEv1, or no peer yet: the interface exists, its tunnel stays down
+    ikev2 = config.ikev2_profiles[profile.ikev2_profile[0]]
+    key_peer = state.keyring(ikev2.keyring[0]).peer_for(destination[0]) if ikev2.keyring else None
+    if key_peer is None:
+        return tunnel
+    assert key_peer.psk_local is not None and key_peer.psk_remote is not None
+    address = str(destination[0])
+    description = _description(config, profile, ikev2, key_peer, address) or interface.description
+    peers.append(
+        PeerPolicy(
+            name=interface.name,
+            psk_local=key_peer.psk_local,
+            psk_remote=key_peer.psk_remote,
+            local_ts=(ANY,),
+            remote_ts=(ANY,),
+            remote_addresses=(ipaddress.ip_network(address),),
+            remote_identity=key_peer.identity,
+            description=description,
+            origin="tunnel interface",
+            interface=interface.name,
+            **_common(state, ikev2, profile, interface),  # type: ignore[arg-type]
+        )
+    )
+    meta[interface.name] = PeerMeta(
+        peer_name=interface.name,
+        crypto_map=f"{interface.name}-head-0",
+        seq=1,
+        dynamic=False,
+        interface=interface.name,
+        description=description,
+        fvrf=interface.vrf or "",
+        ivrf=ikev2.ivrf or "",
+        accounting_list=ikev2.accounting[0] if ikev2.accounting else None,
+        reverse_route=False,
+        initiate=not profile.responder_only,
+        remote=address,
+    )
+    return tunnel
+
+
+def _common(
+    state: _Compiling,
+    profile: Ikev2Profile,
+    entry: CryptoMapEntry | IpsecProfile,
+    interface: Interface | None,
+) -> dict[str, object]:
+    """The PeerPolicy fields a crypto map entry and a tunnel interface fill alike."""
+    return dict(
+        ike_proposals=state.ike_proposals(interface),
+        esp_proposals=_esp_proposals(state.config, entry),
+        pfs_group=entry.pfs_group,
+        ike_lifetime=float(profile.lifetime or 86400),
+        child_lifetime=float(entry.lifetime_seconds or 3600),
+        child_lifetime_kb=entry.lifetime_kb or IOS_DEFAULT_LIFETIME_KB,
+        dpd=DpdPolicy(profile.dpd[0], profile.dpd[1], profile.dpd[2]) if profile.dpd else None,
+        local_identity=profile.local_identity,
+        remote_ike_port=state.ike_port,
+        remote_natt_port=state.natt_port,
+        fvrf=interface.vrf if interface and interface.vrf else "",
+        ivrf=profile.ivrf or "",
     )
 
 
@@ -156,26 +280,13 @@ def _compile_entry(
 ) -> None:
     if entry.ikev2_profile is None:
         return  # IKEv1: parsed, warned about, not negotiated
-    config, ike_port, natt_port = state.config, state.ike_port, state.natt_port
+    config = state.config
     profile = config.ikev2_profiles[entry.ikev2_profile[0]]
     keyring = config.keyrings[profile.keyring[0]] if profile.keyring else None
     key_peers = keyring.peers if keyring else []
     label = f"{map_name} {'/'.join(str(s) for s in seqs)}"
     fvrf = interface.vrf if interface and interface.vrf else ""
-    common = dict(
-        ike_proposals=state.ike_proposals(interface),
-        esp_proposals=_esp_proposals(config, entry),
-        pfs_group=entry.pfs_group,
-        ike_lifetime=float(profile.lifetime or 86400),
-        child_lifetime=float(entry.lifetime_seconds or 3600),
-        child_lifetime_kb=entry.lifetime_kb or IOS_DEFAULT_LIFETIME_KB,
-        dpd=DpdPolicy(profile.dpd[0], profile.dpd[1], profile.dpd[2]) if profile.dpd else None,
-        local_identity=profile.local_identity,
-        remote_ike_port=ike_port,
-        remote_natt_port=natt_port,
-        fvrf=fvrf,
-        ivrf=profile.ivrf or "",
-    )
+    common = _common(state, profile, entry, interface)
     local_ts, remote_ts = state.selectors(entry)
     targets: list[tuple[str, KeyringPeer, tuple[Network, ...], str | None]] = []
     if entry.dynamic:
@@ -298,7 +409,7 @@ class KeyringIndex:
 
 def _description(
     config: Config,
-    entry: CryptoMapEntry,
+    entry: CryptoMapEntry | IpsecProfile,
     profile: Ikev2Profile,
     key_peer: KeyringPeer,
     remote: str | None,
@@ -346,7 +457,9 @@ def _prf_of(integ: IntegId) -> PrfId:
     }[integ]
 
 
-def _esp_proposals(config: Config, entry: CryptoMapEntry) -> tuple[EspProposalPolicy, ...]:
+def _esp_proposals(
+    config: Config, entry: CryptoMapEntry | IpsecProfile
+) -> tuple[EspProposalPolicy, ...]:
     proposals = []
     for name, _ in entry.transform_sets:
         ts = config.transform_sets[name]

@@ -32,7 +32,7 @@ def linux_ipv4_addresses(name: str) -> list[ipaddress.IPv4Interface]:
 def fill_from_kernel(config: Config) -> Config:
     """Give address-less interfaces the address of the Linux interface of that name."""
     for interface in config.interfaces.values():
-        if interface.address is None:
+        if interface.address is None and not interface.is_tunnel:  # tunnels are ours to make
             addresses = linux_ipv4_addresses(interface.name)
             if addresses:
                 interface.address = addresses[0]

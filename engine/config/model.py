@@ -149,6 +149,22 @@ class CryptoMapEntry(Node):
 
 
 @dataclass(eq=False)
+class IpsecProfile(Node):
+    """`crypto ipsec profile NAME`: what a tunnel interface's child SAs are made of (a
+    crypto map entry without peers and ACL: a tunnel interface protects all it routes)."""
+
+    name: str = ""
+    description: str = ""
+    transform_sets: list[tuple[str, Source]] = field(default_factory=list)
+    ikev2_profile: tuple[str, Source] | None = None
+    isakmp_profile: tuple[str, Source] | None = None
+    pfs_group: int | None = None
+    lifetime_seconds: int | None = None
+    lifetime_kb: int | None = None
+    responder_only: bool = False
+
+
+@dataclass(eq=False)
 class AclEntry(Node):
     action: str = "permit"
     protocol: str = "ip"
@@ -184,6 +200,39 @@ class Interface(Node):
     vrf: str | None = None
     vrf_source: Source = field(default=NO_SOURCE, compare=False, repr=False)
     crypto_map: tuple[str, Source] | None = None
+    #: `ip unnumbered IFACE`: the interface borrows that one's address
+    unnumbered: str | None = None
+    #: `ip mtu N`
+    mtu: int | None = None
+    #: `ip tcp adjust-mss N`: TCP SYNs through the interface carry at most this MSS
+    adjust_mss: int | None = None
+    shutdown: bool = False
+    #: `interface Virtual-TemplateN type tunnel`
+    virtual_template: bool = False
+    tunnel_source: tuple[str, Source] | None = None
+    tunnel_destination: tuple[IPv4, Source] | None = None
+    #: `tunnel mode ipsec ipv4` -> "ipsec ipv4"; None: IOS's default, GRE
+    tunnel_mode: tuple[str, Source] | None = None
+    tunnel_protection: tuple[str, Source] | None = None
+
+    @property
+    def is_tunnel(self) -> bool:
+        return self.name.lower().startswith("tunnel") or self.virtual_template
+
+
+@dataclass(eq=False)
+class StaticRoute(Node):
+    """`ip route [vrf V] PREFIX MASK {INTERFACE [NEXT-HOP] | NEXT-HOP} [DISTANCE] ...`."""
+
+    network: ipaddress.IPv4Network = field(
+        default_factory=lambda: ipaddress.IPv4Network("0.0.0.0/0")
+    )
+    interface: str | None = None
+    next_hop: IPv4 | None = None
+    vrf: str | None = None
+    distance: int = 1
+    #: the line as written, for diagnostics
+    text: str = ""
 
 
 @dataclass(eq=False)
@@ -289,6 +338,8 @@ class Config:
     crypto_map_accounting: dict[str, tuple[str, Source]] = field(default_factory=dict)
     access_lists: dict[str, AccessList] = field(default_factory=dict)
     interfaces: dict[str, Interface] = field(default_factory=dict)
+    ipsec_profiles: dict[str, IpsecProfile] = field(default_factory=dict)
+    static_routes: list[StaticRoute] = field(default_factory=list)
     vrfs: dict[str, Source] = field(default_factory=dict)
     aaa_new_model: bool = False
     accounting_lists: dict[str, AccountingList] = field(default_factory=dict)

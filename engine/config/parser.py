@@ -25,6 +25,7 @@ from engine.config.commands import (
     crypto_isakmp,
     crypto_map,
     interface,
+    routing,
     system,
 )
 from engine.config.commands.base import CommandTree, SubMode
@@ -43,6 +44,7 @@ TOP_LEVEL: CommandTree = {
         "ikev2": crypto_ikev2.COMMANDS,
         "ipsec": {
             "transform-set": crypto_map.transform_set,
+            "profile": crypto_map.ipsec_profile,
             "security-association": {"replay": {"window-size": crypto_map.replay_window}},
         },
         "map": crypto_map.crypto_map,
@@ -52,6 +54,7 @@ TOP_LEVEL: CommandTree = {
         "access-list": {"extended": access_list.named_acl},
         "vrf": interface.ip_vrf,
         "local": {"pool": system.local_pool},
+        "route": routing.ip_route,
     },
     "access-list": access_list.numbered_acl,
     "interface": interface.interface,

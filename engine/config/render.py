@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine.config.commands.crypto_ikev2 import ENCRYPTIONS, HASHES
 from engine.config.commands.system import TRAP_LEVELS
-from engine.config.model import Config, CryptoMapEntry, Network
+from engine.config.model import Config, CryptoMapEntry, Interface, IpsecProfile, Network
 from engine.ike.policy import Identity, IdentityKind
 from engine.secret import MASK, Secret
 
@@ -122,6 +122,11 @@ def render(config: Config) -> str:
     for ts in config.transform_sets.values():
         out.append(f"crypto ipsec transform-set {ts.name} {' '.join(ts.transforms)}")
         out.append(f" mode {ts.mode}")
+    for profile in config.ipsec_profiles.values():
+        out.append(f"crypto ipsec profile {profile.name}")
+        out += _entry_lines(profile)
+        if profile.responder_only:
+            out.append(" responder-only")
     for name, entries in config.dynamic_maps.items():
         for entry in entries.values():
             out.append(f"crypto dynamic-map {name} {entry.seq}")
@@ -135,15 +140,7 @@ def render(config: Config) -> str:
             out += _entry_lines(entry)
     out.append("!")
     for interface in config.interfaces.values():
-        out.append(f"interface {interface.name}")
-        if interface.description:
-            out.append(f" description {interface.description}")
-        if interface.vrf:
-            out.append(f" vrf forwarding {interface.vrf}")
-        if interface.address:
-            out.append(f" ip address {interface.address.ip} {interface.address.netmask}")
-        if interface.crypto_map:
-            out.append(f" crypto map {interface.crypto_map[0]}")
+        out += _interface_lines(interface)
         out.append("!")
     for pool in config.local_pools.values():
         out.append(f"ip local pool {pool.name} {pool.first} {pool.last}")
@@ -153,6 +150,8 @@ def render(config: Config) -> str:
         else:
             out.append(f"ip access-list extended {acl.name}")
             out += [f" {e.text()}" for e in acl.entries]
+    for route in config.static_routes:
+        out.append(route.text)
     for host in config.logging_hosts:
         out.append(f"logging host {host.address} transport udp port {host.port}")
     for server in config.radius_servers:
@@ -183,11 +182,53 @@ def render(config: Config) -> str:
     return "\n".join(out) + "\n"
 
 
-def _entry_lines(entry: CryptoMapEntry) -> list[str]:
+def _interface_lines(interface: Interface) -> list[str]:
+    template = " type tunnel" if interface.virtual_template else ""
+    lines = [f"interface {interface.name}{template}"]
+    if interface.description:
+        lines.append(f" description {interface.description}")
+    if interface.vrf:
+        lines.append(f" vrf forwarding {interface.vrf}")
+    if interface.address:
+        lines.append(f" ip address {interface.address.ip} {interface.address.netmask}")
+    if interface.unnumbered:
+        lines.append(f" ip unnumbered {interface.unnumbered}")
+    if interface.mtu:
+        lines.append(f" ip mtu {interface.mtu}")
+    if interface.adjust_mss:
+        lines.append(f" ip tcp adjust-mss {interface.adjust_mss}")
+    if interface.crypto_map:
+        lines.append(f" crypto map {interface.crypto_map[0]}")
+    if interface.tunnel_source:
+        lines.append(f" tunnel source {interface.tunnel_source[0]}")
+    if interface.tunnel_mode:
+        lines.append(f" tunnel mode {interface.tunnel_mode[0]}")
+    if interface.tunnel_destination:
+        lines.append(f" tunnel destination {interface.tunnel_destination[0]}")
+    if interface.tunnel_protection:
+        lines.append(f" tunnel protection ipsec profile {interface.tunnel_protection[0]}")
+    if interface.shutdown:
+        lines.append(" shutdown")
+    return lines
+
+
+def _entry_lines(entry: CryptoMapEntry | IpsecProfile) -> list[str]:
     lines = []
     if entry.description:
         lines.append(f" description {entry.description}")
+    if isinstance(entry, IpsecProfile):
+        return lines + _set_lines(entry)
     lines += [f" set peer {addr}" for addr, _ in entry.peers]
+    lines += _set_lines(entry)
+    if entry.match_address:
+        lines.append(f" match address {entry.match_address[0]}")
+    if entry.reverse_route:
+        lines.append(" reverse-route" + (" remote-peer" if entry.reverse_route_remote_peer else ""))
+    return lines
+
+
+def _set_lines(entry: CryptoMapEntry | IpsecProfile) -> list[str]:
+    lines = []
     if entry.transform_sets:
         lines.append(" set transform-set " + " ".join(n for n, _ in entry.transform_sets))
     if entry.ikev2_profile:
@@ -200,10 +241,6 @@ def _entry_lines(entry: CryptoMapEntry) -> list[str]:
         lines.append(f" set security-association lifetime seconds {entry.lifetime_seconds}")
     if entry.lifetime_kb:
         lines.append(f" set security-association lifetime kilobytes {entry.lifetime_kb}")
-    if entry.match_address:
-        lines.append(f" match address {entry.match_address[0]}")
-    if entry.reverse_route:
-        lines.append(" reverse-route" + (" remote-peer" if entry.reverse_route_remote_peer else ""))
     return lines
 
 

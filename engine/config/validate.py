@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.config.compile import KeyringIndex
 from engine.config.diagnostics import Severity, Source
 from engine.config.model import Config, CryptoMapEntry, Ikev2Keyring, Ikev2Proposal
+from engine.config.validate_tunnels import validate_tunnels
 
 IKEV1_ENTRY = "has no ikev2-profile: an IKEv1 entry, parsed but not negotiated yet"
 
@@ -72,6 +73,7 @@ def validate(config: Config) -> Config:
                 config, name in config.crypto_maps, source, f"crypto map {name} does not exist"
             )
         _check_vrf(config, interface.vrf, interface.vrf_source)
+    validate_tunnels(config)
     for acct in config.accounting_lists.values():
         group, source = acct.group
         if group == "radius":

@@ -29,11 +29,20 @@ def _first_host(networks: tuple[str, ...]) -> str | None:
 class EchoResponder:
     """Answers pings addressed inside the networks we protect."""
 
-    def __init__(self, plane: DataPlane) -> None:
+    def __init__(self, plane: DataPlane, interface: str = "") -> None:
+        """`interface`: answer for that tunnel interface (a route-based peer)."""
         self.plane = plane
+        self.interface = interface
         self.counters: Counter[str] = Counter()
         self._local: dict[tuple[str, ...], int] = {}
-        plane.sink = self
+        if interface:
+            plane.tunnel_sinks[interface] = self
+        else:
+            plane.sink = self
+
+    def stop(self) -> None:
+        if self.plane.tunnel_sinks.get(self.interface) is self:
+            del self.plane.tunnel_sinks[self.interface]
 
     def selectors_added(self, local: tuple[str, ...], remote: tuple[str, ...]) -> None:
         self._local[local] = self._local.get(local, 0) + 1
@@ -50,14 +59,22 @@ class EchoResponder:
         if reply is None:
             self.counters["not an echo request"] += 1
             return
-        if self.plane.send(reply):
+        if self.plane.send(reply, self.interface):
             self.counters["echo replies"] += 1
 
 
 class EchoSource:
     """A lab peer's traffic: `rate` pings per second to the far protected network."""
 
-    def __init__(self, plane: DataPlane, rate: float = 2.0, size: int = 200) -> None:
+    def __init__(
+        self,
+        plane: DataPlane,
+        rate: float = 2.0,
+        size: int = 200,
+        tunnel: tuple[str, str, str] | None = None,
+    ) -> None:
+        """`tunnel`: (interface, source, destination) for a route-based peer, whose pings
+        go into its tunnel interface by route, not by selectors."""
         self.plane = plane
         self.rate = rate
         self.payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
@@ -65,7 +82,13 @@ class EchoSource:
         self._pairs: list[tuple[str, str]] = []
         self._seq = 0
         self._task: asyncio.Task[None] | None = None
-        plane.sink = self
+        self.interface = ""
+        if tunnel is not None:
+            self.interface = tunnel[0]
+            self._pairs.append(tunnel[1:])
+            plane.tunnel_sinks[self.interface] = self
+        else:
+            plane.sink = self
 
     def selectors_added(self, local: tuple[str, ...], remote: tuple[str, ...]) -> None:
         src, dst = _first_host(local), _first_host(remote)
@@ -84,7 +107,8 @@ class EchoSource:
     def ping(self) -> None:
         for src, dst in self._pairs:
             self._seq = (self._seq + 1) & 0xFFFF
-            if self.plane.send(packets.echo_request(src, dst, 0x1AB, self._seq, self.payload)):
+            request = packets.echo_request(src, dst, 0x1AB, self._seq, self.payload)
+            if self.plane.send(request, self.interface):
                 self.counters["echo requests"] += 1
 
     async def run(self) -> None:

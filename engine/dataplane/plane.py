@@ -2,6 +2,10 @@
 the peers (ESP in UDP on the gateway's sockets) and a sink (a TUN device, or the lab's
 responder), counter samples published once a second, and lifetimes by kilobytes turned
 into rekeys.
+
+Crypto maps share one sink, whose packets find their SA by selectors; each tunnel
+interface (route-based VPN) has a sink of its own, whose packets go to that interface's
+SA whatever their addresses: what the routes send into a tunnel is what it carries.
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ class DataPlane:
         self.gateway = gateway
         self.table = SaTable(random_bytes=random_bytes, replay_window=replay_window)
         self.sink: Sink | None = None
+        #: tunnel interface (IOS name) -> its sink
+        self.tunnel_sinks: dict[str, Sink] = {}
+        #: child SA id -> its tunnel interface, for route-based children only
+        self._interfaces: dict[int, str] = {}
         self.counters: Counter[str] = Counter()
         self._peers: dict[int, tuple[Address, Address, bool]] = {}
         self._selectors: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
@@ -58,6 +66,9 @@ class DataPlane:
             ts = event.traffic_selectors
             self.table.install_event(event)
             self._peers[event.child_sa_id] = (event.local, event.remote, event.udp_encapsulation)
+            if event.interface:
+                self._interfaces[event.child_sa_id] = event.interface
+                return  # its routes are the configuration's, not its selectors'
             self._selectors[event.child_sa_id] = (ts.local, ts.remote)
             if self.sink is not None:
                 self.sink.selectors_added(ts.local, ts.remote)
@@ -73,6 +84,7 @@ class DataPlane:
             self.table.remove(event.child_sa_id)
             self._peers.pop(event.child_sa_id, None)
             self._rekeying.discard(event.child_sa_id)
+            self._interfaces.pop(event.child_sa_id, None)
             selectors = self._selectors.pop(event.child_sa_id, None)
             if selectors and self.sink is not None and selectors not in self._selectors.values():
                 self.sink.selectors_removed(*selectors)
@@ -92,14 +104,17 @@ class DataPlane:
         if peer is not None and peer[1] != remote:
             # The peer moved (NAT rebinding, MOBIKE float): answer where it now is.
             self._peers[child_sa_id] = (local, remote, peer[2])
-        if self.sink is not None:
-            self.sink.deliver(inner)
+        interface = self._interfaces.get(child_sa_id)
+        sink = self.sink if interface is None else self.tunnel_sinks.get(interface)
+        if sink is not None:
+            sink.deliver(inner)
         else:
             self.counters["no sink"] += 1
 
-    def send(self, packet: bytes) -> bool:
-        """Encrypt a packet from the sink toward the peer whose selectors cover it."""
-        result = self.table.outbound(packet, self.gateway.now())
+    def send(self, packet: bytes, interface: str = "") -> bool:
+        """Encrypt a packet from a sink toward the peer whose selectors cover it: among
+        the crypto maps' SAs, or those of the tunnel interface it came in by."""
+        result = self.table.outbound(packet, self.gateway.now(), interface)
         if not isinstance(result, tuple):
             if result is None:
                 self.counters["no SA for packet"] += 1

@@ -49,6 +49,8 @@ class ChildSaPair:
     installed_at: float
     #: a newer pair with the same selectors was installed (it rekeyed this one)
     superseded: bool = False
+    #: the tunnel interface whose packets it carries ("" : chosen by selectors alone)
+    interface: str = ""
 
     @property
     def counters(self) -> Counters:
@@ -83,13 +85,17 @@ class SaTable:
         self._soft_fraction = soft_fraction
         self._pairs: dict[int, ChildSaPair] = {}
         self._by_spi: dict[int, tuple[InboundSa, int]] = {}
-        self._index: SelectorIndex[ChildSaPair] = SelectorIndex()
-        # pairs carrying the same selectors, oldest first: all but the last are superseded
-        self._by_selectors: dict[tuple[NetworkSet, NetworkSet], list[ChildSaPair]] = {}
+        # one outbound index per tunnel interface ("": the crypto maps'): two tunnel
+        # interfaces both carry 0.0.0.0/0, and the interface a packet came in by decides
+        self._index: dict[str, SelectorIndex[ChildSaPair]] = {"": SelectorIndex()}
+        # pairs carrying the same selectors on one interface, oldest first: all but the
+        # last are superseded
+        self._by_selectors: dict[tuple[str, NetworkSet, NetworkSet], list[ChildSaPair]] = {}
         self._drops: Counter[DropReason] = Counter()
-        # outbound decisions by source and destination address bytes; emptied whenever
-        # the set of pairs changes, bounded so a scan of many addresses cannot grow it
-        self._flows: dict[bytes, ChildSaPair | None] = {}
+        # outbound decisions per interface by source and destination address bytes;
+        # emptied whenever the set of pairs changes, bounded so a scan of many addresses
+        # cannot grow it
+        self._flows: dict[str, dict[bytes, ChildSaPair | None]] = {"": {}}
 
     def set_replay_window(self, size: int) -> None:
         """For SAs installed from now on (a configuration reload); live SAs keep theirs."""
@@ -119,6 +125,7 @@ class SaTable:
         lifetime_s: float | None = None,
         lifetime_kb: int | None = None,
         udp_encapsulation: bool = False,
+        interface: str = "",
     ) -> ChildSaPair:
         """Add a child SA pair. `initiator`: we initiated the exchange that created it, so
         we send with the `_i` keys (initiator to responder) and receive with `_r`.
@@ -155,16 +162,18 @@ class SaTable:
             now=now,
             random_bytes=self._random_bytes,
         )
-        pair = ChildSaPair(child_sa_id, inbound, outbound, local, remote, udp_encapsulation, now)
-        same = self._by_selectors.setdefault((local, remote), [])
+        pair = ChildSaPair(
+            child_sa_id, inbound, outbound, local, remote, udp_encapsulation, now, False, interface
+        )
+        same = self._by_selectors.setdefault((interface, local, remote), [])
         if same:
             # all but the last are superseded already: one more, not a scan of them all
             same[-1].superseded = True
         same.append(pair)
         self._pairs[child_sa_id] = pair
         self._by_spi[spi_in] = (inbound, child_sa_id)
-        self._index.add(local, remote, pair)
-        self._flows.clear()
+        self._index.setdefault(interface, SelectorIndex()).add(local, remote, pair)
+        self._flows.setdefault(interface, {}).clear()
         return pair
 
     def install_event(self, event: ChildSaInstalled) -> ChildSaPair:
@@ -182,6 +191,7 @@ class SaTable:
             lifetime_s=event.lifetime,
             lifetime_kb=event.lifetime_kb,
             udp_encapsulation=event.udp_encapsulation,
+            interface=event.interface,
         )
 
     def remove(self, child_sa_id: int) -> ChildSaPair | None:
@@ -190,15 +200,16 @@ class SaTable:
         if pair is None:
             return None
         self._by_spi.pop(pair.inbound.spi, None)
-        self._index.remove(pair)
-        self._flows.clear()
-        same = self._by_selectors[(pair.local, pair.remote)]
+        self._index[pair.interface].remove(pair)
+        self._flows[pair.interface].clear()
+        key = (pair.interface, pair.local, pair.remote)
+        same = self._by_selectors[key]
         same.remove(pair)
         if same:
             # e.g. the newer pair lost a rekey collision: the older one is current again
             same[-1].superseded = False
         else:
-            del self._by_selectors[(pair.local, pair.remote)]
+            del self._by_selectors[key]
         return pair
 
     def inbound(self, esp_packet: bytes, now: float) -> tuple[bytes, int] | Drop:
@@ -215,10 +226,12 @@ class SaTable:
             return self._drop(inner, child_sa_id, spi)
         return inner, child_sa_id
 
-    def outbound(self, inner_packet: bytes, now: float) -> tuple[bytes, int] | Drop | None:
-        """(ESP packet, child SA id) from the newest pair whose selectors cover the packet;
-        None when none does (not ours to protect); a Drop when the packet is not IP or
-        the chosen SA refused it (expired, sequence numbers used up)."""
+    def outbound(
+        self, inner_packet: bytes, now: float, interface: str = ""
+    ) -> tuple[bytes, int] | Drop | None:
+        """(ESP packet, child SA id) from the newest pair of `interface` whose selectors
+        cover the packet; None when none does (not ours to protect); a Drop when the
+        packet is not IP or the chosen SA refused it (expired, sequence numbers used up)."""
         # the flow cache: addresses as they sit in the header -> pair (or None)
         size = len(inner_packet)
         version = inner_packet[0] >> 4 if size else 0
@@ -228,12 +241,14 @@ class SaTable:
             key = inner_packet[8:40]
         else:
             return self._drop(DropReason.MALFORMED)
-        flows = self._flows
+        flows = self._flows.get(interface)
+        if flows is None:
+            return None  # no SA was ever installed for that interface
         pair = flows.get(key, _MISS)
         if pair is _MISS:
             addresses = parse_addresses(inner_packet)
             assert addresses is not None  # the same checks as above
-            pair = self._index.lookup(*addresses)
+            pair = self._index[interface].lookup(*addresses)
             if len(flows) >= FLOW_CACHE_SIZE:
                 flows.clear()
             flows[key] = pair
@@ -245,12 +260,13 @@ class SaTable:
             return self._drop(esp, pair.child_sa_id, sa.spi)
         return esp, pair.child_sa_id
 
-    def lookup_outbound(self, inner_packet: bytes) -> OutboundSa | None:
+    def lookup_outbound(self, inner_packet: bytes, interface: str = "") -> OutboundSa | None:
         """The SA `outbound` would protect this packet with: the newest pair whose remote
         selectors hold the destination (longest prefix first) and local ones the source.
         None when the packet is not IP or no pair covers it."""
         addresses = parse_addresses(inner_packet)
-        pair = self._index.lookup(*addresses) if addresses is not None else None
+        index = self._index.get(interface)
+        pair = index.lookup(*addresses) if addresses is not None and index else None
         return None if pair is None else pair.outbound
 
     def counters(self, child_sa_id: int) -> Counters:

@@ -309,6 +309,7 @@ class IkeSa:
                 at=now,
                 keys=child.keys,
                 rekeyed_from=child.rekeyed_from,
+                interface=self.peer.interface,
             )
         )
         self.ctx.reschedule(self)

@@ -172,6 +172,9 @@ class PeerPolicy:
     ivrf: str = ""
     #: free-form labels from the configuration (crypto map name and sequence ...)
     origin: str = ""
+    #: the tunnel interface whose traffic this peer's child SAs carry (route-based VPN);
+    #: empty for a crypto map, whose selectors pick the traffic
+    interface: str = ""
 
     def matches_address(self, address: IPAddress) -> bool:
         if not self.remote_addresses:

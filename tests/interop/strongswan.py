@@ -404,9 +404,21 @@ class OurGateway:
     """`ipsec-console daemon` in our namespace, with a control socket and its stdout."""
 
     def __init__(
-        self, topo: Topology, workdir: Path, conf: str, ike_port: int = 500, natt_port: int = 4500
+        self,
+        topo: Topology,
+        workdir: Path,
+        conf: str,
+        ike_port: int = 500,
+        natt_port: int = 4500,
+        *,
+        ns: str | None = None,
+        bind: str = US_ADDR,
     ):
+        """`ns`, `bind`: our namespace and address by default; the other side's for a
+        daemon-to-daemon test."""
         self.topo = topo
+        self.ns = ns or topo.us
+        self.bind = bind
         self.dir = workdir
         self.ike_port = ike_port
         self.natt_port = natt_port
@@ -418,9 +430,9 @@ class OurGateway:
 
     def start(self) -> OurGateway:
         cmd = [
-            self.topo.ip, "netns", "exec", self.topo.us,
+            self.topo.ip, "netns", "exec", self.ns,
             sys.executable, "-m", "engine.cli", "daemon",
-            "--config", str(self.conf_path), "--bind", US_ADDR,
+            "--config", str(self.conf_path), "--bind", self.bind,
             "--ike-port", str(self.ike_port), "--natt-port", str(self.natt_port),
             "--control", str(self.control),
         ]  # fmt: skip
@@ -557,10 +569,14 @@ class Lab:
             charon.load(conf)
         return charon
 
-    def ours(self, conf: str, *, ike_port: int = 500, natt_port: int = 4500) -> OurGateway:
+    def ours(
+        self, conf: str, *, ike_port: int = 500, natt_port: int = 4500, far_side: bool = False
+    ) -> OurGateway:
+        """A daemon in our namespace; `far_side`: in charon's (daemon-to-daemon tests)."""
         d = self.workdir / f"ours{len(self.gateways)}"
         d.mkdir(parents=True)
-        gateway = OurGateway(self.topo, d, conf, ike_port, natt_port)
+        where = {"ns": self.topo.ss, "bind": SS_ADDR} if far_side else {}
+        gateway = OurGateway(self.topo, d, conf, ike_port, natt_port, **where)  # type: ignore[arg-type]
         self.gateways.append(gateway)
         return gateway.start()
 

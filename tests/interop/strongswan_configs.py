@@ -160,8 +160,11 @@ def swanctl_conf(
     remote_port: int | None = None,
     children_extra: str = "",
     conn_extra: str = "",
+    local_ts: str = SS_NET,
+    remote_ts: str = US_NET,
 ) -> str:
-    """One connection `t` with child `net` to our gateway, PSK, address identities."""
+    """One connection `t` with child `net` to our gateway, PSK, address identities;
+    `local_ts` = `remote_ts` = 0.0.0.0/0 is strongSwan's route-based setup."""
     remote_port_line = f"remote_port = {remote_port}" if remote_port else ""
     return f"""\
 connections {{
@@ -182,8 +185,8 @@ connections {{
     }}
     children {{
       {CHILD} {{
-        local_ts = {SS_NET}
-        remote_ts = {US_NET}
+        local_ts = {local_ts}
+        remote_ts = {remote_ts}
         esp_proposals = {esp.strongswan}
         {children_extra}
       }}

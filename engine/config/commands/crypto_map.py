@@ -1,10 +1,10 @@
-"""`crypto ipsec transform-set`, `crypto map`, `crypto dynamic-map`."""
+"""`crypto ipsec transform-set`, `crypto map`, `crypto dynamic-map`, `crypto ipsec profile`."""
 
 from __future__ import annotations
 
 from engine.config.commands.base import SubMode, description
 from engine.config.diagnostics import LineError, Severity, Source
-from engine.config.model import Config, CryptoMapEntry, TransformSet
+from engine.config.model import Config, CryptoMapEntry, IpsecProfile, TransformSet
 from engine.config.words import Words
 from engine.crypto import SUPPORTED_DH_GROUPS
 from engine.crypto.algorithms import IntegId
@@ -114,6 +114,43 @@ def replay_window(config: Config, words: Words, source: Source, text: str) -> No
     config.replay_window = size
 
 
+#: what `set` takes in a crypto map entry and in an ipsec profile alike
+SET_COMMANDS = ("transform-set", "ikev2-profile", "isakmp-profile", "pfs", "security-association")
+
+
+def set_command(
+    entry: CryptoMapEntry | IpsecProfile, what: str, words: Words, source: Source
+) -> None:
+    """`set transform-set|ikev2-profile|isakmp-profile|pfs|security-association ...`."""
+    if what == "transform-set":
+        names = words.rest("transform-set name")
+        if not names:
+            raise LineError("missing transform-set name")
+        entry.transform_sets = [(n, source) for n in names]
+    elif what == "ikev2-profile":
+        entry.ikev2_profile = (words.word("ikev2 profile name"), source)
+    elif what == "isakmp-profile":
+        entry.isakmp_profile = (words.word("isakmp profile name"), source)
+    elif what == "pfs":
+        group = words.word("pfs group").lower()
+        if not group.startswith("group") or not (group[5:].isascii() and group[5:].isdecimal()):
+            raise LineError(f"bad pfs group '{group}' (group14, group19 ...)")
+        number = int(group[5:])
+        if number not in SUPPORTED_DH_GROUPS:
+            raise LineError(
+                f"pfs {group} is not supported (groups {', '.join(map(str, SUPPORTED_DH_GROUPS))})"
+            )
+        entry.pfs_group = number
+    else:
+        words.keyword("lifetime")
+        unit = words.keyword("seconds", "kilobytes")
+        if unit == "seconds":
+            entry.lifetime_seconds = words.number("lifetime seconds", 60, 86400)
+        else:
+            entry.lifetime_kb = words.number("lifetime kilobytes", 2560, 4294967295)
+    words.end()
+
+
 class MapEntryMode(SubMode):
     mode_name = "crypto map mode"
     commands = {
@@ -131,46 +168,13 @@ class MapEntryMode(SubMode):
         self.entry.description = description(words, text)
 
     def set(self, words: Words, source: Source, text: str) -> None:
-        what = words.keyword(
-            "peer",
-            "transform-set",
-            "ikev2-profile",
-            "isakmp-profile",
-            "pfs",
-            "security-association",
-        )
-        entry = self.entry
+        what = words.keyword("peer", *SET_COMMANDS)
         if what == "peer":
-            entry.peers.append((words.address("peer address"), source))  # type: ignore[arg-type]
+            self.entry.peers.append((words.address("peer address"), source))  # type: ignore[arg-type]
             words.optional_keyword("default", "dynamic")
-        elif what == "transform-set":
-            names = words.rest("transform-set name")
-            if not names:
-                raise LineError("missing transform-set name")
-            entry.transform_sets = [(n, source) for n in names]
-        elif what == "ikev2-profile":
-            entry.ikev2_profile = (words.word("ikev2 profile name"), source)
-        elif what == "isakmp-profile":
-            entry.isakmp_profile = (words.word("isakmp profile name"), source)
-        elif what == "pfs":
-            group = words.word("pfs group").lower()
-            if not group.startswith("group") or not (group[5:].isascii() and group[5:].isdecimal()):
-                raise LineError(f"bad pfs group '{group}' (group14, group19 ...)")
-            number = int(group[5:])
-            if number not in SUPPORTED_DH_GROUPS:
-                raise LineError(
-                    f"pfs {group} is not supported "
-                    f"(groups {', '.join(map(str, SUPPORTED_DH_GROUPS))})"
-                )
-            entry.pfs_group = number
+            words.end()
         else:
-            words.keyword("lifetime")
-            unit = words.keyword("seconds", "kilobytes")
-            if unit == "seconds":
-                entry.lifetime_seconds = words.number("lifetime seconds", 60, 86400)
-            else:
-                entry.lifetime_kb = words.number("lifetime kilobytes", 2560, 4294967295)
-        words.end()
+            set_command(self.entry, what, words, source)
 
     def match(self, words: Words, source: Source, text: str) -> None:
         words.keyword("address")
@@ -216,3 +220,29 @@ def dynamic_map(config: Config, words: Words, source: Source, text: str) -> SubM
         seq, CryptoMapEntry(source, name, seq, dynamic=True)
     )
     return MapEntryMode(config, entry)
+
+
+class IpsecProfileMode(SubMode):
+    mode_name = "ipsec profile mode"
+    commands = {"description": "description", "set": "set", "responder-only": "responder_only"}
+
+    def __init__(self, config: Config, profile: IpsecProfile) -> None:
+        super().__init__(config)
+        self.profile = profile
+
+    def description(self, words: Words, source: Source, text: str) -> None:
+        self.profile.description = description(words, text)
+
+    def set(self, words: Words, source: Source, text: str) -> None:
+        set_command(self.profile, words.keyword(*SET_COMMANDS), words, source)
+
+    def responder_only(self, words: Words, source: Source, text: str) -> None:
+        words.end()
+        self.profile.responder_only = True
+
+
+def ipsec_profile(config: Config, words: Words, source: Source, text: str) -> SubMode:
+    name = words.word("ipsec profile name")
+    words.end()
+    profile = config.ipsec_profiles.setdefault(name, IpsecProfile(source, name))
+    return IpsecProfileMode(config, profile)

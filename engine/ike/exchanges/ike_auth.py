@@ -159,12 +159,18 @@ def fail_auth(sa: IkeSaHandle, now: float, reason: str, *, notify_peer: bool) ->
 
 
 def find_peer(sa: IkeSaHandle, idi: IdPayload) -> PeerPolicy | None:
-    """The configured peer for this address and identity; an exact identity wins."""
+    """The configured peer for this address and identity: an exact identity wins; else
+    the peer naming the address most closely (a hub's tunnel interface to 192.0.2.7
+    before its dynamic crypto map for 0.0.0.0/0), the first in the file among equals."""
     address = parse_ip(sa.remote[0])
-    wildcard = None
+    wildcard, closest = None, -1
     for peer in sa.ctx.config.peers_for(address):
         if peer.remote_identity is None:
-            wildcard = wildcard or peer
+            length = max(
+                (net.prefixlen for net in peer.remote_addresses if address in net), default=0
+            )
+            if length > closest:
+                wildcard, closest = peer, length
         elif identity_matches(peer.remote_identity, idi):
             return peer
     return wildcard

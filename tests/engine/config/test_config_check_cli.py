@@ -72,8 +72,10 @@ def test_warnings_only_exit_0(tmp_path) -> None:
         (str(path), "19", "warning"),
         (str(path), "20", "warning"),
     ]
+    # a global command, not the open interface's; the host routes it, not the gateway
     assert parsed[0]["message"] == (
-        "ignored: not supported in interface mode: ip route 0.0.0.0 0.0.0.0 192.0.2.254"
+        "ignored: ip route 0.0.0.0 0.0.0.0 192.0.2.254: not into a tunnel interface "
+        "(the host's own routing table carries it)"
     )
 
 

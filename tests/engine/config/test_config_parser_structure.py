@@ -125,7 +125,6 @@ def test_unknown_indented_sub_command_is_a_warning_in_that_mode() -> None:
 @pytest.mark.parametrize(
     "line",
     [
-        "ip route 0.0.0.0 0.0.0.0 192.0.2.254",
         "ntp server 192.0.2.123",
         "line con 0",
         "voice call carrier capacity active",
@@ -150,6 +149,17 @@ def test_unsupported_global_commands_are_warnings_naming_the_line(line: str) -> 
     assert warning.source == Source(FILE, 2)
     assert "ignored: not supported" in warning.message
     assert line in warning.message
+
+
+def test_a_route_not_into_a_tunnel_is_the_hosts_and_said_so() -> None:
+    line = "ip route 0.0.0.0 0.0.0.0 192.0.2.254"
+    config = validate(parse_text(f"hostname gw\n{line}\n", FILE))
+    assert config.errors == []
+    (warning,) = config.warnings
+    assert warning.source == Source(FILE, 2)
+    assert warning.message == (
+        f"ignored: {line}: not into a tunnel interface (the host's own routing table carries it)"
+    )
 
 
 def test_keywords_are_case_insensitive_and_abbreviated() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 
 from ike_pair import EnginePair, site_to_site_config
 
@@ -113,3 +114,25 @@ def test_child_proposal_mismatch_reports_no_proposal_chosen() -> None:
     (failed,) = pair.of_type("a", NegotiationFailed)
     assert failed.notify == "NO_PROPOSAL_CHOSEN"
     assert pair.live_ike("a") and pair.live_ike("b")
+
+
+def test_the_peer_naming_the_address_most_closely_answers() -> None:
+    """A hub with a dynamic entry for a whole subnet and a tunnel interface to one peer
+    of it: that peer's IKE_AUTH lands on the tunnel interface, wherever it is written."""
+    cfg_a, cfg_b = site_to_site_config()
+    (to_a,) = cfg_b.peers
+    subnet = replace(to_a, name="dynamic", remote_addresses=(ipaddress.ip_network("10.0.0.0/24"),))
+    tunnel = replace(
+        to_a,
+        name="Tunnel1",
+        interface="Tunnel1",
+        local_ts=(ipaddress.ip_network("0.0.0.0/0"),),
+        remote_ts=(ipaddress.ip_network("0.0.0.0/0"),),
+    )
+    pair = EnginePair(cfg_a, replace(cfg_b, peers=(subnet, tunnel)))
+    pair.established()
+    (child,) = pair.of_type("b", ChildSaInstalled)
+    assert (child.peer_name, child.interface) == ("Tunnel1", "Tunnel1")
+    # the tunnel accepts what the initiator narrows it to
+    assert child.traffic_selectors.local == ("10.2.0.0/16",)
+    assert child.traffic_selectors.remote == ("10.1.0.0/16",)

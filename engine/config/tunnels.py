@@ -1,0 +1,41 @@
+"""Questions about tunnel interfaces that validation and the compiler both ask."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from engine.config.model import Config, Interface
+from engine.ike.policy import IPNetwork
+
+IPSEC_IPV4 = "ipsec ipv4"
+
+
+def tunnel_mode(interface: Interface) -> str:
+    """IOS's default tunnel mode is GRE."""
+    return interface.tunnel_mode[0] if interface.tunnel_mode else "gre ip"
+
+
+def tunnel_of_next_hop(config: Config, hop: ipaddress.IPv4Address) -> Interface | None:
+    """The tunnel interface whose subnet holds `hop` (a next hop inside the tunnel)."""
+    for interface in config.interfaces.values():
+        address = interface.address
+        inside = address is not None and hop in address.network and hop != address.ip
+        if interface.is_tunnel and inside:
+            return interface
+    return None
+
+
+def tunnel_networks(config: Config, interface: Interface) -> tuple[IPNetwork, ...]:
+    """What the configuration routes into `interface`: its `ip route`s, by interface or
+    by a next hop inside its subnet."""
+    nets: list[IPNetwork] = []
+    for route in config.static_routes:
+        if route.vrf is not None:
+            continue
+        if route.interface == interface.name or (
+            route.interface is None
+            and route.next_hop is not None
+            and tunnel_of_next_hop(config, route.next_hop) is interface
+        ):
+            nets.append(route.network)
+    return tuple(dict.fromkeys(nets))
