@@ -113,9 +113,11 @@ class EspTransforms:
             raise ValueError(f"{self.encryption.name} needs an integrity algorithm")
 
     @classmethod
-    def named(cls, encryption: str, integrity: str, esn: bool = False) -> EspTransforms:
+    def named(
+        cls, encryption: str, integrity: str, esn: bool = False, *, transport: bool = False
+    ) -> EspTransforms:
         """From the names events and screens show (`aes-cbc-128`, `sha256`)."""
-        return cls(encryption_named(encryption), integrity_named(integrity), esn)
+        return cls(encryption_named(encryption), integrity_named(integrity), esn, transport)
 
 
 @dataclass(frozen=True, slots=True)
