@@ -29,6 +29,12 @@ class Sink(Protocol):
 
     def selectors_removed(self, local: tuple[str, ...], remote: tuple[str, ...]) -> None: ...
 
+    def transport_added(self, local: str, remote: str, protocol: int) -> None:
+        """A transport-mode child SA between our address `local` and the peer's `remote`
+        (host CIDR text), for IP protocol `protocol` (0: any)."""
+
+    def transport_removed(self, local: str, remote: str, protocol: int) -> None: ...
+
 
 class DataPlane:
     """Subscribes (in the composition root) to the child SA events in `EVENTS`; publishes
@@ -48,6 +54,8 @@ class DataPlane:
         self.counters: Counter[str] = Counter()
         self._peers: dict[int, tuple[Address, Address, bool]] = {}
         self._selectors: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        #: transport-mode children: (our host, peer host, protocol), told to the sink
+        self._transport: dict[int, tuple[str, str, int]] = {}
         self._task: asyncio.Task[None] | None = None
         self._rekeying: set[int] = set()
         gateway.esp_handler = self.esp_received
@@ -58,6 +66,12 @@ class DataPlane:
             ts = event.traffic_selectors
             self.table.install_event(event)
             self._peers[event.child_sa_id] = (event.local, event.remote, event.udp_encapsulation)
+            if event.transforms.transport:
+                hosts = (ts.local[0], ts.remote[0], ts.protocol)
+                self._transport[event.child_sa_id] = hosts
+                if self.sink is not None:
+                    self.sink.transport_added(*hosts)
+                return
             self._selectors[event.child_sa_id] = (ts.local, ts.remote)
             if self.sink is not None:
                 self.sink.selectors_added(ts.local, ts.remote)
@@ -73,6 +87,9 @@ class DataPlane:
             self.table.remove(event.child_sa_id)
             self._peers.pop(event.child_sa_id, None)
             self._rekeying.discard(event.child_sa_id)
+            hosts = self._transport.pop(event.child_sa_id, None)
+            if hosts is not None and self.sink is not None:
+                self.sink.transport_removed(*hosts)
             selectors = self._selectors.pop(event.child_sa_id, None)
             if selectors and self.sink is not None and selectors not in self._selectors.values():
                 self.sink.selectors_removed(*selectors)

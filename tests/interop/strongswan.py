@@ -404,9 +404,20 @@ class OurGateway:
     """`ipsec-console daemon` in our namespace, with a control socket and its stdout."""
 
     def __init__(
-        self, topo: Topology, workdir: Path, conf: str, ike_port: int = 500, natt_port: int = 4500
+        self,
+        topo: Topology,
+        workdir: Path,
+        conf: str,
+        ike_port: int = 500,
+        natt_port: int = 4500,
+        *,
+        ns: str | None = None,
+        bind: str = US_ADDR,
     ):
+        """`ns`, `bind`: another namespace and address than ours (two daemons)."""
         self.topo = topo
+        self.ns = ns or topo.us
+        self.bind = bind
         self.dir = workdir
         self.ike_port = ike_port
         self.natt_port = natt_port
@@ -418,9 +429,9 @@ class OurGateway:
 
     def start(self) -> OurGateway:
         cmd = [
-            self.topo.ip, "netns", "exec", self.topo.us,
+            self.topo.ip, "netns", "exec", self.ns,
             sys.executable, "-m", "engine.cli", "daemon",
-            "--config", str(self.conf_path), "--bind", US_ADDR,
+            "--config", str(self.conf_path), "--bind", self.bind,
             "--ike-port", str(self.ike_port), "--natt-port", str(self.natt_port),
             "--control", str(self.control),
         ]  # fmt: skip
