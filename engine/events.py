@@ -90,6 +90,10 @@ class ChildAlgorithms:
     integrity: str
     dh_group: int | None
     esn: bool
+    #: "tunnel" or "transport", as negotiated
+    mode: str = "tunnel"
+    #: why the mode differs from what our policy asked ("" when it does not)
+    mode_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,8 @@ class EspTransforms:
     encryption: Encryption
     integrity: Integrity | None
     esn: bool = False
+    #: ESP transport mode (RFC 4303 section 3.1.1): the IP header stays outside
+    transport: bool = False
 
     def __post_init__(self) -> None:
         if self.encryption.is_aead and self.integrity is not None:
@@ -107,9 +113,11 @@ class EspTransforms:
             raise ValueError(f"{self.encryption.name} needs an integrity algorithm")
 
     @classmethod
-    def named(cls, encryption: str, integrity: str, esn: bool = False) -> EspTransforms:
+    def named(
+        cls, encryption: str, integrity: str, esn: bool = False, *, transport: bool = False
+    ) -> EspTransforms:
         """From the names events and screens show (`aes-cbc-128`, `sha256`)."""
-        return cls(encryption_named(encryption), integrity_named(integrity), esn)
+        return cls(encryption_named(encryption), integrity_named(integrity), esn, transport)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,10 +184,12 @@ class IkeSaRekeyed:
 
 @dataclass(frozen=True, slots=True)
 class TrafficSelectorSet:
-    """Negotiated selectors as (network text, protocol, port range) triples."""
+    """Negotiated selectors as network text, with the one IP protocol they share (0: any;
+    ports are not carried)."""
 
     local: tuple[str, ...]
     remote: tuple[str, ...]
+    protocol: int = 0
 
 
 @dataclass(frozen=True, slots=True)

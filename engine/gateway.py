@@ -128,6 +128,8 @@ class Gateway:
         self._local_ip_cache: dict[str, str] = {}
         #: seconds `stop` waits for peers to confirm their DELETE
         self.shutdown_grace = SHUTDOWN_GRACE
+        #: SO_MARK of our sockets (0: none); set by the data plane's policy routing
+        self.socket_mark = 0
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -198,6 +200,18 @@ class Gateway:
     def now(self) -> float:
         assert self._loop is not None, "gateway not started"
         return self._loop.time()
+
+    def mark_sockets(self, mark: int) -> None:
+        """Put `mark` (SO_MARK, needs CAP_NET_ADMIN) on our IKE, NAT-T and raw ESP
+        sockets, so that policy routing can tell the gateway's own packets from the
+        host's packets it protects (transport mode, engine.dataplane.transport_routes)."""
+        self.socket_mark = mark
+        for _, sock in self.sockets():
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, mark)
+            except OSError as err:
+                self.counters["socket mark failed"] += 1
+                log.warning("cannot mark socket %s: %s", sock.getsockname(), err)
 
     def sockets(self) -> list[tuple[str, socket.socket]]:
         """Our sockets by name, for the kernel's view of them (`show crypto engine drops`)."""

@@ -46,6 +46,8 @@ class FlowRecord:
     origin: str
     children: tuple[ChildRecord, ...] = ()
     retired: Counters = ZERO
+    #: the IP protocol the selectors are narrowed to (0: any, `permit ip`)
+    protocol: int = 0
 
     @property
     def totals(self) -> Counters:

@@ -293,12 +293,15 @@ class SessionModel:
         meta = self._meta(event.peer_name)
         ts = event.traffic_selectors
         flow_id = f"{session.session_id} {','.join(ts.local)} {','.join(ts.remote)}"
+        if ts.protocol:
+            flow_id += f" proto {ts.protocol}"
         flow = session.flows.get(flow_id) or FlowRecord(
             flow_id,
             session.session_id,
             ts.local,
             ts.remote,
             meta.origin if meta else "dynamic crypto map",
+            protocol=ts.protocol,
         )
         now = self.clock()
         child = ChildRecord(

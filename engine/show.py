@@ -43,7 +43,21 @@ def selector_text(networks: tuple[str, ...]) -> str:
 
 
 def flow_line(flow: FlowRecord) -> str:
-    return f"permit ip {selector_text(flow.local_ts)} {selector_text(flow.remote_ts)}"
+    """IOS writes a protocol-narrowed flow by number: `permit 47 host A host B`."""
+    protocol = str(flow.protocol) if flow.protocol else "ip"
+    return f"permit {protocol} {selector_text(flow.local_ts)} {selector_text(flow.remote_ts)}"
+
+
+def mode_line(flow: FlowRecord) -> str | None:
+    """The newest child's mode as `show crypto ipsec sa` words it, and why it is not
+    what policy asked for, when it is not."""
+    child = flow.newest
+    if child is None:
+        return None
+    line = f"in use settings ={{{child.algorithms.mode.capitalize()}, }}"
+    if child.algorithms.mode_note:
+        line += f" ({child.algorithms.mode_note})"
+    return line
 
 
 def hms(seconds: float) -> str:
@@ -107,6 +121,9 @@ def show_crypto_session(views: list[SessionView], *, detail: bool, now: float) -
                     f"    Outbound: #pkts enc'ed {t.packets_out} drop {t.drops_out} "
                     f"life (KB/Sec) {life}"
                 )
+                mode = mode_line(flow)
+                if mode is not None:
+                    out.append(f"    {mode}")
         out.append("")
     return "\n".join(out)
 

@@ -32,6 +32,7 @@ from engine.ike.policy import (
     EspProposalPolicy,
     IkeConfig,
     IkeProposalPolicy,
+    IpsecMode,
     PeerPolicy,
 )
 
@@ -228,6 +229,8 @@ def _common(
         remote_natt_port=state.natt_port,
         fvrf=interface.vrf if interface and interface.vrf else "",
         ivrf=profile.ivrf or "",
+        # a tunnel interface carries whole packets: always tunnel mode (see validate_tunnels)
+        mode=_mode(state.config, entry) if isinstance(entry, CryptoMapEntry) else IpsecMode.TUNNEL,
     )
 
 
@@ -246,7 +249,7 @@ class _Compiling:
                 self.interfaces.setdefault(interface.crypto_map[0], interface)
         self._keyrings: dict[str, KeyringIndex] = {}
         self._proposals: dict[int, tuple[IkeProposalPolicy, ...]] = {}
-        self._selectors: dict[str, tuple[tuple[Network, ...], tuple[Network, ...]]] = {}
+        self._selectors: dict[str, tuple[tuple[Network, ...], tuple[Network, ...], int]] = {}
 
     def keyring(self, name: str) -> KeyringIndex:
         index = self._keyrings.get(name)
@@ -260,7 +263,9 @@ class _Compiling:
             self._proposals[key] = _ike_proposals(self.config, interface)
         return self._proposals[key]
 
-    def selectors(self, entry: CryptoMapEntry) -> tuple[tuple[Network, ...], tuple[Network, ...]]:
+    def selectors(
+        self, entry: CryptoMapEntry
+    ) -> tuple[tuple[Network, ...], tuple[Network, ...], int]:
         if entry.match_address is None:
             return _selectors(self.config, entry)
         name = entry.match_address[0]
@@ -287,7 +292,7 @@ def _compile_entry(
     label = f"{map_name} {'/'.join(str(s) for s in seqs)}"
     fvrf = interface.vrf if interface and interface.vrf else ""
     common = _common(state, profile, entry, interface)
-    local_ts, remote_ts = state.selectors(entry)
+    local_ts, remote_ts, ts_protocol = state.selectors(entry)
     targets: list[tuple[str, KeyringPeer, tuple[Network, ...], str | None]] = []
     if entry.dynamic:
         # The profile's `match identity remote address` narrows who may use the entry.
@@ -325,6 +330,7 @@ def _compile_entry(
                 remote_identity=key_peer.identity,
                 description=description,
                 origin="dynamic crypto map" if entry.dynamic else "crypto map",
+                ts_protocol=ts_protocol,
                 **common,  # type: ignore[arg-type]
             )
         )
@@ -470,14 +476,24 @@ def _esp_proposals(
     return tuple(proposals) or DEFAULT_TRANSFORM_SETS
 
 
+def _mode(config: Config, entry: CryptoMapEntry) -> IpsecMode:
+    """The entry's transform-sets agree on one mode (validation sees to it)."""
+    modes = {config.transform_sets[name].mode for name, _ in entry.transform_sets}
+    return IpsecMode.TRANSPORT if "transport" in modes else IpsecMode.TUNNEL
+
+
 def _selectors(
     config: Config, entry: CryptoMapEntry
-) -> tuple[tuple[Network, ...], tuple[Network, ...]]:
-    """`permit ip LOCAL REMOTE` lines of the entry's ACL; a dynamic entry without one
+) -> tuple[tuple[Network, ...], tuple[Network, ...], int]:
+    """`permit PROTOCOL LOCAL REMOTE` lines of the entry's ACL, with the one IP protocol
+    they share (validation sees to it; 0 for `ip`); a dynamic entry without an ACL
     takes whatever the peer proposes."""
     if entry.match_address is None:
-        return (ANY,), (ANY,)
+        return (ANY,), (ANY,), 0
     acl = config.access_lists[entry.match_address[0]]
-    local = tuple(dict.fromkeys(e.source_net for e in acl.entries if e.action == "permit"))
-    remote = tuple(dict.fromkeys(e.destination_net for e in acl.entries if e.action == "permit"))
-    return local or (ANY,), remote or (ANY,)
+    permits = [e for e in acl.entries if e.action == "permit"]
+    local = tuple(dict.fromkeys(e.source_net for e in permits))
+    remote = tuple(dict.fromkeys(e.destination_net for e in permits))
+    protocols = {e.ip_protocol for e in permits}
+    protocol = protocols.pop() if len(protocols) == 1 else 0
+    return local or (ANY,), remote or (ANY,), protocol

@@ -119,7 +119,9 @@ class TransformSet(Node):
     integrity: IntegId | None = None
     #: IOS transforms this gateway cannot negotiate (esp-sha-hmac, esp-3des ...)
     unsupported: list[str] = field(default_factory=list)
+    #: `mode tunnel | transport`
     mode: str = "tunnel"
+    mode_source: Source = field(default=NO_SOURCE, compare=False, repr=False)
 
     @property
     def usable(self) -> bool:
@@ -148,6 +150,18 @@ class CryptoMapEntry(Node):
     reverse_route_remote_peer: bool = False
 
 
+#: ACL protocol keywords -> IP protocol numbers (`ip`: any, 0 in a traffic selector)
+ACL_PROTOCOLS: dict[str, int] = {
+    "ip": 0,
+    "icmp": 1,
+    "tcp": 6,
+    "udp": 17,
+    "gre": 47,
+    "esp": 50,
+    "ahp": 51,
+}
+
+
 @dataclass(eq=False)
 class IpsecProfile(Node):
     """`crypto ipsec profile NAME`: what a tunnel interface's child SAs are made of (a
@@ -170,6 +184,11 @@ class AclEntry(Node):
     protocol: str = "ip"
     source_net: Network = field(default_factory=lambda: ipaddress.ip_network("0.0.0.0/0"))
     destination_net: Network = field(default_factory=lambda: ipaddress.ip_network("0.0.0.0/0"))
+
+    @property
+    def ip_protocol(self) -> int:
+        """The protocol as a traffic selector carries it (RFC 7296 3.13.1)."""
+        return ACL_PROTOCOLS[self.protocol]
 
     def text(self) -> str:
         return (

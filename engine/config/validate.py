@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from engine.config.compile import KeyringIndex
 from engine.config.diagnostics import Severity, Source
-from engine.config.model import Config, CryptoMapEntry, Ikev2Keyring, Ikev2Proposal
+from engine.config.model import (
+    AccessList,
+    Config,
+    CryptoMapEntry,
+    Ikev2Keyring,
+    Ikev2Proposal,
+)
 from engine.config.validate_tunnels import validate_tunnels
 
 IKEV1_ENTRY = "has no ikev2-profile: an IKEv1 entry, parsed but not negotiated yet"
@@ -143,6 +149,31 @@ def _check_duplicates(config: Config, keyring: Ikev2Keyring) -> KeyringIndex:
     return index
 
 
+def _check_acl_protocols(config: Config, acl: AccessList, source: Source) -> None:
+    """One child SA carries one IP protocol in its selectors here, as IOS gives one SA
+    per ACL line: an ACL that mixes them cannot become one set of selectors."""
+    protocols = dict.fromkeys(e.protocol for e in acl.entries if e.action == "permit")
+    if len(protocols) > 1:
+        config.report(
+            source,
+            f"access list {acl.name} mixes protocols ({', '.join(protocols)}): the "
+            "permit entries of a crypto ACL must all name one protocol",
+        )
+
+
+def _check_modes(config: Config, entry: CryptoMapEntry, where: str) -> None:
+    """IKEv2 negotiates one mode per child SA (USE_TRANSPORT_MODE), not per proposal."""
+    named = [
+        config.transform_sets[n] for n, _ in entry.transform_sets if n in config.transform_sets
+    ]
+    if len({ts.mode for ts in named}) > 1:
+        listing = ", ".join(f"{ts.name} (mode {ts.mode})" for ts in named)
+        config.report(
+            entry.transform_sets[0][1],
+            f"{where}: its transform-sets must agree on one mode: {listing}",
+        )
+
+
 def _check_entry(config: Config, entry: CryptoMapEntry, indexes: dict[str, KeyringIndex]) -> None:
     kind = "crypto dynamic-map" if entry.dynamic else "crypto map"
     where = f"{kind} {entry.map_name} {entry.seq}"
@@ -157,6 +188,9 @@ def _check_entry(config: Config, entry: CryptoMapEntry, indexes: dict[str, Keyri
     if entry.match_address is not None:
         name, source = entry.match_address
         _require(config, name in config.access_lists, source, f"access list {name} does not exist")
+        if name in config.access_lists:
+            _check_acl_protocols(config, config.access_lists[name], source)
+    _check_modes(config, entry, where)
     if entry.isakmp_profile is not None:
         name, source = entry.isakmp_profile
         _require(

@@ -57,6 +57,13 @@ def _check_profile(config: Config, profile: IpsecProfile) -> None:
     named = [config.transform_sets.get(ts) for ts, _ in profile.transform_sets]
     if named and all(named) and not any(ts.usable for ts in named if ts):
         config.report(profile.source, f"{where}: none of its transform-sets can be negotiated")
+    if any(ts and ts.mode == "transport" for ts in named):
+        config.report(
+            profile.source,
+            f"{where}: mode transport of its transform-set is not used by tunnel interfaces "
+            "(tunnel mode ipsec ipv4 carries whole packets: tunnel mode)",
+            Severity.WARNING,
+        )
     if profile.isakmp_profile is not None:
         name, source = profile.isakmp_profile
         if name not in config.isakmp_profiles:

@@ -54,6 +54,12 @@ class EchoResponder:
         else:
             self._local[local] = count
 
+    def transport_added(self, local: str, remote: str, protocol: int) -> None:
+        self.selectors_added((local,), (remote,))
+
+    def transport_removed(self, local: str, remote: str, protocol: int) -> None:
+        self.selectors_removed((local,), (remote,))
+
     def deliver(self, packet: bytes) -> None:
         reply = packets.echo_reply(packet)
         if reply is None:
@@ -99,6 +105,12 @@ class EchoSource:
         pair = (_first_host(local), _first_host(remote))
         if pair in self._pairs:
             self._pairs.remove(pair)  # type: ignore[arg-type]
+
+    def transport_added(self, local: str, remote: str, protocol: int) -> None:
+        self.selectors_added((local,), (remote,))
+
+    def transport_removed(self, local: str, remote: str, protocol: int) -> None:
+        self.selectors_removed((local,), (remote,))
 
     def deliver(self, packet: bytes) -> None:
         if packets.is_echo_reply(packet):

@@ -33,6 +33,12 @@ class Sink(Protocol):
 
     def selectors_removed(self, local: tuple[str, ...], remote: tuple[str, ...]) -> None: ...
 
+    def transport_added(self, local: str, remote: str, protocol: int) -> None:
+        """A transport-mode child SA between our address `local` and the peer's `remote`
+        (host CIDR text), for IP protocol `protocol` (0: any)."""
+
+    def transport_removed(self, local: str, remote: str, protocol: int) -> None: ...
+
 
 class DataPlane:
     """Subscribes (in the composition root) to the child SA events in `EVENTS`; publishes
@@ -56,6 +62,8 @@ class DataPlane:
         self.counters: Counter[str] = Counter()
         self._peers: dict[int, tuple[Address, Address, bool]] = {}
         self._selectors: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        #: transport-mode children: (our host, peer host, protocol), told to the sink
+        self._transport: dict[int, tuple[str, str, int]] = {}
         self._task: asyncio.Task[None] | None = None
         self._rekeying: set[int] = set()
         gateway.esp_handler = self.esp_received
@@ -69,6 +77,12 @@ class DataPlane:
             if event.interface:
                 self._interfaces[event.child_sa_id] = event.interface
                 return  # its routes are the configuration's, not its selectors'
+            if event.transforms.transport:
+                hosts = (ts.local[0], ts.remote[0], ts.protocol)
+                self._transport[event.child_sa_id] = hosts
+                if self.sink is not None:
+                    self.sink.transport_added(*hosts)
+                return
             self._selectors[event.child_sa_id] = (ts.local, ts.remote)
             if self.sink is not None:
                 self.sink.selectors_added(ts.local, ts.remote)
@@ -85,6 +99,9 @@ class DataPlane:
             self._peers.pop(event.child_sa_id, None)
             self._rekeying.discard(event.child_sa_id)
             self._interfaces.pop(event.child_sa_id, None)
+            hosts = self._transport.pop(event.child_sa_id, None)
+            if hosts is not None and self.sink is not None:
+                self.sink.transport_removed(*hosts)
             selectors = self._selectors.pop(event.child_sa_id, None)
             if selectors and self.sink is not None and selectors not in self._selectors.values():
                 self.sink.selectors_removed(*selectors)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from engine.dataplane.plane import DataPlane
+from engine.dataplane.transport_routes import TransportRoutes
 from engine.dataplane.tun import TunDevice
 
 READ_BATCH = 256
@@ -18,16 +19,23 @@ class TunSink:
         self._routes: dict[str, int] = {}
         self.last_route_error = ""
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: policy routing for transport-mode child SAs (made when the device opens)
+        self.transport: TransportRoutes | None = None
 
     def start(self) -> None:
         self.device.open()
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self.device.fd, self._readable)
+        self.transport = TransportRoutes(
+            self.device.name, self.device.index, self.plane.gateway.mark_sockets
+        )
         self.plane.sink = self
 
     def stop(self) -> None:
         if self._loop is not None and self.device.fd >= 0:
             self._loop.remove_reader(self.device.fd)
+        if self.transport is not None:
+            self.transport.close()
         self.device.close()
 
     def _readable(self) -> None:
@@ -60,6 +68,17 @@ class TunSink:
             elif count > 0:
                 self._routes[network] = count
 
+    def transport_added(self, local: str, remote: str, protocol: int) -> None:
+        """A transport-mode child SA between our address and the peer's: the host's
+        packets to the peer (of that protocol) go through the device, the gateway's
+        own IKE and ESP do not (see engine.dataplane.transport_routes)."""
+        if self.transport is not None:
+            self.transport.add(_hosts(local, remote, protocol), self._failed)
+
+    def transport_removed(self, local: str, remote: str, protocol: int) -> None:
+        if self.transport is not None:
+            self.transport.remove(_hosts(local, remote, protocol), self._failed)
+
     def _failed(self, err: BaseException) -> None:
         """Called on the netlink thread: counted on the event loop's."""
         if self._loop is not None and not self._loop.is_closed():
@@ -68,3 +87,8 @@ class TunSink:
     def _count_failure(self, reason: str) -> None:
         self.plane.counters["route changes failed"] += 1
         self.last_route_error = reason
+
+
+def _hosts(local: str, remote: str, protocol: int) -> tuple[str, str, int]:
+    """('192.0.2.1/32', '192.0.2.2/32', 47) -> ('192.0.2.1', '192.0.2.2', 47)."""
+    return local.split("/")[0], remote.split("/")[0], protocol

@@ -134,6 +134,12 @@ class TunnelSink:
     def selectors_removed(self, local: tuple[str, ...], remote: tuple[str, ...]) -> None:
         """See `selectors_added`."""
 
+    def transport_added(self, local: str, remote: str, protocol: int) -> None:
+        """A tunnel interface carries whole packets: never transport mode."""
+
+    def transport_removed(self, local: str, remote: str, protocol: int) -> None:
+        """See `transport_added`."""
+
     # ------------------------------------------------------------------ netlink
     def _set_address(
         self, old: ipaddress.IPv4Interface | None, new: ipaddress.IPv4Interface | None

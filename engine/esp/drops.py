@@ -33,6 +33,9 @@ class DropReason(StrEnum):
     SEQUENCE_EXHAUSTED = "sequence exhausted"
     #: a traffic-flow-confidentiality dummy packet (next header 59), discarded per RFC 4303 2.6
     DUMMY = "dummy packet"
+    #: transport mode cannot carry it: an IPv4 fragment or a packet with IPv4 options
+    #: (the IP header is rebuilt by the peer, RFC 4303 section 3.1.1)
+    NOT_FOR_TRANSPORT = "not for transport mode"
 
 
 @dataclass(frozen=True, slots=True)

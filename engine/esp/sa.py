@@ -1,7 +1,21 @@
-"""ESP security associations, one object per direction (RFC 4303, tunnel mode).
+"""ESP security associations, one object per direction (RFC 4303, tunnel and transport mode).
 
 Wire format: SPI (4) | sequence (4) | IV | ciphertext | ICV, where the ciphertext covers
 inner packet | padding 1, 2, 3, ... | pad length | next header (4 IPv4, 41 IPv6).
+
+Transport mode (section 3.1.1) protects the upper-layer payload of a packet between the
+two peers themselves: the ciphertext covers that payload, next header is the packet's
+IP protocol (47 GRE, 6 TCP ...), and the IP header stays outside. The ESP packet leaves
+through the gateway's own sockets (ESP in UDP or a raw socket), so the kernel builds the
+outer IP header; the receiver rebuilds the original header from the SA's selectors,
+which in transport mode are exactly the two peers' addresses (checked at negotiation
+and at install): source and destination, protocol = next header, the total length and
+checksum. TTL, DSCP and the IPv4 identification are not carried (nor by a kernel
+transport-mode SA's header in the ESP packet: that header is the one on the wire here).
+IPv4 fragments and packets with IPv4 options are refused (NOT_FOR_TRANSPORT): the
+rebuilt header would lose them. Without NAT, the rebuilt addresses are the sender's, so
+the TCP/UDP checksums inside stay valid (RFC 3948 3.1.2's fix-up is for NAT, where
+this gateway does not use transport mode).
 
 - AES-GCM-16 and ChaCha20-Poly1305 (RFC 4106, RFC 7634): nonce = salt (last 4 bytes of
   the key material) | 8-byte IV; the IV is the 64-bit sequence number, unique per key as
@@ -64,6 +78,30 @@ _NONCE = struct.Struct(">IQ")
 _AAD_ESN = struct.Struct(">III")
 _U32 = struct.Struct(">I")
 _V4_ADDRS = struct.Struct(">II")
+_V4_HEADER = struct.Struct(">BBHHHBBH4s4s")
+_V6_HEADER = struct.Struct(">IHBB16s16s")
+#: TTL / hop limit of a rebuilt transport-mode IP header
+REBUILT_TTL = 64
+_IPV4_MF_OFFSET = 0x3FFF
+
+
+def ipv4_checksum(header: bytes) -> int:
+    """The ones' complement header checksum (RFC 791), over a header whose checksum
+    field is zero: the integer's remainder mod 0xFFFF is the folded ones' complement sum."""
+    total = int.from_bytes(header, "big") % 0xFFFF
+    return 0xFFFF - total if total else 0  # a sum of 0xFFFF (never 0: the version is in it)
+
+
+def rebuild_ip_header(
+    version: int, source: bytes, destination: bytes, protocol: int, payload_size: int
+) -> bytes:
+    """The IP header of a transport-mode packet received for `source` -> `destination`."""
+    if version == IPV4:
+        header = _V4_HEADER.pack(
+            0x45, 0, IPV4_HEADER + payload_size, 0, 0, REBUILT_TTL, protocol, 0, source, destination
+        )
+        return header[:10] + ipv4_checksum(header).to_bytes(2, "big") + header[12:]
+    return _V6_HEADER.pack(6 << 28, payload_size, protocol, REBUILT_TTL, source, destination)
 
 
 class EspConfigError(ValueError):
@@ -216,7 +254,7 @@ class OutboundSa(_EspSa):
     `random_bytes(16)` (CBC only) must return exactly 16 bytes: the long-lived CBC
     context relies on every packet being whole blocks."""
 
-    __slots__ = ("_max_seq", "_random_bytes", "_soft_seq", "_tails", "seq")
+    __slots__ = ("_max_seq", "_random_bytes", "_soft_seq", "_tails", "_transport_tails", "seq")
 
     def __init__(
         self,
@@ -245,6 +283,8 @@ class OutboundSa(_EspSa):
             version: tuple(_PADS[pad] + bytes((pad, nh)) for pad in range(self._block))
             for version, nh in ((IPV4, NEXT_HEADER_IPV4), (IPV6, NEXT_HEADER_IPV6))
         }
+        #: the same per IP protocol, for transport mode (made on first use)
+        self._transport_tails: dict[int, tuple[bytes, ...]] = {}
 
     @property
     def exhausted(self) -> bool:
@@ -258,13 +298,48 @@ class OutboundSa(_EspSa):
         """The ESP packet carrying the IPv4/IPv6 packet `inner`, or why it was refused."""
         if now >= self._hard_at or self.octets >= self._hard_octets:
             return self._drop(DropReason.LIFETIME_EXPIRED)
-        seq = self.seq + 1
-        if seq > self._max_seq:
+        if self.seq + 1 > self._max_seq:
             return self._drop(DropReason.SEQUENCE_EXHAUSTED)
         tails = self._tails.get(inner[0] >> 4) if inner else None
         if tails is None:
             return self._drop(DropReason.MALFORMED)
-        self.seq = seq
+        return self._seal(inner, tails, len(inner), now)
+
+    def encapsulate_transport(self, packet: bytes, now: float) -> bytes | DropReason:
+        """Transport mode: the ESP packet carrying the upper-layer payload of the IP
+        packet `packet` (its header stays outside), or why it was refused."""
+        if now >= self._hard_at or self.octets >= self._hard_octets:
+            return self._drop(DropReason.LIFETIME_EXPIRED)
+        if self.seq + 1 > self._max_seq:
+            return self._drop(DropReason.SEQUENCE_EXHAUSTED)
+        size = len(packet)
+        version = packet[0] >> 4 if packet else 0
+        if version == IPV4 and size >= IPV4_HEADER:
+            header = (packet[0] & 0x0F) * 4
+            if header < IPV4_HEADER or int.from_bytes(packet[2:4], "big") != size:
+                return self._drop(DropReason.MALFORMED)
+            if header != IPV4_HEADER or int.from_bytes(packet[6:8], "big") & _IPV4_MF_OFFSET:
+                return self._drop(DropReason.NOT_FOR_TRANSPORT)
+            protocol = packet[9]
+        elif version == IPV6 and size >= IPV6_HEADER:
+            if int.from_bytes(packet[4:6], "big") != size - IPV6_HEADER:
+                return self._drop(DropReason.MALFORMED)
+            header, protocol = IPV6_HEADER, packet[6]
+        else:
+            return self._drop(DropReason.MALFORMED)
+        tails = self._transport_tails.get(protocol)
+        if tails is None:
+            tails = self._transport_tails[protocol] = tuple(
+                _PADS[pad] + bytes((pad, protocol)) for pad in range(self._block)
+            )
+        return self._seal(packet[header:], tails, size, now)
+
+    def _seal(
+        self, inner: bytes, tails: tuple[bytes, ...], counted: int, now: float
+    ) -> bytes | DropReason:
+        """Encrypt `inner` with the trailer for its next header; `counted` bytes go to
+        the SA's octets (the whole IP packet, in either mode)."""
+        seq = self.seq = self.seq + 1
         size = len(inner)
         low = seq & _LOW32
         aead = self._aead
@@ -283,7 +358,7 @@ class OutboundSa(_EspSa):
                 mac.update(_U32.pack(seq >> 32))
             packet = body + mac.finalize()[: self._icv_size]
         self.packets += 1
-        self.octets += size
+        self.octets += counted
         self.last_used = now
         return packet
 
@@ -389,6 +464,30 @@ class InboundSa(_EspSa):
         if isinstance(plain, DropReason):
             return plain
         return plain[self._start : len(plain) - 2 - plain[-2]], plain[-1]
+
+    def decapsulate_transport(
+        self, packet: bytes, now: float, endpoints: tuple[int, bytes, bytes], protocol: int = 0
+    ) -> bytes | DropReason:
+        """The IP packet of a transport-mode ESP packet, its header rebuilt, or why it
+        was refused. `endpoints`: (IP version, peer's address, our address), the SA's
+        selectors; `protocol`: the one IP protocol they allow (0: any)."""
+        plain = self._open(packet, now)
+        if isinstance(plain, DropReason):
+            return plain
+        start = self._start
+        stop = len(plain) - 2 - plain[-2]
+        next_header = plain[-1]
+        if next_header == NEXT_HEADER_NONE:
+            return self._drop(DropReason.DUMMY)
+        if protocol and next_header != protocol:
+            return self._drop(DropReason.OUTSIDE_SELECTORS)
+        version, source, destination = endpoints
+        header = rebuild_ip_header(version, source, destination, next_header, stop - start)
+        inner = header + plain[start:stop]
+        self.packets += 1
+        self.octets += len(inner)
+        self.last_used = now
+        return inner
 
     def decapsulate(self, packet: bytes, now: float) -> bytes | DropReason:
         """The inner IP packet of a tunnel-mode ESP packet, or why it was refused."""

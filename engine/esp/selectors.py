@@ -1,9 +1,10 @@
-"""Packet classification against traffic selectors (RFC 4301 section 4.4.1, addresses only).
+"""Packet classification against traffic selectors (RFC 4301 section 4.4.1): addresses
+and the IP protocol.
 
 Selectors arrive as CIDR text ("10.1.0.0/16", "2001:db8::/32"), as the IKE core's
 `describe()` renders a child SA's negotiated TS. Addresses are compared as integers
 (masked equality), which is all a packet decision needs and ~10x cheaper than
-`ipaddress` objects. Ports and protocols are not matched yet.
+`ipaddress` objects. A selector may name one IP protocol (0: any); ports are not matched.
 """
 
 from __future__ import annotations
@@ -95,8 +96,11 @@ class SelectorIndex(Generic[T]):
     """
 
     def __init__(self) -> None:
-        # per family: [(prefix length, mask, {network: [(local, item), ...]})], longest first
-        self._tables: dict[int, list[tuple[int, int, dict[int, list[tuple[NetworkSet, T]]]]]] = {
+        # per family: [(prefix length, mask, {network: [(local, protocol, item), ...]})],
+        # longest first
+        self._tables: dict[
+            int, list[tuple[int, int, dict[int, list[tuple[NetworkSet, int, T]]]]]
+        ] = {
             IPV4: [],
             IPV6: [],
         }
@@ -106,13 +110,14 @@ class SelectorIndex(Generic[T]):
     def __len__(self) -> int:
         return len(self._keys)
 
-    def add(self, local: NetworkSet, remote: NetworkSet, item: T) -> None:
+    def add(self, local: NetworkSet, remote: NetworkSet, item: T, protocol: int = 0) -> None:
+        """`protocol`: the one IP protocol the selectors allow (0: any)."""
         keys: list[tuple[int, int, int]] = []
         for net in remote.networks:
             version, length = net.version, net.prefixlen
             buckets = self._buckets(version, length, net)
             network = int(net.network_address)
-            buckets.setdefault(network, []).append((local, item))
+            buckets.setdefault(network, []).append((local, protocol, item))
             keys.append((version, length, network))
         self._keys[item] = keys
 
@@ -126,32 +131,32 @@ class SelectorIndex(Generic[T]):
                 if plen != length:
                     continue
                 bucket = buckets.get(network, [])
-                bucket[:] = [entry for entry in bucket if entry[1] != item]
+                bucket[:] = [entry for entry in bucket if entry[2] != item]
                 if not bucket:
                     buckets.pop(network, None)
                 if not buckets:
                     del tables[index]
                 break
 
-    def lookup(self, version: int, src: int, dst: int) -> T | None:
-        """The newest item whose remote selectors hold `dst` (longest prefix first) and
-        whose local selectors hold `src`."""
+    def lookup(self, version: int, src: int, dst: int, protocol: int = 0) -> T | None:
+        """The newest item whose remote selectors hold `dst` (longest prefix first),
+        whose local selectors hold `src`, and whose protocol is `protocol` or any."""
         for _length, mask, buckets in self._tables[version]:
             bucket = buckets.get(dst & mask)
             if bucket:
-                for local, item in reversed(bucket):
-                    if local.contains(version, src):
+                for local, allowed, item in reversed(bucket):
+                    if (not allowed or allowed == protocol) and local.contains(version, src):
                         return item
         return None
 
     def _buckets(
         self, version: int, length: int, net: ipaddress.IPv4Network | ipaddress.IPv6Network
-    ) -> dict[int, list[tuple[NetworkSet, T]]]:
+    ) -> dict[int, list[tuple[NetworkSet, int, T]]]:
         tables = self._tables[version]
         for plen, _mask, buckets in tables:
             if plen == length:
                 return buckets
-        fresh: dict[int, list[tuple[NetworkSet, T]]] = {}
+        fresh: dict[int, list[tuple[NetworkSet, int, T]]] = {}
         tables.append((length, int(net.netmask), fresh))
         tables.sort(key=lambda entry: -entry[0])
         return fresh

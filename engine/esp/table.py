@@ -27,6 +27,7 @@ from engine.esp.selectors import (
     NetworkSet,
     SelectorIndex,
     parse_addresses,
+    protocol,
 )
 from engine.events import ChildSaInstalled, Counters, EspTransforms
 
@@ -51,6 +52,15 @@ class ChildSaPair:
     superseded: bool = False
     #: the tunnel interface whose packets it carries ("" : chosen by selectors alone)
     interface: str = ""
+    #: ESP transport mode: (IP version, peer's address, our address) as packed bytes,
+    #: the header a received packet is rebuilt with; None in tunnel mode
+    endpoints: tuple[int, bytes, bytes] | None = None
+    #: the one IP protocol the selectors allow (0: any)
+    protocol: int = 0
+
+    @property
+    def transport(self) -> bool:
+        return self.endpoints is not None
 
     @property
     def counters(self) -> Counters:
@@ -90,12 +100,14 @@ class SaTable:
         self._index: dict[str, SelectorIndex[ChildSaPair]] = {"": SelectorIndex()}
         # pairs carrying the same selectors on one interface, oldest first: all but the
         # last are superseded
-        self._by_selectors: dict[tuple[str, NetworkSet, NetworkSet], list[ChildSaPair]] = {}
+        self._by_selectors: dict[tuple[str, NetworkSet, NetworkSet, int], list[ChildSaPair]] = {}
         self._drops: Counter[DropReason] = Counter()
         # outbound decisions per interface by source and destination address bytes;
         # emptied whenever the set of pairs changes, bounded so a scan of many addresses
         # cannot grow it
         self._flows: dict[str, dict[bytes, ChildSaPair | None]] = {"": {}}
+        #: pairs whose selectors name an IP protocol: the flow cache keys on it then
+        self._with_protocol = 0
 
     def set_replay_window(self, size: int) -> None:
         """For SAs installed from now on (a configuration reload); live SAs keep theirs."""
@@ -125,11 +137,15 @@ class SaTable:
         lifetime_s: float | None = None,
         lifetime_kb: int | None = None,
         udp_encapsulation: bool = False,
+        protocol: int = 0,
         interface: str = "",
     ) -> ChildSaPair:
         """Add a child SA pair. `initiator`: we initiated the exchange that created it, so
         we send with the `_i` keys (initiator to responder) and receive with `_r`.
-        Raises EspConfigError for bad keys or a duplicate id or SPI."""
+        `transforms.transport`: transport mode, whose selectors must be one address on
+        each side (the peers themselves). `protocol`: the one IP protocol the selectors
+        allow (0: any). Raises EspConfigError for bad keys, a duplicate id or SPI, or
+        transport-mode selectors that are not two hosts."""
         if child_sa_id in self._pairs:
             raise EspConfigError(f"child SA {child_sa_id} is already installed")
         if spi_in in self._by_spi:
@@ -141,6 +157,7 @@ class SaTable:
             out_keys, in_keys = (keys.encr_r, keys.integ_r), (keys.encr_i, keys.integ_i)
         lifetime = Lifetime(lifetime_s, lifetime_kb, self._soft_fraction)
         local, remote = NetworkSet(local_ts), NetworkSet(remote_ts)
+        endpoints = _endpoints(local, remote) if transforms.transport else None
         inbound = InboundSa(
             spi_in,
             encr,
@@ -163,16 +180,26 @@ class SaTable:
             random_bytes=self._random_bytes,
         )
         pair = ChildSaPair(
-            child_sa_id, inbound, outbound, local, remote, udp_encapsulation, now, False, interface
+            child_sa_id,
+            inbound,
+            outbound,
+            local,
+            remote,
+            udp_encapsulation,
+            now,
+            interface=interface,
+            endpoints=endpoints,
+            protocol=protocol,
         )
-        same = self._by_selectors.setdefault((interface, local, remote), [])
+        same = self._by_selectors.setdefault((interface, local, remote, protocol), [])
         if same:
             # all but the last are superseded already: one more, not a scan of them all
             same[-1].superseded = True
         same.append(pair)
         self._pairs[child_sa_id] = pair
         self._by_spi[spi_in] = (inbound, child_sa_id)
-        self._index.setdefault(interface, SelectorIndex()).add(local, remote, pair)
+        self._index.setdefault(interface, SelectorIndex()).add(local, remote, pair, protocol)
+        self._with_protocol += bool(protocol)
         self._flows.setdefault(interface, {}).clear()
         return pair
 
@@ -191,6 +218,7 @@ class SaTable:
             lifetime_s=event.lifetime,
             lifetime_kb=event.lifetime_kb,
             udp_encapsulation=event.udp_encapsulation,
+            protocol=event.traffic_selectors.protocol,
             interface=event.interface,
         )
 
@@ -201,8 +229,9 @@ class SaTable:
             return None
         self._by_spi.pop(pair.inbound.spi, None)
         self._index[pair.interface].remove(pair)
+        self._with_protocol -= bool(pair.protocol)
         self._flows[pair.interface].clear()
-        key = (pair.interface, pair.local, pair.remote)
+        key = (pair.interface, pair.local, pair.remote, pair.protocol)
         same = self._by_selectors[key]
         same.remove(pair)
         if same:
@@ -221,7 +250,11 @@ class SaTable:
         if entry is None:
             return self._drop(DropReason.UNKNOWN_SPI, spi=spi)
         sa, child_sa_id = entry
-        inner = sa.decapsulate(esp_packet, now)
+        pair = self._pairs[child_sa_id]
+        if pair.endpoints is not None:
+            inner = sa.decapsulate_transport(esp_packet, now, pair.endpoints, pair.protocol)
+        else:
+            inner = sa.decapsulate(esp_packet, now)
         if isinstance(inner, DropReason):
             return self._drop(inner, child_sa_id, spi)
         return inner, child_sa_id
@@ -237,8 +270,12 @@ class SaTable:
         version = inner_packet[0] >> 4 if size else 0
         if version == IPV4 and size >= IPV4_HEADER:
             key = inner_packet[12:20]
+            if self._with_protocol:
+                key += inner_packet[9:10]
         elif version == IPV6 and size >= IPV6_HEADER:
             key = inner_packet[8:40]
+            if self._with_protocol:
+                key += inner_packet[6:7]
         else:
             return self._drop(DropReason.MALFORMED)
         flows = self._flows.get(interface)
@@ -246,16 +283,17 @@ class SaTable:
             return None  # no SA was ever installed for that interface
         pair = flows.get(key, _MISS)
         if pair is _MISS:
-            addresses = parse_addresses(inner_packet)
-            assert addresses is not None  # the same checks as above
-            pair = self._index[interface].lookup(*addresses)
+            pair = self._lookup(inner_packet, interface)
             if len(flows) >= FLOW_CACHE_SIZE:
                 flows.clear()
             flows[key] = pair
         if pair is None:
             return None
         sa = pair.outbound
-        esp = sa.encapsulate(inner_packet, now)
+        if pair.endpoints is not None:
+            esp = sa.encapsulate_transport(inner_packet, now)
+        else:
+            esp = sa.encapsulate(inner_packet, now)
         if isinstance(esp, DropReason):
             return self._drop(esp, pair.child_sa_id, sa.spi)
         return esp, pair.child_sa_id
@@ -264,10 +302,15 @@ class SaTable:
         """The SA `outbound` would protect this packet with: the newest pair whose remote
         selectors hold the destination (longest prefix first) and local ones the source.
         None when the packet is not IP or no pair covers it."""
-        addresses = parse_addresses(inner_packet)
-        index = self._index.get(interface)
-        pair = index.lookup(*addresses) if addresses is not None and index else None
+        pair = self._lookup(inner_packet, interface)
         return None if pair is None else pair.outbound
+
+    def _lookup(self, packet: bytes, interface: str) -> ChildSaPair | None:
+        addresses = parse_addresses(packet)
+        index = self._index.get(interface)
+        if addresses is None or index is None:
+            return None
+        return index.lookup(*addresses, protocol(packet) or 0)
 
     def counters(self, child_sa_id: int) -> Counters:
         """Traffic of one installed pair; KeyError if it is not installed."""
@@ -307,3 +350,14 @@ class SaTable:
     ) -> Drop:
         self._drops[reason] += 1
         return Drop(reason, child_sa_id, spi)
+
+
+def _endpoints(local: NetworkSet, remote: NetworkSet) -> tuple[int, bytes, bytes]:
+    """A transport-mode pair's (IP version, peer's address, our address), packed."""
+    nets = (remote.networks, local.networks)
+    if any(len(n) != 1 or n[0].num_addresses != 1 for n in nets):
+        raise EspConfigError("transport mode needs one host address on each side")
+    peer, ours = remote.networks[0], local.networks[0]
+    if peer.version != ours.version:
+        raise EspConfigError("transport mode selectors of two IP versions")
+    return peer.version, peer.network_address.packed, ours.network_address.packed

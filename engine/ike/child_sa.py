@@ -37,6 +37,10 @@ class ChildSa:
     nonce_r: bytes = field(repr=False, default=b"")
     state: ChildState = ChildState.INSTALLED
     rekeyed_from: int | None = None
+    #: ESP in transport mode (USE_TRANSPORT_MODE agreed), else tunnel mode
+    transport: bool = False
+    #: why the mode is not what our policy asked for ("" when it is)
+    mode_note: str = ""
 
     @property
     def spi_in_int(self) -> int:

@@ -46,7 +46,7 @@ from engine.ike.sa_state import (
 )
 from engine.ike.sk_cipher import SkCipher
 from engine.ike.task_manager import TaskManager
-from engine.ike.traffic_selectors import describe
+from engine.ike.traffic_selectors import common_protocol, describe
 from engine.ratelimit import TokenBucket
 
 #: INVALID_SPI notices one peer may get at once, then one per INVALID_SPI_INTERVAL s
@@ -293,14 +293,19 @@ class IkeSa:
                     integrity=INTEG_NAMES.get(suite.integrity, str(suite.integrity)),
                     dh_group=suite.dh_group,
                     esn=suite.esn,
+                    mode="transport" if child.transport else "tunnel",
+                    mode_note=child.mode_note,
                 ),
                 transforms=EspTransforms(
                     encryption(suite.encryption.encr_id, suite.encryption.key_bits),
                     None if suite.encryption.is_aead else integrity(suite.integrity),
                     suite.esn,
+                    child.transport,
                 ),
                 traffic_selectors=TrafficSelectorSet(
-                    describe(child.local_ts), describe(child.remote_ts)
+                    describe(child.local_ts),
+                    describe(child.remote_ts),
+                    common_protocol(child.local_ts + child.remote_ts),
                 ),
                 lifetime=child.lifetime,
                 lifetime_kb=child.lifetime_kb,

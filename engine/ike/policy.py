@@ -79,6 +79,20 @@ class EspProposalPolicy:
     esn: bool = False
 
 
+class IpsecMode(Enum):
+    """A transform-set's `mode`: what the child SA's ESP carries (RFC 4301 section 4.1).
+
+    TRANSPORT asks the peer for transport mode and takes tunnel mode if it refuses, as
+    IOS `mode transport` does."""
+
+    TUNNEL = "tunnel"
+    TRANSPORT = "transport"
+
+    @property
+    def wants_transport(self) -> bool:
+        return self is not IpsecMode.TUNNEL
+
+
 class IdentityKind(Enum):
     ADDRESS = "address"
     FQDN = "fqdn"
@@ -175,6 +189,10 @@ class PeerPolicy:
     #: the tunnel interface whose traffic this peer's child SAs carry (route-based VPN);
     #: empty for a crypto map, whose selectors pick the traffic
     interface: str = ""
+    #: the transform-sets' `mode`: tunnel, or transport (USE_TRANSPORT_MODE)
+    mode: IpsecMode = IpsecMode.TUNNEL
+    #: the IP protocol the ACL narrows the selectors to (`permit gre ...`: 47; 0: any)
+    ts_protocol: int = 0
 
     def matches_address(self, address: IPAddress) -> bool:
         if not self.remote_addresses:

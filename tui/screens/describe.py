@@ -114,6 +114,7 @@ def flows_text(flows: Iterable[FlowRecord], now: float) -> Text:
             _line(text, "transform", f"{alg.encryption}/{alg.integrity or '(AEAD)'}", first=True)
             _line(text, "PFS", f"group {alg.dh_group}" if alg.dh_group else "no")
             _line(text, "ESN", "yes" if alg.esn else "no")
+            _line(text, "mode", alg.mode + (f" ({alg.mode_note})" if alg.mode_note else ""))
             text.append("\n    ")
             _line(text, "pkts in/out", f"{c.packets_in}/{c.packets_out}", first=True)
             _line(text, "bytes in/out", f"{human(c.bytes_in)}/{human(c.bytes_out)}")

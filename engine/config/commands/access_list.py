@@ -6,10 +6,10 @@ import ipaddress
 
 from engine.config.commands.base import SubMode
 from engine.config.diagnostics import LineError, Severity, Source
-from engine.config.model import AccessList, AclEntry, Config, Network
+from engine.config.model import ACL_PROTOCOLS, AccessList, AclEntry, Config, Network
 from engine.config.words import Words
 
-PROTOCOLS = ("ip", "tcp", "udp", "icmp", "gre", "esp", "ahp")
+PROTOCOLS = tuple(ACL_PROTOCOLS)
 
 
 def endpoint(words: Words) -> Network:
@@ -44,10 +44,6 @@ def entry(words: Words, source: Source) -> AclEntry:
         raise LineError(
             f"ignored: port and option matches are not used for crypto ACLs: {words.shown_rest()}",
             Severity.WARNING,
-        )
-    if protocol != "ip":
-        raise LineError(
-            f"only 'ip' entries become traffic selectors, not '{protocol}'", Severity.WARNING
         )
     return AclEntry(source, action, protocol, src, dst)
 

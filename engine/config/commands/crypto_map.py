@@ -46,13 +46,17 @@ class TransformSetMode(SubMode):
         self.item = item
 
     def mode(self, words: Words, source: Source, text: str) -> None:
+        """`mode tunnel | transport`: transport asks the peer for transport mode and
+        falls back to tunnel mode when the peer refuses (IOS semantics)."""
         mode = words.keyword("tunnel", "transport")
-        words.end()
-        if mode == "transport":
+        if mode == "transport" and words.optional_keyword("require"):
             raise LineError(
-                "mode transport is not supported; tunnel mode is used", Severity.WARNING
+                "mode transport require is not supported: 'mode transport' asks for "
+                "transport mode and falls back to tunnel mode when the peer refuses"
             )
+        words.end()
         self.item.mode = mode
+        self.item.mode_source = source
 
 
 def transform_set(config: Config, words: Words, source: Source, text: str) -> SubMode:

@@ -1,5 +1,10 @@
 """What IKE_AUTH, CREATE_CHILD_SA and child rekeys share: proposing, choosing and
-keying one child SA (RFC 7296 sections 1.3, 2.9 and 2.17)."""
+keying one child SA (RFC 7296 sections 1.3, 2.9 and 2.17), and its mode (1.3.1:
+the USE_TRANSPORT_MODE notify asks for transport mode; tunnel mode is the default).
+
+Transport mode is negotiated only without NAT between the peers: across a NAT the
+peers' real addresses differ from the outer ones (RFC 7296 2.23.1, RFC 3948 3.1.2),
+which this gateway does not translate, so it asks and accepts tunnel mode there."""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from engine.ike.payloads import (
     TsiPayload,
     TsrPayload,
 )
+from engine.ike.policy import parse_ip
 from engine.ike.proposals import EspSuite, esp_sa_payload, esp_suite_from_response, select_esp
 from engine.ike.traffic_selectors import is_subset, narrow, selectors_for
 
@@ -45,6 +51,50 @@ class ChildOffer:
     pfs_group: int | None
     local_ts: tuple[TrafficSelector, ...]
     remote_ts: tuple[TrafficSelector, ...]
+    #: we sent USE_TRANSPORT_MODE
+    transport: bool = False
+    #: why we did not ask for transport mode although policy wants it
+    mode_note: str = ""
+
+
+REFUSED_TRANSPORT = "peer refused transport mode; tunnel mode in use"
+NAT_NO_TRANSPORT = "NAT between the peers: transport mode not used; tunnel mode in use"
+
+
+NOT_ENDPOINTS = "selectors are not the peers' own addresses; tunnel mode in use"
+
+
+def _behind_nat(sa: IkeSaHandle) -> bool:
+    return sa.nat_local or sa.nat_remote
+
+
+def _endpoints_only(
+    sa: IkeSaHandle, local_ts: tuple[TrafficSelector, ...], remote_ts: tuple[TrafficSelector, ...]
+) -> bool:
+    """Transport mode protects the peers' own traffic (RFC 4301 4.1): each side's
+    selectors must be exactly its IKE address, which the rebuilt IP header carries."""
+
+    def only(selectors: tuple[TrafficSelector, ...], address: str) -> bool:
+        try:
+            ip = parse_ip(address)
+        except ValueError:
+            return False
+        return bool(selectors) and all(
+            ts.start_address == ip and ts.end_address == ip for ts in selectors
+        )
+
+    return only(local_ts, sa.local[0]) and only(remote_ts, sa.remote[0])
+
+
+def _transport_refusal(
+    sa: IkeSaHandle, local_ts: tuple[TrafficSelector, ...], remote_ts: tuple[TrafficSelector, ...]
+) -> str:
+    """Why this child cannot be in transport mode although policy asks ("" if it can)."""
+    if _behind_nat(sa):
+        return NAT_NO_TRANSPORT
+    if not _endpoints_only(sa, local_ts, remote_ts):
+        return NOT_ENDPOINTS
+    return ""
 
 
 def make_offer(
@@ -57,19 +107,28 @@ def make_offer(
 ) -> ChildOffer:
     assert sa.peer is not None
     keypair = dh_group(pfs_group).generate(sa.ctx.random_bytes) if pfs_group else None
+    protocol = sa.peer.ts_protocol
+    local_ts = local_ts or selectors_for(sa.peer.local_ts, protocol)
+    remote_ts = remote_ts or selectors_for(sa.peer.remote_ts, protocol)
+    note = _transport_refusal(sa, local_ts, remote_ts) if sa.peer.mode.wants_transport else ""
     return ChildOffer(
         spi_in=sa.ctx.new_child_spi(),
         nonce=sa.ctx.random_bytes(NONCE_SIZE) if with_nonce else b"",
         keypair=keypair,
         pfs_group=pfs_group,
-        local_ts=local_ts or selectors_for(sa.peer.local_ts),
-        remote_ts=remote_ts or selectors_for(sa.peer.remote_ts),
+        local_ts=local_ts,
+        remote_ts=remote_ts,
+        transport=sa.peer.mode.wants_transport and not note,
+        mode_note=note,
     )
 
 
 def offer_payloads(sa: IkeSaHandle, offer: ChildOffer) -> list[Payload]:
     assert sa.peer is not None
-    payloads: list[Payload] = [esp_sa_payload(sa.peer.esp_proposals, offer.spi_in, offer.pfs_group)]
+    payloads: list[Payload] = []
+    if offer.transport:
+        payloads.append(NotifyPayload(NotifyType.USE_TRANSPORT_MODE))
+    payloads.append(esp_sa_payload(sa.peer.esp_proposals, offer.spi_in, offer.pfs_group))
     if offer.nonce:
         payloads.append(NoncePayload(offer.nonce))
     if offer.keypair is not None:
@@ -92,6 +151,8 @@ def _new_child(
     shared: bytes | None,
     now: float,
     rekeyed_from: int | None,
+    transport: bool,
+    mode_note: str,
 ) -> ChildSa:
     assert sa.peer is not None and sa.prf is not None and sa.keys is not None
     encr = encryption(suite.encryption.encr_id, suite.encryption.key_bits)
@@ -116,6 +177,8 @@ def _new_child(
         nonce_i=nonce_i,
         nonce_r=nonce_r,
         rekeyed_from=rekeyed_from,
+        transport=transport,
+        mode_note=mode_note,
     )
 
 
@@ -146,6 +209,10 @@ def accept_response(
         or not tsr.selectors
     ):
         raise RemoteProtocolError("responder widened the traffic selectors")
+    transport = response.get_notify(NotifyType.USE_TRANSPORT_MODE) is not None
+    if transport and not offer.transport:
+        raise RemoteProtocolError("responder chose transport mode, which we did not ask for")
+    mode_note = offer.mode_note or (REFUSED_TRANSPORT if offer.transport and not transport else "")
     shared = None
     if offer.keypair is not None:
         ke = response.get(KePayload)
@@ -165,6 +232,8 @@ def accept_response(
         shared=shared,
         now=now,
         rekeyed_from=rekeyed_from,
+        transport=transport,
+        mode_note=mode_note,
     )
 
 
@@ -195,10 +264,20 @@ def respond_child(
     if chosen is None:
         raise ChildRefused("no acceptable ESP proposal", notify=NotifyType.NO_PROPOSAL_CHOSEN)
     proposal, suite = chosen
-    remote_ts = narrow(tsi.selectors, sa.peer.remote_ts)
-    local_ts = narrow(tsr.selectors, sa.peer.local_ts)
+    remote_ts = narrow(tsi.selectors, sa.peer.remote_ts, sa.peer.ts_protocol)
+    local_ts = narrow(tsr.selectors, sa.peer.local_ts, sa.peer.ts_protocol)
     if not remote_ts or not local_ts:
         raise ChildRefused("traffic selectors outside policy", notify=NotifyType.TS_UNACCEPTABLE)
+    # transport only when both ask for it (RFC 7296 1.3.1); otherwise tunnel, no notify
+    asked = request.get_notify(NotifyType.USE_TRANSPORT_MODE) is not None
+    mode_note = ""
+    if sa.peer.mode.wants_transport:
+        mode_note = (
+            _transport_refusal(sa, local_ts, remote_ts)
+            if asked
+            else "peer asked for tunnel mode; tunnel mode in use"
+        )
+    transport = asked and sa.peer.mode.wants_transport and not mode_note
     shared = None
     reply: list[Payload] = []
     if suite.dh_group is not None:
@@ -220,11 +299,16 @@ def respond_child(
         shared=shared,
         now=now,
         rekeyed_from=rekeyed_from,
+        transport=transport,
+        mode_note=mode_note,
     )
     chosen_proposal = type(proposal)(
         proposal.number, proposal.protocol, spi_in, proposal.transforms
     )
-    payloads: list[Payload] = [SaPayload((chosen_proposal,))]
+    payloads: list[Payload] = []
+    if transport:
+        payloads.append(NotifyPayload(NotifyType.USE_TRANSPORT_MODE))
+    payloads.append(SaPayload((chosen_proposal,)))
     if send_nonce:
         payloads.append(NoncePayload(nonce_r))
     payloads += reply

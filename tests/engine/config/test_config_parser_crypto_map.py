@@ -82,11 +82,21 @@ def test_bad_transform_sets_are_errors(transforms: str, needle: str) -> None:
     assert "TS" not in config.transform_sets
 
 
-def test_transport_mode_is_a_warning() -> None:
+def test_transport_mode_is_kept() -> None:
     config = parse("crypto ipsec transform-set TS esp-gcm 256\n mode transport\n")
-    assert at(config, 2, Severity.WARNING) == [
-        "mode transport is not supported; tunnel mode is used"
-    ]
+    assert at(config, 2) == []
+    assert config.transform_sets["TS"].mode == "transport"
+
+
+def test_tunnel_mode_after_transport_wins() -> None:
+    config = parse("crypto ipsec transform-set TS esp-gcm 256\n mode transport\n mode tunnel\n")
+    assert config.transform_sets["TS"].mode == "tunnel"
+
+
+def test_transport_require_is_refused() -> None:
+    config = parse("crypto ipsec transform-set TS esp-gcm 256\n mode transport require\n")
+    (error,) = at(config, 2, Severity.ERROR)
+    assert "mode transport require is not supported" in error
     assert config.transform_sets["TS"].mode == "tunnel"
 
 
@@ -269,6 +279,15 @@ def test_numbered_acl_lines_accumulate() -> None:
     assert config.diagnostics == []
 
 
+@pytest.mark.parametrize(("protocol", "number"), [("gre", 47), ("tcp", 6), ("icmp", 1), ("ip", 0)])
+def test_acl_protocol_entries_are_kept(protocol: str, number: int) -> None:
+    config = parse(f"ip access-list extended A\n permit {protocol} host 10.0.0.1 host 10.0.0.2\n")
+    assert at(config, 2) == []
+    (entry,) = config.access_lists["A"].entries
+    assert entry.ip_protocol == number
+    assert entry.text() == f"permit {protocol} host 10.0.0.1 host 10.0.0.2"
+
+
 @pytest.mark.parametrize(
     ("line", "severity", "needle"),
     [
@@ -278,7 +297,6 @@ def test_numbered_acl_lines_accumulate() -> None:
         (" permit ip host 10.1.1.300 any", Severity.ERROR, "bad host address '10.1.1.300'"),
         (" permit ip any", Severity.ERROR, "missing address, host or any"),
         (" permit bogus any any", Severity.ERROR, "'bogus' is not one of"),
-        (" permit tcp any any", Severity.WARNING, "only 'ip' entries become traffic selectors"),
         (" permit ip any any log", Severity.WARNING, "port and option matches are not used"),
     ],
 )
