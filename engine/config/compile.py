@@ -21,7 +21,12 @@ from engine.config.model import (
     KeyringPeer,
     Network,
 )
-from engine.config.tunnels import IPSEC_IPV4, tunnel_mode, tunnel_networks
+from engine.config.tunnels import (
+    IPSEC_IPV4,
+    tunnel_mode,
+    tunnel_networks,
+    tunnel_source_address,
+)
 from engine.crypto.algorithms import DhId, IntegId, PrfId
 from engine.ike.policy import (
     AES_CBC_128,
@@ -50,6 +55,7 @@ DEFAULT_TRANSFORM_SETS = (
     EspProposalPolicy("default-cbc", (AES_CBC_256,), (IntegId.HMAC_SHA2_256_128,)),
 )
 ANY = ipaddress.ip_network("0.0.0.0/0")
+GRE_PROTOCOL = 47
 IOS_DEFAULT_LIFETIME_KB = 4_608_000
 
 
@@ -88,6 +94,9 @@ class TunnelInterface:
     routes: tuple[Network, ...]
     #: `tunnel destination`: the peer
     destination: str | None = None
+    #: `tunnel mode gre ip`: GRE over IPsec, from `source` (the tunnel source's address)
+    gre: bool = False
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +152,7 @@ def _protected_tunnel(config: Config, interface: Interface) -> bool:
         and not interface.shutdown
         and interface.tunnel_protection is not None
         and interface.tunnel_protection[0] in config.ipsec_profiles
-        and tunnel_mode(interface) == IPSEC_IPV4
+        and (tunnel_mode(interface) == IPSEC_IPV4 or tunnel_source_address(config, interface))
     )
 
 
@@ -159,6 +168,8 @@ def _compile_tunnel(
     config = state.config
     assert interface.tunnel_protection is not None
     profile = config.ipsec_profiles[interface.tunnel_protection[0]]
+    gre = tunnel_mode(interface) != IPSEC_IPV4
+    source = tunnel_source_address(config, interface)
     tunnel = TunnelInterface(
         interface.name,
         interface.address,
@@ -166,6 +177,8 @@ def _compile_tunnel(
         interface.adjust_mss,
         tunnel_networks(config, interface),
         str(interface.tunnel_destination[0]) if interface.tunnel_destination else None,
+        gre,
+        str(source) if source else None,
     )
     destination = interface.tunnel_destination
     if profile.ikev2_profile is None or destination is None:
@@ -177,19 +190,29 @@ def _compile_tunnel(
     assert key_peer.psk_local is not None and key_peer.psk_remote is not None
     address = str(destination[0])
     description = _description(config, profile, ikev2, key_peer, address) or interface.description
+    common = _common(state, ikev2, profile, interface)
+    local_ts, remote_ts, protocol = (ANY,), (ANY,), 0
+    if gre:
+        # GRE over IPsec: the SA protects the GRE packets between the two endpoints, in
+        # the mode its transform-set asks for (IOS's behaviour)
+        assert source is not None
+        local_ts = (ipaddress.ip_network(source),)
+        remote_ts = (ipaddress.ip_network(address),)
+        protocol, common["mode"] = GRE_PROTOCOL, _mode(config, profile)
     peers.append(
         PeerPolicy(
             name=interface.name,
             psk_local=key_peer.psk_local,
             psk_remote=key_peer.psk_remote,
-            local_ts=(ANY,),
-            remote_ts=(ANY,),
+            local_ts=local_ts,
+            remote_ts=remote_ts,
+            ts_protocol=protocol,
             remote_addresses=(ipaddress.ip_network(address),),
             remote_identity=key_peer.identity,
             description=description,
             origin="tunnel interface",
             interface=interface.name,
-            **_common(state, ikev2, profile, interface),  # type: ignore[arg-type]
+            **common,  # type: ignore[arg-type]
         )
     )
     meta[interface.name] = PeerMeta(
@@ -476,7 +499,7 @@ def _esp_proposals(
     return tuple(proposals) or DEFAULT_TRANSFORM_SETS
 
 
-def _mode(config: Config, entry: CryptoMapEntry) -> IpsecMode:
+def _mode(config: Config, entry: CryptoMapEntry | IpsecProfile) -> IpsecMode:
     """The entry's transform-sets agree on one mode (validation sees to it)."""
     modes = {config.transform_sets[name].mode for name, _ in entry.transform_sets}
     return IpsecMode.TRANSPORT if "transport" in modes else IpsecMode.TUNNEL

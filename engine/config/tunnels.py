@@ -39,3 +39,16 @@ def tunnel_networks(config: Config, interface: Interface) -> tuple[IPNetwork, ..
         ):
             nets.append(route.network)
     return tuple(dict.fromkeys(nets))
+
+
+def tunnel_source_address(config: Config, interface: Interface) -> ipaddress.IPv4Address | None:
+    """`tunnel source`: the address itself, or the address of the interface it names."""
+    if interface.tunnel_source is None:
+        return None
+    text = interface.tunnel_source[0]
+    try:
+        return ipaddress.IPv4Address(text)
+    except ValueError:
+        pass
+    named = config.interfaces.get(text)
+    return named.address.ip if named is not None and named.address is not None else None

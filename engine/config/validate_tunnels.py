@@ -10,7 +10,12 @@ import ipaddress
 from engine.config.compile import KeyringIndex
 from engine.config.diagnostics import Severity
 from engine.config.model import Config, Interface, IpsecProfile
-from engine.config.tunnels import IPSEC_IPV4, tunnel_mode, tunnel_of_next_hop
+from engine.config.tunnels import (
+    IPSEC_IPV4,
+    tunnel_mode,
+    tunnel_of_next_hop,
+    tunnel_source_address,
+)
 
 
 def validate_tunnels(config: Config) -> None:
@@ -57,7 +62,7 @@ def _check_profile(config: Config, profile: IpsecProfile) -> None:
     named = [config.transform_sets.get(ts) for ts, _ in profile.transform_sets]
     if named and all(named) and not any(ts.usable for ts in named if ts):
         config.report(profile.source, f"{where}: none of its transform-sets can be negotiated")
-    if any(ts and ts.mode == "transport" for ts in named):
+    if any(ts and ts.mode == "transport" for ts in named) and _used_by_ipsec_ipv4(config, profile):
         config.report(
             profile.source,
             f"{where}: mode transport of its transform-set is not used by tunnel interfaces "
@@ -90,14 +95,19 @@ def _check_tunnel(config: Config, interface: Interface) -> None:
     if profile is None:
         config.report(source, f"ipsec profile {profile_name} does not exist")
         return
-    mode = tunnel_mode(interface)
-    if mode != IPSEC_IPV4:
-        at = interface.tunnel_mode[1] if interface.tunnel_mode else source
+    gre = tunnel_mode(interface) != IPSEC_IPV4
+    if gre and not interface.virtual_template and tunnel_source_address(config, interface) is None:
+        at = interface.tunnel_source[1] if interface.tunnel_source else interface.source
         config.report(
             at,
-            f"{name}: tunnel mode {mode} with tunnel protection (GRE over IPsec) is not run "
-            "by this gateway: its tunnel interfaces carry IP in ESP tunnel mode; use tunnel "
-            "mode ipsec ipv4 on both ends",
+            f"{name}: GRE over IPsec needs the tunnel source's address for the GRE packets; "
+            "give tunnel source an address or an interface with one",
+        )
+    if gre and interface.virtual_template:
+        config.report(
+            interface.source,
+            f"{name}: a virtual template in GRE mode is not run by this gateway; "
+            "use tunnel mode ipsec ipv4",
         )
     if profile.ikev2_profile is None:
         how = "an IKEv1 profile, not negotiated yet" if profile.isakmp_profile else "no profile"
@@ -119,7 +129,7 @@ def _check_tunnel(config: Config, interface: Interface) -> None:
             f"{name} has no tunnel source: the gateway's own address is used",
             Severity.WARNING,
         )
-    elif not _is_address(interface.tunnel_source[0]):
+    elif not _is_address(interface.tunnel_source[0]) and not gre:
         source_name, at = interface.tunnel_source
         if source_name not in config.interfaces:
             config.report(at, f"tunnel source {source_name}: interface does not exist")
@@ -152,3 +162,12 @@ def _is_address(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _used_by_ipsec_ipv4(config: Config, profile: IpsecProfile) -> bool:
+    return any(
+        i.tunnel_protection is not None
+        and i.tunnel_protection[0] == profile.name
+        and tunnel_mode(i) == IPSEC_IPV4
+        for i in config.interfaces.values()
+    )

@@ -1,7 +1,8 @@
 """A tunnel interface (route-based VPN) as Linux sees it: a TUN device of its own, named
 after the IOS interface, with the interface's address and MTU, and the configuration's
 `ip route`s into it. Packets read from it go to that interface's SA, whatever their
-addresses; packets from that SA are written to it.
+addresses; packets from that SA are written to it. In `tunnel mode gre ip` each packet
+travels in GRE between the tunnel's two ends, and the SA protects that.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import socket
 from pyroute2 import IPRoute
 
 from engine.config.compile import TunnelInterface
+from engine.dataplane import gre
 from engine.dataplane.mss import clamp_mss
 from engine.dataplane.plane import DataPlane
 from engine.dataplane.tun import DEFAULT_MTU, TunDevice
@@ -51,6 +53,7 @@ class TunnelSink:
         self.last_error = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pinned: list[str] = []
+        self._gre_ident = 0
 
     @property
     def name(self) -> str:
@@ -112,21 +115,45 @@ class TunnelSink:
     # ------------------------------------------------------------------ packets
     def _readable(self) -> None:
         assert self.device is not None
-        mss = self.tunnel.adjust_mss
+        mss, name = self.tunnel.adjust_mss, self.tunnel.name
+        ends = self._gre_ends()
         for _ in range(READ_BATCH):
             packet = self.device.read()
             if packet is None:
                 return
             if mss is not None:
                 packet = clamp_mss(packet, mss)
-            if not self.plane.send(packet, self.tunnel.name):
-                self.plane.counters[f"{self.tunnel.name}: no SA for packet"] += 1
+            if ends is not None:
+                self._gre_ident = (self._gre_ident + 1) & 0xFFFF
+                wrapped = gre.encapsulate(packet, *ends, self._gre_ident)
+                if wrapped is None:
+                    self.plane.counters[f"{name}: not IP"] += 1
+                    continue
+                packet = wrapped
+            if not self.plane.send(packet, name):
+                self.plane.counters[f"{name}: no SA for packet"] += 1
 
     def deliver(self, packet: bytes) -> None:
+        if self.tunnel.gre:
+            inner = gre.decapsulate(packet)
+            if inner is None:
+                self.plane.counters[f"{self.tunnel.name}: not GRE"] += 1
+                return
+            packet = inner
         if self.tunnel.adjust_mss is not None:
             packet = clamp_mss(packet, self.tunnel.adjust_mss)
         if self.device is None or not self.device.write(packet):
             self.plane.counters["tun write failed"] += 1
+
+    def _gre_ends(self) -> tuple[bytes, bytes] | None:
+        """(source, destination) of the GRE delivery header; None unless GRE mode."""
+        tunnel = self.tunnel
+        if not tunnel.gre or tunnel.source is None or tunnel.destination is None:
+            return None
+        return (
+            ipaddress.IPv4Address(tunnel.source).packed,
+            ipaddress.IPv4Address(tunnel.destination).packed,
+        )
 
     def selectors_added(self, local: tuple[str, ...], remote: tuple[str, ...]) -> None:
         """A tunnel's routes are the configuration's: its selectors route nothing."""
