@@ -69,13 +69,32 @@ class VrfMode(SubMode):
     commands = {
         "rd": "skip",
         "route-target": "skip",
-        "address-family": "skip",
-        "exit-address-family": "skip",
+        "address-family": "address_family",
+        "exit-address-family": "exit_address_family",
         "description": "skip",
     }
 
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        #: in an `address-family` of the VRF, which `exit` leaves first
+        self.family = False
+
     def skip(self, words: Words, source: Source, text: str) -> None:
         words.skip()
+
+    def address_family(self, words: Words, source: Source, text: str) -> None:
+        words.skip()
+        self.family = True
+
+    def exit_address_family(self, words: Words, source: Source, text: str) -> None:
+        words.skip()
+        self.family = False
+
+    def exit(self) -> bool:
+        if self.family:
+            self.family = False
+            return False
+        return True
 
 
 def ip_vrf(config: Config, words: Words, source: Source, text: str) -> SubMode:
