@@ -225,6 +225,8 @@ class Interface(Node):
     mtu: int | None = None
     #: `ip tcp adjust-mss N`: TCP SYNs through the interface carry at most this MSS
     adjust_mss: int | None = None
+    #: where `ip mtu` / `ip tcp adjust-mss` were written (the host owns them elsewhere)
+    link_settings: list[tuple[str, Source]] = field(default_factory=list)
     shutdown: bool = False
     #: `interface Virtual-TemplateN type tunnel`
     virtual_template: bool = False

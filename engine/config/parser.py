@@ -2,10 +2,14 @@
 
 The block structure is hand-written rather than taken from ciscoconfparse2: that
 library brings a dozen dependencies for what is forty lines here, and it goes by
-indentation alone, while IOS (and configs pasted from PDFs, as in the spec) goes
-by mode: an unindented line that is a valid sub-command of the open block stays in
-it. So a line belongs to the open sub-mode when it is indented or when the mode
-knows its first word; otherwise it is a global command.
+indentation alone, while IOS (and configs pasted from PDFs, as in the spec, or with
+their indentation lost) goes by mode. An indented line belongs to the open sub-mode.
+An unindented line does too, unless it is a global command: on a router a global
+command typed in a sub-mode leaves the sub-mode. engine/config/modes.py has the
+tables that tell the two apart (`ip address` stays in an interface, `ip route` and
+`router bgp` leave it); a line neither knows stays (`duplex auto`). The body of an
+IOS block the gateway does not read (`router bgp`, `line vty`, a multi-line
+`banner`) is skipped with it, indented or not.
 
 No diagnostic quotes a secret: lines are echoed through engine/redaction.py, and
 whatever a message built while parsing a line quotes of that line's secret words is
@@ -31,11 +35,16 @@ from engine.config.commands import (
 from engine.config.commands.base import CommandTree, SubMode
 from engine.config.diagnostics import LineError, Severity, Source
 from engine.config.model import Config, FileLayout
+from engine.config.modes import IOS_GLOBAL, Paths, block_body, command_words
 from engine.config.words import Words, match_keyword
 from engine.redaction import redact, scrub
 
 END = "end"
+EXIT = "exit"
 BOM = "\ufeff"
+#: `banner TYPE cTEXTc`: the text, up to the delimiter c, may run over many lines
+BANNER = "banner"
+BANNER_TYPES = ("motd", "login", "exec", "incoming", "prompt-timeout", "slip-ppp", "config-save")
 
 TOP_LEVEL: CommandTree = {
     "hostname": system.hostname,
@@ -72,25 +81,61 @@ class Line:
     indented: bool
 
 
-def _scan(text: str) -> tuple[list[Line], int | None]:
-    """The command lines, and the number of the `end` line (None when there is none)."""
-    lines = []
+@dataclass(slots=True)
+class _Scan:
+    lines: list[Line]
+    #: the number of the `end` line (None when there is none)
+    end_line: int | None = None
+    #: a banner whose delimiter never came: its line and delimiter
+    open_banner: tuple[int, str] | None = None
+
+
+def _banner_delimiter(text: str) -> str | None:
+    """For a `banner` whose text goes on past its line: the delimiter that ends it.
+
+    IOS takes the first character after the banner type as the delimiter; `show
+    running-config` writes it as `^C`."""
+    words = text.split()
+    if not words or words[0].lower() != BANNER:
+        return None
+    rest = text.strip()[len(words[0]) :].lstrip()
+    if len(words) > 1 and words[1].lower() in BANNER_TYPES:
+        rest = rest[len(words[1]) :].lstrip()
+    if not rest:
+        return None
+    delimiter = "^C" if rest.startswith("^C") else rest[0]
+    return None if delimiter in rest[len(delimiter) :] else delimiter
+
+
+def _scan(text: str) -> _Scan:
+    """The command lines, up to `end`; a banner's text is no command."""
+    scan = _Scan([])
+    delimiter: str | None = None
     # split on newlines only: str.splitlines() also splits on form feeds, U+2028 ...
     # and line numbers would drift from what an editor shows
     for number, raw in enumerate(text.split("\n"), start=1):
         raw = raw.rstrip("\r")
+        if delimiter is not None:
+            if delimiter in raw:
+                delimiter, scan.open_banner = None, None
+            continue
         stripped = raw.strip()
         if not stripped or stripped.startswith("!"):
             continue
         if stripped.lower() == END:
-            return lines, number
-        lines.append(Line(number, raw.rstrip(), raw[:1] in (" ", "\t")))
-    return lines, None
+            scan.end_line = number
+            return scan
+        scan.lines.append(Line(number, raw.rstrip(), raw[:1] in (" ", "\t")))
+        delimiter = _banner_delimiter(stripped)
+        if delimiter is not None:
+            scan.open_banner = (number, delimiter)
+    return scan
 
 
 def config_lines(text: str) -> list[Line]:
-    """Lines that carry commands: no blanks, no `!` comments, nothing after `end`."""
-    return _scan(text)[0]
+    """Lines that carry commands: no blanks, no `!` comments, no banner text, nothing
+    after `end`."""
+    return _scan(text).lines
 
 
 def _lookup(tree: CommandTree, words: Words) -> Callable[..., SubMode | None] | None:
@@ -108,19 +153,45 @@ def _lookup(tree: CommandTree, words: Words) -> Callable[..., SubMode | None] | 
     return node
 
 
+def _global_depth(words: list[str]) -> int:
+    """How many words of the line make it a global command: one the gateway reads
+    (abbreviations allowed, as for any of its keywords) or an IOS one (modes.py)."""
+    words = list(command_words(words))
+    node: object = TOP_LEVEL
+    depth = 0
+    for word in words:
+        if not isinstance(node, dict):
+            break
+        key = match_keyword(word, node.keys())
+        if key is None:
+            break
+        depth += 1
+        node = node[key]
+    return max(depth, IOS_GLOBAL.depth(words))
+
+
 def parse_text(text: str, file: str = "<config>") -> Config:
     """Parse a whole file. Problems become diagnostics; nothing here raises on bad text."""
     config = Config(file=file)
     text = text.removeprefix(BOM)
-    lines, end_line = _scan(text)
+    scan = _scan(text)
     newline = text.endswith("\n")
-    config.layout = FileLayout(end_line, newline, text.count("\n") + (bool(text) and not newline))
+    config.layout = FileLayout(
+        scan.end_line, newline, text.count("\n") + (bool(text) and not newline)
+    )
     state = _Block()
-    for line in lines:
+    for line in scan.lines:
         before = len(config.diagnostics)
         read = state.parse(config, line)
         if len(config.diagnostics) > before:
             _mask_secrets(config, before, line, read)
+    if scan.open_banner is not None:
+        number, delimiter = scan.open_banner
+        config.report(
+            Source(file, number),
+            f"banner not closed by '{delimiter}': the rest of the file is read as its text",
+            Severity.WARNING,
+        )
     return config
 
 
@@ -131,53 +202,70 @@ class _Block:
         self.mode: SubMode | None = None
         #: in the body of a block already warned about
         self.ignoring = False
+        #: in the body of an IOS block the gateway does not read (`router bgp`): its
+        #: sub-commands that begin like global commands (modes.py)
+        self.skipped: Paths | None = None
 
     def parse(self, config: Config, line: Line) -> list[Words]:
         """Parse one line; the word cursors it was read with."""
         source = Source(config.file, line.number)
         words = Words(line.text)
         read = [words]
-        mode = self.mode
+        items = words.items
         if self.ignoring and line.indented:
             return read  # the body of a block we already warned about
-        if mode is not None and line.indented:
-            _run(config, source, lambda: mode.handle(words, source, line.text))
+        if len(items) == 1 and items[0].lower() == EXIT:
+            self.exit()
             return read
-        if mode is not None and mode.accepts(words.items):
-            # As IOS does: the open mode first; if the line does not parse there but is a
-            # global command, it is the global command (`crypto map M 10 ipsec-isakmp`
-            # after an interface, `int Gi0/0` after a proposal).
+        if (
+            not line.indented
+            and self.skipped is not None
+            and self.skipped.depth(command_words(items)) >= _global_depth(items)
+        ):
+            return read  # `neighbor ...` after `router bgp`, unindented
+        mode = self.mode
+        if mode is not None and (line.indented or mode.owns(items) >= _global_depth(items)):
+            if not mode.knows(items):
+                config.report(source, mode.unsupported(line.text).message, Severity.WARNING)
+                # an unindented unknown line (`duplex auto`) keeps the mode open; an
+                # indented body under it is its own
+                self.ignoring = not line.indented
+                return read
             try:
                 mode.handle(words, source, line.text)
                 self.ignoring = False
                 return read
             except LineError as err:
+                # As IOS does: if the line does not parse in the mode but is a global
+                # command, it is the global command (`crypto map M 10 ipsec-isakmp`
+                # after an interface's `crypto map M`).
                 if (
-                    err.severity is not Severity.ERROR
+                    line.indented
+                    or err.severity is not Severity.ERROR
                     or _lookup(TOP_LEVEL, Words(line.text)) is None
                 ):
                     config.report(source, err.message, err.severity)
                     return read
             words = Words(line.text)
             read.append(words)
+        # A global command: on a router it leaves whatever sub-mode was open.
+        self.mode, self.skipped, self.ignoring = None, None, True
         handler = _lookup(TOP_LEVEL, words)
         if handler is None:
-            # Not a global command we know: IOS takes `duplex full` or `no ip route-cache`
-            # as part of the open interface, so an open block stays open; an indented
-            # body under this line belongs to it, not to the open block.
-            where = f" in {mode.mode_name}" if mode is not None else ""
-            config.report(
-                source, f"ignored: not supported{where}: {redact(line.text)}", Severity.WARNING
-            )
-            self.ignoring = True
+            config.report(source, f"ignored: not supported: {redact(line.text)}", Severity.WARNING)
+            self.skipped = block_body(items)
             return read
-        self.mode, self.ignoring = None, False
         result = _run(config, source, lambda: handler(config, words, source, line.text))
         if isinstance(result, SubMode):
-            self.mode = result
-        else:
-            self.ignoring = True
+            self.mode, self.ignoring = result, False
         return read
+
+    def exit(self) -> None:
+        """`exit` leaves the open mode (or its nested level: a keyring's `peer`)."""
+        if self.mode is not None and not self.mode.exit():
+            self.ignoring = False
+            return
+        self.mode, self.skipped, self.ignoring = None, None, True
 
 
 def _mask_secrets(config: Config, first: int, line: Line, read: list[Words]) -> None:

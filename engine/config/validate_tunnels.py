@@ -24,6 +24,14 @@ def validate_tunnels(config: Config) -> None:
     for interface in config.interfaces.values():
         if interface.is_tunnel:
             _check_tunnel(config, interface)
+            continue
+        for text, source in interface.link_settings:
+            config.report(
+                source,
+                f"ignored: {text} on {interface.name}: the host's interface; this gateway "
+                "applies it on its tunnel interfaces only",
+                Severity.WARNING,
+            )
     for route in config.static_routes:
         target = config.interfaces.get(route.interface) if route.interface else None
         if route.interface is None and route.next_hop is not None:

@@ -34,6 +34,8 @@ def vti_conf(
     inside: str,
     far_net: str,
     responder_only: bool = False,
+    mode: str = "ipsec ipv4",
+    esp_mode: str = "tunnel",
 ) -> str:
     """One side of a route-based pair as a cloud VPN's generated IOS config has it: the
     tunnel's inside /30, a route to the far side's network into Tunnel1."""
@@ -56,7 +58,7 @@ crypto ikev2 profile FAR
  keyring local KEYS
  dpd 10 3 on-demand
 crypto ipsec transform-set TS {ESP.transform_set}
- mode tunnel
+ mode {esp_mode}
 crypto ipsec profile VTI
  set transform-set TS
  set ikev2-profile FAR
@@ -70,7 +72,7 @@ interface Tunnel1
  ip mtu 1400
  ip tcp adjust-mss 1360
  tunnel source wan0
- tunnel mode ipsec ipv4
+ tunnel mode {mode}
  tunnel destination {peer}
  tunnel protection ipsec profile VTI
 ip route {network} {mask} Tunnel1
@@ -154,3 +156,39 @@ def test_charon_with_any_to_any_selectors_reaches_our_tunnel_interface(strongswa
     session = tunnel_session(ours)
     assert session["session"]["interface"] == "Tunnel1"
     assert ping(lab, lab.topo.ss, SS_HOST, US_HOST, 5) == (5, 5)
+
+
+def test_gre_over_ipsec_between_two_daemons_in_transport_mode(strongswan_lab: Lab) -> None:
+    """`tunnel mode gre ip` + `tunnel protection`: GRE between the tunnel's ends, ESP in
+    transport mode around it, as an IOS pair runs it; the host needs no GRE device."""
+    lab = strongswan_lab
+    common = {"mode": "gre ip", "esp_mode": "transport"}
+    far = lab.ours(
+        vti_conf(
+            hostname="branch",
+            local=SS_ADDR,
+            peer=US_ADDR,
+            inside="169.254.10.1",
+            far_net="10.98.2.0 255.255.255.0",
+            **common,
+        ),
+        far_side=True,
+    )
+    near = lab.ours(
+        vti_conf(
+            hostname="hub",
+            local=US_ADDR,
+            peer=SS_ADDR,
+            inside="169.254.10.2",
+            far_net="10.98.1.0 255.255.255.0",
+            **common,
+        )
+    )
+    eventually(lambda: tunnel_session(far) and tunnel_session(near), 20, "both tunnels up")
+    for gateway, local, remote in ((far, SS_ADDR, US_ADDR), (near, US_ADDR, SS_ADDR)):
+        flow = tunnel_session(gateway)["flows"][0]
+        assert (flow["local_ts"], flow["remote_ts"]) == ([f"{local}/32"], [f"{remote}/32"]), flow
+        (child,) = flow["children"]
+        assert flow["protocol"] == 47 and child["algorithms"]["mode"] == "transport", flow
+    assert ping(lab, lab.topo.ss, SS_HOST, US_HOST, 5) == (5, 5)
+    assert ping(lab, lab.topo.ss, "169.254.10.1", "169.254.10.2", 3) == (3, 3)

@@ -56,12 +56,26 @@ class AclMode(SubMode):
         super().__init__(config)
         self.acl = acl
 
+    def knows(self, words: list[str]) -> bool:
+        return super().knows(words[1:] if words and _sequence(words[0]) else words)
+
+    def handle(self, words: Words, source: Source, text: str) -> None:
+        # `10 permit ...`: IOS XE shows the sequence numbers of named lists; the
+        # entries keep the file's order, which is theirs in a running config
+        if _sequence(words.peek() or ""):
+            words.number("sequence number", 1, 2147483647)
+        super().handle(words, source, text)
+
     def add(self, words: Words, source: Source, text: str) -> None:
         words.pos -= 1  # the action keyword is part of the entry
         self.acl.entries.append(entry(words, source))
 
     def remark(self, words: Words, source: Source, text: str) -> None:
         words.skip()
+
+
+def _sequence(word: str) -> bool:
+    return word.isascii() and word.isdecimal()
 
 
 def named_acl(config: Config, words: Words, source: Source, text: str) -> SubMode:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.config.diagnostics import LineError, Severity, Source
 from engine.config.model import Config
+from engine.config.modes import SUB_COMMANDS, Paths, command_words
 from engine.config.words import Words, match_keyword
 from engine.redaction import redact
 from engine.secret import Secret
@@ -28,35 +29,66 @@ class SubMode:
     #: how many words of a line it does not know a warning shows (None: all but
     #: secrets); a keyring's body is keys, and a key's keyword may be missing or mangled
     shown_words: int | None = None
-    #: for sub-commands that are also global words (`ip`): the second words that make
-    #: an unindented line belong here (`ip address` does, `ip route` does not)
+    #: for sub-commands that are also global words (`ip`): the second words its method
+    #: reads (`ip address`); with another second word the line is not supported here,
+    #: and unindented it is a global command (`ip route`) unless engine/config/modes.py
+    #: gives it to this mode
     second_words: dict[str, tuple[str, ...]] = {}
 
     def __init__(self, config: Config) -> None:
         self.config = config
 
-    def accepts(self, words: list[str]) -> bool:
-        """Whether an unindented line still belongs to this block, as IOS decides it."""
+    def knows(self, words: list[str]) -> bool:
+        """Whether a sub-command of this mode reads the line (else: not supported here)."""
         if not words:
             return False
         key = match_keyword(words[0], self.commands.keys())
         if key is None:
             return False
         seconds = self.second_words.get(key)
-        if seconds is None:
-            return True
-        return len(words) > 1 and match_keyword(words[1], seconds) is not None
+        return seconds is None or len(words) < 2 or match_keyword(words[1], seconds) is not None
+
+    def owns(self, words: Sequence[str]) -> int:
+        """How many words of the line make it a sub-command of this mode (0: none).
+
+        Counted against what makes it a global command (engine/config/modes.py): an
+        unindented line stays in the mode unless a global command matches more."""
+        cls = type(self)
+        paths = _PATHS.get(cls)
+        if paths is None:
+            own = [
+                f"{key} {second}" if key in cls.second_words else key
+                for key in cls.commands
+                for second in cls.second_words.get(key, ("",))
+            ]
+            # its own keywords may be abbreviated, as when they are read; IOS's not
+            paths = _PATHS[cls] = (
+                Paths(own, abbreviated=True),
+                Paths(SUB_COMMANDS.get(cls.mode_name, ()), abbreviated=False),
+            )
+        words = command_words(words)
+        return max(table.depth(words) for table in paths)
+
+    def exit(self) -> bool:
+        """`exit`: whether it leaves this mode (a nested level leaves only itself)."""
+        return True
+
+    def unsupported(self, text: str) -> LineError:
+        return LineError(
+            f"ignored: not supported in {self.mode_name}: {redact(text, self.shown_words)}",
+            Severity.WARNING,
+        )
 
     def handle(self, words: Words, source: Source, text: str) -> None:
-        first = words.peek() or ""
-        key = match_keyword(first, self.commands.keys())
-        if key is None:
-            raise LineError(
-                f"ignored: not supported in {self.mode_name}: {redact(text, self.shown_words)}",
-                Severity.WARNING,
-            )
+        key = match_keyword(words.peek() or "", self.commands.keys())
+        if key is None or not self.knows(words.items[words.pos :]):
+            raise self.unsupported(text)
         words.take_keyword()
         getattr(self, self.commands[key])(words, source, text)
+
+
+#: each mode's sub-command paths, built on first use
+_PATHS: dict[type[SubMode], tuple[Paths, Paths]] = {}
 
 
 def description(words: Words, text: str) -> str:

@@ -187,6 +187,13 @@ class KeyringMode(SubMode):
             raise LineError("this command belongs under a keyring 'peer NAME'")
         return self.current
 
+    def exit(self) -> bool:
+        """`exit` after a `peer` goes back to the keyring, as on a router."""
+        if self.current is None:
+            return True
+        self.current = None
+        return False
+
     def peer(self, words: Words, source: Source, text: str) -> None:
         name = words.word("peer name")
         words.end()

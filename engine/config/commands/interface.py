@@ -72,11 +72,13 @@ class InterfaceMode(SubMode):
         if what == "mtu":
             self.item.mtu = words.number("ip mtu", 68, 9216)
             words.end()
+            self.item.link_settings.append((f"ip mtu {self.item.mtu}", source))
             return
         if what == "tcp":
             words.keyword("adjust-mss")
             self.item.adjust_mss = words.number("adjust-mss", 500, 1460)
             words.end()
+            self.item.link_settings.append((f"ip tcp adjust-mss {self.item.adjust_mss}", source))
             return
         address = words.address("interface address")
         mask = words.mask()
@@ -180,13 +182,32 @@ class VrfMode(SubMode):
     commands = {
         "rd": "skip",
         "route-target": "skip",
-        "address-family": "skip",
-        "exit-address-family": "skip",
+        "address-family": "address_family",
+        "exit-address-family": "exit_address_family",
         "description": "skip",
     }
 
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        #: in an `address-family` of the VRF, which `exit` leaves first
+        self.family = False
+
     def skip(self, words: Words, source: Source, text: str) -> None:
         words.skip()
+
+    def address_family(self, words: Words, source: Source, text: str) -> None:
+        words.skip()
+        self.family = True
+
+    def exit_address_family(self, words: Words, source: Source, text: str) -> None:
+        words.skip()
+        self.family = False
+
+    def exit(self) -> bool:
+        if self.family:
+            self.family = False
+            return False
+        return True
 
 
 def ip_vrf(config: Config, words: Words, source: Source, text: str) -> SubMode:

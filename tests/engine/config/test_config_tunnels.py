@@ -140,12 +140,27 @@ def test_a_destination_no_keyring_peer_covers_is_an_error() -> None:
     ]
 
 
-def test_gre_mode_with_protection_is_an_error_with_the_reason() -> None:
+def test_gre_mode_with_protection_is_gre_over_ipsec_between_the_tunnel_ends() -> None:
     config = checked(BASE.replace(" tunnel mode ipsec ipv4\n", ""))
+    assert config.diagnostics == []
+    compiled = compile_config(config)
+    tunnel = compiled.tunnels["Tunnel1"]
+    assert (tunnel.gre, tunnel.source, tunnel.destination) == (True, "198.51.100.7", "192.0.2.1")
+    (peer,) = compiled.ike.peers
+    assert peer.local_ts == (ipaddress.ip_network("198.51.100.7/32"),)
+    assert peer.remote_ts == (ipaddress.ip_network("192.0.2.1/32"),)
+    assert (peer.ts_protocol, peer.mode.value) == (47, "tunnel")  # the transform-set's mode
+
+
+def test_gre_over_ipsec_needs_an_address_for_the_gre_packets() -> None:
+    config = checked(
+        BASE.replace(" tunnel mode ipsec ipv4\n", "").replace(
+            "tunnel source 198.51.100.7", "tunnel source Loopback9"
+        )
+    )
     (error,) = config.errors
-    assert error.source == src(26)
-    assert "(GRE over IPsec) is not run by this gateway" in error.message
-    assert "tunnel mode ipsec ipv4" in error.message
+    assert error.source == src(24)
+    assert "GRE over IPsec needs the tunnel source's address" in error.message
 
 
 def test_a_shut_tunnel_is_not_run_and_no_shutdown_brings_it_back() -> None:
