@@ -82,6 +82,9 @@ class IkeAlgorithms:
     prf: str
     integrity: str
     dh_group: int
+    #: the names of the fields above that hold a weak algorithm (MD5, SHA-1, 3DES, a
+    #: small or RFC 5114 MODP group), for screens to point out
+    weak: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,8 @@ class ChildAlgorithms:
     integrity: str
     dh_group: int | None
     esn: bool
+    #: as IkeAlgorithms.weak (ESP NULL counts as weak too)
+    weak: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,6 +174,7 @@ class IkeSa:
             prf=PRF_NAMES.get(self.suite.prf, str(self.suite.prf)),
             integrity=INTEG_NAMES.get(self.suite.integrity, str(self.suite.integrity)),
             dh_group=self.suite.dh_group,
+            weak=self.suite.weak,
         )
 
     # ------------------------------------------------------------------ messages
@@ -293,6 +294,7 @@ class IkeSa:
                     integrity=INTEG_NAMES.get(suite.integrity, str(suite.integrity)),
                     dh_group=suite.dh_group,
                     esn=suite.esn,
+                    weak=suite.weak,
                 ),
                 transforms=EspTransforms(
                     encryption(suite.encryption.encr_id, suite.encryption.key_bits),
