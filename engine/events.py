@@ -82,6 +82,9 @@ class IkeAlgorithms:
     prf: str
     integrity: str
     dh_group: int
+    #: the names of the fields above that hold a weak algorithm (MD5, SHA-1, 3DES, a
+    #: small or RFC 5114 MODP group), for screens to point out
+    weak: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,8 @@ class ChildAlgorithms:
     mode: str = "tunnel"
     #: why the mode differs from what our policy asked ("" when it does not)
     mode_note: str = ""
+    #: as IkeAlgorithms.weak (ESP NULL counts as weak too)
+    weak: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

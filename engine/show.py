@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from engine.events import ChildAlgorithms, IkeAlgorithms
 from engine.records import FlowRecord, IkeSaRecord, SessionRecord
 
 
@@ -65,6 +66,18 @@ def hms(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
+def weak_text(algorithms: IkeAlgorithms | ChildAlgorithms | None) -> str:
+    """`integrity sha1, DH group 2`: the weak algorithms an SA was negotiated with."""
+    if algorithms is None:
+        return ""
+    parts = []
+    for name in algorithms.weak:
+        value = getattr(algorithms, name, None)
+        label = "DH group" if name == "dh_group" else name
+        parts.append(f"{label} {value}")
+    return ", ".join(parts)
+
+
 def _life(flow: FlowRecord, now: float) -> str:
     child = flow.newest
     if child is None:
@@ -107,6 +120,9 @@ def show_crypto_session(views: list[SessionView], *, detail: bool, now: float) -
                     f"    Capabilities:{s.capabilities or '(none)'} "
                     f"connid:{ike.ike_sa_id} lifetime:{left}"
                 )
+                weak = weak_text(ike.algorithms)
+                if weak:
+                    out.append(f"    Weak algorithms: {weak}")
         for flow in view.flows:
             out.append(f"  IPSEC FLOW: {flow_line(flow)}")
             out.append(f"    Active SAs: {flow.active_sas}, origin: {flow.origin}")
@@ -124,6 +140,9 @@ def show_crypto_session(views: list[SessionView], *, detail: bool, now: float) -
                 mode = mode_line(flow)
                 if mode is not None:
                     out.append(f"    {mode}")
+                weak = weak_text(flow.newest.algorithms if flow.newest else None)
+                if weak:
+                    out.append(f"    Weak algorithms: {weak}")
         out.append("")
     return "\n".join(out)
 

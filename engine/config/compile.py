@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from engine.config.commands.crypto_ikev2 import HASHES
 from engine.config.diagnostics import ConfigError
 from engine.config.model import (
     Config,
@@ -479,11 +480,11 @@ def _ike_proposals(config: Config, interface: Interface | None) -> tuple[IkeProp
 
 
 def _prf_of(integ: IntegId) -> PrfId:
-    return {
-        IntegId.HMAC_SHA2_256_128: PrfId.HMAC_SHA2_256,
-        IntegId.HMAC_SHA2_384_192: PrfId.HMAC_SHA2_384,
-        IntegId.HMAC_SHA2_512_256: PrfId.HMAC_SHA2_512,
-    }[integ]
+    """IOS's implicit PRF for a proposal without `prf`: the integrity's own hash."""
+    return _PRF_OF_INTEGRITY[integ]
+
+
+_PRF_OF_INTEGRITY: dict[IntegId, PrfId] = {pair[0]: pair[1] for pair in HASHES.values() if pair}
 
 
 def _esp_proposals(

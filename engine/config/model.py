@@ -117,7 +117,7 @@ class TransformSet(Node):
     transforms: list[str] = field(default_factory=list)
     encryption: EncryptionChoice | None = None
     integrity: IntegId | None = None
-    #: IOS transforms this gateway cannot negotiate (esp-sha-hmac, esp-3des ...)
+    #: IOS transforms this gateway cannot negotiate (esp-des, esp-seal, ah-* ...)
     unsupported: list[str] = field(default_factory=list)
     #: `mode tunnel | transport`
     mode: str = "tunnel"

@@ -9,7 +9,14 @@ data plane as they are, never as display strings.
 
 from engine.crypto.algorithms import DhId, EncrId, IntegId, PrfId
 from engine.crypto.curve25519 import Curve25519Group
-from engine.crypto.dh import SUPPORTED_DH_GROUPS, DhGroup, DhKeyPair, RandomBytes, dh_group
+from engine.crypto.dh import (
+    STRONG_DH_GROUPS,
+    SUPPORTED_DH_GROUPS,
+    DhGroup,
+    DhKeyPair,
+    RandomBytes,
+    dh_group,
+)
 from engine.crypto.ecp import EcpGroup
 from engine.crypto.encryption import AeadCipher, Encryption, encryption, encryption_named
 from engine.crypto.errors import CryptoError, InvalidPublicValue, UnsupportedAlgorithm
@@ -26,6 +33,7 @@ from engine.crypto.prf import Prf, prf
 
 __all__ = [
     "FFDH_AVAILABLE",
+    "STRONG_DH_GROUPS",
     "SUPPORTED_DH_GROUPS",
     "AeadCipher",
     "ChildKeys",

@@ -11,19 +11,29 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from functools import cache
 
-from engine.crypto.algorithms import DhId
+from engine.crypto.algorithms import WEAK_DH_GROUPS, DhId
 from engine.crypto.errors import CryptoError, UnsupportedAlgorithm
 
 RandomBytes = Callable[[int], bytes]
 
-#: Our preference order: the fastest strong group first, the slow legacy MODP group last.
+#: Our preference order: the fastest strong group first, the slow MODP groups after the
+#: curves, and the weak ones (WEAK_DH_GROUPS) last of all.
 SUPPORTED_DH_GROUPS: tuple[int, ...] = (
     DhId.CURVE25519,
     DhId.ECP_256,
     DhId.ECP_384,
     DhId.ECP_521,
     DhId.MODP_2048,
+    DhId.MODP_3072,
+    DhId.MODP_4096,
+    DhId.MODP_2048_256,
+    DhId.MODP_1536,
+    DhId.MODP_1024,
+    DhId.MODP_768,
 )
+#: what a peer may add unasked (a DH group in an ESP proposal without PFS configured):
+#: the supported groups without the weak ones, which must be configured to be used
+STRONG_DH_GROUPS: tuple[int, ...] = tuple(g for g in SUPPORTED_DH_GROUPS if g not in WEAK_DH_GROUPS)
 
 
 class DhKeyPair(ABC):
@@ -83,12 +93,13 @@ def _groups() -> dict[int, DhGroup]:
     # Imported here because the implementations subclass the interfaces above.
     from engine.crypto.curve25519 import Curve25519Group
     from engine.crypto.ecp import EcpGroup
-    from engine.crypto.modp import ModpGroup
+    from engine.crypto.modp import PARAMETERS, ModpGroup
 
-    return {
+    groups: dict[int, DhGroup] = {
         DhId.CURVE25519: Curve25519Group(),
         DhId.ECP_256: EcpGroup(DhId.ECP_256),
         DhId.ECP_384: EcpGroup(DhId.ECP_384),
         DhId.ECP_521: EcpGroup(DhId.ECP_521),
-        DhId.MODP_2048: ModpGroup(),
     }
+    groups.update({group_id: ModpGroup(group_id) for group_id in PARAMETERS})
+    return groups

@@ -1,8 +1,12 @@
-"""Encryption transforms: AES-CBC, AES-GCM with a 16-byte ICV, ChaCha20-Poly1305.
+"""Encryption transforms: AES-CBC, AES-GCM with a 16-byte ICV, ChaCha20-Poly1305, and the
+legacy 3DES-CBC and (ESP only) NULL.
 
-Sizes follow the IKE and ESP specs, so the same objects serve the SK payload and,
-later, ESP: AES-GCM (RFC 4106 / RFC 5282) and ChaCha20-Poly1305 (RFC 7634) take a
-4-byte salt from the end of their key material and an 8-byte IV from each packet.
+Sizes follow the IKE and ESP specs, so the same objects serve the SK payload and ESP:
+AES-GCM (RFC 4106 / RFC 5282) and ChaCha20-Poly1305 (RFC 7634) take a 4-byte salt from
+the end of their key material and an 8-byte IV from each packet. 3DES-CBC (RFC 2451)
+has a 24-byte key and an 8-byte block and IV; it is in cryptography's `decrepit`
+package. NULL (RFC 2410) has no key and no IV, and ESP pads it to 4 bytes; RFC 7296
+forbids it for IKE, so only transform-sets offer it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives.ciphers import BlockCipherAlgorithm, algorithms
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from engine.crypto.algorithms import EncrId
@@ -29,6 +35,7 @@ class Encryption:
     """A negotiated ENCR transform and its sizes, in bytes."""
 
     transform_id: int
+    #: the key's length (0 for NULL); AES sends it as the Key Length attribute
     key_bits: int
     name: str
     is_aead: bool
@@ -58,6 +65,20 @@ class Encryption:
             return ChaCha20Poly1305(key)
         return AESGCM(key)
 
+    @property
+    def is_null(self) -> bool:
+        """ENCR_NULL: the payload travels in clear, only the integrity transform protects it."""
+        return self.transform_id == EncrId.NULL
+
+    def block_cipher(self, key_material: bytes) -> BlockCipherAlgorithm:
+        """The CBC cipher's block algorithm (AES or 3DES) keyed with `key_material`."""
+        self._check(key_material)
+        if self.transform_id == EncrId.AES_CBC:
+            return algorithms.AES(key_material)
+        if self.transform_id == EncrId.DES_3DES:
+            return TripleDES(key_material)
+        raise CryptoError(f"{self.name} is not a CBC block cipher")
+
     def salt(self, key_material: bytes) -> bytes:
         self._check(key_material)
         return key_material[self.key_size :]
@@ -83,12 +104,16 @@ def _aes_gcm(bits: int) -> Encryption:
 
 
 _CHACHA = Encryption(EncrId.CHACHA20_POLY1305, 256, "chacha20-poly1305", True, 32, 4, 8, 1, 16)
+_3DES = Encryption(EncrId.DES_3DES, 192, "3des", False, 24, 0, 8, 8, 0)
+_NULL = Encryption(EncrId.NULL, 0, "null", False, 0, 0, 0, 4, 0)
 
 _ENCRS: dict[tuple[int, int | None], Encryption] = {
     **{(EncrId.AES_CBC, bits): _aes_cbc(bits) for bits in (128, 192, 256)},
     **{(EncrId.AES_GCM_16, bits): _aes_gcm(bits) for bits in (128, 192, 256)},
     (EncrId.CHACHA20_POLY1305, None): _CHACHA,
     (EncrId.CHACHA20_POLY1305, 256): _CHACHA,
+    (EncrId.DES_3DES, None): _3DES,
+    (EncrId.NULL, None): _NULL,
 }
 
 
@@ -96,7 +121,7 @@ def encryption(transform_id: int, key_bits: int | None) -> Encryption:
     """The cipher for a transform id and its Key Length attribute (None when absent).
 
     AES requires the attribute (RFC 7296 section 3.3.5); ChaCha20-Poly1305 has none
-    (RFC 7634 section 2), though an explicit 256 is tolerated.
+    (RFC 7634 section 2), though an explicit 256 is tolerated; 3DES and NULL have none.
     """
     try:
         return _ENCRS[(transform_id, key_bits)]

@@ -1,4 +1,6 @@
-"""Integrity transforms: HMAC-SHA2 truncated to half its output (RFC 4868 section 2)."""
+"""Integrity transforms: HMAC-SHA2 truncated to half its output (RFC 4868 section 2), and
+the legacy HMAC-MD5-96 / HMAC-SHA1-96 (RFC 2403 / RFC 2404: 96 bits of the MAC, the key
+as long as the hash output)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from engine.crypto.errors import UnsupportedAlgorithm
 
 @dataclass(frozen=True, slots=True)
 class Integrity:
-    """A negotiated INTEG transform; RFC 4868 fixes the key at the hash output size."""
+    """A negotiated INTEG transform; RFC 4868 (and RFC 2403/2404) fix the key at the hash
+    output size."""
 
     transform_id: int
     name: str
@@ -32,6 +35,8 @@ class Integrity:
 
 
 _INTEGS: dict[int, Integrity] = {
+    IntegId.HMAC_MD5_96: Integrity(IntegId.HMAC_MD5_96, "hmac-md5-96", 16, 12, hashes.MD5()),
+    IntegId.HMAC_SHA1_96: Integrity(IntegId.HMAC_SHA1_96, "hmac-sha1-96", 20, 12, hashes.SHA1()),
     IntegId.HMAC_SHA2_256_128: Integrity(
         IntegId.HMAC_SHA2_256_128, "hmac-sha2-256-128", 32, 16, hashes.SHA256()
     ),
@@ -54,6 +59,8 @@ def integrity(transform_id: int) -> Integrity:
 
 #: the names events and screens use ("sha256"), and the transforms' own
 _SHORT = {
+    IntegId.HMAC_MD5_96: "md5",
+    IntegId.HMAC_SHA1_96: "sha1",
     IntegId.HMAC_SHA2_256_128: "sha256",
     IntegId.HMAC_SHA2_384_192: "sha384",
     IntegId.HMAC_SHA2_512_256: "sha512",

@@ -1,4 +1,5 @@
-"""Pseudo-random functions: HMAC-SHA2 (RFC 4868) and prf+ (RFC 7296 section 2.13).
+"""Pseudo-random functions: HMAC-SHA2 (RFC 4868), the legacy HMAC-MD5 and HMAC-SHA1
+(RFC 2104), and prf+ (RFC 7296 section 2.13).
 
 cryptography's HMAC is used rather than the stdlib's: it measured slightly faster per
 call, and a keyed object can be copied, which saves re-keying for every prf+ block.
@@ -49,6 +50,8 @@ class Prf:
 
 
 _PRFS: dict[int, Prf] = {
+    PrfId.HMAC_MD5: Prf(PrfId.HMAC_MD5, "hmac-md5", 16, 16, hashes.MD5()),
+    PrfId.HMAC_SHA1: Prf(PrfId.HMAC_SHA1, "hmac-sha1", 20, 20, hashes.SHA1()),
     PrfId.HMAC_SHA2_256: Prf(PrfId.HMAC_SHA2_256, "hmac-sha2-256", 32, 32, hashes.SHA256()),
     PrfId.HMAC_SHA2_384: Prf(PrfId.HMAC_SHA2_384, "hmac-sha2-384", 48, 48, hashes.SHA384()),
     PrfId.HMAC_SHA2_512: Prf(PrfId.HMAC_SHA2_512, "hmac-sha2-512", 64, 64, hashes.SHA512()),

@@ -21,9 +21,13 @@ this gateway does not use transport mode).
   the key material) | 8-byte IV; the IV is the 64-bit sequence number, unique per key as
   RFC 4106 section 3.1 allows; AAD = SPI | sequence, or SPI | high 32 | low 32 with
   extended sequence numbers (RFC 4106 section 5); padding to 4 bytes.
-- AES-CBC + HMAC-SHA2 (RFC 3602, RFC 4868): padding to 16 bytes; the ICV covers
-  header | IV | ciphertext, plus the high 32 sequence bits when ESN is on (RFC 4303
-  section 2.2.1: authenticated, never sent).
+- AES-CBC or 3DES-CBC + HMAC-SHA2, HMAC-SHA1-96 or HMAC-MD5-96 (RFC 3602, RFC 2451,
+  RFC 4868, RFC 2404, RFC 2403): padding to the cipher's block (16 bytes for AES, 8 for
+  3DES), whose size the IV has too; the ICV covers header | IV | ciphertext, plus the
+  high 32 sequence bits when ESN is on (RFC 4303 section 2.2.1: authenticated, never
+  sent).
+- NULL + an HMAC (RFC 2410): no IV, the payload in clear, padding to 4 bytes; only the
+  ICV protects it.
 
 Cipher objects are built once per SA: a new AESGCM costs 2.5x the encryption itself, and
 a new CBC context (~3 us) more than encrypting 1400 bytes. CBC therefore keeps one
@@ -34,7 +38,8 @@ encryptor and one decryptor for the SA's life:
 - receiving, it decrypts IV | ciphertext and drops the first output block: CBC
   decryption of a block needs only the block before it, so the context's leftover
   state never reaches the payload.
-Both stay block-aligned by construction (alignment is checked before decrypting).
+Both stay block-aligned by construction (alignment is checked before decrypting). The
+same holds for any block size: 3DES does it with 8-byte blocks.
 
 Refusals are returned as a `DropReason`, already counted (see engine.esp.drops).
 """
@@ -50,7 +55,7 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hmac
-from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, CipherContext, modes
 
 from engine.crypto.dh import RandomBytes
 from engine.crypto.encryption import AeadCipher, Encryption
@@ -68,7 +73,8 @@ ESP_HEADER_SIZE = 8
 MAX_SEQ_32 = 2**32 - 1
 MAX_SEQ_64 = 2**64 - 1
 _LOW32 = 0xFFFFFFFF
-_CBC_BLOCK = 16
+#: ESP's own alignment: the trailer ends on a 4-byte boundary (RFC 4303 section 2.4)
+_ESP_ALIGN = 4
 
 # padding bytes for each pad length: 1, 2, 3, ... (RFC 4303 section 2.4)
 _PADS: tuple[bytes, ...] = tuple(bytes(range(1, n + 1)) for n in range(256))
@@ -157,10 +163,11 @@ class _EspSa:
         "spi",
     )
 
-    #: the AEAD (GCM, ChaCha20-Poly1305), or None for AES-CBC with an HMAC
+    #: the AEAD (GCM, ChaCha20-Poly1305), or None for CBC or NULL with an HMAC
     _aead: AeadCipher | None
-    #: CBC only: the long-lived cipher context and the keyed HMAC copied per packet
-    _cbc: CipherContext
+    #: CBC only: the long-lived cipher context (None for NULL); with an HMAC, the keyed
+    #: HMAC copied per packet
+    _cbc: CipherContext | None
     _mac: hmac.HMAC
 
     def __init__(
@@ -208,7 +215,8 @@ class _EspSa:
             self._salt = encryption.salt(encr_key)
             self._salt_int = int.from_bytes(self._salt, "big")
             self._icv_size = encryption.icv_size
-            self._block = 4
+            self._block = _ESP_ALIGN
+            self._cbc = None
         else:
             if len(integ_key) != integrity.key_size:
                 raise EspConfigError(f"{integrity.name} needs a {integrity.key_size}-byte key")
@@ -217,7 +225,9 @@ class _EspSa:
             self._salt = b""
             self._salt_int = 0
             self._icv_size = integrity.icv_size
-            self._block = _CBC_BLOCK
+            # CBC pads to its block; NULL (block_size 4) to ESP's 4 bytes
+            self._block = encryption.block_size
+            self._cbc = None
 
     @property
     def drops_total(self) -> int:
@@ -251,8 +261,8 @@ class _EspSa:
 class OutboundSa(_EspSa):
     """Encrypts inner packets; sequence numbers start at 1 and never wrap.
 
-    `random_bytes(16)` (CBC only) must return exactly 16 bytes: the long-lived CBC
-    context relies on every packet being whole blocks."""
+    `random_bytes(n)` (CBC only, n = the cipher's block size) must return exactly n
+    bytes: the long-lived CBC context relies on every packet being whole blocks."""
 
     __slots__ = ("_max_seq", "_random_bytes", "_soft_seq", "_tails", "_transport_tails", "seq")
 
@@ -275,9 +285,9 @@ class OutboundSa(_EspSa):
         self._max_seq = MAX_SEQ_64 if esn else MAX_SEQ_32
         self._soft_seq = int(self._max_seq * lifetime.soft_fraction)
         self._random_bytes = random_bytes
-        if integrity is not None:
-            key = algorithms.AES(encr_key[: encryption.key_size])
-            self._cbc = Cipher(key, modes.CBC(bytes(_CBC_BLOCK))).encryptor()
+        if integrity is not None and not encryption.is_null:
+            key = encryption.block_cipher(encr_key)
+            self._cbc = Cipher(key, modes.CBC(bytes(self._block))).encryptor()
         # the trailer for each pad length, per IP version: padding | pad length | next header
         self._tails = {
             version: tuple(_PADS[pad] + bytes((pad, nh)) for pad in range(self._block))
@@ -349,9 +359,14 @@ class OutboundSa(_EspSa):
             nonce = _NONCE.pack(self._salt_int, seq)
             packet = head + aead.encrypt(nonce, inner + tails[(-size - 2) & 3], aad)
         else:
-            body = _HEADER.pack(self.spi, low) + self._cbc.update(
-                self._random_bytes(_CBC_BLOCK) + inner + tails[(-size - 2) & 15]
-            )
+            block = self._block
+            cbc = self._cbc
+            if cbc is None:  # NULL: the payload as it is
+                body = _HEADER.pack(self.spi, low) + inner + tails[(-size - 2) & (block - 1)]
+            else:
+                body = _HEADER.pack(self.spi, low) + cbc.update(
+                    self._random_bytes(block) + inner + tails[(-size - 2) & (block - 1)]
+                )
             mac = self._mac.copy()
             mac.update(body)
             if self.esn:
@@ -405,22 +420,24 @@ class InboundSa(_EspSa):
             local, remote = selectors
             self._local_v4, self._local_v6 = local.v4, local.v6
             self._remote_v4, self._remote_v6 = remote.v4, remote.v6
-        if integrity is None:
-            # header, IV, at least pad length and next header, tag; no alignment enforced
+        if integrity is None or encryption.is_null:
+            # header, IV (none for NULL), at least pad length and next header, tag; no
+            # alignment enforced
             self._min_size = ESP_HEADER_SIZE + encryption.iv_size + 2 + self._icv_size
             self._align = 1
             self._align_base = 0
             self._start = 0
         else:
-            key = algorithms.AES(encr_key[: encryption.key_size])
-            self._cbc = Cipher(key, modes.CBC(bytes(_CBC_BLOCK))).decryptor()
-            self._min_size = ESP_HEADER_SIZE + 2 * _CBC_BLOCK + self._icv_size
+            block = self._block
+            key = encryption.block_cipher(encr_key)
+            self._cbc = Cipher(key, modes.CBC(bytes(block))).decryptor()
+            self._min_size = ESP_HEADER_SIZE + 2 * block + self._icv_size
             # IV | ciphertext, between header and ICV, must be whole blocks: the
             # long-lived decryptor would otherwise keep a partial block for the next packet
-            self._align = _CBC_BLOCK
+            self._align = block
             self._align_base = ESP_HEADER_SIZE + self._icv_size
             # the first block out is the IV decrypted against stale state: discarded
-            self._start = _CBC_BLOCK
+            self._start = block
 
     def _open(self, packet: bytes, now: float) -> bytes | DropReason:
         """RFC 4303 section 3.4: lifetime, replay check, ICV, decryption, window update,
@@ -449,7 +466,12 @@ class InboundSa(_EspSa):
                 mac.update(_U32.pack(seq >> 32))
             if not stdlib_hmac.compare_digest(mac.finalize()[: self._icv_size], packet[end:]):
                 return self._drop(DropReason.INTEGRITY)
-            plain = self._cbc.update(packet[ESP_HEADER_SIZE:end])
+            cbc = self._cbc
+            plain = (
+                packet[ESP_HEADER_SIZE:end]
+                if cbc is None
+                else cbc.update(packet[ESP_HEADER_SIZE:end])
+            )
         self.replay.accept(seq)
         trailer = len(plain) - 2
         pad = plain[trailer]

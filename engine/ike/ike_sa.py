@@ -174,6 +174,7 @@ class IkeSa:
             prf=PRF_NAMES.get(self.suite.prf, str(self.suite.prf)),
             integrity=INTEG_NAMES.get(self.suite.integrity, str(self.suite.integrity)),
             dh_group=self.suite.dh_group,
+            weak=self.suite.weak,
         )
 
     # ------------------------------------------------------------------ messages
@@ -295,6 +296,7 @@ class IkeSa:
                     esn=suite.esn,
                     mode="transport" if child.transport else "tunnel",
                     mode_note=child.mode_note,
+                    weak=suite.weak,
                 ),
                 transforms=EspTransforms(
                     encryption(suite.encryption.encr_id, suite.encryption.key_bits),

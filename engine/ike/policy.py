@@ -40,6 +40,10 @@ class EncryptionChoice:
             return f"aes-gcm-{self.key_bits}"
         if self.encr_id == EncrId.AES_CBC:
             return f"aes-cbc-{self.key_bits}"
+        if self.encr_id == EncrId.DES_3DES:
+            return "3des"
+        if self.encr_id == EncrId.NULL:
+            return "null"
         return "chacha20-poly1305"
 
     @property
@@ -52,6 +56,9 @@ AES_GCM_128 = EncryptionChoice(EncrId.AES_GCM_16, 128)
 AES_CBC_256 = EncryptionChoice(EncrId.AES_CBC, 256)
 AES_CBC_128 = EncryptionChoice(EncrId.AES_CBC, 128)
 CHACHA20_POLY1305 = EncryptionChoice(EncrId.CHACHA20_POLY1305, None)
+TRIPLE_DES = EncryptionChoice(EncrId.DES_3DES, None)
+#: ESP only: RFC 7296 section 3.3 forbids ENCR_NULL for IKE
+ESP_NULL = EncryptionChoice(EncrId.NULL, None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,19 +8,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.crypto import SUPPORTED_DH_GROUPS
-from engine.crypto.algorithms import DhId, IntegId, PrfId
+from engine.crypto import STRONG_DH_GROUPS, SUPPORTED_DH_GROUPS
+from engine.crypto.algorithms import (
+    WEAK_DH_GROUPS,
+    WEAK_ENCRYPTIONS,
+    WEAK_INTEGRITIES,
+    WEAK_PRFS,
+    DhId,
+    IntegId,
+    PrfId,
+)
 from engine.ike.constants import EsnId, ProtocolId, TransformType
 from engine.ike.payloads import Proposal, SaPayload, Transform
 from engine.ike.policy import EncryptionChoice, EspProposalPolicy, IkeProposalPolicy
 
 PRF_NAMES = {
+    PrfId.HMAC_MD5: "md5",
+    PrfId.HMAC_SHA1: "sha1",
     PrfId.HMAC_SHA2_256: "sha256",
     PrfId.HMAC_SHA2_384: "sha384",
     PrfId.HMAC_SHA2_512: "sha512",
 }
 INTEG_NAMES = {
     IntegId.NONE: "none",
+    IntegId.HMAC_MD5_96: "md5",
+    IntegId.HMAC_SHA1_96: "sha1",
     IntegId.HMAC_SHA2_256_128: "sha256",
     IntegId.HMAC_SHA2_384_192: "sha384",
     IntegId.HMAC_SHA2_512_256: "sha512",
@@ -36,6 +48,20 @@ class IkeSuite:
     integrity: IntegId
     dh_group: int
 
+    @property
+    def weak(self) -> tuple[str, ...]:
+        """The fields (IkeAlgorithms' names) that hold a weak algorithm."""
+        return tuple(
+            name
+            for name, weak in (
+                ("encryption", self.encryption.encr_id in WEAK_ENCRYPTIONS),
+                ("prf", self.prf in WEAK_PRFS),
+                ("integrity", self.integrity in WEAK_INTEGRITIES),
+                ("dh_group", self.dh_group in WEAK_DH_GROUPS),
+            )
+            if weak
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class EspSuite:
@@ -45,6 +71,19 @@ class EspSuite:
     integrity: IntegId
     esn: bool
     dh_group: int | None
+
+    @property
+    def weak(self) -> tuple[str, ...]:
+        """The fields (ChildAlgorithms' names) that hold a weak algorithm."""
+        return tuple(
+            name
+            for name, weak in (
+                ("encryption", self.encryption.encr_id in WEAK_ENCRYPTIONS),
+                ("integrity", self.integrity in WEAK_INTEGRITIES),
+                ("dh_group", self.dh_group in WEAK_DH_GROUPS),
+            )
+            if weak
+        )
 
 
 def _encr_transform(choice: EncryptionChoice) -> Transform:
@@ -214,7 +253,8 @@ def _match_esp(
         if dh is None:
             return None
     elif offered_dh:
-        dh = _pick(offered_dh, SUPPORTED_DH_GROUPS)
+        # unasked-for PFS is taken only with a strong group: a weak one must be configured
+        dh = _pick(offered_dh, STRONG_DH_GROUPS)
         if dh is None:
             return None
     esn_offered = [t.transform_id for t in grouped.get(TransformType.ESN, [])] or [EsnId.NO_ESN]

@@ -8,7 +8,7 @@ payload's generic header, already holding their final lengths.
 from __future__ import annotations
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 from engine.crypto.encryption import Encryption
 from engine.crypto.integrity import Integrity
@@ -39,9 +39,12 @@ class SkCipher:
             # at least the pad length byte
             self._min_body = encr.iv_size + 1 + encr.icv_size
         else:
+            if encr.is_null:
+                raise LocalProtocolError("ENCR_NULL is not allowed for IKE (RFC 7296 section 3.3)")
             if len(sk_e) != encr.key_material_size or len(sk_a) != integ.key_size:
                 raise LocalProtocolError(f"wrong SK_e or SK_a length for {encr.name}")
-            self._cbc_key = algorithms.AES(sk_e)
+            # AES or 3DES: CBC with the cipher's own block and IV size
+            self._cbc_key = encr.block_cipher(sk_e)
             self._sk_a = sk_a
             # at least one block
             self._min_body = encr.iv_size + encr.block_size + integ.icv_size

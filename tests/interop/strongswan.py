@@ -51,6 +51,8 @@ from interop.strongswan_configs import (  # noqa: F401 - re-exported for the tes
     DEFAULT_IKE,
     ESP_SUITES,
     IKE_SUITES,
+    LEGACY_ESP_SUITES,
+    LEGACY_IKE_SUITES,
     PSK,
     SS_ADDR,
     SS_HOST,

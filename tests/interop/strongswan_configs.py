@@ -17,8 +17,10 @@ CONN = "t"  # charon's connection
 CHILD = "net"  # charon's child
 PSK = "interop-psk-6f1c2a"
 
+# md5 for HMAC-MD5; 3DES comes from openssl (Debian builds no des plugin), the legacy
+# MODP groups from gmp and openssl
 STRONGSWAN_PLUGINS = (
-    "random nonce aes sha1 sha2 hmac kdf pem pkcs1 x509 pubkey gmp openssl "
+    "random nonce aes md5 sha1 sha2 hmac kdf pem pkcs1 x509 pubkey gmp openssl "
     "kernel-libipsec kernel-netlink socket-default vici updown"
 )
 
@@ -121,6 +123,66 @@ ESP_SUITES = {
             _CBC,
             {"encryption": "aes-cbc-128", "integrity": "sha256"},
             "ECP_256",
+        ),
+    )
+}
+#: what deployed peers still run, accepted by us with a warning and marked weak
+LEGACY_IKE_SUITES = {
+    s.strongswan: s
+    for s in (
+        IkeSuite(
+            "aes128-sha1-modp1024",
+            ("encryption aes-cbc-128", "integrity sha1", "group 2"),
+            {
+                "encr-alg": "AES_CBC",
+                "encr-keysize": "128",
+                "integ-alg": "HMAC_SHA1_96",
+                "prf-alg": "PRF_HMAC_SHA1",
+                "dh-group": "MODP_1024",
+            },
+            {
+                "encryption": "aes-cbc-128",
+                "prf": "sha1",
+                "integrity": "sha1",
+                "dh_group": 2,
+                "weak": ["prf", "integrity", "dh_group"],
+            },
+        ),
+        IkeSuite(
+            "3des-sha1-modp1024",
+            ("encryption 3des", "integrity sha1", "group 2"),
+            {
+                "encr-alg": "3DES_CBC",
+                "integ-alg": "HMAC_SHA1_96",
+                "prf-alg": "PRF_HMAC_SHA1",
+                "dh-group": "MODP_1024",
+            },
+            {
+                "encryption": "3des",
+                "prf": "sha1",
+                "integrity": "sha1",
+                "dh_group": 2,
+                "weak": ["encryption", "prf", "integrity", "dh_group"],
+            },
+        ),
+    )
+}
+LEGACY_ESP_SUITES = {
+    s.strongswan: s
+    for s in (
+        EspSuite(
+            "aes128-sha1",
+            "esp-aes esp-sha-hmac",
+            None,
+            {"encr-alg": "AES_CBC", "encr-keysize": "128", "integ-alg": "HMAC_SHA1_96"},
+            {"encryption": "aes-cbc-128", "integrity": "sha1", "weak": ["integrity"]},
+        ),
+        EspSuite(
+            "3des-sha1",
+            "esp-3des esp-sha-hmac",
+            None,
+            {"encr-alg": "3DES_CBC", "integ-alg": "HMAC_SHA1_96"},
+            {"encryption": "3des", "integrity": "sha1", "weak": ["encryption", "integrity"]},
         ),
     )
 }

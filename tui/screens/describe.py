@@ -38,10 +38,12 @@ def _countdown(at: float | None, now: float) -> str:
     return hms(left) if left > 0 else "expired"
 
 
-def _line(text: Text, label: str, value: str, *, first: bool = False) -> None:
+def _line(text: Text, label: str, value: str, *, first: bool = False, weak: bool = False) -> None:
     text.append("" if first else "  ")
     text.append(f"{label} ", style="dim")
     text.append(value)
+    if weak:
+        text.append(" (weak)", style="bold yellow")
 
 
 def ike_text(ike_sas: Iterable[IkeSaRecord], now: float) -> Text:
@@ -64,10 +66,11 @@ def ike_text(ike_sas: Iterable[IkeSaRecord], now: float) -> Text:
         alg = ike.algorithms
         if alg is not None:
             text.append("\n  ")
-            _line(text, "encryption", alg.encryption, first=True)
-            _line(text, "prf", alg.prf)
-            _line(text, "integrity", alg.integrity or "(AEAD)")
-            _line(text, "DH group", str(alg.dh_group))
+            weak = alg.weak
+            _line(text, "encryption", alg.encryption, first=True, weak="encryption" in weak)
+            _line(text, "prf", alg.prf, weak="prf" in weak)
+            _line(text, "integrity", alg.integrity or "(AEAD)", weak="integrity" in weak)
+            _line(text, "DH group", str(alg.dh_group), weak="dh_group" in weak)
         text.append("\n  ")
         _line(text, "local id", ike.local_id or "-", first=True)
         _line(text, "remote id", ike.remote_id or "-")
@@ -111,8 +114,20 @@ def flows_text(flows: Iterable[FlowRecord], now: float) -> Text:
             _line(text, "out", spi(child.spi_out))
             _line(text, "UDP-encap", "yes" if child.udp_encapsulation else "no")
             text.append("\n    ")
-            _line(text, "transform", f"{alg.encryption}/{alg.integrity or '(AEAD)'}", first=True)
-            _line(text, "PFS", f"group {alg.dh_group}" if alg.dh_group else "no")
+            weak = alg.weak
+            _line(
+                text,
+                "transform",
+                f"{alg.encryption}/{alg.integrity or '(AEAD)'}",
+                first=True,
+                weak="encryption" in weak or "integrity" in weak,
+            )
+            _line(
+                text,
+                "PFS",
+                f"group {alg.dh_group}" if alg.dh_group else "no",
+                weak="dh_group" in weak,
+            )
             _line(text, "ESN", "yes" if alg.esn else "no")
             _line(text, "mode", alg.mode + (f" ({alg.mode_note})" if alg.mode_note else ""))
             text.append("\n    ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 
 from engine.config.commands.base import CommandTree, SubMode, description, secret
 from engine.config.diagnostics import LineError, Severity, Source
@@ -17,13 +18,21 @@ from engine.config.model import (
 )
 from engine.config.words import Words, network
 from engine.crypto import SUPPORTED_DH_GROUPS
-from engine.crypto.algorithms import IntegId, PrfId
+from engine.crypto.algorithms import (
+    WEAK_DH_GROUPS,
+    WEAK_ENCRYPTIONS,
+    WEAK_INTEGRITIES,
+    WEAK_PRFS,
+    IntegId,
+    PrfId,
+)
 from engine.ike.policy import (
     AES_CBC_128,
     AES_CBC_256,
     AES_GCM_128,
     AES_GCM_256,
     CHACHA20_POLY1305,
+    TRIPLE_DES,
     DpdMode,
     EncrId,
     EncryptionChoice,
@@ -38,16 +47,21 @@ ENCRYPTIONS: dict[str, EncryptionChoice | None] = {
     "aes-gcm-128": AES_GCM_128,
     "aes-gcm-256": AES_GCM_256,
     "chacha20-poly1305": CHACHA20_POLY1305,
-    "3des": None,
+    "3des": TRIPLE_DES,
     "des": None,
 }
+#: `integrity X` / `prf X`; a proposal with integrity only takes the PRF of the same hash
 HASHES: dict[str, tuple[IntegId, PrfId] | None] = {
     "sha256": (IntegId.HMAC_SHA2_256_128, PrfId.HMAC_SHA2_256),
     "sha384": (IntegId.HMAC_SHA2_384_192, PrfId.HMAC_SHA2_384),
     "sha512": (IntegId.HMAC_SHA2_512_256, PrfId.HMAC_SHA2_512),
-    "sha1": None,
-    "md5": None,
+    "sha1": (IntegId.HMAC_SHA1_96, PrfId.HMAC_SHA1),
+    "md5": (IntegId.HMAC_MD5_96, PrfId.HMAC_MD5),
 }
+#: what a weak choice's warning suggests instead
+STRONGER_ENCRYPTION = "use aes-cbc-128, aes-gcm-128 or stronger"
+STRONGER_HASH = "use sha256 or stronger"
+STRONGER_GROUP = "use group 14, 19, 31 or stronger"
 IOS_GROUPS = (1, 2, 5, 14, 15, 16, 19, 20, 21, 24, 31)
 
 
@@ -69,7 +83,16 @@ class ProposalMode(SubMode):
         super().__init__(config)
         self.proposal = proposal
 
-    def _algorithms(self, words: Words, table: dict, what: str, source: Source) -> list:
+    def _algorithms(
+        self,
+        words: Words,
+        table: dict,
+        what: str,
+        source: Source,
+        weak: Callable[[object], bool],
+        instead: str,
+    ) -> list:
+        """The algorithms named, each weak one accepted with a warning that says so."""
         names = words.rest(f"{what} algorithm")
         if not names:
             raise LineError(f"missing {what} algorithm")
@@ -83,18 +106,41 @@ class ProposalMode(SubMode):
                     source, f"{what} {raw} is not offered by this gateway", Severity.WARNING
                 )
                 continue
+            if weak(table[key]):
+                self.config.report(source, f"{what} {key} is weak: {instead}", Severity.WARNING)
             chosen.append(table[key])
         return chosen
 
     def encryption(self, words: Words, source: Source, text: str) -> None:
-        self.proposal.encryptions += self._algorithms(words, ENCRYPTIONS, "encryption", source)
+        self.proposal.encryptions += self._algorithms(
+            words,
+            ENCRYPTIONS,
+            "encryption",
+            source,
+            lambda e: e.encr_id in WEAK_ENCRYPTIONS,  # type: ignore[attr-defined]
+            STRONGER_ENCRYPTION,
+        )
 
     def integrity(self, words: Words, source: Source, text: str) -> None:
-        found = self._algorithms(words, HASHES, "integrity", source)
+        found = self._algorithms(
+            words,
+            HASHES,
+            "integrity",
+            source,
+            lambda pair: pair[0] in WEAK_INTEGRITIES,  # type: ignore[index]
+            STRONGER_HASH,
+        )
         self.proposal.integrities += [integ for integ, _ in found]
 
     def prf(self, words: Words, source: Source, text: str) -> None:
-        found = self._algorithms(words, HASHES, "prf", source)
+        found = self._algorithms(
+            words,
+            HASHES,
+            "prf",
+            source,
+            lambda pair: pair[1] in WEAK_PRFS,  # type: ignore[index]
+            STRONGER_HASH,
+        )
         self.proposal.prfs += [prf for _, prf in found]
 
     def group(self, words: Words, source: Source, text: str) -> None:
@@ -109,6 +155,10 @@ class ProposalMode(SubMode):
                     source, f"DH group {raw} is not offered by this gateway", Severity.WARNING
                 )
                 continue
+            if int(raw) in WEAK_DH_GROUPS:
+                self.config.report(
+                    source, f"DH group {raw} is weak: {STRONGER_GROUP}", Severity.WARNING
+                )
             self.proposal.groups.append(int(raw))
 
 

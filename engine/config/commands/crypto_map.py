@@ -7,16 +7,17 @@ from engine.config.diagnostics import LineError, Severity, Source
 from engine.config.model import Config, CryptoMapEntry, IpsecProfile, TransformSet
 from engine.config.words import Words
 from engine.crypto import SUPPORTED_DH_GROUPS
-from engine.crypto.algorithms import IntegId
+from engine.crypto.algorithms import WEAK_DH_GROUPS, WEAK_ENCRYPTIONS, WEAK_INTEGRITIES, IntegId
 from engine.ike.policy import EncrId, EncryptionChoice
 
-#: IOS transform -> (encryption family, default key bits); None: parsed, not offered
-ESP_ENCRYPTIONS: dict[str, tuple[EncrId, int] | None] = {
+#: IOS transform -> (encryption family, default key bits; None: it takes no key size);
+#: None: parsed, not offered
+ESP_ENCRYPTIONS: dict[str, tuple[EncrId, int | None] | None] = {
     "esp-gcm": (EncrId.AES_GCM_16, 128),
     "esp-aes": (EncrId.AES_CBC, 128),
-    "esp-3des": None,
+    "esp-3des": (EncrId.DES_3DES, None),
     "esp-des": None,
-    "esp-null": None,
+    "esp-null": (EncrId.NULL, None),
     "esp-seal": None,
     "esp-gmac": None,
 }
@@ -24,9 +25,12 @@ ESP_INTEGRITIES: dict[str, IntegId | None] = {
     "esp-sha256-hmac": IntegId.HMAC_SHA2_256_128,
     "esp-sha384-hmac": IntegId.HMAC_SHA2_384_192,
     "esp-sha512-hmac": IntegId.HMAC_SHA2_512_256,
-    "esp-sha-hmac": None,
-    "esp-md5-hmac": None,
+    "esp-sha-hmac": IntegId.HMAC_SHA1_96,
+    "esp-md5-hmac": IntegId.HMAC_MD5_96,
 }
+#: what a weak transform's warning suggests instead
+STRONGER_ESP_ENCRYPTION = "use esp-aes or esp-gcm"
+STRONGER_ESP_INTEGRITY = "use esp-sha256-hmac or stronger"
 OTHER_TRANSFORMS = (
     "ah-sha-hmac",
     "ah-md5-hmac",
@@ -81,7 +85,16 @@ def transform_set(config: Config, words: Words, source: Source, text: str) -> Su
                 item.unsupported.append(raw)
                 continue
             encr_id, default_bits = family
+            if bits is not None and default_bits is None:
+                raise LineError(f"{raw} takes no key size")
             item.encryption = EncryptionChoice(encr_id, bits or default_bits)
+            if encr_id in WEAK_ENCRYPTIONS:
+                what = "encrypts nothing" if encr_id == EncrId.NULL else "is weak"
+                config.report(
+                    source,
+                    f"transform-set {name}: {raw} {what}: {STRONGER_ESP_ENCRYPTION}",
+                    Severity.WARNING,
+                )
         elif raw in ESP_INTEGRITIES:
             integ = ESP_INTEGRITIES[raw]
             if integ is None:
@@ -90,6 +103,12 @@ def transform_set(config: Config, words: Words, source: Source, text: str) -> Su
                 raise LineError("a transform-set takes one ESP integrity transform")
             else:
                 item.integrity = integ
+                if integ in WEAK_INTEGRITIES:
+                    config.report(
+                        source,
+                        f"transform-set {name}: {raw} is weak: {STRONGER_ESP_INTEGRITY}",
+                        Severity.WARNING,
+                    )
         elif raw in OTHER_TRANSFORMS:
             item.unsupported.append(raw)
         else:
@@ -123,7 +142,7 @@ SET_COMMANDS = ("transform-set", "ikev2-profile", "isakmp-profile", "pfs", "secu
 
 
 def set_command(
-    entry: CryptoMapEntry | IpsecProfile, what: str, words: Words, source: Source
+    config: Config, entry: CryptoMapEntry | IpsecProfile, what: str, words: Words, source: Source
 ) -> None:
     """`set transform-set|ikev2-profile|isakmp-profile|pfs|security-association ...`."""
     if what == "transform-set":
@@ -143,6 +162,12 @@ def set_command(
         if number not in SUPPORTED_DH_GROUPS:
             raise LineError(
                 f"pfs {group} is not supported (groups {', '.join(map(str, SUPPORTED_DH_GROUPS))})"
+            )
+        if number in WEAK_DH_GROUPS:
+            config.report(
+                source,
+                f"pfs {group} is weak: use group14, group19, group31 or stronger",
+                Severity.WARNING,
             )
         entry.pfs_group = number
     else:
@@ -178,7 +203,7 @@ class MapEntryMode(SubMode):
             words.optional_keyword("default", "dynamic")
             words.end()
         else:
-            set_command(self.entry, what, words, source)
+            set_command(self.config, self.entry, what, words, source)
 
     def match(self, words: Words, source: Source, text: str) -> None:
         words.keyword("address")
@@ -238,7 +263,7 @@ class IpsecProfileMode(SubMode):
         self.profile.description = description(words, text)
 
     def set(self, words: Words, source: Source, text: str) -> None:
-        set_command(self.profile, words.keyword(*SET_COMMANDS), words, source)
+        set_command(self.config, self.profile, words.keyword(*SET_COMMANDS), words, source)
 
     def responder_only(self, words: Words, source: Source, text: str) -> None:
         words.end()

@@ -24,6 +24,7 @@ from engine.ike.policy import (
     AES_CBC_256,
     AES_GCM_128,
     AES_GCM_256,
+    TRIPLE_DES,
     DpdMode,
     DpdPolicy,
     EspProposalPolicy,
@@ -159,6 +160,7 @@ def test_static_entry_esp_proposals_follow_the_transform_sets() -> None:
     (peer,) = compiled(STATIC).ike.peers
     assert peer.esp_proposals == (
         EspProposalPolicy("GCM", (AES_GCM_256,)),
+        EspProposalPolicy("OLD", (TRIPLE_DES,), (IntegId.HMAC_MD5_96,)),
         EspProposalPolicy("CBC", (AES_CBC_256,), (IntegId.HMAC_SHA2_256_128,)),
     )
 
@@ -331,6 +333,18 @@ def test_cbc_proposal_prf_defaults_to_the_integrity_hash() -> None:
     assert proposal.prfs == (PrfId.HMAC_SHA2_512, PrfId.HMAC_SHA2_256)
 
 
+def test_legacy_proposal_prf_defaults_to_the_integrity_hash_as_well() -> None:
+    text = STATIC.replace(
+        " encryption aes-gcm-256\n prf sha384\n",
+        " encryption 3des aes-cbc-128\n integrity sha1 md5\n",
+    )
+    (peer,) = compiled(text).ike.peers
+    (proposal,) = peer.ike_proposals
+    assert proposal.encryptions == (TRIPLE_DES, AES_CBC_128)
+    assert proposal.integrities == (IntegId.HMAC_SHA1_96, IntegId.HMAC_MD5_96)
+    assert proposal.prfs == (PrfId.HMAC_SHA1, PrfId.HMAC_MD5)
+
+
 @pytest.mark.parametrize(
     ("match", "applies"),
     [
@@ -466,7 +480,8 @@ def test_load_compiled(tmp_path) -> None:
     loaded = load_compiled(path, ike_port=15500, natt_port=15501)
     assert loaded.model.file == str(path)
     assert [d.message for d in loaded.warnings] == [
-        "transform-set OLD: esp-3des, esp-md5-hmac not offered by this gateway"
+        "transform-set OLD: esp-3des is weak: use esp-aes or esp-gcm",
+        "transform-set OLD: esp-md5-hmac is weak: use esp-sha256-hmac or stronger",
     ]
     assert [p.name for p in loaded.compiled.ike.peers] == ["WAN 10"]
     assert loaded.compiled.ike.ike_port == 15500

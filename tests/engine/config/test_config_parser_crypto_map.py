@@ -10,7 +10,18 @@ from config_snippets import Snippets
 from engine.config.diagnostics import Severity
 from engine.config.parser import parse_text
 from engine.crypto.algorithms import IntegId
-from engine.ike.policy import AES_CBC_128, AES_CBC_256, AES_GCM_128, AES_GCM_256
+from engine.ike.policy import (
+    AES_CBC_128,
+    AES_CBC_256,
+    AES_GCM_128,
+    AES_GCM_256,
+    ESP_NULL,
+    TRIPLE_DES,
+    EncrId,
+    EncryptionChoice,
+)
+
+AES_CBC_192 = EncryptionChoice(EncrId.AES_CBC, 192)
 
 FILE = "map.conf"
 SNIPPETS = Snippets(FILE)
@@ -34,6 +45,7 @@ def net(text: str):
         ("esp-aes 256 esp-sha256-hmac", AES_CBC_256, IntegId.HMAC_SHA2_256_128),
         ("esp-aes esp-sha384-hmac", AES_CBC_128, IntegId.HMAC_SHA2_384_192),
         ("esp-sha512-hmac esp-aes 256", AES_CBC_256, IntegId.HMAC_SHA2_512_256),
+        ("esp-aes 192 esp-sha256-hmac", AES_CBC_192, IntegId.HMAC_SHA2_256_128),
     ],
 )
 def test_transform_sets(transforms: str, encryption, integrity) -> None:
@@ -48,10 +60,52 @@ def test_transform_sets(transforms: str, encryption, integrity) -> None:
 
 
 @pytest.mark.parametrize(
+    ("transforms", "encryption", "integrity", "warnings"),
+    [
+        (
+            "esp-aes esp-sha-hmac",
+            AES_CBC_128,
+            IntegId.HMAC_SHA1_96,
+            ["esp-sha-hmac is weak: use esp-sha256-hmac or stronger"],
+        ),
+        (
+            "esp-3des esp-md5-hmac",
+            TRIPLE_DES,
+            IntegId.HMAC_MD5_96,
+            [
+                "esp-3des is weak: use esp-aes or esp-gcm",
+                "esp-md5-hmac is weak: use esp-sha256-hmac or stronger",
+            ],
+        ),
+        (
+            "esp-null esp-sha256-hmac",
+            ESP_NULL,
+            IntegId.HMAC_SHA2_256_128,
+            ["esp-null encrypts nothing: use esp-aes or esp-gcm"],
+        ),
+    ],
+)
+def test_weak_transforms_are_accepted_with_a_warning(
+    transforms: str, encryption, integrity, warnings: list[str]
+) -> None:
+    config = parse(f"crypto ipsec transform-set TS {transforms}\n")
+    ts = config.transform_sets["TS"]
+    assert (ts.encryption, ts.integrity, ts.unsupported) == (encryption, integrity, [])
+    assert ts.usable
+    assert config.errors == []
+    assert at(config, 1, Severity.WARNING) == [f"transform-set TS: {w}" for w in warnings]
+
+
+@pytest.mark.parametrize("transforms", ["esp-3des 192 esp-sha-hmac", "esp-null 128 esp-sha-hmac"])
+def test_fixed_size_ciphers_take_no_key_size(transforms: str) -> None:
+    config = parse(f"crypto ipsec transform-set TS {transforms}\n")
+    assert at(config, 1, Severity.ERROR) == [f"{transforms.split()[0]} takes no key size"]
+
+
+@pytest.mark.parametrize(
     ("transforms", "unsupported"),
     [
-        ("esp-aes esp-sha-hmac", ["esp-sha-hmac"]),
-        ("esp-3des esp-md5-hmac", ["esp-3des", "esp-md5-hmac"]),
+        ("esp-des esp-sha256-hmac", ["esp-des"]),
         ("esp-aes 256 esp-sha256-hmac comp-lzs", ["comp-lzs"]),
         ("ah-sha-hmac esp-gcm", ["ah-sha-hmac"]),
     ],
@@ -196,8 +250,7 @@ def test_crypto_map_abbreviations() -> None:
 @pytest.mark.parametrize(
     ("line", "needle"),
     [
-        (" set pfs group2", "pfs group2 is not supported"),
-        (" set pfs group5", "pfs group5 is not supported"),
+        (" set pfs group22", "pfs group22 is not supported"),
         (" set pfs 14", "bad pfs group '14'"),
         (" set security-association lifetime seconds 30", "lifetime seconds 30 is outside"),
         (" set security-association lifetime kilobytes 10", "lifetime kilobytes 10 is outside"),
@@ -212,6 +265,16 @@ def test_crypto_map_bad_arguments_are_errors_on_their_line(line: str, needle: st
     config = parse(f"crypto map M 10 ipsec-isakmp\n{line}\n")
     errors = at(config, 2, Severity.ERROR)
     assert len(errors) == 1 and needle in errors[0], errors
+
+
+@pytest.mark.parametrize("group", [1, 2, 5, 24])
+def test_weak_pfs_groups_are_accepted_with_a_warning(group: int) -> None:
+    config = parse(f"crypto map M 10 ipsec-isakmp\n set pfs group{group}\n")
+    assert config.errors == []
+    assert at(config, 2, Severity.WARNING) == [
+        f"pfs group{group} is weak: use group14, group19, group31 or stronger"
+    ]
+    assert config.crypto_maps["M"][10].pfs_group == group
 
 
 @pytest.mark.parametrize(

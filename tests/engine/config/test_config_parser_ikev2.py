@@ -16,7 +16,10 @@ from engine.ike.policy import (
     AES_CBC_256,
     AES_GCM_128,
     AES_GCM_256,
+    TRIPLE_DES,
     DpdMode,
+    EncrId,
+    EncryptionChoice,
     Identity,
     IdentityKind,
 )
@@ -122,12 +125,7 @@ def test_proposal_lines_accumulate() -> None:
 @pytest.mark.parametrize(
     ("line", "needle"),
     [
-        (" encryption aes-cbc-256 3des", "encryption 3des is not offered by this gateway"),
         (" encryption des aes-cbc-256", "encryption des is not offered by this gateway"),
-        (" integrity sha1 sha256", "integrity sha1 is not offered by this gateway"),
-        (" integrity md5 sha256", "integrity md5 is not offered by this gateway"),
-        (" group 2 14", "DH group 2 is not offered by this gateway"),
-        (" group 5 14", "DH group 5 is not offered by this gateway"),
     ],
 )
 def test_unsupported_algorithms_are_warnings_on_their_line(line: str, needle: str) -> None:
@@ -136,6 +134,59 @@ def test_unsupported_algorithms_are_warnings_on_their_line(line: str, needle: st
     assert at(config, 2, Severity.WARNING) == [needle]
     proposal = config.ikev2_proposals["P"]
     assert len(proposal.encryptions + proposal.integrities) + len(proposal.groups) == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "needle", "field", "value"),
+    [
+        (
+            " encryption aes-cbc-256 3des",
+            "encryption 3des is weak: use aes-cbc-128, aes-gcm-128 or stronger",
+            "encryptions",
+            [AES_CBC_256, TRIPLE_DES],
+        ),
+        (
+            " integrity sha1 sha256",
+            "integrity sha1 is weak: use sha256 or stronger",
+            "integrities",
+            [IntegId.HMAC_SHA1_96, IntegId.HMAC_SHA2_256_128],
+        ),
+        (
+            " integrity MD5",
+            "integrity md5 is weak: use sha256 or stronger",
+            "integrities",
+            [IntegId.HMAC_MD5_96],
+        ),
+        (
+            " prf sha1",
+            "prf sha1 is weak: use sha256 or stronger",
+            "prfs",
+            [PrfId.HMAC_SHA1],
+        ),
+        (" prf md5", "prf md5 is weak: use sha256 or stronger", "prfs", [PrfId.HMAC_MD5]),
+        (" group 2 14", "DH group 2 is weak: use group 14, 19, 31 or stronger", "groups", [2, 14]),
+        (" group 1", "DH group 1 is weak: use group 14, 19, 31 or stronger", "groups", [1]),
+        (" group 5", "DH group 5 is weak: use group 14, 19, 31 or stronger", "groups", [5]),
+        (" group 24", "DH group 24 is weak: use group 14, 19, 31 or stronger", "groups", [24]),
+    ],
+)
+def test_weak_algorithms_are_accepted_with_a_warning_on_their_line(
+    line: str, needle: str, field: str, value: list
+) -> None:
+    config = parse(f"crypto ikev2 proposal P\n{line}\n")
+    assert config.errors == []
+    assert at(config, 2, Severity.WARNING) == [needle]
+    assert getattr(config.ikev2_proposals["P"], field) == value
+
+
+def test_legacy_algorithms_that_are_not_weak_give_no_warning() -> None:
+    config = parse(
+        "crypto ikev2 proposal P\n encryption aes-cbc-192\n integrity sha256\n group 15 16\n"
+    )
+    assert config.diagnostics == []
+    proposal = config.ikev2_proposals["P"]
+    assert proposal.encryptions == [EncryptionChoice(EncrId.AES_CBC, 192)]
+    assert proposal.groups == [15, 16]
 
 
 @pytest.mark.parametrize(

@@ -302,23 +302,22 @@ def test_proposal_without_group() -> None:
     )
 
 
-def test_proposal_with_only_unsupported_group() -> None:
+def test_proposal_with_only_a_weak_group_is_valid_with_a_warning() -> None:
     config, number = with_change("group 19", "group 2")
-    assert only_error(config) == (
-        line_of("crypto ikev2 proposal PROP"),
-        "ikev2 proposal PROP has no usable DH group",
-    )
-    assert [d.source.line for d in config.warnings] == [number]
+    assert config.errors == []
+    assert [(d.source.line, d.message) for d in config.warnings] == [
+        (number, "DH group 2 is weak: use group 14, 19, 31 or stronger")
+    ]
 
 
 def test_proposal_without_usable_encryption() -> None:
-    config, number = with_change("encryption aes-gcm-256", "encryption 3des")
+    config, number = with_change("encryption aes-gcm-256", "encryption des")
     lines = {(d.source.line, d.message) for d in config.errors}
     assert (
         line_of("crypto ikev2 proposal PROP"),
         "ikev2 proposal PROP has no usable encryption",
     ) in (lines)
-    assert (number, "encryption 3des is not offered by this gateway") in {
+    assert (number, "encryption des is not offered by this gateway") in {
         (d.source.line, d.message) for d in config.warnings
     }
 
@@ -343,7 +342,7 @@ def test_gcm_transform_set_with_integrity() -> None:
 def test_no_negotiable_transform_set() -> None:
     config, number = with_change(
         "crypto ipsec transform-set TS esp-gcm 256",
-        "crypto ipsec transform-set TS esp-3des esp-md5-hmac",
+        "crypto ipsec transform-set TS esp-des esp-md5-hmac",
     )
     errors = {(d.source.line, d.message) for d in config.errors}
     assert errors == {
@@ -359,10 +358,10 @@ def test_no_negotiable_transform_set() -> None:
     assert number in [d.source.line for d in config.warnings]
 
 
-def test_cbc_transform_set_without_supported_integrity_is_not_negotiable() -> None:
+def test_cbc_transform_set_without_integrity_is_not_negotiable() -> None:
     config, _ = with_change(
         "crypto ipsec transform-set TS esp-gcm 256",
-        "crypto ipsec transform-set TS esp-aes 256 esp-sha-hmac",
+        "crypto ipsec transform-set TS esp-aes 256 ah-sha-hmac",
     )
     messages = {(d.source.line, d.message) for d in config.errors}
     assert (
@@ -424,7 +423,7 @@ def test_set_peer_without_a_keyring_peer_is_an_error() -> None:
         ),
         ("description Branch seven", "description " + "z" * 81, "81 characters; at most 80"),
         ("set peer 198.51.100.7", "set peer 198.51.100.777", "bad peer address"),
-        ("set pfs group19", "set pfs group2", "pfs group2 is not supported"),
+        ("set pfs group19", "set pfs group22", "pfs group22 is not supported"),
         ("encryption aes-gcm-256", "encryption aes-gcm-512", "unknown encryption algorithm"),
     ],
 )

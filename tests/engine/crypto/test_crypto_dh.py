@@ -1,4 +1,5 @@
-"""Diffie-Hellman groups: published vectors, invalid public values, both MODP paths."""
+"""Diffie-Hellman groups: published vectors, invalid public values, both MODP paths, the
+MODP primes checked against their RFC definitions."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from hypothesis import strategies as st
 
 from engine.crypto import modp
 from engine.crypto.algorithms import DhId
-from engine.crypto.dh import SUPPORTED_DH_GROUPS, RandomBytes, dh_group
+from engine.crypto.dh import STRONG_DH_GROUPS, SUPPORTED_DH_GROUPS, RandomBytes, dh_group
 from engine.crypto.ecp import _CURVES, EcpGroup
 from engine.crypto.errors import CryptoError, InvalidPublicValue, UnsupportedAlgorithm
-from engine.crypto.modp import FFDH_AVAILABLE, ModpGroup
+from engine.crypto.modp import FFDH_AVAILABLE, PARAMETERS, ModpGroup
 
 
 def feed(*chunks: bytes) -> RandomBytes:
@@ -343,12 +344,188 @@ def test_modp_redraws_trivial_exponents() -> None:
     assert pair.public == pow(2, int.from_bytes(seed, "big"), modp.P).to_bytes(256, "big")
 
 
+# --- the other MODP groups: 1, 2 (RFC 2409), 5, 15, 16 (RFC 3526), 24 (RFC 5114) -------
+
+
+def _pi_bits(bits: int) -> int:
+    """floor(2^bits * pi), by Machin's formula in integers (64 guard bits)."""
+
+    def arctan_inverse(x: int, scale: int) -> int:
+        total = term = (1 << scale) // x
+        n, sign = 1, -1
+        while term:
+            term //= x * x
+            total += sign * (term // (2 * n + 1))
+            sign, n = -sign, n + 1
+        return total
+
+    scale = bits + 64
+    return (4 * (4 * arctan_inverse(5, scale) - arctan_inverse(239, scale))) >> 64
+
+
+# The definitions of RFC 2409 section 6 and RFC 3526 sections 2-5:
+# p = 2^n - 2^(n-64) - 1 + 2^64 * ([2^(n-130) pi] + k), generator 2.
+SAFE_PRIME_GROUPS = {
+    1: (768, 149686),
+    2: (1024, 129093),
+    5: (1536, 741804),
+    14: (2048, 124476),
+    15: (3072, 1690314),
+    16: (4096, 240904),
+}
+
+
+@pytest.mark.parametrize("group_id", list(SAFE_PRIME_GROUPS))
+def test_modp_primes_follow_their_rfc_definition(group_id: int) -> None:
+    n, k = SAFE_PRIME_GROUPS[group_id]
+    params = PARAMETERS[group_id]
+    assert params.p == 2**n - 2 ** (n - 64) - 1 + 2**64 * (_pi_bits(n - 130) + k)
+    assert (params.g, params.size, params.q) == (2, n // 8, None)
+    # a safe prime: p and (p-1)/2 pass Fermat tests (a mistyped digit would not)
+    q = (params.p - 1) // 2
+    assert all(pow(a, params.p - 1, params.p) == 1 for a in (3, 5, 7))
+    assert all(pow(a, q - 1, q) == 1 for a in (3, 5, 7))
+
+
+def test_modp_group_24_parameters() -> None:
+    # RFC 5114 section 2.3: q is a 256-bit prime dividing p-1, and g has order q.
+    params = PARAMETERS[24]
+    assert params.q is not None
+    assert (params.p.bit_length(), params.q.bit_length(), params.size) == (2048, 256, 256)
+    assert (params.p - 1) % params.q == 0
+    assert pow(params.g, params.q, params.p) == 1 and params.g != 1
+    assert all(pow(a, params.q - 1, params.q) == 1 for a in (2, 3, 5))
+    assert params.p.to_bytes(256, "big").hex().startswith("87a8e61db4b6663cffbbd19c65195999")
+    assert params.q == int("8CF83642A709A097B447997640129DA299B1A47D1EB3750BA308B0FE64F5FBD3", 16)
+
+
+# RFC 5114 appendix A.3: test data for the 2048-bit group with a 256-bit subgroup.
+RFC5114_A3 = {
+    "xA": ("0881382cdb87660c6dc13e614938d5b9c8b2f248581cc5e31b35454397fce50e"),
+    "yA": (
+        "2e9380c8323af97545bc4941deb0ec3742c62fe0ece824a6abdbe66c59bee024"
+        "2911bfb967235ceba35ae13e4ec752be630b92dc4bde2847a9c62cb815274542"
+        "1fb7eb60a63c0fe9159fcce726ce7cd8523d7450667ef840e4919121eb5f01c8"
+        "c9b0d3d648a93bfb75689e8244ac134af544711ce79a02dcc34226684780dddc"
+        "b498594106c37f5bc79856487af5ab022a2e5e42f09897c1a85a11ea0212af04"
+        "d9b4cebc937c3c1a3e15a8a0342e337615c84e7fe3b8b9b87fb1e73a15af12a3"
+        "0d746e06dfc34f290d797ce51aa13aa785bf6658aff5e4b093003cbeaf665b3c"
+        "2e113a3a4e905269341dc0711426685f4ef37e868a8126ff3f2279b57ca67e29"
+    ),
+    "xB": ("7d62a7e3ef36de617b13d1afb82c780d83a23bd4ee6705645121f371f546a53d"),
+    "yB": (
+        "575f0351bd2b1b817448bdf87a6c362c1e289d3903a30b9832c5741fa250363e"
+        "7acbc7f77f3dacbc1f131add8e03367eff8fbbb3e1c5784424809b25afe4d226"
+        "2a1a6fd2fab64105ca30a674e07f7809852088632fc049233791ad4edd083a97"
+        "8b883ee618bc5e0dd047415f2d95e683cf14826b5fbe10d3ce41c6c120c78ab2"
+        "0008c698bf7f0bcab9d7f407bed0f43afb2970f57f8d12043963e66ddd320d59"
+        "9ad9936c8f44137c08b180ec5e985cebe186f3d549677e80607331ee17af3380"
+        "a725b0782317d7dd43f59d7af9568a9bb63a84d365f92244ed120988219302f4"
+        "2924c7ca90b89d24f71b0ab697823d7deb1aff5b0e8e4a45d49f7f53757e1913"
+    ),
+    "Z": (
+        "86c70bf8d0bb81bb01078a17219cb7d27203db2a19c877f1d1f19fd7d77ef225"
+        "46a68f005ad52dc84553b78fc60330be51ea7c0672cac1515e4b35c047b9a551"
+        "b88f39dc26da14a09ef74774d47c762dd177f9ed5bc2f11e52c879bd95098504"
+        "cd9eecd8a8f9b3efbd1f008ac5853097d9d1837f2b18f77cd7be01af80a7c7b5"
+        "ea3ca54cc02d0c116fee3f95bb87399385875d7e86747e676e728938acbff709"
+        "8e05be4dcfb24052b83aeffb14783f029adbde7f53fae92084224090e007cee9"
+        "4d4bf2bace9ffd4b57d2af7c724d0caa19bf0501f6f17b4aa10f425e3ea76080"
+        "b4b9d6b3cefea115b2ceb8789bb8a3b0ea87febe63b6c8f846ec6db0c26c5d7c"
+    ),
+}
+
+
+@pytest.mark.parametrize("use_ffdh", BACKENDS)
+def test_modp_group_24_rfc5114_vector(use_ffdh: bool) -> None:
+    v = {k: h("".join(x)) if isinstance(x, tuple) else h(x) for k, x in RFC5114_A3.items()}
+    group = ModpGroup(24, use_ffdh=use_ffdh)
+    a = group.generate(feed(v["xA"]))
+    b = group.generate(feed(v["xB"]))
+    assert a.public == v["yA"]
+    assert b.public == v["yB"]
+    assert a.shared_secret(b.public) == v["Z"]
+    assert b.shared_secret(a.public) == v["Z"]
+
+
+@pytest.mark.parametrize("use_ffdh", BACKENDS)
+def test_modp_group_24_refuses_values_outside_the_subgroup(use_ffdh: bool) -> None:
+    pair = ModpGroup(24, use_ffdh=use_ffdh).generate(os.urandom)
+    params = PARAMETERS[24]
+    assert pow(2, params.q, params.p) != 1  # type: ignore[arg-type]
+    with pytest.raises(InvalidPublicValue):
+        pair.shared_secret((2).to_bytes(256, "big"))
+
+
+def test_modp_group_24_redraws_exponents_at_or_above_q() -> None:
+    q = PARAMETERS[24].q
+    assert q is not None
+    x = os.urandom(31)
+    pair = ModpGroup(24, use_ffdh=False).generate(
+        feed(q.to_bytes(32, "big"), b"\xff" * 32, bytes(32), b"\x00" + x)
+    )
+    params = PARAMETERS[24]
+    assert pair.public == pow(params.g, int.from_bytes(x, "big"), params.p).to_bytes(256, "big")
+
+
+@pytest.mark.parametrize("use_ffdh", BACKENDS)
+@pytest.mark.parametrize("group_id", [1, 2, 5, 15, 16, 24])
+def test_modp_groups_two_parties_agree(group_id: int, use_ffdh: bool) -> None:
+    group = ModpGroup(group_id, use_ffdh=use_ffdh)
+    assert group.uses_ffdh is use_ffdh
+    a, b = group.generate(os.urandom), group.generate(os.urandom)
+    assert a.group_id == b.group_id == group_id
+    assert len(a.public) == group.public_length
+    assert a.shared_secret(b.public) == b.shared_secret(a.public)
+    p = PARAMETERS[group_id].p
+    for bad in (1, p - 1, p):
+        with pytest.raises(InvalidPublicValue):
+            a.shared_secret(bad.to_bytes(group.public_length, "big"))
+
+
+@pytest.mark.skipif(not FFDH_AVAILABLE, reason="cryptography has no finite-field DH")
+@pytest.mark.parametrize("group_id", [1, 2, 5, 15, 16, 24])
+def test_modp_groups_pow_matches_openssl(group_id: int) -> None:
+    seed = PARAMETERS[group_id].exponent_size
+    seeds = [b"\x01" + os.urandom(seed - 1) for _ in range(2)]
+    fast = [ModpGroup(group_id, use_ffdh=True).generate(feed(s)) for s in seeds]
+    slow = [ModpGroup(group_id, use_ffdh=False).generate(feed(s)) for s in seeds]
+    assert [p.public for p in fast] == [p.public for p in slow]
+    assert fast[0].shared_secret(slow[1].public) == slow[0].shared_secret(fast[1].public)
+
+
+def test_modp_groups_1_and_2_default_to_pow() -> None:
+    # OpenSSL re-checks parameters it has no name for on every key: pow() is faster there
+    assert not dh_group(1).uses_ffdh  # type: ignore[attr-defined]
+    assert not dh_group(2).uses_ffdh  # type: ignore[attr-defined]
+    assert dh_group(16).uses_ffdh is FFDH_AVAILABLE  # type: ignore[attr-defined]
+
+
+def test_not_a_modp_group() -> None:
+    with pytest.raises(CryptoError):
+        ModpGroup(19)
+    with pytest.raises(CryptoError):
+        ModpGroup(24, exponent_size=40)
+
+
 # --- registry and random source ------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("group_id", "public_length", "secret_length"),
-    [(31, 32, 32), (19, 64, 32), (20, 96, 48), (21, 132, 66), (14, 256, 256)],
+    [
+        (31, 32, 32),
+        (19, 64, 32),
+        (20, 96, 48),
+        (21, 132, 66),
+        (14, 256, 256),
+        (1, 96, 96),
+        (2, 128, 128),
+        (5, 192, 192),
+        (15, 384, 384),
+        (16, 512, 512),
+        (24, 256, 256),
+    ],
 )
 def test_registry(group_id: int, public_length: int, secret_length: int) -> None:
     group = dh_group(group_id)
@@ -361,10 +538,11 @@ def test_registry(group_id: int, public_length: int, secret_length: int) -> None
 
 
 def test_supported_groups_order() -> None:
-    assert SUPPORTED_DH_GROUPS == (31, 19, 20, 21, 14)
+    assert SUPPORTED_DH_GROUPS == (31, 19, 20, 21, 14, 15, 16, 24, 5, 2, 1)
+    assert STRONG_DH_GROUPS == (31, 19, 20, 21, 14, 15, 16)
 
 
-@pytest.mark.parametrize("group_id", [0, 1, 2, 5, 15, 16, 24, 32, 1000])
+@pytest.mark.parametrize("group_id", [0, 3, 4, 22, 23, 25, 32, 1000])
 def test_unsupported_group(group_id: int) -> None:
     with pytest.raises(UnsupportedAlgorithm):
         dh_group(group_id)

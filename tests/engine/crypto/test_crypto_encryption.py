@@ -1,8 +1,10 @@
-"""Encryption transforms: sizes, lookup, and AEAD vectors through `Encryption.aead`."""
+"""Encryption transforms: sizes, lookup, AEAD vectors through `Encryption.aead`, and 3DES
+vectors (NIST SP 800-67, SP 800-20) through `Encryption.block_cipher`."""
 
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 from engine.crypto.algorithms import EncrId
 from engine.crypto.encryption import encryption
@@ -20,6 +22,8 @@ from engine.crypto.errors import CryptoError, UnsupportedAlgorithm
         (EncrId.AES_GCM_16, 256, "aes-gcm-256", True, 32, 4, 8, 1, 16),
         (EncrId.CHACHA20_POLY1305, None, "chacha20-poly1305", True, 32, 4, 8, 1, 16),
         (EncrId.CHACHA20_POLY1305, 256, "chacha20-poly1305", True, 32, 4, 8, 1, 16),
+        (EncrId.DES_3DES, None, "3des", False, 24, 0, 8, 8, 0),
+        (EncrId.NULL, None, "null", False, 0, 0, 0, 4, 0),
     ],
 )
 def test_attributes(
@@ -35,7 +39,7 @@ def test_attributes(
 ) -> None:
     e = encryption(int(transform_id), key_bits)
     assert e.transform_id == transform_id
-    assert e.key_bits == (key_bits or 256)
+    assert e.key_bits == (key_bits or {EncrId.DES_3DES: 192, EncrId.NULL: 0}.get(transform_id, 256))
     assert (e.name, e.is_aead, e.key_size, e.salt_size) == (name, aead, key, salt)
     assert (e.iv_size, e.block_size, e.icv_size) == (iv, block, icv)
     assert e.key_material_size == key + salt
@@ -49,7 +53,9 @@ def test_attributes(
         (EncrId.AES_CBC, 64),
         (EncrId.AES_GCM_16, 512),
         (EncrId.CHACHA20_POLY1305, 128),
-        (3, None),  # 3DES
+        (EncrId.DES_3DES, 192),  # 3DES takes no Key Length attribute
+        (EncrId.NULL, 128),
+        (2, None),  # single DES
         (18, 128),  # AES-GCM with an 8-byte ICV
         (19, 128),  # AES-GCM with a 12-byte ICV
         (13, 128),  # AES-CTR
@@ -160,3 +166,61 @@ def test_aead_misuse_is_a_local_error() -> None:
 
 def test_repr_names_the_transform() -> None:
     assert "aes-gcm-256" in repr(encryption(EncrId.AES_GCM_16, 256))
+
+
+# --- 3DES-CBC ------------------------------------------------------------------------
+# NIST SP 800-67 Rev. 1 appendix B: three keys, ECB, the example's own plaintext (with
+# its typo "qufck").
+SP800_67_KEY = "0123456789ABCDEF23456789ABCDEF01456789ABCDEF0123"
+SP800_67_PLAIN = b"The qufck brown fox jump"
+SP800_67_CIPHER = "A826FD8CE53B855FCCE21C8112256FE668D5C05DD9B6B900"
+# NIST SP 800-20 (TMOVS) with K1 = K2 = K3: the variable-plaintext test's first two
+# rounds and the variable-key test's first round, (key, plaintext, ciphertext).
+SP800_20 = [
+    ("0101010101010101", "8000000000000000", "95F8A5E5DD31D900"),
+    ("0101010101010101", "4000000000000000", "DD7F121CA5015619"),
+    ("8001010101010101", "0000000000000000", "95A8D72813DAA94D"),
+]
+
+
+def _tdes_ecb(key: bytes, plain: bytes) -> bytes:
+    """ECB through CBC: each block alone, with an all-zero IV."""
+    algorithm = encryption(EncrId.DES_3DES, None).block_cipher(key)
+    out = b""
+    for i in range(0, len(plain), 8):
+        encryptor = Cipher(algorithm, modes.CBC(bytes(8))).encryptor()
+        out += encryptor.update(plain[i : i + 8]) + encryptor.finalize()
+    return out
+
+
+def test_3des_sp800_67_example() -> None:
+    key = bytes.fromhex(SP800_67_KEY)
+    assert _tdes_ecb(key, SP800_67_PLAIN) == bytes.fromhex(SP800_67_CIPHER)
+
+
+@pytest.mark.parametrize(("key", "plain", "cipher"), SP800_20)
+def test_3des_sp800_20_vectors(key: str, plain: str, cipher: str) -> None:
+    assert _tdes_ecb(bytes.fromhex(key) * 3, bytes.fromhex(plain)) == bytes.fromhex(cipher)
+
+
+def test_3des_cbc_chains_with_an_8_byte_iv() -> None:
+    # CBC by hand from the SP 800-67 ECB blocks: C1 = E(P1 xor IV), C2 = E(P2 xor C1).
+    key = bytes.fromhex(SP800_67_KEY)
+    iv = bytes(range(8))
+    p1, p2 = SP800_67_PLAIN[:8], SP800_67_PLAIN[8:16]
+    c1 = _tdes_ecb(key, bytes(a ^ b for a, b in zip(p1, iv, strict=True)))
+    c2 = _tdes_ecb(key, bytes(a ^ b for a, b in zip(p2, c1, strict=True)))
+    algorithm = encryption(EncrId.DES_3DES, None).block_cipher(key)
+    encryptor = Cipher(algorithm, modes.CBC(iv)).encryptor()
+    assert encryptor.update(p1 + p2) + encryptor.finalize() == c1 + c2
+
+
+def test_block_cipher_only_for_cbc_ciphers_and_checks_the_key() -> None:
+    with pytest.raises(CryptoError):
+        encryption(EncrId.DES_3DES, None).block_cipher(bytes(16))
+    with pytest.raises(CryptoError):
+        encryption(EncrId.NULL, None).block_cipher(b"")
+    with pytest.raises(CryptoError):
+        encryption(EncrId.AES_GCM_16, 128).block_cipher(bytes(20))
+    assert encryption(EncrId.NULL, None).is_null
+    assert not encryption(EncrId.AES_CBC, 128).is_null

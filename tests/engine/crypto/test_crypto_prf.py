@@ -1,4 +1,5 @@
-"""PRFs and prf+: RFC 4868 and NIST CAVP (SP 800-135) IKEv2 vectors."""
+"""PRFs and prf+: RFC 4868, RFC 2202 (HMAC-MD5, HMAC-SHA1) and NIST CAVP (SP 800-135)
+IKEv2 vectors."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ LARGER_BOTH_DATA = (
     b"This is a test using a larger than block-size key and a larger than block-size data."
     b" The key needs to be hashed before being used by the HMAC algorithm."
 )
+RFC2202_LARGER_BOTH = b"Test Using Larger Than Block-Size Key and Larger Than One Block-Size Data"
 
 # RFC 4868 section 2.7.1, test cases PRF-1 to PRF-6 (the same data as RFC 4231).
 # (key, data, {prf: expected output})
@@ -90,12 +92,44 @@ RFC4868_PRF = [
 ]
 
 
+SHA2_PRFS = [PrfId.HMAC_SHA2_256, PrfId.HMAC_SHA2_384, PrfId.HMAC_SHA2_512]
+
+
 @pytest.mark.parametrize(("key", "data", "expected"), RFC4868_PRF)
-@pytest.mark.parametrize("prf_id", list(PrfId))
+@pytest.mark.parametrize("prf_id", SHA2_PRFS)
 def test_rfc4868_prf_vectors(
     key: bytes, data: bytes, expected: dict[int, str], prf_id: int
 ) -> None:
     assert prf(prf_id)(key, data) == bytes.fromhex(expected[prf_id])
+
+
+# RFC 2202 sections 2 (HMAC-MD5) and 3 (HMAC-SHA1), test cases 1-7: (key, data, digest).
+RFC2202_MD5 = [
+    (b"\x0b" * 16, HI_THERE, "9294727a3638bb1c13f48ef8158bfc9d"),
+    (b"Jefe", JEFE_DATA, "750c783e6ab0b503eaa86e310a5db738"),
+    (b"\xaa" * 16, b"\xdd" * 50, "56be34521d144c88dbb8c733f0e8b3f6"),
+    (bytes(range(1, 26)), b"\xcd" * 50, "697eaf0aca3a3aea3a75164746ffaa79"),
+    (b"\x0c" * 16, b"Test With Truncation", "56461ef2342edc00f9bab995690efd4c"),
+    (b"\xaa" * 80, LARGER_KEY_DATA, "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd"),
+    (b"\xaa" * 80, RFC2202_LARGER_BOTH, "6f630fad67cda0ee1fb1f562db3aa53e"),
+]
+RFC2202_SHA1 = [
+    (b"\x0b" * 20, HI_THERE, "b617318655057264e28bc0b6fb378c8ef146be00"),
+    (b"Jefe", JEFE_DATA, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"),
+    (b"\xaa" * 20, b"\xdd" * 50, "125d7342b9ac11cd91a39af48aa17b4f63f175d3"),
+    (bytes(range(1, 26)), b"\xcd" * 50, "4c9007f4026250c6bc8414f9bf50c86c2d7235da"),
+    (b"\x0c" * 20, b"Test With Truncation", "4c1a03424b55e07fe7f27be1d58bb9324a9a5a04"),
+    (b"\xaa" * 80, LARGER_KEY_DATA, "aa4ae5e15272d00e95705637ce8a3b55ed402112"),
+    (b"\xaa" * 80, RFC2202_LARGER_BOTH, "e8e99d0f45237d786d6bbaa7965c7808bbff1a91"),
+]
+
+
+@pytest.mark.parametrize(
+    ("prf_id", "key", "data", "expected"),
+    [(PrfId.HMAC_MD5, *v) for v in RFC2202_MD5] + [(PrfId.HMAC_SHA1, *v) for v in RFC2202_SHA1],
+)
+def test_rfc2202_prf_vectors(prf_id: int, key: bytes, data: bytes, expected: str) -> None:
+    assert prf(prf_id)(key, data) == bytes.fromhex(expected)
 
 
 # NIST CAVP SP 800-135 IKEv2 KDF vectors, as carried by strongSwan
@@ -197,6 +231,8 @@ def test_prf_plus_block_limit(prf_id: int) -> None:
 @pytest.mark.parametrize(
     ("prf_id", "name", "size"),
     [
+        (PrfId.HMAC_MD5, "hmac-md5", 16),
+        (PrfId.HMAC_SHA1, "hmac-sha1", 20),
         (PrfId.HMAC_SHA2_256, "hmac-sha2-256", 32),
         (PrfId.HMAC_SHA2_384, "hmac-sha2-384", 48),
         (PrfId.HMAC_SHA2_512, "hmac-sha2-512", 64),
@@ -208,7 +244,7 @@ def test_prf_attributes(prf_id: int, name: str, size: int) -> None:
     assert p is prf(prf_id)
 
 
-@pytest.mark.parametrize("prf_id", [0, 1, 2, 3, 4, 8, 9])
+@pytest.mark.parametrize("prf_id", [0, 3, 4, 8, 9])
 def test_unsupported_prf(prf_id: int) -> None:
     with pytest.raises(UnsupportedAlgorithm):
         prf(prf_id)

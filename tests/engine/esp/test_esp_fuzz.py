@@ -13,7 +13,13 @@ from engine.esp import Drop, SaTable
 Builder = Callable[..., bytes]
 Link = Callable[..., tuple[SaTable, SaTable]]
 RIGHT_SPI = (0x2000_0002).to_bytes(4, "big")
-ALGORITHMS = [("aes-gcm-256", "none"), ("aes-cbc-128", "sha256"), ("chacha20-poly1305", "none")]
+ALGORITHMS = [
+    ("aes-gcm-256", "none"),
+    ("aes-cbc-128", "sha256"),
+    ("chacha20-poly1305", "none"),
+    ("3des", "sha1"),
+    ("null", "md5"),
+]
 # the factory fixtures are pure functions: sharing them across examples is safe
 FUZZ = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

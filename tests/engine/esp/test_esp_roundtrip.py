@@ -8,6 +8,7 @@ import struct
 from collections.abc import Callable
 
 import pytest
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -53,6 +54,17 @@ ALGORITHMS = [
     ("aes-cbc-256", "sha384"),
     ("aes-cbc-256", "sha512"),
     ("chacha20-poly1305", "none"),
+    # legacy transforms deployed peers still offer (IOS esp-aes 192, esp-3des, esp-null,
+    # esp-sha-hmac, esp-md5-hmac)
+    ("aes-cbc-192", "sha256"),
+    ("aes-cbc-128", "sha1"),
+    ("aes-cbc-128", "md5"),
+    ("3des", "sha1"),
+    ("3des", "md5"),
+    ("3des", "sha512"),
+    ("null", "sha1"),
+    ("null", "sha256"),
+    ("null", "md5"),
 ]
 
 
@@ -129,6 +141,54 @@ def test_cbc_layout_and_icv_written_out(
     assert hmac.digest(keys.integ_i, signed, getattr(hashlib, digest))[:icv] == esp[-icv:]
     decryptor = Cipher(algorithms.AES(keys.encr_i), modes.CBC(esp[8:24])).decryptor()
     assert decryptor.update(esp[24:-icv]) + decryptor.finalize() == inner + b"\x01\x01\x04"
+
+
+@pytest.mark.parametrize("esn", [False, True])
+@pytest.mark.parametrize(("digest", "icv"), [("sha1", 12), ("md5", 12), ("sha256", 16)])
+def test_3des_layout_8_byte_blocks_and_iv_written_out(
+    make_keys: Keys, make_link: Link, ipv4: Builder, digest: str, icv: int, esn: bool
+) -> None:
+    left, right = make_link("3des", digest, esn=esn)
+    keys = make_keys("3des", digest)
+    inner = ipv4("10.1.0.1", "10.2.0.1", b"x" * 9)  # 29 + 2 = 31: one pad byte to 32
+    pair = left.get(LEFT)
+    assert pair is not None
+    pair.outbound.seq = (3 << 32) + 9 if esn else 9
+    esp = send(left, inner, 0.0)
+    # header, an 8-byte IV, four 8-byte blocks, the ICV (96 bits for SHA-1 and MD5)
+    assert len(esp) == 8 + 8 + 32 + icv
+    signed = esp[:-icv] + ((3).to_bytes(4, "big") if esn else b"")
+    assert hmac.digest(keys.integ_i, signed, getattr(hashlib, digest))[:icv] == esp[-icv:]
+    assert len(keys.encr_i) == 24
+    decryptor = Cipher(TripleDES(keys.encr_i), modes.CBC(esp[8:16])).decryptor()
+    assert decryptor.update(esp[16:-icv]) + decryptor.finalize() == inner + b"\x01\x01\x04"
+    # 5 bytes longer: 36 + 2 = 38, padded to 40 (8-byte blocks, not 16)
+    longer = ipv4("10.1.0.1", "10.2.0.1", b"x" * 14)
+    esp = send(left, longer, 0.0)
+    assert len(esp) == 8 + 8 + 40 + icv
+    if not esn:  # (with ESN the receiver cannot guess the high half we jumped to)
+        assert right.inbound(esp, 0.0) == (longer, RIGHT)
+
+
+@pytest.mark.parametrize(("digest", "icv"), [("sha1", 12), ("sha256", 16)])
+def test_null_layout_payload_in_clear_padded_to_4(
+    make_keys: Keys, make_link: Link, ipv4: Builder, digest: str, icv: int
+) -> None:
+    left, right = make_link("null", digest)
+    keys = make_keys("null", digest)
+    assert keys.encr_i == b""
+    inner = ipv4("10.1.0.1", "10.2.0.1", b"hello")  # 25 + 2 + 1 pad = 28
+    esp = send(left, inner, 0.0)
+    # RFC 2410: no IV; the trailer pads to 4 bytes
+    assert len(esp) == 8 + 28 + icv
+    assert esp[8:-icv] == inner + b"\x01\x01\x04"
+    assert hmac.digest(keys.integ_i, esp[:-icv], getattr(hashlib, digest))[:icv] == esp[-icv:]
+    assert right.inbound(esp, 0.0) == (inner, RIGHT)
+    # the ICV is all that protects it
+    esp = send(left, inner, 0.0)
+    tampered = esp[:20] + bytes([esp[20] ^ 1]) + esp[21:]
+    result = right.inbound(tampered, 0.0)
+    assert isinstance(result, Drop) and result.reason is DropReason.INTEGRITY
 
 
 def test_cbc_ivs_differ_and_come_from_random_bytes(make_keys: Keys, ipv4: Builder) -> None:
@@ -291,7 +351,14 @@ def test_install_event_uses_the_events_fields(make_keys: Keys, ipv4: Builder) ->
 
 @pytest.mark.parametrize(
     ("encryption", "integrity"),
-    [("aes-gcm-256", "sha256"), ("aes-cbc-256", "none"), ("des", "sha256"), ("aes-gcm-256", "md5")],
+    [
+        ("aes-gcm-256", "sha256"),
+        ("aes-cbc-256", "none"),
+        ("des", "sha256"),
+        ("aes-gcm-256", "md5"),
+        ("null", "none"),
+        ("3des", "none"),
+    ],
 )
 def test_impossible_transforms_cannot_be_made(encryption: str, integrity: str) -> None:
     """An AEAD with an integrity algorithm, CBC without one, unknown names: refused

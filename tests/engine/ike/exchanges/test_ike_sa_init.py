@@ -5,21 +5,30 @@ from __future__ import annotations
 import pytest
 from ike_pair import IKE_DEFAULT, EnginePair, site_to_site_config
 
+from engine.crypto import encryption, integrity
 from engine.crypto.algorithms import DhId, IntegId, PrfId
 from engine.events import ChildSaInstalled, IkeSaUp, NegotiationFailed
-from engine.ike.constants import NotifyType
+from engine.ike.constants import NotifyType, ProtocolId, TransformType
+from engine.ike.errors import LocalProtocolError
 from engine.ike.message import decode_message
-from engine.ike.payloads import KePayload, NotifyPayload
+from engine.ike.payloads import KePayload, NotifyPayload, Proposal, SaPayload, Transform
 from engine.ike.policy import (
     AES_CBC_128,
     AES_CBC_256,
     AES_GCM_128,
     AES_GCM_256,
     CHACHA20_POLY1305,
+    ESP_NULL,
+    TRIPLE_DES,
+    EncrId,
+    EncryptionChoice,
     EspProposalPolicy,
     IkeProposalPolicy,
 )
+from engine.ike.proposals import select_esp
+from engine.ike.sk_cipher import SkCipher
 
+AES_CBC_192 = EncryptionChoice(EncrId.AES_CBC, 192)
 IKE_SUITES = [
     (enc, prf, integ, group)
     for enc, integ in [
@@ -74,6 +83,95 @@ def test_every_esp_suite_keys_both_ends_alike(esp: EspProposalPolicy) -> None:
     assert ca.initiator and not cb.initiator
     assert ca.algorithms == cb.algorithms
     assert ca.algorithms.esn == esp.esn
+
+
+LEGACY_IKE_SUITES = [
+    # (encryption, prf, integrity, group, the fields marked weak)
+    (
+        TRIPLE_DES,
+        PrfId.HMAC_SHA1,
+        IntegId.HMAC_SHA1_96,
+        DhId.MODP_1024,
+        ("encryption", "prf", "integrity", "dh_group"),
+    ),
+    (
+        TRIPLE_DES,
+        PrfId.HMAC_MD5,
+        IntegId.HMAC_MD5_96,
+        DhId.MODP_768,
+        ("encryption", "prf", "integrity", "dh_group"),
+    ),
+    (
+        AES_CBC_128,
+        PrfId.HMAC_SHA1,
+        IntegId.HMAC_SHA1_96,
+        DhId.MODP_1536,
+        ("prf", "integrity", "dh_group"),
+    ),
+    (AES_CBC_192, PrfId.HMAC_SHA2_256, IntegId.HMAC_SHA2_256_128, DhId.MODP_3072, ()),
+    (AES_CBC_256, PrfId.HMAC_SHA2_512, IntegId.HMAC_SHA2_512_256, DhId.MODP_4096, ()),
+    (AES_GCM_128, PrfId.HMAC_SHA2_256, None, DhId.MODP_2048_256, ("dh_group",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("enc", "prf", "integ", "group", "weak"),
+    LEGACY_IKE_SUITES,
+    ids=lambda v: getattr(v, "name", str(v)),
+)
+def test_legacy_ike_suites_establish_and_are_marked_weak(enc, prf, integ, group, weak) -> None:
+    integs = () if integ is None else (integ,)
+    proposal = IkeProposalPolicy("p", (enc,), (prf,), integs, (group,))
+    esp = EspProposalPolicy("old", (TRIPLE_DES,), (IntegId.HMAC_SHA1_96,))
+    config = {"ike_proposals": (proposal,), "esp_proposals": (esp,)}
+    pair = EnginePair(*site_to_site_config(config, config))
+    pair.established()
+    (up_a,), (up_b,) = pair.of_type("a", IkeSaUp), pair.of_type("b", IkeSaUp)
+    assert up_a.algorithms == up_b.algorithms
+    alg = up_a.algorithms
+    assert (alg.encryption, alg.dh_group, alg.weak) == (enc.name, group, weak)
+    (ca,), (cb,) = pair.of_type("a", ChildSaInstalled), pair.of_type("b", ChildSaInstalled)
+    assert ca.keys == cb.keys
+    assert (ca.algorithms.encryption, ca.algorithms.integrity) == ("3des", "sha1")
+    assert ca.algorithms.weak == ("encryption", "integrity")
+    assert ca.transforms.encryption.name == "3des" and ca.transforms.integrity is not None
+    assert ca.transforms.integrity.icv_size == 12
+
+
+def test_esp_null_negotiates_and_is_marked_weak() -> None:
+    esp = EspProposalPolicy("null", (ESP_NULL,), (IntegId.HMAC_SHA2_256_128,))
+    pair = EnginePair(*site_to_site_config({"esp_proposals": (esp,)}, {"esp_proposals": (esp,)}))
+    pair.established()
+    (ca,) = pair.of_type("a", ChildSaInstalled)
+    assert (ca.algorithms.encryption, ca.algorithms.weak) == ("null", ("encryption",))
+    assert ca.keys.encr_i == b"" and len(ca.keys.integ_i) == 32
+
+
+def test_ike_refuses_encr_null_even_when_offered() -> None:
+    # RFC 7296 section 3.3: ENCR_NULL is for ESP only; the IKE core cannot be keyed with it
+    with pytest.raises(LocalProtocolError):
+        SkCipher(encryption(11, None), integrity(12), b"", bytes(32))
+
+
+def test_weak_dh_group_is_not_taken_for_unasked_pfs() -> None:
+    """A peer may add PFS to an ESP proposal we configured without; a weak group must be
+    configured to be used, so an offer with only group 2 is not taken."""
+    esp = EspProposalPolicy("cbc", (AES_CBC_128,), (IntegId.HMAC_SHA1_96,))
+
+    def offer(group: int) -> SaPayload:
+        transforms = (
+            Transform(TransformType.ENCR, 12, 128),
+            Transform(TransformType.INTEG, 2),
+            Transform(TransformType.DH, group),
+            Transform(TransformType.ESN, 0),
+        )
+        return SaPayload((Proposal(1, ProtocolId.ESP, b"\x01\x02\x03\x04", transforms),))
+
+    assert select_esp(offer(DhId.MODP_1024), (esp,), None) is None
+    chosen = select_esp(offer(DhId.MODP_2048), (esp,), None)
+    assert chosen is not None and chosen[1].dh_group == DhId.MODP_2048
+    chosen = select_esp(offer(DhId.MODP_1024), (esp,), DhId.MODP_1024)
+    assert chosen is not None and chosen[1].weak == ("integrity", "dh_group")
 
 
 def test_no_common_proposal_fails_cleanly(pair_factory=None) -> None:
