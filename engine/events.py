@@ -224,6 +224,19 @@ class ChildSaInstalled:
 
 
 @dataclass(frozen=True, slots=True)
+class InterfaceAssigned:
+    """A child SA of a virtual template (dynamic VTI) got its virtual-access interface:
+    the data plane moves its packets there, sessions show it as their interface."""
+
+    ike_sa_id: int
+    child_sa_id: int
+    peer_name: str
+    remote_ip: str
+    interface: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class ChildSaRekeyed:
     ike_sa_id: int
     old_child_sa_id: int

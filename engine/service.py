@@ -11,7 +11,7 @@ from pathlib import Path
 from engine import syslog
 from engine.accounting import Accountant
 from engine.bus import EventBus
-from engine.config.compile import CompiledConfig
+from engine.config.compile import CompiledConfig, TunnelInterface
 from engine.config.diagnostics import ConfigError, Severity
 from engine.config.diff import ConfigDiff, diff
 from engine.config.loader import Loaded, load_compiled
@@ -23,6 +23,7 @@ from engine.dataplane.lab import EchoResponder
 from engine.dataplane.plane import DataPlane
 from engine.dataplane.tun_sink import TunSink
 from engine.dataplane.tunnel_sink import TunnelSink
+from engine.dataplane.virtual_access import VirtualAccesses
 from engine.events import (
     ConfigEvent,
     ConfigReloaded,
@@ -107,6 +108,9 @@ class VpnService:
         self.dataplane = (
             DataPlane(self.gateway, replay_window=self.model.replay_window) if dataplane else None
         )
+        self.virtual_accesses = VirtualAccesses(
+            lambda: self.compiled.templates, self._virtual_access_sink, self.bus.publish
+        )
         self._subscribe_in_order()
         self.sink: TunSink | EchoResponder | None = None
         #: tunnel interfaces (IOS name) -> their sinks
@@ -120,6 +124,8 @@ class VpnService:
         """The consumers of the bus, in the order they get each event (README,
         "Architecture"):
 
+        0. virtual accesses (dynamic VTI): a template's child SA gets its spoke's
+           virtual-access interface, told to the data plane and sessions first;
         1. the data plane: installs and removes ESP SAs; for a deleted child SA it first
            publishes the child's final counters, which everyone gets before the deletion
            goes on, so the session model retires the last packets too;
@@ -130,6 +136,9 @@ class VpnService:
         5. static tunnels: bring configured peers back up after a failure or a delete.
         """
         if self.dataplane is not None:
+            self.bus.subscribe(
+                "virtual accesses", self.virtual_accesses.on_event, VirtualAccesses.EVENTS
+            )
             self.bus.subscribe("data plane", self.dataplane.on_event, DataPlane.EVENTS)
         self.bus.subscribe("sessions", self.sessions.handle, SessionModel.EVENTS)
         self.bus.subscribe("accounting", self.accountant.on_transition, (SessionTransition,))
@@ -196,6 +205,7 @@ class VpnService:
         for sink in self.tunnel_sinks.values():
             sink.stop()
         self.tunnel_sinks.clear()
+        self.virtual_accesses.stop()
         await self.accountant.stop()
         await self.forwarder.close()
 
@@ -215,6 +225,21 @@ class VpnService:
             self.sink = EchoResponder(self.dataplane)
         self._sync_tunnels()
         self.dataplane.start()
+
+    def _virtual_access_sink(self, access: TunnelInterface) -> TunnelSink | EchoResponder | None:
+        """A spoke's virtual access: a TUN device with a TUN data plane, an echo responder
+        in the lab; a device that cannot be made is logged, and the spoke goes unserved."""
+        if self.dataplane is None:
+            return None
+        if not isinstance(self.sink, TunSink):
+            return EchoResponder(self.dataplane, access.name)
+        made = TunnelSink(self.dataplane, access)
+        try:
+            made.start()
+        except OSError as err:
+            self.logbook.log(syslog.tunnel_failed(access.name, str(err)))
+            return None
+        return made
 
     def _sync_tunnels(self) -> None:
         """One sink per tunnel interface of the running configuration: made, changed or

@@ -27,6 +27,7 @@ from engine.events import (
     IkeSaDown,
     IkeSaNegotiating,
     IkeSaUp,
+    InterfaceAssigned,
     SessionTransition,
 )
 from engine.records import ChildRecord, FlowRecord, IkeSaRecord, SessionRecord, SessionStatus
@@ -60,6 +61,8 @@ class _Session:
     status: SessionStatus = SessionStatus.DOWN
     up_since: float | None = None
     down_reason: str = ""
+    #: a virtual access (dynamic VTI) it was given; "" for the configuration's interface
+    interface: str = ""
 
     @property
     def status_now(self) -> SessionStatus:
@@ -96,6 +99,7 @@ class SessionModel:
         ChildSaInstalled,
         ChildSaDeleted,
         CountersSampled,
+        InterfaceAssigned,
     )
 
     def __init__(
@@ -176,6 +180,11 @@ class SessionModel:
             self._child_deleted(event)
         elif isinstance(event, CountersSampled):
             self.update_counters(event.counters, self.clock())
+        elif isinstance(event, InterfaceAssigned):
+            session = self._sessions.get(self._by_ike.get(event.ike_sa_id, ""))
+            if session is not None and session.interface != event.interface:
+                session.interface = event.interface
+                self._put_session(session, self.clock())
 
     def _session_for(
         self,
@@ -427,7 +436,7 @@ class SessionModel:
         record = SessionRecord(
             session_id=session.session_id,
             peer_name=session.peer_name,
-            interface=meta.interface if meta else "",
+            interface=session.interface or (meta.interface if meta else ""),
             remote_ip=session.remote_ip,
             remote_port=session.remote_port,
             local_ip=session.local[0],

@@ -109,6 +109,8 @@ class CompiledConfig:
     isakmp_descriptions: dict[str, str] = field(default_factory=dict)
     #: the tunnel interfaces that are up (not shut down), by IOS name
     tunnels: dict[str, TunnelInterface] = field(default_factory=dict)
+    #: virtual templates (dynamic VTI), by IOS name: each peer gets a virtual access
+    templates: dict[str, TunnelInterface] = field(default_factory=dict)
 
 
 def compile_config(config: Config, *, ike_port: int = 500, natt_port: int = 4500) -> CompiledConfig:
@@ -133,6 +135,11 @@ def compile_config(config: Config, *, ike_port: int = 500, natt_port: int = 4500
     for interface in config.interfaces.values():
         if _protected_tunnel(config, interface):
             tunnels[interface.name] = _compile_tunnel(state, interface, peers, meta)
+    templates: dict[str, TunnelInterface] = {}
+    for profile in config.ikev2_profiles.values():
+        template = _template_of(config, profile)
+        if template is not None:
+            templates[template.name] = _compile_template(state, profile, template, peers, meta)
     ike = IkeConfig(peers=tuple(peers), ike_port=ike_port, natt_port=natt_port)
     descriptions = {addr: p.description for addr, p in config.isakmp_peers.items() if p.description}
     return CompiledConfig(
@@ -141,7 +148,78 @@ def compile_config(config: Config, *, ike_port: int = 500, natt_port: int = 4500
         hostname=config.hostname,
         isakmp_descriptions=descriptions,
         tunnels=tunnels,
+        templates=templates,
     )
+
+
+def _template_of(config: Config, profile: Ikev2Profile) -> Interface | None:
+    """The `interface Virtual-TemplateN type tunnel` of a profile's `virtual-template N`,
+    when it is one this gateway runs."""
+    if profile.virtual_template is None:
+        return None
+    template = config.interfaces.get(f"Virtual-Template{profile.virtual_template[0]}")
+    if template is None or not template.virtual_template or template.shutdown:
+        return None
+    protection = template.tunnel_protection
+    if protection is None or protection[0] not in config.ipsec_profiles:
+        return None
+    return template if tunnel_mode(template) == IPSEC_IPV4 else None
+
+
+def _compile_template(
+    state: _Compiling,
+    ikev2: Ikev2Profile,
+    template: Interface,
+    peers: list[PeerPolicy],
+    meta: dict[str, PeerMeta],
+) -> TunnelInterface:
+    """Dynamic VTI: one responder peer per keyring peer of the profile (narrowed by its
+    `match identity remote address`, as a dynamic crypto map entry is), with any-to-any
+    selectors; each IKE SA that comes up gets a virtual-access interface of its own,
+    with routes to what the spoke's selectors name."""
+    config = state.config
+    assert template.tunnel_protection is not None
+    profile = config.ipsec_profiles[template.tunnel_protection[0]]
+    keyring = config.keyrings.get(ikev2.keyring[0]) if ikev2.keyring else None
+    matches = tuple(
+        m.network for m in ikev2.match_remote if m.kind == "address" and m.network is not None
+    )
+    for key_peer in keyring.peers if keyring else []:
+        nets = _narrowed(key_peer.address, matches)
+        if nets is None or key_peer.psk_local is None or key_peer.psk_remote is None:
+            continue
+        name = f"{template.name} {key_peer.name}"
+        description = key_peer.description or ikev2.description or template.description
+        peers.append(
+            PeerPolicy(
+                name=name,
+                psk_local=key_peer.psk_local,
+                psk_remote=key_peer.psk_remote,
+                local_ts=(ANY,),
+                remote_ts=(ANY,),
+                remote_addresses=nets,
+                remote_identity=key_peer.identity,
+                description=description,
+                origin="virtual template",
+                interface=template.name,
+                **_common(state, ikev2, profile, template),  # type: ignore[arg-type]
+            )
+        )
+        meta[name] = PeerMeta(
+            peer_name=name,
+            crypto_map=f"{template.name}-head-0",
+            seq=1,
+            dynamic=True,
+            interface=template.name,
+            description=description,
+            fvrf=template.vrf or "",
+            ivrf=ikev2.ivrf or "",
+            accounting_list=ikev2.accounting[0] if ikev2.accounting else None,
+            reverse_route=False,
+            initiate=False,
+            remote=None,
+        )
+    return TunnelInterface(template.name, template.address, template.mtu, template.adjust_mss, ())
 
 
 def _protected_tunnel(config: Config, interface: Interface) -> bool:
@@ -253,6 +331,7 @@ def _common(
         remote_natt_port=state.natt_port,
         fvrf=interface.vrf if interface and interface.vrf else "",
         ivrf=profile.ivrf or "",
+        local_addresses=_local_addresses(state.config, profile),
         # a tunnel interface carries whole packets: always tunnel mode (see validate_tunnels)
         mode=_mode(state.config, entry) if isinstance(entry, CryptoMapEntry) else IpsecMode.TUNNEL,
     )
@@ -375,6 +454,19 @@ def _compile_entry(
             initiate=not entry.dynamic and remote is not None,
             remote=remote,
         )
+
+
+def _local_addresses(config: Config, profile: Ikev2Profile) -> tuple[ipaddress.IPv4Address, ...]:
+    """`match address local A | interface NAME`, as addresses (validation checked them)."""
+    found = []
+    for text, _ in profile.match_local:
+        if text.startswith("interface "):
+            named = config.interfaces.get(text.removeprefix("interface "))
+            if named is not None and named.address is not None:
+                found.append(named.address.ip)
+        else:
+            found.append(ipaddress.IPv4Address(text))
+    return tuple(found)
 
 
 def _narrowed(key_net: Network | None, matches: tuple[Network, ...]) -> tuple[Network, ...] | None:

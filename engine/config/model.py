@@ -109,6 +109,10 @@ class Ikev2Profile(Node):
     ivrf: str | None = None
     ivrf_source: Source = field(default=NO_SOURCE, compare=False, repr=False)
     accounting: tuple[str, Source] | None = None
+    #: `match address local A|interface NAME`: only IKE SAs to these local addresses
+    match_local: list[tuple[str, Source]] = field(default_factory=list)
+    #: `virtual-template N`: dynamic VTI
+    virtual_template: tuple[int, Source] | None = None
 
 
 @dataclass(eq=False)

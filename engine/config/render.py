@@ -115,8 +115,11 @@ def render(config: Config) -> str:
             out.append(f" lifetime {profile.lifetime}")
         if profile.dpd:
             out.append(f" dpd {profile.dpd[0]} {profile.dpd[1]} {profile.dpd[2].value}")
+        out += [f" match address local {address}" for address, _ in profile.match_local]
         if profile.ivrf:
             out.append(f" ivrf {profile.ivrf}")
+        if profile.virtual_template:
+            out.append(f" virtual-template {profile.virtual_template[0]}")
         if profile.accounting:
             out.append(f" aaa accounting psk {profile.accounting[0]}")
     for ts in config.transform_sets.values():

@@ -61,6 +61,19 @@ def validate(config: Config) -> Config:
             )
         if profile.accounting is not None:
             _check_accounting(config, *profile.accounting)
+        for text, source in profile.match_local:
+            if text.startswith("interface "):
+                named = config.interfaces.get(text.removeprefix("interface "))
+                if named is None or named.address is None:
+                    config.report(source, f"match address local {text}: it has no address")
+        if profile.virtual_template is not None:
+            number, source = profile.virtual_template
+            template = config.interfaces.get(f"Virtual-Template{number}")
+            if template is None or not template.virtual_template:
+                config.report(
+                    source,
+                    f"interface Virtual-Template{number} type tunnel does not exist",
+                )
         _check_vrf(config, profile.ivrf, profile.ivrf_source)
         _check_vrf(config, profile.match_fvrf, profile.match_fvrf_source)
     for profile in config.isakmp_profiles.values():

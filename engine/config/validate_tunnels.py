@@ -117,7 +117,7 @@ def _check_tunnel(config: Config, interface: Interface) -> None:
             f"{name}: a virtual template in GRE mode is not run by this gateway; "
             "use tunnel mode ipsec ipv4",
         )
-    if profile.ikev2_profile is None:
+    if profile.ikev2_profile is None and not interface.virtual_template:
         how = "an IKEv1 profile, not negotiated yet" if profile.isakmp_profile else "no profile"
         config.report(
             profile.source,

@@ -18,7 +18,14 @@ from typing import Protocol
 
 from engine.esp.drops import DropReason
 from engine.esp.table import SaTable
-from engine.events import Address, ChildSaDeleted, ChildSaInstalled, CountersSampled, DownReason
+from engine.events import (
+    Address,
+    ChildSaDeleted,
+    ChildSaInstalled,
+    CountersSampled,
+    DownReason,
+    InterfaceAssigned,
+)
 from engine.gateway import Gateway
 
 TICK = 1.0
@@ -44,7 +51,7 @@ class DataPlane:
     """Subscribes (in the composition root) to the child SA events in `EVENTS`; publishes
     counter samples on the gateway's bus."""
 
-    EVENTS = (ChildSaInstalled, ChildSaDeleted)
+    EVENTS = (ChildSaInstalled, ChildSaDeleted, InterfaceAssigned)
 
     def __init__(
         self,
@@ -59,6 +66,8 @@ class DataPlane:
         self.tunnel_sinks: dict[str, Sink] = {}
         #: child SA id -> its tunnel interface, for route-based children only
         self._interfaces: dict[int, str] = {}
+        #: virtual accesses told before their child's ChildSaInstalled
+        self._assigned: dict[int, str] = {}
         self.counters: Counter[str] = Counter()
         self._peers: dict[int, tuple[Address, Address, bool]] = {}
         self._selectors: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
@@ -70,12 +79,16 @@ class DataPlane:
 
     # ------------------------------------------------------------------ SAs
     def on_event(self, event: object) -> None:
-        if isinstance(event, ChildSaInstalled):
+        if isinstance(event, InterfaceAssigned):
+            # delivered before the child's ChildSaInstalled reaches us (see engine.bus)
+            self._assigned[event.child_sa_id] = event.interface
+        elif isinstance(event, ChildSaInstalled):
             ts = event.traffic_selectors
-            self.table.install_event(event)
+            interface = self._assigned.pop(event.child_sa_id, event.interface)
+            self.table.install_event(event, interface)
             self._peers[event.child_sa_id] = (event.local, event.remote, event.udp_encapsulation)
-            if event.interface:
-                self._interfaces[event.child_sa_id] = event.interface
+            if interface:
+                self._interfaces[event.child_sa_id] = interface
                 return  # its routes are the configuration's, not its selectors'
             if event.transforms.transport:
                 hosts = (ts.local[0], ts.remote[0], ts.protocol)

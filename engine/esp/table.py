@@ -203,8 +203,9 @@ class SaTable:
         self._flows.setdefault(interface, {}).clear()
         return pair
 
-    def install_event(self, event: ChildSaInstalled) -> ChildSaPair:
-        """`install` from the IKE core's event: how the data plane installs every SA."""
+    def install_event(self, event: ChildSaInstalled, interface: str | None = None) -> ChildSaPair:
+        """`install` from the IKE core's event: how the data plane installs every SA;
+        `interface` overrides the event's (a virtual template's child: its access)."""
         return self.install(
             event.child_sa_id,
             event.spi_in,
@@ -219,7 +220,7 @@ class SaTable:
             lifetime_kb=event.lifetime_kb,
             udp_encapsulation=event.udp_encapsulation,
             protocol=event.traffic_selectors.protocol,
-            interface=event.interface,
+            interface=event.interface if interface is None else interface,
         )
 
     def remove(self, child_sa_id: int) -> ChildSaPair | None:

@@ -193,6 +193,8 @@ class PeerPolicy:
     ivrf: str = ""
     #: free-form labels from the configuration (crypto map name and sequence ...)
     origin: str = ""
+    #: `match address local`: the local addresses this peer may reach us on (empty: any)
+    local_addresses: tuple[IPAddress, ...] = ()
     #: the tunnel interface whose traffic this peer's child SAs carry (route-based VPN);
     #: empty for a crypto map, whose selectors pick the traffic
     interface: str = ""

@@ -192,3 +192,61 @@ def test_gre_over_ipsec_between_two_daemons_in_transport_mode(strongswan_lab: La
         assert flow["protocol"] == 47 and child["algorithms"]["mode"] == "transport", flow
     assert ping(lab, lab.topo.ss, SS_HOST, US_HOST, 5) == (5, 5)
     assert ping(lab, lab.topo.ss, "169.254.10.1", "169.254.10.2", 3) == (3, 3)
+
+
+def hub_conf() -> str:
+    """A dynamic VTI hub: any spoke of 10.99.0.0/24 gets a virtual access of its own."""
+    proposal = "\n".join(f" {line}" for line in DEFAULT_IKE.ios)
+    return f"""\
+hostname hub
+crypto ikev2 proposal PROP
+{proposal}
+crypto ikev2 policy POL
+ proposal PROP
+crypto ikev2 keyring SPOKES
+ peer ANY-SPOKE
+  address 10.99.0.0 255.255.255.0
+  pre-shared-key {PSK}
+crypto ikev2 profile SPOKES
+ match identity remote address 10.99.0.0 255.255.255.0
+ authentication local pre-share
+ authentication remote pre-share
+ keyring local SPOKES
+ virtual-template 1
+crypto ipsec transform-set TS {ESP.transform_set}
+ mode tunnel
+crypto ipsec profile VTI
+ set transform-set TS
+ set pfs group{ESP.pfs_group}
+interface wan0
+ ip address {US_ADDR} 255.255.255.0
+interface Virtual-Template1 type tunnel
+ ip unnumbered wan0
+ tunnel mode ipsec ipv4
+ tunnel protection ipsec profile VTI
+end
+"""
+
+
+def test_a_spoke_gets_a_virtual_access_of_a_dynamic_vti_hub(strongswan_lab: Lab) -> None:
+    """charon as a spoke with selectors for its LAN: our hub clones Virtual-Access1 from
+    its template, routes the spoke's LAN into it, and the session shows it."""
+    lab = strongswan_lab
+    hub = lab.ours(hub_conf())
+    charon = lab.charon(swanctl_conf(esp=ESP))
+    charon.initiate()
+    eventually(lambda: tunnel_session(hub), 15, "the spoke's session on the hub")
+    session = tunnel_session(hub)
+    assert session["session"]["interface"] == "Virtual-Access1"
+    link = lab.topo.run(lab.topo.us, "ip", "route", "show", "10.98.1.0/24").stdout
+    assert "dev Virtual-Access1" in link, link
+    assert ping(lab, lab.topo.ss, SS_HOST, US_HOST, 5) == (5, 5)
+    charon.terminate_ike()
+
+    def gone() -> bool:
+        devices = lab.topo.run(lab.topo.us, "ip", "-o", "link", "show").stdout
+        if "Virtual-Access1" in devices:
+            raise NotYet(devices)
+        return True
+
+    eventually(gone, 10, "the virtual access to go with its spoke")

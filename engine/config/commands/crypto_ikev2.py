@@ -295,8 +295,13 @@ class ProfileMode(SubMode):
         "ivrf": "ivrf",
         "aaa": "aaa",
         "accounting": "accounting",
+        "virtual-template": "virtual_template",
     }
-    second_words = {"aaa": ("accounting",), "match": ("identity", "fvrf"), "identity": ("local",)}
+    second_words = {
+        "aaa": ("accounting",),
+        "match": ("identity", "fvrf", "address"),
+        "identity": ("local",),
+    }
 
     def __init__(self, config: Config, profile: Ikev2Profile) -> None:
         super().__init__(config)
@@ -306,7 +311,18 @@ class ProfileMode(SubMode):
         self.profile.description = description(words, text)
 
     def match(self, words: Words, source: Source, text: str) -> None:
-        what = words.keyword("identity", "fvrf")
+        what = words.keyword("identity", "fvrf", "address")
+        if what == "address":
+            # `match address local A` / `match address local interface NAME`: the profile
+            # serves IKE SAs that reach us on that address
+            words.keyword("local")
+            if words.optional_keyword("interface"):
+                name = words.word("interface name")
+                self.profile.match_local.append((f"interface {name}", source))
+            else:
+                self.profile.match_local.append((str(words.address("local address")), source))
+            words.end()
+            return
         if what == "fvrf":
             self.profile.match_fvrf = fvrf_name(words.word("VRF name or any"))
             self.profile.match_fvrf_source = source
@@ -342,6 +358,12 @@ class ProfileMode(SubMode):
             self.profile.auth_local = method
         else:
             self.profile.auth_remote.append(method)
+
+    def virtual_template(self, words: Words, source: Source, text: str) -> None:
+        """Dynamic VTI: each peer of this profile gets a virtual-access interface cloned
+        from `interface Virtual-TemplateN`."""
+        self.profile.virtual_template = (words.number("virtual template", 1, 65535), source)
+        words.end()
 
     def keyring(self, words: Words, source: Source, text: str) -> None:
         words.optional_keyword("local")

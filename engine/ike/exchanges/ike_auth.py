@@ -162,9 +162,11 @@ def find_peer(sa: IkeSaHandle, idi: IdPayload) -> PeerPolicy | None:
     """The configured peer for this address and identity: an exact identity wins; else
     the peer naming the address most closely (a hub's tunnel interface to 192.0.2.7
     before its dynamic crypto map for 0.0.0.0/0), the first in the file among equals."""
-    address = parse_ip(sa.remote[0])
+    address, local = parse_ip(sa.remote[0]), parse_ip(sa.local[0])
     wildcard, closest = None, -1
     for peer in sa.ctx.config.peers_for(address):
+        if peer.local_addresses and local not in peer.local_addresses:
+            continue  # `match address local`: not on this address
         if peer.remote_identity is None:
             length = max(
                 (net.prefixlen for net in peer.remote_addresses if address in net), default=0

@@ -115,10 +115,10 @@ def test_indented_lines_after_a_global_without_block_are_skipped() -> None:
 def test_unknown_indented_sub_command_is_a_warning_in_that_mode() -> None:
     config = parse("""\
         crypto ikev2 profile P
-         virtual-template 1
+         redirect gateway auth
          keyring local K
         """)
-    assert at(config, 2) == ["ignored: not supported in ikev2 profile mode: virtual-template 1"]
+    assert at(config, 2) == ["ignored: not supported in ikev2 profile mode: redirect gateway auth"]
     assert config.ikev2_profiles["P"].keyring == ("K", Source(FILE, 3))
 
 

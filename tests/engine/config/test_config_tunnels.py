@@ -208,3 +208,52 @@ def test_running_config_writes_the_tunnel_back_and_reads_the_same() -> None:
     assert again.errors == []
     assert again.interfaces["Tunnel1"].shutdown
     assert "left-key" not in rendered and "right-key" not in rendered
+
+
+HUB = """\
+crypto ikev2 keyring SPOKES
+ peer ALL
+  address 10.0.0.0 255.0.0.0
+  pre-shared-key spoke-key
+crypto ikev2 profile SPOKES
+ match identity remote address 10.1.0.0 255.255.0.0
+ match address local 192.0.2.1
+ authentication local pre-share
+ authentication remote pre-share
+ keyring local SPOKES
+ virtual-template 1
+crypto ipsec transform-set TS esp-gcm 256
+crypto ipsec profile DVTI
+ set transform-set TS
+interface Loopback0
+ ip address 192.0.2.1 255.255.255.255
+interface Virtual-Template1 type tunnel
+ ip unnumbered Loopback0
+ ip tcp adjust-mss 1360
+ tunnel mode ipsec ipv4
+ tunnel protection ipsec profile DVTI
+"""
+
+
+def test_a_virtual_template_answers_every_spoke_of_its_profile() -> None:
+    config = checked(HUB)
+    assert config.diagnostics == []
+    compiled = compile_config(config)
+    (peer,) = compiled.ike.peers
+    assert (peer.name, peer.interface) == ("Virtual-Template1 ALL", "Virtual-Template1")
+    assert peer.remote_addresses == (ipaddress.ip_network("10.1.0.0/16"),)  # narrowed
+    assert peer.local_addresses == (ipaddress.IPv4Address("192.0.2.1"),)
+    assert compiled.meta[peer.name].initiate is False
+    template = compiled.templates["Virtual-Template1"]
+    assert (template.adjust_mss, template.routes) == (1360, ())
+    assert compiled.tunnels == {}
+    rendered = render(config)
+    assert " virtual-template 1" in rendered and " match address local 192.0.2.1" in rendered
+    assert "interface Virtual-Template1 type tunnel" in rendered
+
+
+def test_a_virtual_template_that_does_not_exist_is_an_error() -> None:
+    config = checked(HUB.replace(" virtual-template 1", " virtual-template 2"))
+    assert at(config, 11, Severity.ERROR) == [
+        "interface Virtual-Template2 type tunnel does not exist"
+    ]
