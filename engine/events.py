@@ -237,6 +237,16 @@ class InterfaceAssigned:
 
 
 @dataclass(frozen=True, slots=True)
+class LineProtocolChanged:
+    """A tunnel interface's line protocol went up (its first child SA) or down (its
+    last one went): IOS's %LINEPROTO-5-UPDOWN."""
+
+    interface: str
+    up: bool
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class ChildSaRekeyed:
     ike_sa_id: int
     old_child_sa_id: int

@@ -103,7 +103,7 @@ def _tunnel_pings(tunnel: TunnelInterface) -> tuple[str, str, str] | None:
     first host of the first network it routes into the tunnel."""
     if tunnel.address is None or not tunnel.routes:
         return None
-    return tunnel.name, str(tunnel.address.ip), str(tunnel.routes[0].network_address + 1)
+    return tunnel.name, str(tunnel.address.ip), str(tunnel.routes[0].network.network_address + 1)
 
 
 class Lab:

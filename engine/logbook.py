@@ -13,6 +13,7 @@ from engine.events import (
     ConfigReloaded,
     ConfigReloadFailed,
     EngineFault,
+    LineProtocolChanged,
     NegotiationFailed,
     SessionTransition,
 )
@@ -30,6 +31,7 @@ class Logbook:
         EngineFault,
         ConfigReloaded,
         ConfigReloadFailed,
+        LineProtocolChanged,
     )
 
     def __init__(
@@ -101,6 +103,8 @@ class Logbook:
         elif isinstance(event, ConfigReloadFailed):
             reason = "; ".join(event.errors) or "invalid configuration"
             self.log(syslog.config_rejected(event.file, reason))
+        elif isinstance(event, LineProtocolChanged):
+            self.log(syslog.line_protocol(event.interface, event.up))
 
     def cleared(self, remote: tuple[str, int | None] | None, by: str = "console") -> None:
         if remote is None:

@@ -263,6 +263,8 @@ class VpnService:
                     self.logbook.log(syslog.tunnel_failed(name, str(err)))
                 else:
                     self.tunnel_sinks[name] = made
+                    if self.dataplane.line_is_up(name):
+                        made.line_up()
             elif sink is None:
                 self.tunnel_sinks[name] = EchoResponder(self.dataplane, name)
 

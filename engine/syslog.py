@@ -231,6 +231,12 @@ def session_cleared(
     return entry("CRYPTO", Severity.NOTIFICATIONS, "SESSION_CLEARED", text, peer, at=at)
 
 
+def line_protocol(interface: str, up: bool, *, at: float | None = None) -> LogEntry:
+    """As IOS logs a tunnel interface whose IPsec SA came or went."""
+    text = f"Line protocol on Interface {interface}, changed state to {'up' if up else 'down'}"
+    return entry("LINEPROTO", Severity.NOTIFICATIONS, "UPDOWN", text, at=at)
+
+
 def tunnel_failed(interface: str, reason: str, *, at: float | None = None) -> LogEntry:
     """A tunnel interface could not get its TUN device: it stays down, the others run."""
     text = f"Interface {interface}: cannot create its tunnel device: {reason}"

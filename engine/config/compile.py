@@ -84,6 +84,16 @@ class PeerMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class TunnelRoute:
+    """An `ip route` into a tunnel interface; the lowest distance among tunnels that are
+    up carries the traffic (a floating static route takes over when its tunnel's
+    primary goes down, as on IOS)."""
+
+    network: Network
+    distance: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class TunnelInterface:
     """A tunnel interface as the data plane makes it: a TUN device of its own, its
     address, and the networks the configuration routes into it."""
@@ -92,7 +102,7 @@ class TunnelInterface:
     address: ipaddress.IPv4Interface | None
     mtu: int | None
     adjust_mss: int | None
-    routes: tuple[Network, ...]
+    routes: tuple[TunnelRoute, ...]
     #: `tunnel destination`: the peer
     destination: str | None = None
     #: `tunnel mode gre ip`: GRE over IPsec, from `source` (the tunnel source's address)
@@ -254,7 +264,7 @@ def _compile_tunnel(
         interface.address,
         interface.mtu,
         interface.adjust_mss,
-        tunnel_networks(config, interface),
+        tuple(TunnelRoute(net, distance) for net, distance in tunnel_networks(config, interface)),
         str(interface.tunnel_destination[0]) if interface.tunnel_destination else None,
         gre,
         str(source) if source else None,

@@ -25,10 +25,10 @@ def tunnel_of_next_hop(config: Config, hop: ipaddress.IPv4Address) -> Interface 
     return None
 
 
-def tunnel_networks(config: Config, interface: Interface) -> tuple[IPNetwork, ...]:
-    """What the configuration routes into `interface`: its `ip route`s, by interface or
-    by a next hop inside its subnet."""
-    nets: list[IPNetwork] = []
+def tunnel_networks(config: Config, interface: Interface) -> tuple[tuple[IPNetwork, int], ...]:
+    """What the configuration routes into `interface`, with each route's distance: its
+    `ip route`s by interface or by a next hop inside its subnet."""
+    routes: dict[tuple[IPNetwork, int], None] = {}
     for route in config.static_routes:
         if route.vrf is not None:
             continue
@@ -37,8 +37,8 @@ def tunnel_networks(config: Config, interface: Interface) -> tuple[IPNetwork, ..
             and route.next_hop is not None
             and tunnel_of_next_hop(config, route.next_hop) is interface
         ):
-            nets.append(route.network)
-    return tuple(dict.fromkeys(nets))
+            routes[(route.network, route.distance)] = None
+    return tuple(routes)
 
 
 def tunnel_source_address(config: Config, interface: Interface) -> ipaddress.IPv4Address | None:

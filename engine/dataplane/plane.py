@@ -25,6 +25,7 @@ from engine.events import (
     CountersSampled,
     DownReason,
     InterfaceAssigned,
+    LineProtocolChanged,
 )
 from engine.gateway import Gateway
 
@@ -68,6 +69,8 @@ class DataPlane:
         self._interfaces: dict[int, str] = {}
         #: virtual accesses told before their child's ChildSaInstalled
         self._assigned: dict[int, str] = {}
+        #: tunnel interface -> its child SAs (line protocol up while > 0)
+        self._line_children: Counter[str] = Counter()
         self.counters: Counter[str] = Counter()
         self._peers: dict[int, tuple[Address, Address, bool]] = {}
         self._selectors: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
@@ -89,6 +92,7 @@ class DataPlane:
             self._peers[event.child_sa_id] = (event.local, event.remote, event.udp_encapsulation)
             if interface:
                 self._interfaces[event.child_sa_id] = interface
+                self._line(interface, +1, event.at)
                 return  # its routes are the configuration's, not its selectors'
             if event.transforms.transport:
                 hosts = (ts.local[0], ts.remote[0], ts.protocol)
@@ -111,13 +115,31 @@ class DataPlane:
             self.table.remove(event.child_sa_id)
             self._peers.pop(event.child_sa_id, None)
             self._rekeying.discard(event.child_sa_id)
-            self._interfaces.pop(event.child_sa_id, None)
+            interface = self._interfaces.pop(event.child_sa_id, None)
+            if interface is not None:
+                self._line(interface, -1, event.at)
             hosts = self._transport.pop(event.child_sa_id, None)
             if hosts is not None and self.sink is not None:
                 self.sink.transport_removed(*hosts)
             selectors = self._selectors.pop(event.child_sa_id, None)
             if selectors and self.sink is not None and selectors not in self._selectors.values():
                 self.sink.selectors_removed(*selectors)
+
+    def _line(self, interface: str, change: int, at: float) -> None:
+        """A tunnel interface's line protocol is up while it has a child SA (as IOS has
+        it): its sink installs its routes then, and the change is published."""
+        count = self._line_children[interface] = self._line_children[interface] + change
+        if count == (1 if change > 0 else 0):
+            if count <= 0:
+                del self._line_children[interface]
+            sink = self.tunnel_sinks.get(interface)
+            handler = getattr(sink, "line_up" if count else "line_down", None)
+            if handler is not None:
+                handler()
+            self.gateway.publish(LineProtocolChanged(interface, bool(count), at))
+
+    def line_is_up(self, interface: str) -> bool:
+        return self._line_children[interface] > 0
 
     # ------------------------------------------------------------------ packets
     def esp_received(self, data: bytes, local: Address, remote: Address) -> None:

@@ -31,7 +31,8 @@ class TunDevice:
         self.mtu = mtu
         self.fd = -1
         self.index = 0
-        self._routes: set[str] = set()
+        #: (network, metric) of the routes made here
+        self._routes: set[tuple[str, int]] = set()
 
     def open(self) -> None:
         self.fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
@@ -60,16 +61,23 @@ class TunDevice:
         return True
 
     def route_soon(
-        self, network: str, local: tuple[str, ...], on_error: Callable[[BaseException], None]
+        self,
+        network: str,
+        local: tuple[str, ...],
+        on_error: Callable[[BaseException], None],
+        metric: int = 0,
     ) -> None:
         """Route a remote protected network into the tunnel, from a local address inside
         our protected networks when the host has one (as strongSwan does). Queued on the
-        netlink thread: the event loop never waits for it."""
-        self._routes.add(network)
+        netlink thread: the event loop never waits for it. `metric`: the route's
+        priority (an IOS distance: the lowest of a prefix's routes carries it)."""
+        self._routes.add((network, metric))
         index = self.index
 
         def add(ipr: IPRoute) -> None:
             route = {"dst": str(ipaddress.ip_network(network)), "oif": index}
+            if metric:
+                route["priority"] = metric
             source = _local_address(ipr, local)
             if source is not None:
                 route["prefsrc"] = source
@@ -77,33 +85,40 @@ class TunDevice:
 
         netlink_soon(add, on_error)
 
-    def unroute_soon(self, network: str, on_error: Callable[[BaseException], None]) -> None:
-        if network not in self._routes:
+    def unroute_soon(
+        self, network: str, on_error: Callable[[BaseException], None], metric: int = 0
+    ) -> None:
+        if (network, metric) not in self._routes:
             return
-        self._routes.discard(network)
-        index = self.index
-        dst = str(ipaddress.ip_network(network))
-        netlink_soon(lambda ipr: ipr.route("del", dst=dst, oif=index), on_error)
+        self._routes.discard((network, metric))
+        netlink_soon(lambda ipr: _delete_route(ipr, network, self.index, metric), on_error)
 
     @property
     def routes(self) -> frozenset[str]:
-        return frozenset(self._routes)
+        return frozenset(network for network, _ in self._routes)
 
     def close(self) -> None:
         """Take our routes away (waiting for it: the device is going) and close."""
-        index, routes = self.index, [str(ipaddress.ip_network(n)) for n in self._routes]
+        index, routes = self.index, list(self._routes)
         self._routes.clear()
 
         def remove_all(ipr: IPRoute) -> None:
-            for dst in routes:
+            for network, metric in routes:
                 with contextlib.suppress(Exception):
-                    ipr.route("del", dst=dst, oif=index)
+                    _delete_route(ipr, network, index, metric)
 
         if routes:
             netlink(remove_all)
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+def _delete_route(ipr: IPRoute, network: str, index: int, metric: int) -> None:
+    route: dict[str, object] = {"dst": str(ipaddress.ip_network(network)), "oif": index}
+    if metric:
+        route["priority"] = metric
+    ipr.route("del", **route)
 
 
 def _local_address(ipr: IPRoute, networks: tuple[str, ...]) -> str | None:

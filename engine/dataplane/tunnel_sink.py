@@ -15,7 +15,7 @@ import socket
 
 from pyroute2 import IPRoute
 
-from engine.config.compile import TunnelInterface
+from engine.config.compile import TunnelInterface, TunnelRoute
 from engine.dataplane import gre
 from engine.dataplane.mss import clamp_mss
 from engine.dataplane.plane import DataPlane
@@ -54,6 +54,8 @@ class TunnelSink:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pinned: list[str] = []
         self._gre_ident = 0
+        #: line protocol: the interface has an SA
+        self.up = False
 
     @property
     def name(self) -> str:
@@ -82,8 +84,21 @@ class TunnelSink:
         self._loop.add_reader(device.fd, self._readable)
         self.plane.tunnel_sinks[self.tunnel.name] = self
         self._set_address(None, self.tunnel.address)
-        for network in self.tunnel.routes:
-            self._route(str(network))
+
+    # ------------------------------------------------------------------ line protocol
+    def line_up(self) -> None:
+        """The interface has an SA (IOS: line protocol up): its routes go in."""
+        self.up = True
+        for route in self.tunnel.routes:
+            self._route(route)
+
+    def line_down(self) -> None:
+        """Its last SA went: its routes go, so a floating route elsewhere takes over."""
+        self.up = False
+        if self.device is None:
+            return
+        for route in self.tunnel.routes:
+            self.device.unroute_soon(str(route.network), self._failed, _metric(route))
 
     def update(self, tunnel: TunnelInterface) -> None:
         """A reload changed the interface: its address, MTU and routes follow."""
@@ -95,10 +110,12 @@ class TunnelSink:
         if old.mtu != tunnel.mtu:
             index, mtu = self.device.index, tunnel.mtu or DEFAULT_MTU
             netlink_soon(lambda ipr: ipr.link("set", index=index, mtu=mtu), self._failed)
-        for network in set(map(str, old.routes)) - set(map(str, tunnel.routes)):
-            self.device.unroute_soon(network, self._failed)
-        for network in set(map(str, tunnel.routes)) - set(map(str, old.routes)):
-            self._route(network)
+        if not self.up:
+            return
+        for route in set(old.routes) - set(tunnel.routes):
+            self.device.unroute_soon(str(route.network), self._failed, _metric(route))
+        for route in set(tunnel.routes) - set(old.routes):
+            self._route(route)
 
     def stop(self) -> None:
         if self.plane.tunnel_sinks.get(self.tunnel.name) is self:
@@ -183,15 +200,16 @@ class TunnelSink:
 
         netlink_soon(change, self._failed)
 
-    def _route(self, network: str) -> None:
-        """Route `network` into the tunnel; when it holds the tunnel's own peer (a default
+    def _route(self, route: TunnelRoute) -> None:
+        """Route into the tunnel; when the network holds the tunnel's own peer (a default
         route into the tunnel, as cloud VPNs are often set up), the peer's address is
         first pinned to the path it has now, or IKE and ESP would enter their own tunnel."""
-        assert self.device is not None
+        if self.device is None:
+            return
         remote = self._destination()
-        if remote is not None and ipaddress.ip_address(remote) in ipaddress.ip_network(network):
+        if remote is not None and ipaddress.ip_address(remote) in route.network:
             netlink_soon(lambda ipr: self._pin(ipr, remote), self._failed)
-        self.device.route_soon(network, (), self._failed)
+        self.device.route_soon(str(route.network), (), self._failed, _metric(route))
 
     def _destination(self) -> str | None:
         return self.tunnel.destination
@@ -217,6 +235,13 @@ class TunnelSink:
     def _count_failure(self, reason: str) -> None:
         self.plane.counters["route changes failed"] += 1
         self.last_error = reason
+
+
+def _metric(route: TunnelRoute) -> int:
+    """The Linux route priority for an IOS distance: 1 (the default) is the kernel's
+    default 0, so that a route into a tunnel replaces the host's route as it does on a
+    router; a floating route's distance is its priority."""
+    return 0 if route.distance <= 1 else route.distance
 
 
 def _length(address: ipaddress.IPv4Interface) -> int:

@@ -14,7 +14,7 @@ import ipaddress
 from collections.abc import Callable
 from dataclasses import replace
 
-from engine.config.compile import TunnelInterface
+from engine.config.compile import TunnelInterface, TunnelRoute
 from engine.events import ChildSaDeleted, ChildSaInstalled, InterfaceAssigned
 
 #: makes (and starts) the sink of a virtual access; returns an object with `stop()`, or
@@ -84,7 +84,7 @@ class VirtualAccesses:
         for text in event.traffic_selectors.remote:
             net = ipaddress.ip_network(text.split()[0], strict=False)
             if net.prefixlen > 0:
-                routes.append(net)
+                routes.append(TunnelRoute(net))
         access = replace(template, name=name, routes=tuple(routes))
         return name, self._make_sink(access)
 

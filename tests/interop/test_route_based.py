@@ -130,6 +130,20 @@ def test_two_daemons_route_traffic_into_their_tunnel_interfaces(strongswan_lab: 
         return counters["packets_in"], counters["packets_out"]
 
     eventually(counted, 10, "the hub's session counters")
+    assert far.lines("%LINEPROTO-5-UPDOWN: Line protocol on Interface Tunnel1, changed state to up")
+
+    # the hub goes (its DELETE reaches the branch): the branch's tunnel goes down, and its
+    # route with it, so that a floating route or the host's own would carry the traffic
+    near.stop()
+
+    def route_gone() -> bool:
+        shown = lab.topo.run(lab.topo.ss, "ip", "route", "show", "10.98.2.0/24").stdout
+        if shown.strip():
+            raise NotYet(shown)
+        return True
+
+    eventually(route_gone, 10, "the branch's route into its down tunnel to go")
+    assert far.lines("Line protocol on Interface Tunnel1, changed state to down")
 
 
 def test_charon_with_any_to_any_selectors_reaches_our_tunnel_interface(strongswan_lab: Lab) -> None:

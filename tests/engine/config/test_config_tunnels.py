@@ -7,7 +7,7 @@ import ipaddress
 
 from config_snippets import Snippets
 
-from engine.config.compile import compile_config
+from engine.config.compile import TunnelRoute, compile_config
 from engine.config.diagnostics import Severity
 from engine.config.parser import parse_text
 from engine.config.render import render
@@ -82,7 +82,7 @@ def test_a_tunnel_interface_is_one_peer_with_any_to_any_selectors() -> None:
     tunnel = compiled.tunnels["Tunnel1"]
     assert tunnel.address == ipaddress.IPv4Interface("169.254.10.1/30")
     assert (tunnel.mtu, tunnel.adjust_mss, tunnel.destination) == (1400, 1360, "192.0.2.1")
-    assert tunnel.routes == (ipaddress.ip_network("10.2.0.0/16"),)
+    assert tunnel.routes == (TunnelRoute(ipaddress.ip_network("10.2.0.0/16")),)
 
 
 def test_routes_reach_a_tunnel_by_name_abbreviation_or_next_hop_inside_it() -> None:
@@ -93,8 +93,10 @@ def test_routes_reach_a_tunnel_by_name_abbreviation_or_next_hop_inside_it() -> N
         + "ip route 10.4.0.0 255.255.0.0 169.254.10.2\n"
     )
     assert config.diagnostics == []
-    assert compile_config(config).tunnels["Tunnel1"].routes == tuple(
-        ipaddress.ip_network(n) for n in ("10.2.0.0/16", "10.3.0.0/16", "10.4.0.0/16")
+    assert compile_config(config).tunnels["Tunnel1"].routes == (
+        TunnelRoute(ipaddress.ip_network("10.2.0.0/16")),
+        TunnelRoute(ipaddress.ip_network("10.3.0.0/16"), 200),  # a floating route
+        TunnelRoute(ipaddress.ip_network("10.4.0.0/16")),
     )
 
 
@@ -181,7 +183,7 @@ def test_unindented_tunnel_config_as_pasted() -> None:
     config = validate(parse_text(flat, FILE))
     assert config.diagnostics == []
     assert compile_config(config).tunnels["Tunnel1"].routes == (
-        ipaddress.ip_network("10.2.0.0/16"),
+        TunnelRoute(ipaddress.ip_network("10.2.0.0/16")),
     )
 
 

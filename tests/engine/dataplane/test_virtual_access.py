@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import replace
 
-from engine.config.compile import TunnelInterface
+from engine.config.compile import TunnelInterface, TunnelRoute
 from engine.crypto.keys import ChildKeys
 from engine.dataplane.virtual_access import VirtualAccesses
 from engine.events import (
@@ -74,7 +74,9 @@ def test_spokes_get_the_lowest_free_access_kept_across_rekeys() -> None:
         accesses.on_event(event)
     assert [s.access.name for s in sinks] == ["Virtual-Access1", "Virtual-Access2"]
     assert sinks[0].access == replace(
-        TEMPLATE, name="Virtual-Access1", routes=(ipaddress.ip_network("10.11.0.0/16"),)
+        TEMPLATE,
+        name="Virtual-Access1",
+        routes=(TunnelRoute(ipaddress.ip_network("10.11.0.0/16")),),
     )
     rekeyed = replace(first, child_sa_id=12)
     accesses.on_event(rekeyed)  # same spoke: same access, no new sink
