@@ -26,6 +26,11 @@ from engine.ike.engine import IkeEngine
 from engine.ike.policy import IkeConfig
 from engine.raw_esp import RawEsp
 
+#: Linux's per-socket DF policy (<linux/in.h>; Python's socket module lacks the names):
+#: IP_PMTUDISC_DONT 0, IP_PMTUDISC_WANT 1, IP_PMTUDISC_DO 2
+IP_MTU_DISCOVER = 10
+DF_POLICIES = {"clear": 0, "copy": 1, "set": 2}
+
 log = logging.getLogger(__name__)
 
 IKE_STANDARD_PORT = 500
@@ -130,6 +135,8 @@ class Gateway:
         self.shutdown_grace = SHUTDOWN_GRACE
         #: SO_MARK of our sockets (0: none); set by the data plane's policy routing
         self.socket_mark = 0
+        #: `crypto ipsec df-bit` applied to our sockets
+        self.df_bit = "copy"
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -212,6 +219,21 @@ class Gateway:
             except OSError as err:
                 self.counters["socket mark failed"] += 1
                 log.warning("cannot mark socket %s: %s", sock.getsockname(), err)
+
+    def set_df_bit(self, mode: str) -> None:
+        """`crypto ipsec df-bit`: `clear` lets the kernel fragment our ESP packets (DF
+        never set), `set` forbids it (DF always set, no local fragmentation), `copy`
+        leaves the kernel's default (path MTU discovery, DF set)."""
+        value = DF_POLICIES[mode]
+        self.df_bit = mode
+        for _, sock in self.sockets():
+            if sock.family != socket.AF_INET:
+                continue
+            try:
+                sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, value)
+            except OSError as err:
+                self.counters["df-bit setting failed"] += 1
+                log.warning("cannot set the DF policy of %s: %s", sock.getsockname(), err)
 
     def sockets(self) -> list[tuple[str, socket.socket]]:
         """Our sockets by name, for the kernel's view of them (`show crypto engine drops`)."""

@@ -175,6 +175,7 @@ class VpnService:
         )
         self.loaded = replace(self.loaded, compiled=replace(self.compiled, ike=ike))
         self.sessions.apply_config(self.compiled)
+        self.gateway.set_df_bit(self.model.df_bit)
         await self.accountant.start(announce=False)
         self._start_dataplane()
         await self.forwarder.start()
@@ -321,6 +322,8 @@ class VpnService:
         changes = diff(self.loaded.compiled, loaded.compiled)
         self.loaded = loaded
         self.gateway.apply(loaded.compiled.ike)
+        if loaded.model.df_bit != self.gateway.df_bit:
+            self.gateway.set_df_bit(loaded.model.df_bit)
         self.sessions.apply_config(loaded.compiled)
         self.accountant.apply_config(loaded.model, loaded.compiled)
         self.forwarder.update(**logging_settings(loaded.model))  # type: ignore[arg-type]

@@ -384,6 +384,10 @@ class Config:
     isakmp_keepalive: tuple[int, int] | None = None
     #: `crypto ipsec security-association replay window-size N`
     replay_window: int = 64
+    #: `crypto ipsec df-bit clear|set|copy`: the DF bit of the ESP packets we send
+    df_bit: str = "copy"
+    #: `crypto ipsec fragmentation before-encryption|after-encryption`
+    fragmentation: str = "before-encryption"
     diagnostics: list[Diagnostic] = field(default_factory=list)
     layout: FileLayout = field(default_factory=FileLayout, repr=False)
 

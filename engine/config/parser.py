@@ -55,6 +55,8 @@ TOP_LEVEL: CommandTree = {
             "transform-set": crypto_map.transform_set,
             "profile": crypto_map.ipsec_profile,
             "security-association": {"replay": {"window-size": crypto_map.replay_window}},
+            "df-bit": crypto_map.df_bit,
+            "fragmentation": crypto_map.fragmentation,
         },
         "map": crypto_map.crypto_map,
         "dynamic-map": crypto_map.dynamic_map,

@@ -178,6 +178,10 @@ def render(config: Config) -> str:
         out.append(f"logging buffered {config.logging_buffered}")
     if config.logging_trap != 6:
         out.append(f"logging trap {TRAP_LEVELS[config.logging_trap]}")
+    if config.df_bit != "copy":
+        out.append(f"crypto ipsec df-bit {config.df_bit}")
+    if config.fragmentation != "before-encryption":
+        out.append(f"crypto ipsec fragmentation {config.fragmentation}")
     if config.replay_window != 64:
         out.append(f"crypto ipsec security-association replay window-size {config.replay_window}")
     out += _ikev1_lines(config)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 from dataclasses import replace
 
 from ike_pair import peer
 
 from engine.events import ChildSaInstalled, DownReason, IkeEvent, IkeSaDown, IkeSaUp
-from engine.gateway import Gateway, needs_marker
+from engine.gateway import IP_MTU_DISCOVER, Gateway, needs_marker
 from engine.ike.constants import NON_ESP_MARKER
 from engine.ike.policy import IkeConfig
 
@@ -132,3 +133,19 @@ async def test_shutdown_deletes_sas_at_the_peer() -> None:
         assert down.reason is DownReason.PEER_DELETE
     finally:
         await gw_b.stop()
+
+
+async def test_df_bit_policy_reaches_our_sockets() -> None:
+    """`crypto ipsec df-bit clear|set|copy` as the kernel's per-socket DF policy."""
+    gw = Gateway(IkeConfig(), bind="127.0.0.1", ike_port=0, natt_port=0)
+    await gw.start()
+    try:
+
+        def policies() -> set[int]:
+            return {sock.getsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER) for _, sock in gw.sockets()}
+
+        for mode, value in (("clear", 0), ("set", 2), ("copy", 1)):  # DONT, DO, WANT
+            gw.set_df_bit(mode)
+            assert policies() == {value}, mode
+    finally:
+        await gw.stop(graceful=False)

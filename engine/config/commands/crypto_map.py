@@ -125,6 +125,31 @@ def transform_set(config: Config, words: Words, source: Source, text: str) -> Su
     return TransformSetMode(config, item)
 
 
+def df_bit(config: Config, words: Words, source: Source, text: str) -> None:
+    """`crypto ipsec df-bit clear|set|copy` (global)."""
+    config.df_bit = words.keyword("clear", "set", "copy")
+    words.end()
+    if config.df_bit == "copy":
+        raise LineError(
+            "crypto ipsec df-bit copy: ESP leaves with the kernel's path MTU discovery "
+            "(DF set, the default here); per-packet copying of the inner DF bit is not done",
+            Severity.WARNING,
+        )
+
+
+def fragmentation(config: Config, words: Words, source: Source, text: str) -> None:
+    """`crypto ipsec fragmentation before-encryption|after-encryption`."""
+    config.fragmentation = words.keyword("before-encryption", "after-encryption")
+    words.end()
+    if config.fragmentation == "after-encryption":
+        raise LineError(
+            "crypto ipsec fragmentation after-encryption is not done: packets larger than "
+            "a tunnel's MTU are fragmented before encryption (the host does it, by the "
+            "tunnel device's MTU)",
+            Severity.WARNING,
+        )
+
+
 REPLAY_WINDOWS = (64, 128, 256, 512, 1024)
 
 

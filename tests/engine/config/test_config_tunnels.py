@@ -259,3 +259,13 @@ def test_a_virtual_template_that_does_not_exist_is_an_error() -> None:
     assert at(config, 11, Severity.ERROR) == [
         "interface Virtual-Template2 type tunnel does not exist"
     ]
+
+
+def test_df_bit_and_fragmentation_as_cloud_configs_write_them() -> None:
+    config = checked("crypto ipsec df-bit clear\ncrypto ipsec fragmentation before-encryption\n")
+    assert config.diagnostics == []
+    assert (config.df_bit, config.fragmentation) == ("clear", "before-encryption")
+    assert "crypto ipsec df-bit clear" in render(config).splitlines()
+    after = checked("crypto ipsec fragmentation after-encryption\ncrypto ipsec df-bit copy\n")
+    assert [d.severity for d in after.diagnostics] == [Severity.WARNING, Severity.WARNING]
+    assert "after-encryption is not done" in after.diagnostics[0].message

@@ -1,0 +1,48 @@
+"""The lab shows every kind of peer it has: its route-based branch comes up on a tunnel
+interface at both ends, pings through it by route, and is accounted as Tunnel1."""
+
+from __future__ import annotations
+
+from netutil import until
+
+from engine.lab import Lab
+from engine.records import SessionRecord, SessionStatus
+from engine.store import SESSIONS, SYSLOG
+
+
+async def test_the_route_based_branch_runs_on_tunnel1(tmp_path) -> None:
+    lab = Lab(ike_port=0, natt_port=0, control_path=tmp_path / "lab.sock")
+    await lab.start()
+    try:
+        store = lab.service.store
+
+        def tunnel_session() -> SessionRecord | None:
+            for record in store.table(SESSIONS).values():
+                if isinstance(record, SessionRecord) and record.interface == "Tunnel1":
+                    return record
+            return None
+
+        await until(lambda: (s := tunnel_session()) and s.totals.packets_in >= 2, timeout=15)
+        session = tunnel_session()
+        assert session is not None and session.status is SessionStatus.UP_ACTIVE
+        assert session.remote_ip == "127.0.1.9"
+        (branch,) = [p for p in lab.peers if p.name == "Tunnel1"]
+        assert branch.traffic.counters["echo replies"] >= 2  # answered through the tunnel
+        lines = [entry.ios_line() for entry in store.table(SYSLOG).values()]  # type: ignore[attr-defined]
+        assert any(
+            "%LINEPROTO-5-UPDOWN: Line protocol on Interface Tunnel1, changed state to up" in line
+            for line in lines
+        )
+        collector = lab.collectors[0]
+
+        def nas_ports() -> set[str]:
+            return {
+                v
+                for r in collector.received
+                for k, v in r.attributes
+                if k == "Cisco-NAS-Port" and ("Acct-Status-Type", "Start") in r.attributes
+            }
+
+        await until(lambda: "Tunnel1" in nas_ports(), timeout=10)
+    finally:
+        await lab.stop()
