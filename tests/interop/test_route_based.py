@@ -87,8 +87,9 @@ def tunnel_session(gateway: OurGateway) -> dict[str, Any]:
     return sessions[0]
 
 
-def test_two_daemons_route_traffic_into_their_tunnel_interfaces(strongswan_lab: Lab) -> None:
-    lab = strongswan_lab
+def daemon_pair(lab: Lab, **options: str) -> tuple[OurGateway, OurGateway]:
+    """A branch in charon's namespace and a hub in ours, each with Tunnel1 to the other
+    and a route to the other's network into it; both tunnels up."""
     far = lab.ours(
         vti_conf(
             hostname="branch",
@@ -96,6 +97,7 @@ def test_two_daemons_route_traffic_into_their_tunnel_interfaces(strongswan_lab: 
             peer=US_ADDR,
             inside="169.254.10.1",
             far_net="10.98.2.0 255.255.255.0",
+            **options,  # type: ignore[arg-type]
         ),
         far_side=True,
     )
@@ -106,9 +108,16 @@ def test_two_daemons_route_traffic_into_their_tunnel_interfaces(strongswan_lab: 
             peer=SS_ADDR,
             inside="169.254.10.2",
             far_net="10.98.1.0 255.255.255.0",
+            **options,  # type: ignore[arg-type]
         )
     )
     eventually(lambda: tunnel_session(far) and tunnel_session(near), 20, "both tunnels up")
+    return far, near
+
+
+def test_two_daemons_route_traffic_into_their_tunnel_interfaces(strongswan_lab: Lab) -> None:
+    lab = strongswan_lab
+    far, near = daemon_pair(lab)
     for gateway, ns in ((far, lab.topo.ss), (near, lab.topo.us)):
         session = tunnel_session(gateway)
         assert session["session"]["interface"] == "Tunnel1"
@@ -176,29 +185,7 @@ def test_gre_over_ipsec_between_two_daemons_in_transport_mode(strongswan_lab: La
     """`tunnel mode gre ip` + `tunnel protection`: GRE between the tunnel's ends, ESP in
     transport mode around it, as an IOS pair runs it; the host needs no GRE device."""
     lab = strongswan_lab
-    common = {"mode": "gre ip", "esp_mode": "transport"}
-    far = lab.ours(
-        vti_conf(
-            hostname="branch",
-            local=SS_ADDR,
-            peer=US_ADDR,
-            inside="169.254.10.1",
-            far_net="10.98.2.0 255.255.255.0",
-            **common,
-        ),
-        far_side=True,
-    )
-    near = lab.ours(
-        vti_conf(
-            hostname="hub",
-            local=US_ADDR,
-            peer=SS_ADDR,
-            inside="169.254.10.2",
-            far_net="10.98.1.0 255.255.255.0",
-            **common,
-        )
-    )
-    eventually(lambda: tunnel_session(far) and tunnel_session(near), 20, "both tunnels up")
+    far, near = daemon_pair(lab, mode="gre ip", esp_mode="transport")
     for gateway, local, remote in ((far, SS_ADDR, US_ADDR), (near, US_ADDR, SS_ADDR)):
         flow = tunnel_session(gateway)["flows"][0]
         assert (flow["local_ts"], flow["remote_ts"]) == ([f"{local}/32"], [f"{remote}/32"]), flow
