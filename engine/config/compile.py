@@ -215,20 +215,7 @@ def _compile_template(
                 **_common(state, ikev2, profile, template),  # type: ignore[arg-type]
             )
         )
-        meta[name] = PeerMeta(
-            peer_name=name,
-            crypto_map=f"{template.name}-head-0",
-            seq=1,
-            dynamic=True,
-            interface=template.name,
-            description=description,
-            fvrf=template.vrf or "",
-            ivrf=ikev2.ivrf or "",
-            accounting_list=ikev2.accounting[0] if ikev2.accounting else None,
-            reverse_route=False,
-            initiate=False,
-            remote=None,
-        )
+        meta[name] = _interface_meta(name, template, ikev2, description, initiate=False)
     return TunnelInterface(template.name, template.address, template.mtu, template.adjust_mss, ())
 
 
@@ -304,21 +291,42 @@ def _compile_tunnel(
             **common,  # type: ignore[arg-type]
         )
     )
-    meta[interface.name] = PeerMeta(
-        peer_name=interface.name,
+    meta[interface.name] = _interface_meta(
+        interface.name,
+        interface,
+        ikev2,
+        description,
+        initiate=not profile.responder_only,
+        remote=address,
+    )
+    return tunnel
+
+
+def _interface_meta(
+    name: str,
+    interface: Interface,
+    ikev2: Ikev2Profile,
+    description: str,
+    *,
+    initiate: bool,
+    remote: str | None = None,
+) -> PeerMeta:
+    """What sessions show of a tunnel interface's or virtual template's peer; IOS names
+    the interface's hidden crypto map `NAME-head-0`. A template's peers are dynamic."""
+    return PeerMeta(
+        peer_name=name,
         crypto_map=f"{interface.name}-head-0",
         seq=1,
-        dynamic=False,
+        dynamic=interface.virtual_template,
         interface=interface.name,
         description=description,
         fvrf=interface.vrf or "",
         ivrf=ikev2.ivrf or "",
         accounting_list=ikev2.accounting[0] if ikev2.accounting else None,
         reverse_route=False,
-        initiate=not profile.responder_only,
-        remote=address,
+        initiate=initiate,
+        remote=remote,
     )
-    return tunnel
 
 
 def _common(
