@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from engine.crypto import Encryption, Integrity, encryption_named, integrity_named
 from engine.crypto.keys import ChildKeys
+from engine.secret import Secret
 
 if TYPE_CHECKING:
     from engine.records import SessionRecord, SessionStatus
@@ -143,6 +144,40 @@ class IkeSaUp:
     at: float
     #: set when this SA replaces another one by an IKE rekey
     rekeyed_from: int | None = None
+    #: 2 for an IKEv2 SA, 1 for an ISAKMP (IKEv1 phase 1) SA
+    version: int = 2
+    #: main or aggressive (IKEv1); "" for IKEv2
+    mode: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientAuthorizationRequested:
+    """An IKEv1 remote-access client needs checking (XAUTH: its user name and password)
+    and an address and attributes (mode-config). The service asks AAA and the pools and
+    answers with `authorize_client`; the password never shows in a repr."""
+
+    ike_sa_id: int
+    peer_name: str
+    remote: Address
+    group: str
+    username: str
+    password: Secret | None = field(repr=False)
+    xauth_list: str
+    authorization_list: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteAccessGranted:
+    """A remote-access client passed XAUTH (if asked) and was given its address: sessions
+    show the user and address, accounting sends them in the Start."""
+
+    ike_sa_id: int
+    peer_name: str
+    username: str
+    group: str
+    address: str
+    at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +349,8 @@ IkeEvent = (
     | IkeSaNegotiating
     | IkeSaAbandoned
     | IkeSaRekeyed
+    | ClientAuthorizationRequested
+    | RemoteAccessGranted
     | ChildSaInstalled
     | ChildSaRekeyed
     | ChildSaDeleted

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import random
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass, field, replace
 
 from engine.crypto.algorithms import DhId, PrfId
@@ -89,10 +90,12 @@ class EnginePair:
     now: float = 1000.0
     #: NAT in front of A: A's packets appear to come from this address
     nat_a: Address | None = None
+    #: the engine class on both ends (IKEv2's, or IKEv1's `IkeV1Engine`)
+    engine_class: Callable[..., Any] = IkeEngine
 
     def __post_init__(self) -> None:
-        self.a = IkeEngine(self.config_a, seeded(1))
-        self.b = IkeEngine(self.config_b, seeded(2))
+        self.a = self.engine_class(self.config_a, seeded(1))
+        self.b = self.engine_class(self.config_b, seeded(2))
         self.events_a: list[IkeEvent] = []
         self.events_b: list[IkeEvent] = []
         self.wire: list[tuple[str, Datagram]] = []

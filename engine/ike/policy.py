@@ -12,10 +12,14 @@ import functools
 import ipaddress
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from engine.crypto.algorithms import DhId, EncrId, IntegId, PrfId
 from engine.ike.constants import IdType
 from engine.secret import Secret
+
+if TYPE_CHECKING:
+    from engine.ikev1.policy import Ikev1PeerSettings, IsakmpSettings
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -202,6 +206,10 @@ class PeerPolicy:
     mode: IpsecMode = IpsecMode.TUNNEL
     #: the IP protocol the ACL narrows the selectors to (`permit gre ...`: 47; 0: any)
     ts_protocol: int = 0
+    #: 1 for a crypto map entry without an IKEv2 profile (ISAKMP), else 2
+    ike_version: int = 2
+    #: the IKEv1 particulars (ISAKMP profile, XAUTH, mode-config); None for IKEv2 peers
+    ikev1: Ikev1PeerSettings | None = None
 
     def matches_address(self, address: IPAddress) -> bool:
         if not self.remote_addresses:
@@ -238,6 +246,8 @@ class IkeConfig:
     ike_port: int = 500
     #: put ESP in UDP even without a NAT (no raw sockets needed: the lab, unprivileged runs)
     force_encapsulation: bool = False
+    #: the gateway-wide IKEv1 policy (isakmp policies, keys, client groups)
+    isakmp: IsakmpSettings | None = None
     index: PeerIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

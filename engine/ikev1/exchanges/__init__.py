@@ -1,0 +1,1 @@
+"""One module per IKEv1 exchange: main, aggressive, quick, informational, transaction."""

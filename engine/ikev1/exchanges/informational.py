@@ -1,0 +1,115 @@
+"""INFORMATIONAL exchanges (RFC 2408 5.5 and 5.15, RFC 2409 5.7): DELETE of the ISAKMP
+SA or of IPsec SAs, INITIAL-CONTACT, and dead peer detection (RFC 3706)'s
+R-U-THERE / R-U-THERE-ACK. Each is one protected message; nothing is retransmitted but
+the DPD probes, which carry their own sequence numbers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.events import DownReason
+from engine.ike.policy import DpdMode, DpdPolicy
+from engine.ikev1.constants import NotifyType, ProtocolId
+from engine.ikev1.exchanges.base import NEVER, Exchange
+from engine.ikev1.message import Header
+from engine.ikev1.payloads import DeletePayload, NotifyPayload, Payload
+
+if TYPE_CHECKING:
+    from engine.ikev1.isakmp_sa import IsakmpSa
+
+
+class Informational(Exchange):
+    name = "informational"
+
+    def receive(
+        self, sa: IsakmpSa, header: Header, payloads: list[Payload], tail: bytes, now: float
+    ) -> None:
+        sa.check_protected(self.message_id, payloads, tail)
+        self.finish()
+        for payload in payloads[1:]:
+            if isinstance(payload, DeletePayload):
+                _delete(sa, payload, now)
+                if sa.closed:
+                    return
+            elif isinstance(payload, NotifyPayload):
+                _notify(sa, payload, now)
+
+
+def _delete(sa: IsakmpSa, payload: DeletePayload, now: float) -> None:
+    if payload.protocol == ProtocolId.ISAKMP:
+        if sa.cookie_i + sa.cookie_r in payload.spis:
+            # the IPsec SAs live on until they expire or are deleted (IOS: UP-NO-IKE)
+            sa.ctx.orphan_children(sa, now)  # type: ignore[attr-defined]
+            sa.close(DownReason.PEER_DELETE, now, notify_peer=False)
+        return
+    if payload.protocol != ProtocolId.ESP:
+        return
+    for spi in payload.spis:
+        # the peer names its inbound SPI, which is our outbound one
+        for child in list(sa.children.values()):
+            if child.spi_out == spi:
+                sa.remove_child(child, DownReason.PEER_DELETE, now)
+
+
+def _notify(sa: IsakmpSa, payload: NotifyPayload, now: float) -> None:
+    if payload.notify_type == NotifyType.R_U_THERE:
+        sa.send_one_shot(
+            [
+                NotifyPayload(
+                    NotifyType.R_U_THERE_ACK,
+                    ProtocolId.ISAKMP,
+                    sa.cookie_i + sa.cookie_r,
+                    payload.data,
+                )
+            ]
+        )
+    elif payload.notify_type == NotifyType.R_U_THERE_ACK and sa.dpd is not None:
+        sa.dpd.acknowledged(payload.data, now)
+    elif payload.notify_type == NotifyType.INITIAL_CONTACT:
+        sa.ctx.initial_contact(sa, now)  # type: ignore[attr-defined]
+
+
+class DeadPeerDetection:
+    """RFC 3706: after `interval` seconds without anything from the peer, R-U-THERE every
+    `retry_interval` seconds; `retries` unanswered ones and the peer is dead."""
+
+    def __init__(self, policy: DpdPolicy, now: float) -> None:
+        self.policy = policy
+        self.sequence = 0
+        self.outstanding = 0
+        self.next_probe = NEVER
+
+    def due(self, sa: IsakmpSa) -> float:
+        if self.outstanding:
+            return self.next_probe
+        if self.policy.mode is DpdMode.ON_DEMAND and not sa.children:
+            return NEVER  # on-demand: only a peer we send traffic to is worth probing
+        return sa.last_inbound + self.policy.interval
+
+    def fire(self, sa: IsakmpSa, now: float) -> None:
+        if self.outstanding and now - sa.last_inbound < self.policy.interval:
+            self.outstanding = 0  # it spoke meanwhile
+            return
+        if self.outstanding > self.policy.retries:
+            for child in list(sa.children.values()):
+                sa.remove_child(child, DownReason.DPD_TIMEOUT, now)
+            sa.close(DownReason.DPD_TIMEOUT, now, notify_peer=False)
+            return
+        self.sequence = (self.sequence + 1) & 0xFFFFFFFF or 1
+        self.outstanding += 1
+        self.next_probe = now + self.policy.retry_interval
+        sa.send_one_shot(
+            [
+                NotifyPayload(
+                    NotifyType.R_U_THERE,
+                    ProtocolId.ISAKMP,
+                    sa.cookie_i + sa.cookie_r,
+                    self.sequence.to_bytes(4, "big"),
+                )
+            ]
+        )
+
+    def acknowledged(self, data: bytes, now: float) -> None:
+        if int.from_bytes(data[:4], "big") == self.sequence:
+            self.outstanding = 0
+            self.next_probe = NEVER
