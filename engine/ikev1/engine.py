@@ -178,7 +178,13 @@ class IkeV1Engine:
         if initial_contact:
             self.initial_contact(sa, now)
         self._adopt(sa, now)
-        if sa.initiator:
+        credentials = sa.peer.ikev1.client if sa.peer and sa.peer.ikev1 else None
+        if sa.initiator and credentials is not None:
+            from engine.ikev1.exchanges.transaction_client import RemoteAccessClient
+
+            sa.client = RemoteAccessClient(credentials)
+            sa.client.start(sa, now)
+        elif sa.initiator:
             self.quick_modes_for(sa, now)
 
     def initial_contact(self, sa: IsakmpSa, now: float) -> None:
@@ -486,9 +492,13 @@ class IkeV1Engine:
     def quick_modes_for(self, sa: IsakmpSa, now: float) -> int:
         """Quick mode for every selector pair of the peer that has no IPsec SA yet."""
         peer = sa.peer
-        if peer is None or not sa.is_up:
+        if peer is None or not sa.is_up or (sa.client is not None and not sa.client.complete):
             return 0
         pairs = selector_pairs(peer)
+        if sa.client is not None and sa.client.address is not None:
+            # a remote-access client speaks from the address the gateway gave it
+            own = ipaddress.ip_network(sa.client.address)
+            pairs = [(own, remote_ts) for _, remote_ts in pairs]
         have = {(c.local_ts, c.remote_ts) for c in sa.children.values()}
         pending = {
             (e.local_ts, e.remote_ts)

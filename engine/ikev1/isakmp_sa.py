@@ -58,6 +58,7 @@ from engine.ikev1.proposals import Phase1Choice
 if TYPE_CHECKING:
     from engine.ikev1.exchanges.informational import DeadPeerDetection
     from engine.ikev1.exchanges.transaction import RemoteAccess
+    from engine.ikev1.exchanges.transaction_client import RemoteAccessClient
 
 HASH_NAMES = {
     Phase1Hash.MD5: "md5",
@@ -157,6 +158,7 @@ class IsakmpSa:
         self.group = ""
         self.grant: ClientGrant | None = None
         self.remote_access: RemoteAccess | None = None
+        self.client: RemoteAccessClient | None = None
         self.dpd: DeadPeerDetection | None = None
         self.last_inbound = now
         self.down_reason: DownReason | None = None

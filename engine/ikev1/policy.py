@@ -109,6 +109,16 @@ class IdentityMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class ClientCredentials:
+    """Our side as a remote-access client: the XAUTH user we answer with, and whether we
+    ask the gateway for an address (mode-config) and use it as our traffic selector."""
+
+    username: str = ""
+    password: Secret = field(default_factory=lambda: Secret(""))
+    request_address: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Ikev1PeerSettings:
     """What a peer negotiates over IKEv1 beyond `PeerPolicy`'s common fields."""
 
@@ -120,6 +130,8 @@ class Ikev1PeerSettings:
     aggressive: bool = False
     remote_access: RemoteAccessPolicy | None = None
     self_identity: Identity | None = None
+    #: set when we are the remote-access client of this peer
+    client: ClientCredentials | None = None
 
 
 @dataclass(frozen=True, slots=True)

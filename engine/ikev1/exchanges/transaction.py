@@ -88,15 +88,19 @@ def grant_attributes(grant: ClientGrant, wanted: set[int] | None) -> list[DataAt
     return out
 
 
-class ServerTransaction(Exchange):
-    """A transaction the gateway starts (XAUTH request, XAUTH status, mode-config push)."""
+class OutgoingTransaction(Exchange):
+    """A transaction we start (the gateway's XAUTH request, XAUTH status and mode-config
+    push; a client's mode-config request); `owner` hears the answer."""
 
     name = "transaction"
 
-    def __init__(self, message_id: int, request: AttributePayload, expect: CfgType) -> None:
+    def __init__(
+        self, message_id: int, request: AttributePayload, expect: CfgType, owner: object
+    ) -> None:
         super().__init__(message_id)
         self.request = request
         self.expect = expect
+        self.owner = owner
 
     def start(self, sa: IsakmpSa, now: float) -> None:
         data = sa.seal_protected(ExchangeType.TRANSACTION, self.message_id, [self.request])
@@ -113,8 +117,7 @@ class ServerTransaction(Exchange):
             raise Ikev1Error(f"expected a {self.expect.name}, got type {answer.cfg_type}")
         self.finish()
         self.last_sent = None
-        assert sa.remote_access is not None
-        sa.remote_access.answered(sa, self, answer, now)
+        self.owner.answered(sa, self, answer, now)  # type: ignore[attr-defined]
 
 
 class TransactionResponder(Exchange):
@@ -129,14 +132,22 @@ class TransactionResponder(Exchange):
             raise Ikev1Error("transaction already answered")
         sa.check_protected(self.message_id, payloads, tail)
         request = _attributes_of(payloads)
+        if sa.client is not None:
+            sa.client.asked(sa, self, request, now)
+            return
         if sa.remote_access is None or request.cfg_type != CfgType.REQUEST:
             raise Ikev1Error("mode-config request the policy does not answer")
         sa.remote_access.config_requested(sa, self, request, now)
 
     def reply(
-        self, sa: IsakmpSa, attributes: list[DataAttribute], identifier: int, now: float
+        self,
+        sa: IsakmpSa,
+        attributes: list[DataAttribute],
+        identifier: int,
+        now: float,
+        cfg_type: CfgType = CfgType.REPLY,
     ) -> None:
-        payload = AttributePayload(CfgType.REPLY, identifier, tuple(attributes))
+        payload = AttributePayload(cfg_type, identifier, tuple(attributes))
         data = sa.seal_protected(ExchangeType.TRANSACTION, self.message_id, [payload])
         self.finish()
         sa.transmit(self, data, now, wait=False)
@@ -153,7 +164,7 @@ class RemoteAccess:
         self.complete = False
         self.failed_reason = ""
         self.pending: tuple[TransactionResponder, AttributePayload] | None = None
-        self._status: ServerTransaction | None = None
+        self._status: OutgoingTransaction | None = None
 
     # ----------------------------------------------------------------- steps
     def start(self, sa: IsakmpSa, now: float) -> None:
@@ -177,11 +188,8 @@ class RemoteAccess:
 
     def _begin(
         self, sa: IsakmpSa, request: AttributePayload, expect: CfgType, now: float
-    ) -> ServerTransaction:
-        exchange = ServerTransaction(sa.new_message_id(), request, expect)
-        sa.exchanges[exchange.message_id] = exchange
-        exchange.start(sa, now)
-        return exchange
+    ) -> OutgoingTransaction:
+        return begin_transaction(sa, request, expect, self, now)
 
     def _ask_service(
         self, sa: IsakmpSa, username: str, password: Secret | None, now: float
@@ -202,7 +210,7 @@ class RemoteAccess:
         )
 
     def answered(
-        self, sa: IsakmpSa, exchange: ServerTransaction, answer: AttributePayload, now: float
+        self, sa: IsakmpSa, exchange: OutgoingTransaction, answer: AttributePayload, now: float
     ) -> None:
         sa.forget_exchange(exchange.message_id)
         if self.stage == "xauth":
@@ -325,6 +333,15 @@ class RemoteAccess:
     def _close_failed(self, sa: IsakmpSa, now: float) -> None:
         self.stage = "failed"
         sa.delete(DownReason.AUTHENTICATION_FAILED, now)
+
+
+def begin_transaction(
+    sa: IsakmpSa, request: AttributePayload, expect: CfgType, owner: object, now: float
+) -> OutgoingTransaction:
+    exchange = OutgoingTransaction(sa.new_message_id(), request, expect, owner)
+    sa.exchanges[exchange.message_id] = exchange
+    exchange.start(sa, now)
+    return exchange
 
 
 def _identifier(sa: IsakmpSa) -> int:
