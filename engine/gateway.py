@@ -24,6 +24,8 @@ from engine.events import Address, DownReason
 from engine.ike.constants import NON_ESP_MARKER
 from engine.ike.engine import IkeEngine
 from engine.ike.policy import IkeConfig
+from engine.ikev1.engine import IkeV1Engine
+from engine.ikev1.policy import ClientGrant
 from engine.raw_esp import RawEsp
 
 #: Linux's per-socket DF policy (<linux/in.h>; Python's socket module lacks the names):
@@ -117,6 +119,14 @@ class Gateway:
         self.natt_port = natt_port if natt_port is not None else config.natt_port
         config = replace(config, ike_port=self.ike_port, natt_port=self.natt_port)
         self.engine = IkeEngine(config, random_bytes)
+        #: IKEv1 (ISAKMP major version 1) on the same sockets, with the same ids and SPIs
+        self.ikev1 = IkeV1Engine(
+            config,
+            random_bytes,
+            new_id=self.engine.new_id,
+            new_child_spi=self.engine.new_child_spi,
+            release_child_spi=self.engine.release_child_spi,
+        )
         #: where the engine's events go (the composition root's bus, or one of its own)
         self.bus = bus if bus is not None else EventBus()
         self.esp_handler: EspHandler | None = None
@@ -173,6 +183,7 @@ class Gateway:
             natt_port=self.natt_port,
             force_encapsulation=self.force_encapsulation,
         )
+        self.ikev1.config = self.engine.config
         self._keepalive = self._loop.call_later(KEEPALIVE_INTERVAL, self._send_keepalives)
 
     def _close_endpoints(self) -> None:
@@ -189,12 +200,14 @@ class Gateway:
         confirmed within `shutdown_grace` seconds gets a last one-shot DELETE.
         """
         if graceful and self._loop is not None:
+            self.ikev1.delete_all(DownReason.SHUTDOWN, self.now())
             self.engine.delete_all(DownReason.SHUTDOWN, self.now())
             self.flush()
             deadline = self._loop.time() + self.shutdown_grace
             while self.engine.has_sas() and self._loop.time() < deadline:
                 await asyncio.sleep(0.02)
             self.engine.shutdown(self.now())
+            self.ikev1.shutdown(self.now())
             self.flush()
         for handle in (self._timer, self._keepalive):
             if handle is not None:
@@ -262,7 +275,11 @@ class Gateway:
             else:
                 self.counters["esp without data plane"] += 1
             return
-        self.engine.receive_datagram(data, (self.local_ip(remote[0]), port), remote, self.now())
+        local = (self.local_ip(remote[0]), port)
+        if len(data) > 17 and data[17] >> 4 == 1:
+            self.ikev1.receive_datagram(data, local, remote, self.now())
+        else:
+            self.engine.receive_datagram(data, local, remote, self.now())
         self.flush()
 
     def local_ip(self, remote_ip: str) -> str:
@@ -315,14 +332,15 @@ class Gateway:
 
     def flush(self) -> None:
         """Send what the engine produced, publish its events, re-arm its timer."""
-        for dgram in self.engine.datagrams_to_send():
-            data = dgram.data
-            if needs_marker(dgram.local[1], dgram.remote[1]):
-                data = NON_ESP_MARKER + data
-            self._sendto(data, dgram.local[1], dgram.remote)
-        events = self.engine.events()
-        if events:
-            self.bus.publish_all(events)
+        for engine in (self.engine, self.ikev1):
+            for dgram in engine.datagrams_to_send():
+                data = dgram.data
+                if needs_marker(dgram.local[1], dgram.remote[1]):
+                    data = NON_ESP_MARKER + data
+                self._sendto(data, dgram.local[1], dgram.remote)
+            events = engine.events()
+            if events:
+                self.bus.publish_all(events)
         self._arm_timer()
 
     def publish(self, event: object) -> None:
@@ -331,7 +349,8 @@ class Gateway:
     def _arm_timer(self) -> None:
         if self._loop is None:
             return
-        when = self.engine.get_timer()
+        timers = [t for t in (self.engine.get_timer(), self.ikev1.get_timer()) if t is not None]
+        when = min(timers) if timers else None
         if self._timer is not None:
             if when is not None and abs(self._timer.when() - when) < 1e-6:
                 return
@@ -342,11 +361,13 @@ class Gateway:
 
     def _on_timer(self) -> None:
         self._timer = None
-        self.engine.handle_timer(self.now())
+        now = self.now()
+        self.engine.handle_timer(now)
+        self.ikev1.handle_timer(now)
         self.flush()
 
     def _send_keepalives(self) -> None:
-        for local, remote in self.engine.nat_keepalive_paths():
+        for local, remote in self.engine.nat_keepalive_paths() + self.ikev1.nat_keepalive_paths():
             self._sendto(NAT_KEEPALIVE, local[1], remote)
         assert self._loop is not None
         self._keepalive = self._loop.call_later(KEEPALIVE_INTERVAL, self._send_keepalives)
@@ -356,38 +377,41 @@ class Gateway:
         peer = self.engine.config.peer(peer_name)
         if remote is None:
             remote = (str(peer.remote_addresses[0].network_address), peer.remote_ike_port)
-        ike_sa_id = self.engine.initiate(
+        engine = self.ikev1 if peer.ike_version == 1 else self.engine
+        ike_sa_id = engine.initiate(
             peer_name, (self.local_ip(remote[0]), self.ike_port), remote, self.now()
         )
         self.flush()
         return ike_sa_id
 
     def delete_ike_sa(self, ike_sa_id: int, reason: DownReason = DownReason.CLEARED) -> bool:
-        done = self.engine.delete_ike_sa(ike_sa_id, self.now(), reason)
+        done = self._by_sa(ike_sa_id).delete_ike_sa(ike_sa_id, self.now(), reason)
         self.flush()
         return done
 
     def delete_all(self, reason: DownReason) -> None:
         self.engine.delete_all(reason, self.now())
+        self.ikev1.delete_all(reason, self.now())
         self.flush()
 
     def delete_peers(self, peer_names: set[str], reason: DownReason) -> int:
         deleted = self.engine.delete_peers(peer_names, reason, self.now())
+        deleted += self.ikev1.delete_peers(peer_names, reason, self.now())
         self.flush()
         return deleted
 
     def create_child_sa(self, ike_sa_id: int) -> bool:
-        done = self.engine.create_child_sa(ike_sa_id, self.now())
+        done = self._by_sa(ike_sa_id).create_child_sa(ike_sa_id, self.now())
         self.flush()
         return done
 
     def rekey_ike_sa(self, ike_sa_id: int) -> bool:
-        done = self.engine.rekey_ike_sa(ike_sa_id, self.now())
+        done = self._by_sa(ike_sa_id).rekey_ike_sa(ike_sa_id, self.now())
         self.flush()
         return done
 
     def delete_child_sa(self, child_sa_id: int, reason: DownReason = DownReason.CLEARED) -> bool:
-        done = self.engine.delete_child_sa(child_sa_id, self.now(), reason)
+        done = self._by_child(child_sa_id).delete_child_sa(child_sa_id, self.now(), reason)
         self.flush()
         return done
 
@@ -396,19 +420,34 @@ class Gateway:
             self.flush()
 
     def rekey_child_sa(self, child_sa_id: int) -> bool:
-        done = self.engine.rekey_child_sa(child_sa_id, self.now())
+        done = self._by_child(child_sa_id).rekey_child_sa(child_sa_id, self.now())
         self.flush()
         return done
 
+    def authorize_client(self, ike_sa_id: int, grant: ClientGrant | None, reason: str) -> bool:
+        """The verdict on an IKEv1 remote-access client (XAUTH, address)."""
+        done = self.ikev1.authorize_client(ike_sa_id, grant, reason, self.now())
+        self.flush()
+        return done
+
+    def note_inbound_traffic(self, child_sa_id: int) -> None:
+        self._by_child(child_sa_id).note_inbound_traffic(child_sa_id, self.now())
+
+    def _by_sa(self, ike_sa_id: int) -> IkeEngine | IkeV1Engine:
+        return self.ikev1 if self.ikev1.owns(ike_sa_id) else self.engine
+
+    def _by_child(self, child_sa_id: int) -> IkeEngine | IkeV1Engine:
+        return self.ikev1 if self.ikev1.owns_child(child_sa_id) else self.engine
+
     def apply(self, config: IkeConfig) -> None:
-        self.engine.update_config(
-            replace(
-                config,
-                ike_port=self.ike_port,
-                natt_port=self.natt_port,
-                force_encapsulation=self.force_encapsulation,
-            )
+        config = replace(
+            config,
+            ike_port=self.ike_port,
+            natt_port=self.natt_port,
+            force_encapsulation=self.force_encapsulation,
         )
+        self.engine.update_config(config)
+        self.ikev1.update_config(config)
         self.flush()
 
     def __repr__(self) -> str:

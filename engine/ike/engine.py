@@ -118,6 +118,10 @@ class IkeEngine:
                 self._child_spis.add(spi)
                 return spi
 
+    def release_child_spi(self, spi: bytes) -> None:
+        """An inbound SPI handed out to the IKEv1 engine is free again."""
+        self._child_spis.discard(spi)
+
     def emit(self, event: IkeEvent) -> None:
         self._events.append(event)
 
