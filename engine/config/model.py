@@ -152,6 +152,13 @@ class CryptoMapEntry(Node):
     match_address: tuple[str, Source] | None = None
     reverse_route: bool = False
     reverse_route_remote_peer: bool = False
+    #: `reverse-route remote-peer A [gateway]`: the route's next hop, and whether it
+    #: goes through A as a gateway
+    reverse_route_next_hop: IPv4 | None = None
+    reverse_route_gateway: bool = False
+    #: `reverse-route static`: the route stays without an SA
+    reverse_route_static: bool = False
+    reverse_route_tag: int | None = None
 
 
 #: ACL protocol keywords -> IP protocol numbers (`ip`: any, 0 in a traffic selector)
@@ -194,7 +201,10 @@ class AclEntry(Node):
         """The protocol as a traffic selector carries it (RFC 7296 3.13.1)."""
         return ACL_PROTOCOLS[self.protocol]
 
-    def text(self) -> str:
+    def text(self, standard: bool = False) -> str:
+        """The entry as IOS writes it; a standard list's entries name a source only."""
+        if standard:
+            return f"{self.action} {acl_host(self.source_net)}"
         return (
             f"{self.action} {self.protocol} {acl_host(self.source_net)} "
             f"{acl_host(self.destination_net)}"
@@ -213,6 +223,9 @@ def acl_host(net: Network) -> str:
 class AccessList(Node):
     name: str = ""
     entries: list[AclEntry] = field(default_factory=list)
+    #: a standard list (1-99, 1300-1999, `ip access-list standard`): sources only, as a
+    #: split-tunnel list names the protected networks; crypto maps need extended lists
+    standard: bool = False
 
 
 @dataclass(eq=False)
@@ -294,10 +307,112 @@ class RadiusSettings(Node):
 
 
 @dataclass(eq=False)
+class PoolRange(Node):
+    """One `ip local pool NAME FIRST [LAST]` line: FIRST to LAST, both included."""
+
+    first: IPv4 = field(default_factory=lambda: ipaddress.IPv4Address(0))
+    last: IPv4 = field(default_factory=lambda: ipaddress.IPv4Address(0))
+
+    @property
+    def size(self) -> int:
+        return int(self.last) - int(self.first) + 1
+
+    def __contains__(self, address: object) -> bool:
+        return isinstance(address, ipaddress.IPv4Address) and self.first <= address <= self.last
+
+
+@dataclass(eq=False)
 class LocalPool(Node):
+    """`ip local pool NAME ...`: every line with the same name adds a range, as on IOS."""
+
     name: str = ""
-    first: IPv4 | None = None
-    last: IPv4 | None = None
+    ranges: list[PoolRange] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return sum(r.size for r in self.ranges)
+
+
+@dataclass(eq=False)
+class LocalUser(Node):
+    """`username NAME [privilege N] password [0|7] TEXT | secret [0|5|8|9] TEXT`.
+
+    `secret` is the text as stored: the password itself (kind 0), its type 7 encoding,
+    or the type 5/8/9 hash; engine/aaa/local_users.py verifies a password against it."""
+
+    name: str = ""
+    privilege: int = 1
+    secret: Secret | None = None
+    #: 0 (clear), 7 (reversible encoding), 5 (md5-crypt), 8 (PBKDF2-SHA256), 9 (scrypt)
+    kind: int = 0
+    #: `password` or `secret`, as written (rendered back the same way)
+    keyword: str = "secret"
+
+
+#: a method of a method list: "local" (user names in any case, as IOS matches them),
+#: "local-case" (exactly), "none", or "group:NAME" ("group:radius": every
+#: `radius-server host`)
+METHOD_LOCAL = "local"
+METHOD_LOCAL_CASE = "local-case"
+METHOD_NONE = "none"
+GROUP_PREFIX = "group:"
+GROUP_RADIUS = "group:radius"
+
+
+@dataclass(eq=False)
+class MethodList(Node):
+    """`aaa authentication login LIST ...` / `aaa authorization network LIST ...`."""
+
+    name: str = ""
+    methods: tuple[str, ...] = ()
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The server groups it names, "radius" for all RADIUS servers."""
+        return tuple(
+            m.removeprefix(GROUP_PREFIX) for m in self.methods if m.startswith(GROUP_PREFIX)
+        )
+
+
+@dataclass(eq=False)
+class ClientGroup(Node):
+    """`crypto isakmp client configuration group NAME`: what mode-config hands the
+    remote-access clients of that group (IKEv1 group policy)."""
+
+    name: str = ""
+    key: Secret | None = None
+    pool: tuple[str, Source] | None = None
+    dns: list[IPv4] = field(default_factory=list)
+    wins: list[IPv4] = field(default_factory=list)
+    domain: str | None = None
+    #: `acl ACL`: split tunnel, the networks behind the gateway the client tunnels to
+    acl: tuple[str, Source] | None = None
+    save_password: bool = False
+    max_users: int | None = None
+    banner: str | None = None
+    netmask: IPv4 | None = None
+
+
+@dataclass(eq=False)
+class IsakmpKeyringKey(Node):
+    """`pre-shared-key address A [MASK] key K` or `pre-shared-key hostname H key K`."""
+
+    key: Secret | None = None
+    address: Network | None = None
+    hostname: str | None = None
+
+
+@dataclass(eq=False)
+class IsakmpKeyring(Node):
+    """IKEv1 `crypto keyring NAME [vrf X]` (IKEv2's is `crypto ikev2 keyring`)."""
+
+    name: str = ""
+    vrf: str | None = None
+    vrf_source: Source = field(default=NO_SOURCE, compare=False, repr=False)
+    description: str = ""
+    keys: list[IsakmpKeyringKey] = field(default_factory=list)
+    #: `local-address A|INTERFACE`: only for IKE SAs to that local address
+    local_address: tuple[str, Source] | None = None
 
 
 @dataclass(eq=False)
@@ -306,33 +421,98 @@ class LoggingHost(Node):
     port: int = 514
 
 
+#: IKEv1 policy encryptions, as `crypto isakmp policy` normalizes them
+ISAKMP_ENCRYPTIONS = ("des", "3des", "aes-128", "aes-192", "aes-256")
+ISAKMP_HASHES = ("sha", "md5", "sha256", "sha384", "sha512")
+ISAKMP_AUTHENTICATIONS = ("pre-share", "rsa-sig", "rsa-encr")
+ISAKMP_GROUPS = (1, 2, 5, 14, 15, 16, 19, 20, 21, 24)
+
+
 @dataclass(eq=False)
 class IsakmpPolicy(Node):
-    """IKEv1 `crypto isakmp policy N`: parsed, not negotiated."""
+    """IKEv1 `crypto isakmp policy N`, with IOS's defaults for what it does not set."""
 
     priority: int = 0
+    #: one of ISAKMP_ENCRYPTIONS ("aes" alone is "aes-128")
     encryption: str = "des"
     authentication: str = "rsa-sig"
     group: int = 1
     hash: str = "sha"
     lifetime: int = 86400
+    #: field name -> the line that set it (fields left at IOS's default have none)
+    _set_at: dict[str, Source] = field(default_factory=dict, init=False, repr=False)
+
+    def set_at(self, name: str, source: Source) -> None:
+        self._set_at[name] = source
+
+    def source_of(self, name: str) -> Source:
+        """The line that set field `name`, else the policy's own line."""
+        return self._set_at.get(name, self.source)
+
+    def was_set(self, name: str) -> bool:
+        """False for a field left at IOS's default."""
+        return name in self._set_at
 
 
 @dataclass(eq=False)
 class IsakmpKey(Node):
+    """`crypto isakmp key K address A [MASK] [no-xauth]` / `crypto isakmp key K hostname H`
+    (the global keys, IOS's default keyring)."""
+
     key: Secret | None = None
     address: Network | None = None
+    hostname: str | None = None
+    no_xauth: bool = False
+
+
+@dataclass(eq=False)
+class IdentityMatch(Node):
+    """`match identity address A [MASK] [VRF] | group G | host FQDN | host domain D |
+    user U | user domain D` of an isakmp profile."""
+
+    #: "address", "group", "host", "host-domain", "user", "user-domain"
+    kind: str = "address"
+    value: str = ""
+    network: Network | None = None
+    vrf: str | None = None
 
 
 @dataclass(eq=False)
 class IsakmpProfile(Node):
     name: str = ""
+    description: str = ""
     vrf: str | None = None
-    match_identity_group: str | None = None
-    client_authentication_list: str | None = None
-    isakmp_authorization_list: str | None = None
+    matches: list[IdentityMatch] = field(default_factory=list)
+    keyrings: list[tuple[str, Source]] = field(default_factory=list)
+    #: `self-identity address|fqdn|user-fqdn X`: ("address", "") for the address itself
+    self_identity: tuple[str, str] | None = None
+    local_address: tuple[str, Source] | None = None
+    client_authentication_list: tuple[str, Source] | None = None
+    isakmp_authorization_list: tuple[str, Source] | None = None
+    #: `client configuration address respond|initiate`
     client_configuration_address: str | None = None
     accounting: tuple[str, Source] | None = None
+    #: `keepalive N retry R`
+    keepalive: tuple[int, int] | None = None
+    #: `initiate mode aggressive`
+    initiate_aggressive: bool = False
+
+    @property
+    def groups(self) -> list[str]:
+        """The `match identity group` names: a remote-access (EzVPN) profile."""
+        return [m.value for m in self.matches if m.kind == "group"]
+
+
+@dataclass(eq=False)
+class CryptoMapClient(Node):
+    """A crypto map's remote-access settings when no isakmp profile carries them:
+    `crypto map NAME client authentication list L`, `... isakmp authorization list L`,
+    `... client configuration address respond|initiate`."""
+
+    map_name: str = ""
+    authentication_list: tuple[str, Source] | None = None
+    authorization_list: tuple[str, Source] | None = None
+    configuration_address: tuple[str, Source] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,13 +555,29 @@ class Config:
     radius_servers: list[RadiusServer] = field(default_factory=list)
     radius: RadiusSettings = field(default_factory=RadiusSettings)
     local_pools: dict[str, LocalPool] = field(default_factory=dict)
+    local_users: dict[str, LocalUser] = field(default_factory=dict)
+    authentication_lists: dict[str, MethodList] = field(default_factory=dict)
+    authorization_lists: dict[str, MethodList] = field(default_factory=dict)
+    client_groups: dict[str, ClientGroup] = field(default_factory=dict)
+    #: `crypto isakmp client configuration address-pool local NAME`
+    client_address_pool: tuple[str, Source] | None = None
+    isakmp_keyrings: dict[str, IsakmpKeyring] = field(default_factory=dict)
+    crypto_map_clients: dict[str, CryptoMapClient] = field(default_factory=dict)
     logging_hosts: list[LoggingHost] = field(default_factory=list)
     logging_buffered: int | None = None
     logging_trap: int = 6
     isakmp_policies: dict[int, IsakmpPolicy] = field(default_factory=dict)
     isakmp_keys: list[IsakmpKey] = field(default_factory=list)
     isakmp_profiles: dict[str, IsakmpProfile] = field(default_factory=dict)
-    isakmp_keepalive: tuple[int, int] | None = None
+    #: `crypto isakmp keepalive N [R] [periodic|on-demand]` (IOS: R 2, on-demand)
+    isakmp_keepalive: tuple[int, int, DpdMode] | None = None
+    #: `crypto isakmp nat keepalive N`
+    isakmp_nat_keepalive: int | None = None
+    #: `crypto isakmp identity address|hostname`
+    isakmp_identity: str = "address"
+    #: False after `crypto isakmp aggressive-mode disable`
+    isakmp_aggressive_mode: bool = True
+    isakmp_invalid_spi_recovery: bool = False
     #: `crypto ipsec security-association replay window-size N`
     replay_window: int = 64
     #: `crypto ipsec df-bit clear|set|copy`: the DF bit of the ESP packets we send

@@ -27,10 +27,12 @@ from engine.config.commands import (
     access_list,
     crypto_ikev2,
     crypto_isakmp,
+    crypto_keyring,
     crypto_map,
     interface,
     routing,
     system,
+    users,
 )
 from engine.config.commands.base import CommandTree, SubMode
 from engine.config.diagnostics import LineError, Severity, Source
@@ -60,14 +62,19 @@ TOP_LEVEL: CommandTree = {
         },
         "map": crypto_map.crypto_map,
         "dynamic-map": crypto_map.dynamic_map,
+        "keyring": crypto_keyring.keyring,
     },
     "ip": {
-        "access-list": {"extended": access_list.named_acl},
+        "access-list": {
+            "extended": access_list.named_acl,
+            "standard": access_list.named_standard_acl,
+        },
         "vrf": interface.ip_vrf,
         "local": {"pool": system.local_pool},
         "route": routing.ip_route,
     },
     "access-list": access_list.numbered_acl,
+    "username": users.username,
     "interface": interface.interface,
     "vrf": {"definition": interface.vrf_definition},
     "aaa": aaa.AAA_COMMANDS,

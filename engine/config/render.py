@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.config.commands.crypto_ikev2 import ENCRYPTIONS, HASHES
 from engine.config.commands.system import TRAP_LEVELS
 from engine.config.model import Config, CryptoMapEntry, Interface, IpsecProfile, Network
+from engine.config.render_ikev1 import aaa_lines, ikev1_lines, pool_lines, user_lines
 from engine.ike.policy import Identity, IdentityKind
 from engine.secret import MASK, Secret
 
@@ -31,6 +32,7 @@ def render(config: Config) -> str:
     out: list[str] = [f"hostname {config.hostname}", "!"]
     if config.aaa_new_model:
         out.append("aaa new-model")
+    out += aaa_lines(config)
     for acct in config.accounting_lists.values():
         broadcast = " broadcast" if acct.broadcast else ""
         out.append(
@@ -52,6 +54,7 @@ def render(config: Config) -> str:
             f" server {s.address} auth-port {s.auth_port} acct-port {s.acct_port}"
             for s in group.servers
         ]
+    out += user_lines(config)
     out.append("!")
     for name in config.vrfs:
         out.append(f"ip vrf {name}")
@@ -145,14 +148,14 @@ def render(config: Config) -> str:
     for interface in config.interfaces.values():
         out += _interface_lines(interface)
         out.append("!")
-    for pool in config.local_pools.values():
-        out.append(f"ip local pool {pool.name} {pool.first} {pool.last}")
+    out += pool_lines(config)
     for acl in config.access_lists.values():
         if acl.name.isdigit():
-            out += [f"access-list {acl.name} {e.text()}" for e in acl.entries]
+            out += [f"access-list {acl.name} {e.text(acl.standard)}" for e in acl.entries]
         else:
-            out.append(f"ip access-list extended {acl.name}")
-            out += [f" {e.text()}" for e in acl.entries]
+            kind = "standard" if acl.standard else "extended"
+            out.append(f"ip access-list {kind} {acl.name}")
+            out += [f" {e.text(acl.standard)}" for e in acl.entries]
     for route in config.static_routes:
         out.append(route.text)
     for host in config.logging_hosts:
@@ -184,7 +187,7 @@ def render(config: Config) -> str:
         out.append(f"crypto ipsec fragmentation {config.fragmentation}")
     if config.replay_window != 64:
         out.append(f"crypto ipsec security-association replay window-size {config.replay_window}")
-    out += _ikev1_lines(config)
+    out += ikev1_lines(config)
     out.append("end")
     return "\n".join(out) + "\n"
 
@@ -230,8 +233,23 @@ def _entry_lines(entry: CryptoMapEntry | IpsecProfile) -> list[str]:
     if entry.match_address:
         lines.append(f" match address {entry.match_address[0]}")
     if entry.reverse_route:
-        lines.append(" reverse-route" + (" remote-peer" if entry.reverse_route_remote_peer else ""))
+        lines.append(" reverse-route" + _reverse_route(entry))
     return lines
+
+
+def _reverse_route(entry: CryptoMapEntry) -> str:
+    words = []
+    if entry.reverse_route_tag is not None:
+        words.append(f"tag {entry.reverse_route_tag}")
+    if entry.reverse_route_remote_peer:
+        words.append("remote-peer")
+        if entry.reverse_route_next_hop is not None:
+            words.append(str(entry.reverse_route_next_hop))
+            if entry.reverse_route_gateway:
+                words.append("gateway")
+    if entry.reverse_route_static:
+        words.append("static")
+    return "".join(f" {w}" for w in words)
 
 
 def _set_lines(entry: CryptoMapEntry | IpsecProfile) -> list[str]:
@@ -256,38 +274,3 @@ def _address(net: Network) -> str:
     if net.version == 6:
         return str(net.network_address)
     return f"{net.network_address} {net.netmask}"
-
-
-def _ikev1_lines(config: Config) -> list[str]:
-    lines = []
-    for policy in config.isakmp_policies.values():
-        lines += [
-            f"crypto isakmp policy {policy.priority}",
-            f" encryption {policy.encryption}",
-            f" hash {policy.hash}",
-            f" authentication {policy.authentication}",
-            f" group {policy.group}",
-            f" lifetime {policy.lifetime}",
-        ]
-    for key in config.isakmp_keys:
-        assert key.address is not None
-        lines.append(f"crypto isakmp key {MASK} address {_address(key.address)}")
-    for profile in config.isakmp_profiles.values():
-        lines.append(f"crypto isakmp profile {profile.name}")
-        if profile.vrf:
-            lines.append(f" vrf {profile.vrf}")
-        if profile.match_identity_group:
-            lines.append(f" match identity group {profile.match_identity_group}")
-        if profile.client_authentication_list:
-            lines.append(f" client authentication list {profile.client_authentication_list}")
-        if profile.isakmp_authorization_list:
-            lines.append(f" isakmp authorization list {profile.isakmp_authorization_list}")
-        if profile.client_configuration_address:
-            lines.append(f" client configuration address {profile.client_configuration_address}")
-        if profile.accounting:
-            lines.append(f" accounting {profile.accounting[0]}")
-    if config.isakmp_keepalive:
-        lines.append(
-            f"crypto isakmp keepalive {config.isakmp_keepalive[0]} {config.isakmp_keepalive[1]}"
-        )
-    return lines

@@ -11,6 +11,7 @@ from engine.config.model import (
     Ikev2Keyring,
     Ikev2Proposal,
 )
+from engine.config.validate_remote_access import validate_remote_access
 from engine.config.validate_tunnels import validate_tunnels
 
 IKEV1_ENTRY = "has no ikev2-profile: an IKEv1 entry, parsed but not negotiated yet"
@@ -93,6 +94,7 @@ def validate(config: Config) -> Config:
             )
         _check_vrf(config, interface.vrf, interface.vrf_source)
     validate_tunnels(config)
+    validate_remote_access(config)
     for acct in config.accounting_lists.values():
         group, source = acct.group
         if group == "radius":
@@ -201,8 +203,14 @@ def _check_entry(config: Config, entry: CryptoMapEntry, indexes: dict[str, Keyri
     if entry.match_address is not None:
         name, source = entry.match_address
         _require(config, name in config.access_lists, source, f"access list {name} does not exist")
-        if name in config.access_lists:
-            _check_acl_protocols(config, config.access_lists[name], source)
+        acl = config.access_lists.get(name)
+        if acl is not None and acl.standard:
+            config.report(
+                source,
+                f"access list {name} is a standard list; match address needs an extended one",
+            )
+        elif acl is not None:
+            _check_acl_protocols(config, acl, source)
     _check_modes(config, entry, where)
     if entry.isakmp_profile is not None:
         name, source = entry.isakmp_profile

@@ -15,6 +15,7 @@ messages show them masked.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 
 from engine.config.diagnostics import LineError
@@ -22,6 +23,8 @@ from engine.redaction import SECRET_KEYWORDS, is_secret_keyword, mistypes, secre
 from engine.secret import MASK
 
 _UNKNOWN = -1
+#: one label of a host name (underscores too: IOS and Windows names have them)
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?")
 
 
 def match_keyword(word: str, options: Iterable[str]) -> str | None:
@@ -232,6 +235,18 @@ class Words:
             return ipaddress.ip_address(self.items[at])
         except ValueError:
             raise LineError(f"bad {what} '{self.shown(at)}'") from None
+
+    def hostname(self, what: str = "host name") -> str:
+        """A DNS name, read as a typed value: it may follow a key (`pre-shared-key
+        hostname H key K`, `crypto isakmp key K hostname H`), where no name is read."""
+        at = self._typed(what)
+        value = self.items[at]
+        labels = value.rstrip(".").split(".")
+        if len(value) > 253 or not all(
+            label and len(label) <= 63 and _HOST_LABEL.fullmatch(label) for label in labels
+        ):
+            raise LineError(f"bad {what} '{self.shown(at)}'")
+        return value
 
     def mask(self, what: str = "mask") -> ipaddress.IPv4Address:
         at = self._typed(what)

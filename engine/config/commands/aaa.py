@@ -1,10 +1,19 @@
-"""`aaa ...` and `radius-server ...`: where accounting records go."""
+"""`aaa ...` and `radius-server ...`: method lists, and the RADIUS servers that
+authenticate users and take accounting records."""
 
 from __future__ import annotations
 
 from engine.config.commands.base import CommandTree, SubMode, secret_to_end
 from engine.config.diagnostics import LineError, Severity, Source
-from engine.config.model import AccountingList, Config, RadiusGroup, RadiusServer
+from engine.config.model import (
+    GROUP_PREFIX,
+    METHOD_NONE,
+    AccountingList,
+    Config,
+    MethodList,
+    RadiusGroup,
+    RadiusServer,
+)
 from engine.config.words import Words
 from engine.redaction import redact
 
@@ -25,6 +34,57 @@ def accounting_network(config: Config, words: Words, source: Source, text: str) 
     item.group = ("radius" if group.lower() == "radius" else group, source)
     words.end()
     config.accounting_lists[name] = item
+
+
+#: IOS methods this gateway has no use for in remote access (line and enable passwords,
+#: Kerberos, TACACS+): left out of the list with a warning
+UNUSED_METHODS = ("enable", "line", "krb5", "krb5-telnet", "cache", "if-authenticated")
+
+
+def method_list(
+    config: Config, words: Words, source: Source, kind: str, lists: dict[str, MethodList]
+) -> None:
+    """`LIST METHOD...`; a method is `local`, `local-case`, `none` or `group NAME`."""
+    name = words.word(f"{kind} list name")
+    methods: list[str] = []
+    left_out: list[str] = []
+    while words:
+        method = words.keyword("local", "local-case", "none", "group", *UNUSED_METHODS)
+        if method == "group":
+            group = words.word("server group")
+            if group.lower() == "tacacs+":
+                left_out.append("group tacacs+")
+                continue
+            methods.append(GROUP_PREFIX + ("radius" if group.lower() == "radius" else group))
+        elif method in UNUSED_METHODS:
+            left_out.append(method)
+        else:
+            methods.append(method)
+    if not methods and not left_out:
+        raise LineError(f"{kind} list {name} needs at least one method")
+    if left_out:
+        config.report(
+            source,
+            f"{kind} list {name}: {', '.join(left_out)} not supported here: left out",
+            Severity.WARNING,
+        )
+    if METHOD_NONE in methods[:-1]:
+        config.report(
+            source,
+            f"{kind} list {name}: methods after 'none' are never tried",
+            Severity.WARNING,
+        )
+    lists[name] = MethodList(source, name, tuple(methods))
+
+
+def authentication_login(config: Config, words: Words, source: Source, text: str) -> None:
+    """`aaa authentication login LIST METHOD...`: who XAUTH users are checked against."""
+    method_list(config, words, source, "authentication", config.authentication_lists)
+
+
+def authorization_network(config: Config, words: Words, source: Source, text: str) -> None:
+    """`aaa authorization network LIST METHOD...`: where a group's mode-config comes from."""
+    method_list(config, words, source, "authorization", config.authorization_lists)
 
 
 def accounting_update(config: Config, words: Words, source: Source, text: str) -> None:
@@ -128,6 +188,8 @@ AAA_COMMANDS: CommandTree = {
     "new-model": new_model,
     "accounting": {"network": accounting_network, "update": accounting_update},
     "session-id": session_id,
+    "authentication": {"login": authentication_login},
+    "authorization": {"network": authorization_network},
     "group": {"server": {"radius": group_server_radius}},
 }
 RADIUS_COMMANDS: CommandTree = {

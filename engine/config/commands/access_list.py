@@ -1,4 +1,6 @@
-"""`ip access-list extended NAME` and numbered `access-list N`: the traffic selectors."""
+"""`ip access-list extended|standard NAME` and numbered `access-list N`: the traffic
+selectors of crypto maps (extended lists), and the networks a split-tunnel list names
+(standard or extended)."""
 
 from __future__ import annotations
 
@@ -32,7 +34,26 @@ def endpoint(words: Words) -> Network:
     return net
 
 
-def entry(words: Words, source: Source) -> AclEntry:
+def standard_entry(words: Words, source: Source) -> AclEntry:
+    """`permit|deny A [WILDCARD] | host A | any [log]`: a source, to any destination."""
+    action = words.keyword("permit", "deny", "remark")
+    if action == "remark":
+        words.skip()
+        raise LineError("remark", Severity.WARNING)
+    first = (words.peek() or "").lower()
+    second = words.items[words.pos + 1] if words.pos + 1 < len(words.items) else ""
+    if first in ("any", "host") or second.count(".") == 3:
+        src = endpoint(words)
+    else:
+        src = ipaddress.ip_network(words.address("source address"))  # `permit A`: one host
+    words.optional_keyword("log")
+    words.end()
+    return AclEntry(source, action, "ip", src)
+
+
+def entry(words: Words, source: Source, standard: bool = False) -> AclEntry:
+    if standard:
+        return standard_entry(words, source)
     action = words.keyword("permit", "deny", "remark")
     if action == "remark":
         words.skip()
@@ -68,7 +89,7 @@ class AclMode(SubMode):
 
     def add(self, words: Words, source: Source, text: str) -> None:
         words.pos -= 1  # the action keyword is part of the entry
-        self.acl.entries.append(entry(words, source))
+        self.acl.entries.append(entry(words, source, self.acl.standard))
 
     def remark(self, words: Words, source: Source, text: str) -> None:
         words.skip()
@@ -79,22 +100,37 @@ def _sequence(word: str) -> bool:
 
 
 def named_acl(config: Config, words: Words, source: Source, text: str) -> SubMode:
+    return _named(config, words, source, standard=False)
+
+
+def named_standard_acl(config: Config, words: Words, source: Source, text: str) -> SubMode:
+    return _named(config, words, source, standard=True)
+
+
+def _named(config: Config, words: Words, source: Source, standard: bool) -> SubMode:
     name = words.word("access list name")
     words.end()
-    acl = config.access_lists.setdefault(name, AccessList(source, name))
+    acl = config.access_lists.setdefault(name, AccessList(source, name, standard=standard))
+    if acl.standard != standard:
+        kinds = ("extended", "standard")
+        raise LineError(f"access list {name} is {kinds[acl.standard]}, not {kinds[standard]}")
     return AclMode(config, acl)
 
 
 def numbered_acl(config: Config, words: Words, source: Source, text: str) -> None:
+    """`access-list N ...`: 1-99 and 1300-1999 are standard lists, 100-199 and 2000-2699
+    extended ones."""
     number = words.number("access list number", 1, 2699)
-    if not (100 <= number <= 199 or 2000 <= number <= 2699):
+    standard = number < 100 or 1300 <= number <= 1999
+    if 200 <= number < 1300:
         raise LineError(
-            f"access-list {number} is a standard list; crypto needs 100-199 or "
-            "2000-2699 (extended)",
+            f"access-list {number} is not an IP access list (IP lists: 1-199, 1300-2699)",
             Severity.WARNING,
         )
-    acl = config.access_lists.setdefault(str(number), AccessList(source, str(number)))
+    acl = config.access_lists.setdefault(
+        str(number), AccessList(source, str(number), standard=standard)
+    )
     if words.peek() and words.peek().lower() == "remark":
         words.skip()
         return
-    acl.entries.append(entry(words, source))
+    acl.entries.append(entry(words, source, standard))

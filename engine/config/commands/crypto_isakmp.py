@@ -1,16 +1,32 @@
-"""`crypto isakmp ...`: peer descriptions, and the IKEv1 family (parsed, not negotiated)."""
+"""`crypto isakmp ...`: peer descriptions, and the IKEv1 family: policies, keys,
+profiles, keepalives and the global IKEv1 switches."""
 
 from __future__ import annotations
 
 import ipaddress
 
+from engine.config.commands import client_config
 from engine.config.commands.base import CommandTree, SubMode, description, secret
+from engine.config.commands.interface import interface_name
 from engine.config.diagnostics import LineError, Severity, Source
-from engine.config.model import Config, IsakmpKey, IsakmpPeer, IsakmpPolicy, IsakmpProfile
+from engine.config.model import (
+    ISAKMP_AUTHENTICATIONS,
+    ISAKMP_GROUPS,
+    ISAKMP_HASHES,
+    Config,
+    IdentityMatch,
+    IsakmpKey,
+    IsakmpPeer,
+    IsakmpPolicy,
+    IsakmpProfile,
+    Network,
+)
 from engine.config.words import Words, network
+from engine.ike.policy import DpdMode
 from engine.redaction import redact
 
 IKEV1_NOTE = "IKEv1 is parsed but not negotiated yet"
+AES_SIZES = ("128", "192", "256")
 
 
 class PeerMode(SubMode):
@@ -40,6 +56,21 @@ def peer(config: Config, words: Words, source: Source, text: str) -> SubMode:
     return PeerMode(config, item)
 
 
+def encryption_name(words: Words) -> str:
+    """`des`, `3des`, `aes [128|192|256]` as one normalized name: 'aes' alone is
+    AES-128, as on IOS."""
+    kind = words.keyword("des", "3des", "aes")
+    if kind != "aes":
+        return kind
+    size = words.peek()
+    if size is None:
+        return "aes-128"
+    if size not in AES_SIZES:
+        raise LineError(f"aes key size must be one of {', '.join(AES_SIZES)}, not '{size}'")
+    words.word("key size")
+    return f"aes-{size}"
+
+
 class PolicyMode(SubMode):
     mode_name = "isakmp policy mode"
     commands = {
@@ -55,23 +86,38 @@ class PolicyMode(SubMode):
         self.policy = policy
 
     def encryption(self, words: Words, source: Source, text: str) -> None:
-        self.policy.encryption = " ".join(words.rest("encryption")) or "des"
+        value = encryption_name(words)
+        words.end()
+        self.policy.encryption = value
+        self.policy.set_at("encryption", source)
 
     def authentication(self, words: Words, source: Source, text: str) -> None:
-        self.policy.authentication = words.keyword("pre-share", "rsa-sig", "rsa-encr")
+        value = words.keyword(*ISAKMP_AUTHENTICATIONS)
         words.end()
+        self.policy.authentication = value
+        self.policy.set_at("authentication", source)
 
     def group(self, words: Words, source: Source, text: str) -> None:
-        self.policy.group = words.number("group", 1, 24)
+        group = words.number("group", 1, 24)
         words.end()
+        if group not in ISAKMP_GROUPS:
+            raise LineError(
+                f"group {group} is not an IKEv1 group ({', '.join(map(str, ISAKMP_GROUPS))})"
+            )
+        self.policy.group = group
+        self.policy.set_at("group", source)
 
     def hash(self, words: Words, source: Source, text: str) -> None:
-        self.policy.hash = words.keyword("sha", "md5", "sha256", "sha384", "sha512")
+        value = words.keyword(*ISAKMP_HASHES)
         words.end()
+        self.policy.hash = value
+        self.policy.set_at("hash", source)
 
     def lifetime(self, words: Words, source: Source, text: str) -> None:
-        self.policy.lifetime = words.number("lifetime", 60, 86400)
+        value = words.number("lifetime", 60, 86400)
         words.end()
+        self.policy.lifetime = value
+        self.policy.set_at("lifetime", source)
 
 
 def policy(config: Config, words: Words, source: Source, text: str) -> SubMode:
@@ -82,37 +128,51 @@ def policy(config: Config, words: Words, source: Source, text: str) -> SubMode:
     return PolicyMode(config, item)
 
 
+def peer_network(words: Words, what: str = "peer address") -> Network:
+    """`A [MASK]`: a host, or with a mask the network it names."""
+    addr = words.address(what)
+    nxt = words.peek()
+    if nxt is not None and isinstance(addr, ipaddress.IPv4Address) and nxt.count(".") == 3:
+        return network(addr, words.mask())
+    return ipaddress.ip_network(addr)
+
+
 def key(config: Config, words: Words, source: Source, text: str) -> None:
-    key_value = secret(words)
+    """`crypto isakmp key K address A [MASK] [no-xauth]` / `... hostname H [no-xauth]`."""
+    item = IsakmpKey(source, secret(words))
     kind = words.keyword("address", "hostname")
     if kind == "hostname":
-        raise LineError("crypto isakmp key ... hostname is not supported", Severity.WARNING)
-    addr = words.address("peer address")
-    if words.peek() and words.peek() != "no-xauth" and isinstance(addr, ipaddress.IPv4Address):
-        net = network(addr, words.mask())
+        item.hostname = words.hostname("peer host name")
     else:
-        net = ipaddress.ip_network(addr)
-    words.optional_keyword("no-xauth")
+        item.address = peer_network(words)
+    item.no_xauth = words.optional_keyword("no-xauth") is not None
     words.end()
-    config.isakmp_keys.append(IsakmpKey(source, key_value, net))
+    config.isakmp_keys.append(item)
     config.report(source, f"crypto isakmp key: {IKEV1_NOTE}", Severity.WARNING)
 
 
 class ProfileMode(SubMode):
     mode_name = "isakmp profile mode"
     commands = {
+        "description": "description",
         "vrf": "vrf",
         "match": "match",
+        "keyring": "keyring",
+        "self-identity": "self_identity",
+        "local-address": "local_address",
         "client": "client",
         "isakmp": "isakmp",
         "accounting": "accounting",
-        "keyring": "ignored",
-        "self-identity": "ignored",
+        "keepalive": "keepalive",
+        "initiate": "initiate",
     }
 
     def __init__(self, config: Config, profile: IsakmpProfile) -> None:
         super().__init__(config)
         self.profile = profile
+
+    def description(self, words: Words, source: Source, text: str) -> None:
+        self.profile.description = description(words, text)
 
     def vrf(self, words: Words, source: Source, text: str) -> None:
         name = words.word("VRF name")
@@ -120,17 +180,46 @@ class ProfileMode(SubMode):
         self.profile.vrf = name
 
     def match(self, words: Words, source: Source, text: str) -> None:
+        """Several `match identity` lines: a peer matching any of them is the profile's."""
         words.keyword("identity")
-        what = words.keyword("group", "address", "host", "user")
-        value = " ".join(words.rest(f"{what} to match"))
-        if what == "group":
-            self.profile.match_identity_group = value
+        what = words.keyword("address", "group", "host", "user")
+        item = IdentityMatch(source, what)
+        if what == "address":
+            item.network = peer_network(words, "identity address")
+            item.value = str(item.network)
+            if words:
+                item.vrf = words.word("VRF name")
+        elif what == "group":
+            item.value = one_name(words, "group name")
+        else:
+            if words.optional_keyword("domain"):
+                item.kind = f"{what}-domain"
+            item.value = one_name(words, f"{what} to match")
+        words.end()
+        self.profile.matches.append(item)
+
+    def keyring(self, words: Words, source: Source, text: str) -> None:
+        self.profile.keyrings.append((words.word("keyring name"), source))
+        words.end()
+
+    def self_identity(self, words: Words, source: Source, text: str) -> None:
+        kind = words.keyword("address", "fqdn", "user-fqdn")
+        value = ""
+        if kind == "user-fqdn":
+            value = words.word("user-fqdn")
+        elif kind == "fqdn" and words:
+            value = words.hostname("fqdn")
+        words.end()
+        self.profile.self_identity = (kind, value)
+
+    def local_address(self, words: Words, source: Source, text: str) -> None:
+        self.profile.local_address = (local_address(words), source)
 
     def client(self, words: Words, source: Source, text: str) -> None:
         what = words.keyword("authentication", "configuration")
         if what == "authentication":
             words.keyword("list")
-            self.profile.client_authentication_list = words.word("list name")
+            self.profile.client_authentication_list = (words.word("list name"), source)
         else:
             words.keyword("address")
             self.profile.client_configuration_address = words.keyword("respond", "initiate")
@@ -139,15 +228,52 @@ class ProfileMode(SubMode):
     def isakmp(self, words: Words, source: Source, text: str) -> None:
         words.keyword("authorization")
         words.keyword("list")
-        self.profile.isakmp_authorization_list = words.word("list name")
+        self.profile.isakmp_authorization_list = (words.word("list name"), source)
         words.end()
 
     def accounting(self, words: Words, source: Source, text: str) -> None:
         self.profile.accounting = (words.word("accounting list"), source)
         words.end()
 
-    def ignored(self, words: Words, source: Source, text: str) -> None:
-        words.skip()
+    def keepalive(self, words: Words, source: Source, text: str) -> None:
+        interval = words.number("keepalive interval", 10, 3600)
+        words.keyword("retry")
+        retry = words.number("retry interval", 2, 60)
+        words.end()
+        self.profile.keepalive = (interval, retry)
+
+    def initiate(self, words: Words, source: Source, text: str) -> None:
+        words.keyword("mode")
+        words.keyword("aggressive")
+        words.end()
+        self.profile.initiate_aggressive = True
+
+
+def one_name(words: Words, what: str) -> str:
+    """The last word of the line, a name: read as the rest of the line, so that a
+    secret keyword before it (`match identity group key K`) is refused, not a name."""
+    rest = words.rest(what)
+    if not rest:
+        raise LineError(f"missing {what}")
+    if len(rest) > 1:
+        raise LineError(f"unexpected '{' '.join(rest[1:])}'")
+    return rest[0]
+
+
+def local_address(words: Words) -> str:
+    """`local-address A | INTERFACE`: an address, or an interface name (`GigabitEthernet
+    0/0` may be written in two words, as IOS takes it)."""
+    parts = words.rest("local address or interface")
+    if not parts:
+        raise LineError("missing local address or interface")
+    if len(parts) == 1:
+        try:
+            return str(ipaddress.ip_address(parts[0]))
+        except ValueError:
+            pass
+    if not parts[0][:1].isalpha():
+        raise LineError(f"bad local address or interface '{' '.join(parts)}'")
+    return interface_name(parts)
 
 
 def profile(config: Config, words: Words, source: Source, text: str) -> SubMode:
@@ -159,16 +285,43 @@ def profile(config: Config, words: Words, source: Source, text: str) -> SubMode:
 
 
 def keepalive(config: Config, words: Words, source: Source, text: str) -> None:
+    """`crypto isakmp keepalive N [R] [periodic|on-demand]`: DPD, on demand unless said."""
     interval = words.number("keepalive interval", 10, 3600)
-    retry = (
-        words.number("retry interval", 2, 60)
-        if words.peek() and words.peek().isascii() and words.peek().isdecimal()
-        else 2
-    )
-    words.optional_keyword("on-demand", "periodic")
+    nxt = words.peek()
+    numbered = nxt is not None and nxt.isascii() and nxt.isdecimal()
+    retry = words.number("retry interval", 2, 60) if numbered else 2
+    mode = words.optional_keyword("on-demand", "periodic") or "on-demand"
     words.end()
-    config.isakmp_keepalive = (interval, retry)
+    config.isakmp_keepalive = (interval, retry, DpdMode(mode))
     config.report(source, f"crypto isakmp keepalive: {IKEV1_NOTE}", Severity.WARNING)
+
+
+def nat_keepalive(config: Config, words: Words, source: Source, text: str) -> None:
+    config.isakmp_nat_keepalive = words.number("NAT keepalive interval", 5, 3600)
+    words.end()
+
+
+def identity(config: Config, words: Words, source: Source, text: str) -> None:
+    config.isakmp_identity = words.keyword("address", "hostname", "dn")
+    words.end()
+    if config.isakmp_identity == "dn":
+        config.isakmp_identity = "address"
+        raise LineError(
+            "crypto isakmp identity dn needs certificates, which are not supported: "
+            "the address is the identity",
+            Severity.WARNING,
+        )
+
+
+def aggressive_mode(config: Config, words: Words, source: Source, text: str) -> None:
+    words.keyword("disable")
+    words.end()
+    config.isakmp_aggressive_mode = False
+
+
+def invalid_spi_recovery(config: Config, words: Words, source: Source, text: str) -> None:
+    words.end()
+    config.isakmp_invalid_spi_recovery = True
 
 
 COMMANDS: CommandTree = {
@@ -177,4 +330,14 @@ COMMANDS: CommandTree = {
     "key": key,
     "profile": profile,
     "keepalive": keepalive,
+    "nat": {"keepalive": nat_keepalive},
+    "identity": identity,
+    "aggressive-mode": aggressive_mode,
+    "invalid-spi-recovery": invalid_spi_recovery,
+    "client": {
+        "configuration": {
+            "group": client_config.client_group,
+            "address-pool": {"local": client_config.address_pool},
+        }
+    },
 }

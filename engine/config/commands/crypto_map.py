@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from engine.config.commands.base import SubMode, description
 from engine.config.diagnostics import LineError, Severity, Source
-from engine.config.model import Config, CryptoMapEntry, IpsecProfile, TransformSet
-from engine.config.words import Words
+from engine.config.model import (
+    Config,
+    CryptoMapClient,
+    CryptoMapEntry,
+    IpsecProfile,
+    TransformSet,
+)
+from engine.config.words import Words, match_keyword
 from engine.crypto import SUPPORTED_DH_GROUPS
 from engine.crypto.algorithms import WEAK_DH_GROUPS, WEAK_ENCRYPTIONS, WEAK_INTEGRITIES, IntegId
 from engine.ike.policy import EncrId, EncryptionChoice
@@ -180,7 +188,8 @@ def set_command(
     elif what == "isakmp-profile":
         entry.isakmp_profile = (words.word("isakmp profile name"), source)
     elif what == "pfs":
-        group = words.word("pfs group").lower()
+        # a bare `set pfs` asks for group1, as on IOS
+        group = words.word("pfs group").lower() if words else "group1"
         if not group.startswith("group") or not (group[5:].isascii() and group[5:].isdecimal()):
             raise LineError(f"bad pfs group '{group}' (group14, group19 ...)")
         number = int(group[5:])
@@ -236,20 +245,58 @@ class MapEntryMode(SubMode):
         words.end()
 
     def reverse_route(self, words: Words, source: Source, text: str) -> None:
-        self.entry.reverse_route = True
-        if words.optional_keyword("remote-peer"):
-            self.entry.reverse_route_remote_peer = True
-            words.skip()
-        words.end()
+        """`reverse-route [static] [tag N] [remote-peer [A [gateway]]] [distance N]`."""
+        entry = self.entry
+        entry.reverse_route = True
+        while words:
+            option = words.keyword("static", "tag", "remote-peer", "distance")
+            if option == "static":
+                entry.reverse_route_static = True
+            elif option == "tag":
+                entry.reverse_route_tag = words.number("route tag", 1, 4294967295)
+            elif option == "distance":
+                words.number("route distance", 1, 255)
+            else:
+                entry.reverse_route_remote_peer = True
+                nxt = words.peek()
+                if nxt is not None and nxt.count(".") == 3:
+                    address = words.address("next hop")
+                    if not isinstance(address, ipaddress.IPv4Address):
+                        raise LineError(f"next hop {address} is not an IPv4 address")
+                    entry.reverse_route_next_hop = address
+                    entry.reverse_route_gateway = words.optional_keyword("gateway") is not None
+
+
+def map_client(config: Config, name: str, words: Words, source: Source) -> None:
+    """`crypto map NAME client accounting list L | client authentication list L | client
+    configuration address respond|initiate`, and `crypto map NAME isakmp authorization
+    list L`: remote access on a crypto map without isakmp profiles."""
+    client = config.crypto_map_clients.get(name) or CryptoMapClient(source, name)
+    if words.keyword("client", "isakmp") == "isakmp":
+        words.keyword("authorization")
+        words.keyword("list")
+        client.authorization_list = (words.word("authorization list"), source)
+    else:
+        what = words.keyword("accounting", "authentication", "configuration")
+        if what == "configuration":
+            words.keyword("address")
+            client.configuration_address = (words.keyword("respond", "initiate"), source)
+        else:
+            words.keyword("list")
+            listed = (words.word(f"{what} list"), source)
+            if what == "accounting":
+                words.end()
+                config.crypto_map_accounting[name] = listed
+                return
+            client.authentication_list = listed
+    words.end()
+    config.crypto_map_clients[name] = client
 
 
 def crypto_map(config: Config, words: Words, source: Source, text: str) -> SubMode | None:
     name = words.word("crypto map name")
-    if words.optional_keyword("client"):
-        words.keyword("accounting")
-        words.keyword("list")
-        config.crypto_map_accounting[name] = (words.word("accounting list"), source)
-        words.end()
+    if words.peek() is not None and match_keyword(words.peek(), ("client", "isakmp")):
+        map_client(config, name, words, source)
         return None
     seq = words.number("sequence number", 1, 65535)
     words.keyword("ipsec-isakmp", "ipsec-manual", "gdoi")

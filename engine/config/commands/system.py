@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from engine.config.commands.base import CommandTree
-from engine.config.diagnostics import LineError, Source
-from engine.config.model import Config, LocalPool, LoggingHost
+from engine.config.diagnostics import LineError, Severity, Source
+from engine.config.model import Config, LocalPool, LoggingHost, PoolRange
 from engine.config.words import Words, match_keyword
 
 TRAP_LEVELS = (
@@ -25,13 +27,27 @@ def hostname(config: Config, words: Words, source: Source, text: str) -> None:
 
 
 def local_pool(config: Config, words: Words, source: Source, text: str) -> None:
+    """`ip local pool NAME FIRST [LAST]`: a line with a name already used adds a range
+    to that pool, as IOS does; overlaps are checked with the whole file (validate)."""
     name = words.word("pool name")
     first = words.address("first address")
-    last = words.address("last address")
-    words.end()
-    if first.version != 4 or last.version != 4 or int(first) > int(last):
+    last = first
+    if words and words.peek().lower() not in ("group", "cache-size", "recycle"):
+        last = words.address("last address")
+    grouped = words.optional_keyword("group", "cache-size", "recycle")
+    words.skip()
+    if not isinstance(first, ipaddress.IPv4Address) or not isinstance(last, ipaddress.IPv4Address):
         raise LineError(f"pool {name}: {first} - {last} is not an IPv4 range")
-    config.local_pools[name] = LocalPool(source, name, first, last)  # type: ignore[arg-type]
+    if first > last:
+        raise LineError(f"pool {name}: the first address {first} is after the last {last}")
+    pool = config.local_pools.setdefault(name, LocalPool(source, name))
+    pool.ranges.append(PoolRange(source, first, last))
+    if grouped is not None:
+        config.report(
+            source,
+            f"pool {name}: '{grouped}' is not supported (all pools share one address space)",
+            Severity.WARNING,
+        )
 
 
 def level(words: Words) -> int:

@@ -9,6 +9,7 @@ from config_snippets import Snippets
 
 from engine.config.diagnostics import Severity
 from engine.config.parser import parse_text
+from engine.config.validate import validate
 from engine.crypto.algorithms import IntegId
 from engine.ike.policy import (
     AES_CBC_128,
@@ -371,11 +372,45 @@ def test_acl_entry_problems(line: str, severity: Severity, needle: str) -> None:
     assert config.access_lists["A"].entries == []
 
 
-def test_standard_numbered_acl_is_a_warning() -> None:
-    config = parse("access-list 10 permit 10.0.0.0 0.255.255.255\n")
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("access-list 10 permit 10.0.0.0 0.255.255.255\naccess-list 10 permit 10.9.9.9\n", "10"),
+        (
+            "ip access-list standard SPLIT\n permit 10.0.0.0 0.255.255.255\n 20 permit host 10.9.9.9\n",
+            "SPLIT",
+        ),
+    ],
+)
+def test_standard_acls_name_sources(text: str, name: str) -> None:
+    """Standard lists are read (split tunnels name networks with them): sources only."""
+    config = parse(text)
+    assert config.diagnostics == []
+    acl = config.access_lists[name]
+    assert acl.standard
+    assert [(e.source_net, e.destination_net) for e in acl.entries] == [
+        (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("0.0.0.0/0")),
+        (ipaddress.ip_network("10.9.9.9/32"), ipaddress.ip_network("0.0.0.0/0")),
+    ]
+
+
+def test_a_crypto_map_needs_an_extended_acl() -> None:
+    config = validate(
+        parse(
+            "access-list 10 permit 10.0.0.0 0.255.255.255\ncrypto map M 10 ipsec-isakmp\n"
+            " match address 10\n"
+        )
+    )
+    assert at(config, 3, Severity.ERROR) == [
+        "access list 10 is a standard list; match address needs an extended one"
+    ]
+
+
+def test_non_ip_numbered_acl_is_a_warning() -> None:
+    config = parse("access-list 700 permit 0011.2233.4455 0000.0000.0000\n")
     assert config.errors == []
-    assert "standard list" in at(config, 1, Severity.WARNING)[0]
-    assert "10" not in config.access_lists
+    assert "not an IP access list" in at(config, 1, Severity.WARNING)[0]
+    assert "700" not in config.access_lists
 
 
 @pytest.mark.parametrize("header", ["crypto map M 10 ipsec-isakmp", "crypto dynamic-map M 10"])

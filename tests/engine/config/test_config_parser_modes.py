@@ -60,7 +60,6 @@ def test_global_commands_after_an_unindented_interface() -> None:
         """)
     assert messages(config) == [  # the route is read as the global command it is
         (5, "warning", "ignored: not supported: router bgp 65000"),
-        (8, "warning", "ignored: not supported: username admin *****"),
         (9, "warning", "ignored: not supported: xsm"),
         (10, "warning", "ignored: not supported: description after xsm"),
     ]
@@ -68,6 +67,7 @@ def test_global_commands_after_an_unindented_interface() -> None:
     assert interface.description == "WAN"
     assert interface.address == ipaddress.IPv4Interface("192.0.2.1/24")
     assert [route.source for route in config.static_routes] == [src(4)]
+    assert config.local_users["admin"].source == src(8)  # global: it left `router bgp`
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def test_global_commands_after_an_unindented_interface() -> None:
         "line vty 0 4",
         "route-map RM permit 10",
         "radius server R1",
-        "aaa authentication login default local",
+        "aaa authorization exec default local",
         "logging console informational",
         "crypto pki trustpoint TP",
         "license boot level ax",
@@ -233,10 +233,10 @@ def test_global_aaa_after_ikev2_profile_leaves_it() -> None:
             "ignored: not supported in ikev2 profile mode: aaa authorization group psk list "
             "AUTHZ default",
         ),
-        (3, "warning", "ignored: not supported: aaa authorization network AUTHZ local"),
         (4, "warning", "ignored: not supported: keyring local K"),
     ]
     assert config.ikev2_profiles["P"].keyring is None
+    assert config.authorization_lists["AUTHZ"].methods == ("local",)
 
 
 def test_ip_nat_inside_source_after_an_interface_is_global() -> None:

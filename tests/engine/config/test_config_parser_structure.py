@@ -138,7 +138,7 @@ def test_unknown_indented_sub_command_is_a_warning_in_that_mode() -> None:
         "crypto pki trustpoint TP",
         "crypto ikev2 dpd 10 2 on-demand",
         "radius-server authorization permit missing Service-Type",
-        "aaa authentication login default local",
+        "aaa authorization exec default local",
         "crypto-isakmp profile groupA",
     ],
 )

@@ -8,6 +8,7 @@ import pytest
 from config_snippets import Snippets
 
 from engine.config.diagnostics import Severity
+from engine.config.validate import validate
 
 FILE = "sys.conf"
 SNIPPETS = Snippets(FILE)
@@ -242,15 +243,47 @@ def test_radius_server_problems(line: str, severity: Severity, needle: str) -> N
 def test_local_pool() -> None:
     config = parse("ip local pool POOL-A 10.8.0.10 10.8.0.200\n")
     pool = config.local_pools["POOL-A"]
-    assert (pool.first, pool.last, pool.source) == (addr("10.8.0.10"), addr("10.8.0.200"), src(1))
+    assert pool.source == src(1)
+    ((first, last, source),) = [(r.first, r.last, r.source) for r in pool.ranges]
+    assert (first, last, source) == (addr("10.8.0.10"), addr("10.8.0.200"), src(1))
+    assert pool.size == 191
+
+
+def test_local_pool_lines_of_one_name_add_ranges() -> None:
+    """As on IOS: a second line with the same name extends the pool; a single address
+    is a range of one."""
+    config = parse("""\
+        ip local pool RA 10.8.0.10 10.8.0.19
+        ip local pool OTHER 10.9.0.1 10.9.0.2
+        ip local pool RA 10.8.1.1
+        """)
+    ranges = [(str(r.first), str(r.last), r.source.line) for r in config.local_pools["RA"].ranges]
+    assert ranges == [("10.8.0.10", "10.8.0.19", 1), ("10.8.1.1", "10.8.1.1", 3)]
+    assert config.local_pools["RA"].size == 11
+    assert config.diagnostics == []
+
+
+def test_overlapping_pools_are_an_error_naming_both_lines() -> None:
+    config = validate(
+        parse("""\
+            ip local pool A 10.8.0.10 10.8.0.19
+            ip local pool B 10.8.1.0 10.8.1.9
+            ip local pool C 10.8.0.19 10.8.0.30
+            ip local pool B 10.8.1.5
+            """)
+    )
+    assert [(d.source.line, d.message) for d in config.errors] == [
+        (3, "ip local pool C 10.8.0.19 10.8.0.30 overlaps pool A 10.8.0.10 10.8.0.19 (line 1)"),
+        (4, "ip local pool B 10.8.1.5 10.8.1.5 overlaps pool B 10.8.1.0 10.8.1.9 (line 2)"),
+    ]
 
 
 @pytest.mark.parametrize(
     ("line", "needle"),
     [
-        ("ip local pool P 10.8.0.200 10.8.0.10", "10.8.0.200 - 10.8.0.10 is not an IPv4 range"),
+        ("ip local pool P 10.8.0.200 10.8.0.10", "the first address 10.8.0.200 is after the last"),
         ("ip local pool P 2001:db8::1 2001:db8::9", "is not an IPv4 range"),
-        ("ip local pool P 10.8.0.1", "missing last address"),
+        ("ip local pool P", "missing first address"),
         ("ip local pool P 10.8.0.x 10.8.0.9", "bad first address '10.8.0.x'"),
     ],
 )

@@ -361,11 +361,9 @@ def test_unused_commands_are_warnings_that_name_no_wrong_mode(pasted) -> None:
         "version 16.9",
         "boot-start-marker",
         "license boot level ax",
-        "username netops",
         "crypto pki trustpoint TP-self-signed-3141592653",
         "router bgp 65010",
         "ip nat inside source list ACL-NAT interface GigabitEthernet1 overload",
-        "ip access-list standard ACL-SNMP",
         "banner motd ^C",
         "line vty 0 4",
         "ntp server 192.0.2.123",
@@ -373,6 +371,14 @@ def test_unused_commands_are_warnings_that_name_no_wrong_mode(pasted) -> None:
     ):
         (number,) = line_numbers(text, lambda line, c=command: line.startswith(c))
         assert warned[number].startswith("ignored: not supported: "), (command, warned[number])
+    # a user whose type 9 secret is no type 9 hash is left out, as IOS refuses the line
+    (number,) = line_numbers(text, lambda line: line.startswith("username netops"))
+    assert warned[number] == (
+        "ignored: username netops secret 9 *****: a type 9 secret looks like $9$SALT$HASH: "
+        "the user is not added"
+    )
+    assert config.local_users == {}
+    assert config.access_lists["ACL-SNMP"].standard
     # a route not into a tunnel interface is the host's: said so, not "not supported"
     (number,) = line_numbers(text, lambda line: line.startswith("ip route 0.0.0.0 0.0.0.0"))
     assert "not into a tunnel interface" in warned[number]

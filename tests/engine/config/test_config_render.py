@@ -348,7 +348,6 @@ def test_radius_key_with_spaces(line: str) -> None:
 @pytest.mark.parametrize(
     "line",
     [
-        "username admin privilege 15 secret 0 SuperSecretKey10",
         "enable secret 0 SuperSecretKey10",
         "tacacs-server key SuperSecretKey10",
         "snmp-server community SuperSecretKey10 RO",

@@ -36,8 +36,12 @@ aaa new-model
 aaa accounting network vpnacct start-stop group radius
 aaa accounting update periodic 5
 aaa session-id common
+aaa authentication login ra-login group radius local
+aaa authorization network ra-login local
 ip subnet-zero
 ip cef
+!
+username ewe-ops privilege 15 secret 9 $9$plz/kf0e3.dns.$cKvJDd6bXmyaUWdx42dgcRwpdDs0djBEqzjlmMbYEW6
 !
 no ip domain lookup
 ip domain name example.org
@@ -57,6 +61,12 @@ crypto-isakmp profile typo-prof
   vrf nowhere
   match identity group nobody
   accounting missing-list
+!
+crypto isakmp client configuration group roadwarriors
+  key Gr0upK3yEwe
+  dns 198.18.0.53
+  pool ra-pool
+  acl 150
 !
 crypto isakmp profile ra-users
   vrf tenant
@@ -267,16 +277,27 @@ def test_remote_access_router_unindented_dynamic_map(ewe) -> None:
 
 
 def test_remote_access_router_ikev1_family(ewe) -> None:
-    assert ewe.isakmp_policies[5].encryption == "aes"
+    assert ewe.isakmp_policies[5].encryption == "aes-128"
     assert ewe.isakmp_policies[5].group == 14
     assert ewe.isakmp_keys[0].key.reveal() == b"Tr0ub4dorKey"
     profile = ewe.isakmp_profiles["ra-users"]
     assert profile.vrf == "tenant"
-    assert profile.match_identity_group == "roadwarriors"
+    assert profile.groups == ["roadwarriors"]
     assert profile.client_configuration_address == "respond"
     assert profile.accounting is not None and profile.accounting[0] == "vpnacct"
+    assert profile.client_authentication_list is not None
+    assert profile.client_authentication_list[0] == "ra-login"
+    assert ewe.authentication_lists["ra-login"].methods == ("group:radius", "local")
+    assert ewe.authorization_lists["ra-login"].methods == ("local",)
+    group = ewe.client_groups["roadwarriors"]
+    assert group.key.reveal() == b"Gr0upK3yEwe"
+    assert group.pool is not None and group.pool[0] == "ra-pool"
+    assert group.dns == [ipaddress.ip_address("198.18.0.53")]
+    assert group.acl is not None and group.acl[0] == "150"
+    assert ewe.local_users["ewe-ops"].privilege == 15
+    assert ewe.local_users["ewe-ops"].kind == 9
     assert "typo-prof" not in ewe.isakmp_profiles
-    assert ewe.local_pools["ra-pool"].first == ipaddress.ip_address("192.168.77.10")
+    assert ewe.local_pools["ra-pool"].ranges[0].first == ipaddress.ip_address("192.168.77.10")
     assert [e.destination_net for e in ewe.access_lists["150"].entries] == [
         ipaddress.ip_network("10.66.66.66/32")
     ]
