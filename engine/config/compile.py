@@ -12,6 +12,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from engine.config.commands.crypto_ikev2 import HASHES
+from engine.config.compile_ikev1 import compile_ikev1_entry, isakmp_settings
 from engine.config.diagnostics import ConfigError
 from engine.config.model import (
     Config,
@@ -150,7 +151,7 @@ def compile_config(config: Config, *, ike_port: int = 500, natt_port: int = 4500
         template = _template_of(config, profile)
         if template is not None:
             templates[template.name] = _compile_template(state, profile, template, peers, meta)
-    ike = IkeConfig(peers=tuple(peers), ike_port=ike_port, natt_port=natt_port)
+    ike = IkeConfig(peers=tuple(peers), ike_port=ike_port, natt_port=natt_port, isakmp=state.isakmp)
     descriptions = {addr: p.description for addr, p in config.isakmp_peers.items() if p.description}
     return CompiledConfig(
         ike=ike,
@@ -355,6 +356,23 @@ def _common(
     )
 
 
+def _common_v1(
+    state: _Compiling, entry: CryptoMapEntry, interface: Interface | None
+) -> dict[str, object]:
+    """`_common` for an IKEv1 entry: no IKEv2 profile, the global `crypto isakmp keepalive`."""
+    return dict(
+        esp_proposals=_esp_proposals(state.config, entry),
+        pfs_group=entry.pfs_group,
+        child_lifetime=float(entry.lifetime_seconds or 3600),
+        child_lifetime_kb=entry.lifetime_kb or IOS_DEFAULT_LIFETIME_KB,
+        dpd=state.isakmp.dpd,
+        remote_ike_port=state.ike_port,
+        remote_natt_port=state.natt_port,
+        fvrf=interface.vrf if interface and interface.vrf else "",
+        mode=_mode(state.config, entry),
+    )
+
+
 class _Compiling:
     """What every entry of a compile looks up, found once: the interface of each crypto
     map, a keyring index per keyring, the IKE proposals per interface, the selectors
@@ -371,6 +389,14 @@ class _Compiling:
         self._keyrings: dict[str, KeyringIndex] = {}
         self._proposals: dict[int, tuple[IkeProposalPolicy, ...]] = {}
         self._selectors: dict[str, tuple[tuple[Network, ...], tuple[Network, ...], int]] = {}
+        self.isakmp = isakmp_settings(config)
+        #: ISAKMP profiles an entry names with `set isakmp-profile`
+        self.claimed_profiles = {
+            e.isakmp_profile[0]
+            for entries in (*config.crypto_maps.values(), *config.dynamic_maps.values())
+            for e in entries.values()
+            if e.isakmp_profile is not None
+        }
 
     def keyring(self, name: str) -> KeyringIndex:
         index = self._keyrings.get(name)
@@ -405,7 +431,20 @@ def _compile_entry(
     meta: dict[str, PeerMeta],
 ) -> None:
     if entry.ikev2_profile is None:
-        return  # IKEv1: parsed, warned about, not negotiated
+        compile_ikev1_entry(
+            state.config,
+            state.isakmp,
+            entry,
+            map_name,
+            seqs,
+            interface,
+            _common_v1(state, entry, interface),
+            state.selectors(entry),
+            state.claimed_profiles,
+            peers,
+            meta,
+        )
+        return
     config = state.config
     profile = config.ikev2_profiles[entry.ikev2_profile[0]]
     keyring = config.keyrings[profile.keyring[0]] if profile.keyring else None

@@ -14,8 +14,6 @@ from engine.config.model import (
 from engine.config.validate_remote_access import validate_remote_access
 from engine.config.validate_tunnels import validate_tunnels
 
-IKEV1_ENTRY = "has no ikev2-profile: an IKEv1 entry, parsed but not negotiated yet"
-
 
 def validate(config: Config) -> Config:
     """Add every reference and consistency problem to `config.diagnostics`."""
@@ -218,7 +216,7 @@ def _check_entry(config: Config, entry: CryptoMapEntry, indexes: dict[str, Keyri
             config, name in config.isakmp_profiles, source, f"isakmp profile {name} does not exist"
         )
     if entry.ikev2_profile is None:
-        config.report(entry.source, f"{where} {IKEV1_ENTRY}", Severity.WARNING)
+        _check_ikev1_keys(config, entry, where)
         return
     name, source = entry.ikev2_profile
     if name not in config.ikev2_profiles:
@@ -242,3 +240,28 @@ def _check_entry(config: Config, entry: CryptoMapEntry, indexes: dict[str, Keyri
     named = [config.transform_sets.get(ts) for ts, _ in entry.transform_sets]
     if named and all(named) and not any(ts.usable for ts in named if ts):
         config.report(entry.source, f"{where}: none of its transform-sets can be negotiated")
+
+
+def _check_ikev1_keys(config: Config, entry: CryptoMapEntry, where: str) -> None:
+    """An IKEv1 entry's peers need a pre-shared key (`crypto isakmp key` or a keyring of
+    its profile): IOS would fail their phase 1 with "no pre-shared key"."""
+    keyrings: set[str] = set()
+    if entry.isakmp_profile is not None and entry.isakmp_profile[0] in config.isakmp_profiles:
+        keyrings = {k for k, _ in config.isakmp_profiles[entry.isakmp_profile[0]].keyrings}
+    for address, source in entry.peers:
+        found = any(
+            k.address is not None and k.address.version == 4 and address in k.address
+            for k in config.isakmp_keys
+        ) or any(
+            item.address is not None and item.address.version == 4 and address in item.address
+            for name, ring in config.isakmp_keyrings.items()
+            if not keyrings or name in keyrings
+            for item in ring.keys
+        )
+        if not found:
+            config.report(
+                source,
+                f"{where}: no crypto isakmp key or keyring pre-shared-key covers peer {address}: "
+                "its phase 1 fails",
+                Severity.WARNING,
+            )

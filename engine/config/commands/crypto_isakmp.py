@@ -25,7 +25,6 @@ from engine.config.words import Words, network
 from engine.ike.policy import DpdMode
 from engine.redaction import redact
 
-IKEV1_NOTE = "IKEv1 is parsed but not negotiated yet"
 AES_SIZES = ("128", "192", "256")
 
 
@@ -123,7 +122,6 @@ class PolicyMode(SubMode):
 def policy(config: Config, words: Words, source: Source, text: str) -> SubMode:
     priority = words.number("policy priority", 1, 10000)
     words.end()
-    config.report(source, f"crypto isakmp policy {priority}: {IKEV1_NOTE}", Severity.WARNING)
     item = config.isakmp_policies.setdefault(priority, IsakmpPolicy(source, priority))
     return PolicyMode(config, item)
 
@@ -148,7 +146,6 @@ def key(config: Config, words: Words, source: Source, text: str) -> None:
     item.no_xauth = words.optional_keyword("no-xauth") is not None
     words.end()
     config.isakmp_keys.append(item)
-    config.report(source, f"crypto isakmp key: {IKEV1_NOTE}", Severity.WARNING)
 
 
 class ProfileMode(SubMode):
@@ -279,7 +276,6 @@ def local_address(words: Words) -> str:
 def profile(config: Config, words: Words, source: Source, text: str) -> SubMode:
     name = words.word("profile name")
     words.end()
-    config.report(source, f"crypto isakmp profile {name}: {IKEV1_NOTE}", Severity.WARNING)
     item = config.isakmp_profiles.setdefault(name, IsakmpProfile(source, name))
     return ProfileMode(config, item)
 
@@ -293,7 +289,6 @@ def keepalive(config: Config, words: Words, source: Source, text: str) -> None:
     mode = words.optional_keyword("on-demand", "periodic") or "on-demand"
     words.end()
     config.isakmp_keepalive = (interval, retry, DpdMode(mode))
-    config.report(source, f"crypto isakmp keepalive: {IKEV1_NOTE}", Severity.WARNING)
 
 
 def nat_keepalive(config: Config, words: Words, source: Source, text: str) -> None:

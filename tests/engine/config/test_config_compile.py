@@ -416,7 +416,7 @@ def test_dynamic_map_with_acl_and_several_entries() -> None:
     assert result.ike.peers[0].local_ts == (net("10.0.0.0/8"),)
 
 
-def test_ikev1_only_entries_produce_no_policy() -> None:
+def test_ikev1_entries_compile_to_ikev1_peers() -> None:
     text = """\
         crypto isakmp policy 1
          encr aes
@@ -436,8 +436,18 @@ def test_ikev1_only_entries_produce_no_policy() -> None:
          crypto map M
         """
     result = compiled(textwrap.dedent(text))
-    assert result.ike.peers == ()
-    assert result.meta == {}
+    by_name = {p.name: p for p in result.ike.peers}
+    assert set(by_name) == {"M 5/1", "M 10"}
+    static = by_name["M 10"]
+    assert static.ike_version == 1
+    assert static.psk_local.reveal() == b"V1Key"
+    assert static.remote_addresses == (net("172.31.100.2/32"),)
+    assert static.local_ts == (net("10.1.1.1/32"),)
+    assert result.meta["M 10"].initiate and not result.meta["M 5/1"].initiate
+    assert by_name["M 5/1"].remote_addresses == ()
+    assert result.ike.isakmp is not None
+    (policy,) = result.ike.isakmp.proposals
+    assert (policy.encryption.key_bits, policy.group) == (128, 14)
 
 
 def test_ikev1_entries_next_to_ikev2_entries() -> None:
@@ -447,7 +457,8 @@ def test_ikev1_entries_next_to_ikev2_entries() -> None:
     )
     config = model(text)
     assert 20 in config.crypto_maps["WAN"]
-    assert [p.name for p in compile_config(config).ike.peers] == ["WAN 10"]
+    peers = {p.name: p.ike_version for p in compile_config(config).ike.peers}
+    assert peers == {"WAN 10": 2, "WAN 20": 1}
 
 
 # --- errors ---------------------------------------------------------------------------

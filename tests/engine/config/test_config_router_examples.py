@@ -329,19 +329,22 @@ def test_remote_access_router_warnings_name_their_lines(ewe) -> None:
     # the typo'd block's indented body is skipped with its header
     assert line_of("accounting missing-list", REMOTE_ACCESS) not in warned
     assert line_of("ntp server 198.18.1.123", REMOTE_ACCESS) not in warned
+    # IKEv1 is negotiated: none of its lines is warned about as unsupported
     for number in (
         line_of("crypto isakmp policy 5", REMOTE_ACCESS),
         line_of("crypto isakmp key Tr0ub4dorKey address 198.18.200.9", REMOTE_ACCESS),
         line_of("crypto isakmp profile ra-users", REMOTE_ACCESS),
         line_of("crypto dynamic-map ra-dyn 5", REMOTE_ACCESS),
     ):
-        assert "IKEv1" in warned[number]
+        assert all("IKEv1" not in w for w in warned.get(number, [])), warned.get(number)
 
 
-def test_remote_access_router_compiles_to_no_ikev2_peer(ewe) -> None:
+def test_remote_access_router_compiles_to_ikev1_remote_access(ewe) -> None:
     compiled = compile_config(ewe)
-    assert compiled.ike.peers == ()
     assert compiled.hostname == "ewe"
+    assert compiled.ike.peers and all(p.ike_version == 1 for p in compiled.ike.peers)
+    ra = [p.ikev1.remote_access for p in compiled.ike.peers if p.ikev1 and p.ikev1.remote_access]
+    assert ra and ra[0].config_mode == "respond" and ra[0].xauth_list
 
 
 # --- accounting without isakmp profiles ------------------------------------------------
@@ -376,13 +379,11 @@ def test_client_accounting_router_model(ram) -> None:
     assert ram.aaa_session_id_common
 
 
-def test_client_accounting_router_ikev1_entry_warning(ram) -> None:
+def test_client_accounting_router_ikev1_entry_compiles(ram) -> None:
     number = line_of("crypto map uplink 10 ipsec-isakmp", CLIENT_ACCOUNTING)
-    assert any(
-        d.source.line == number and "IKEv1" in d.message and d.severity is Severity.WARNING
-        for d in ram.diagnostics
-    )
-    assert compile_config(ram).ike.peers == ()
+    assert not any(d.source.line == number and "IKEv1" in d.message for d in ram.diagnostics)
+    (peer,) = compile_config(ram).ike.peers
+    assert peer.ike_version == 1 and peer.child_lifetime == 600
 
 
 # --- the spec's own examples -----------------------------------------------------------

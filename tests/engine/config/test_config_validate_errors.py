@@ -389,13 +389,14 @@ def test_static_entry_without_match_address() -> None:
     )
 
 
-def test_static_entry_without_ikev2_profile_is_an_ikev1_warning() -> None:
+def test_static_ikev1_entry_without_a_key_for_its_peer_is_warned() -> None:
     config, _ = with_change("set ikev2-profile PROF", "", after="crypto map VPN 10 ipsec-isakmp")
     assert config.errors == []
     assert [(d.source.line, d.message) for d in config.warnings] == [
         (
-            line_of("crypto map VPN 10 ipsec-isakmp"),
-            "crypto map VPN 10 has no ikev2-profile: an IKEv1 entry, parsed but not negotiated yet",
+            line_of("set peer 198.51.100.7"),
+            "crypto map VPN 10: no crypto isakmp key or keyring pre-shared-key covers peer "
+            "198.51.100.7: its phase 1 fails",
         )
     ]
 
