@@ -10,8 +10,8 @@ from __future__ import annotations
 import ipaddress
 import random
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from engine.crypto.algorithms import DhId, PrfId
 from engine.events import Address, IkeEvent

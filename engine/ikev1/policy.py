@@ -178,9 +178,9 @@ class IsakmpSettings:
         self, hostname: str, keyrings: tuple[str, ...] = ()
     ) -> PresharedKey | None:
         for key in self.keys:
-            if key.hostname and key.hostname.lower() == hostname.lower():
-                if not keyrings or key.keyring in keyrings:
-                    return key
+            same = key.hostname and key.hostname.lower() == hostname.lower()
+            if same and (not keyrings or key.keyring in keyrings):
+                return key
         return None
 
 
