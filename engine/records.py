@@ -83,6 +83,9 @@ class IkeSaRecord:
     established_at: float | None = None
     expires_at: float | None = None
     rekeyed_from: int | None = None
+    #: 2 for IKEv2, 1 for an ISAKMP SA; main or aggressive for IKEv1
+    version: int = 2
+    mode: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,10 @@ class SessionRecord:
     up_since: float | None
     changed_at: float
     down_reason: str = ""
+    #: the address mode-config gave a remote-access client ("" for others)
+    assigned_address: str = ""
+    #: the client configuration group of an IKEv1 remote-access client
+    group: str = ""
 
     @property
     def connid(self) -> int | None:

@@ -28,6 +28,7 @@ from engine.events import (
     IkeSaNegotiating,
     IkeSaUp,
     InterfaceAssigned,
+    RemoteAccessGranted,
     SessionTransition,
 )
 from engine.records import ChildRecord, FlowRecord, IkeSaRecord, SessionRecord, SessionStatus
@@ -63,6 +64,10 @@ class _Session:
     down_reason: str = ""
     #: a virtual access (dynamic VTI) it was given; "" for the configuration's interface
     interface: str = ""
+    #: an IKEv1 remote-access client: its XAUTH user, address and group
+    username: str = ""
+    assigned_address: str = ""
+    group: str = ""
 
     @property
     def status_now(self) -> SessionStatus:
@@ -100,6 +105,7 @@ class SessionModel:
         ChildSaDeleted,
         CountersSampled,
         InterfaceAssigned,
+        RemoteAccessGranted,
     )
 
     def __init__(
@@ -180,6 +186,13 @@ class SessionModel:
             self._child_deleted(event)
         elif isinstance(event, CountersSampled):
             self.update_counters(event.counters, self.clock())
+        elif isinstance(event, RemoteAccessGranted):
+            session = self._sessions.get(self._by_ike.get(event.ike_sa_id, ""))
+            if session is not None:
+                session.username = event.username
+                session.assigned_address = event.address
+                session.group = event.group
+                self._put_session(session, self.clock())
         elif isinstance(event, InterfaceAssigned):
             session = self._sessions.get(self._by_ike.get(event.ike_sa_id, ""))
             if session is not None and session.interface != event.interface:
@@ -283,6 +296,8 @@ class SessionModel:
                 now,
                 now + event.lifetime,
                 event.rekeyed_from,
+                event.version,
+                event.mode,
             ),
         )
         self._update(session, now)
@@ -445,7 +460,9 @@ class SessionModel:
             ivrf=session.ivrf,
             description=self._description(session),
             phase1_id=session.phase1_id,
-            username="",
+            username=session.username,
+            assigned_address=session.assigned_address,
+            group=session.group,
             status=session.status,
             ike_sa_ids=session.ike_ids_shown,
             flow_ids=tuple(session.flows),

@@ -96,6 +96,8 @@ def show_crypto_session(views: list[SessionView], *, detail: bool, now: float) -
         out.append(f"Interface: {s.interface or '(none)'}")
         if s.username:
             out.append(f"Username: {s.username}")
+        if s.assigned_address:
+            out.append(f"Assigned address: {s.assigned_address}")
         out.append(f"Session status: {s.status.value}")
         if detail:
             out.append(

@@ -503,7 +503,7 @@ class Accountant:
             records.format_session_id(counter),
             at,
             record.totals,
-            self._group_ids.get(record.peer_name, ""),
+            record.group or self._group_ids.get(record.peer_name, ""),
         )
         session = _Open(plan, ctx, record)
         self._open[record.session_id] = session

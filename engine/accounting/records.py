@@ -155,6 +155,8 @@ def _identity(
         attrs.append(_avpair("connect-progress", CONNECT_PROGRESS))
     if record.username:
         attrs.append(("User-Name", record.username[:253]))
+    if record.assigned_address:
+        attrs.append(("Framed-IP-Address", record.assigned_address))
     attrs.append(("Acct-Status-Type", status.label))
     return attrs
 
