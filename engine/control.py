@@ -15,6 +15,7 @@ from engine.gateway import Gateway
 from engine.logbook import Logbook
 from engine.records import FlowRecord, IkeSaRecord, SessionRecord
 from engine.show import PeerEntry, SessionView
+from engine.show_isakmp import IsakmpSaRow, rows_of
 from engine.statistics import EngineStatistics
 from engine.store import FLOWS, IKE_SAS, SESSIONS, STATS, Store
 from engine.syslog import LogEntry
@@ -176,6 +177,14 @@ class Control:
             if key not in seen and (s.remote_ip, 500) not in seen:
                 seen[key] = PeerEntry(s.remote_ip, s.remote_port, s.description, "")
         return sorted(seen.values(), key=lambda p: (ipaddress.ip_address(p.address), p.port))
+
+    def isakmp_sas(self) -> list[IsakmpSaRow]:
+        """The IKEv1 engine's ISAKMP SAs, live (states change faster than records)."""
+        gateway = getattr(self.target, "gateway", None)
+        engine = getattr(gateway, "ikev1", None)
+        if engine is None:
+            return []
+        return rows_of(engine, gateway.now())  # type: ignore[union-attr]
 
     def statistics(self) -> EngineStatistics | None:
         """Drops and refusals: read now from the gateway, else the store's latest snapshot."""

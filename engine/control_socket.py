@@ -36,6 +36,7 @@ MAX_CLIENTS = 512
 REPLY_KEYS: dict[str, dict[str, type]] = {
     "show-sessions": {"sessions": list, "text": str},
     "show-isakmp-peers": {"peers": list, "text": str},
+    "show-isakmp-sa": {"sas": list, "text": str},
     "describe": {"detail": dict},
     "clear": {"cleared": list, "filter": str},
     "running-config": {"text": str},
@@ -193,6 +194,11 @@ class ControlServer:
     def cmd_show_isakmp_peers(self, request: dict[str, Any]) -> dict[str, Any]:
         peers = self.control.isakmp_peers()
         return {"peers": to_json(peers), "text": show_isakmp_peers(peers)}
+
+    def cmd_show_isakmp_sa(self, request: dict[str, Any]) -> dict[str, Any]:
+        rows = self.control.isakmp_sas()
+        show = Show("isakmp-sa", bool(request.get("detail")))
+        return {"sas": to_json(rows), "text": self._render(show)}
 
     def cmd_describe(self, request: dict[str, Any]) -> dict[str, Any]:
         detail = self.control.describe(str(request.get("session", "")))

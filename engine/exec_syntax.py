@@ -15,6 +15,7 @@ from typing import Any
 from engine.config.words import match_keyword
 from engine.control import ClearFilter, Control
 from engine.show import show_crypto_session, show_isakmp_peers
+from engine.show_isakmp import show_crypto_isakmp_sa
 from engine.statistics import show_engine_drops, show_ikev2_stats
 from engine.store import Store
 from engine.syslog import LogEntry
@@ -22,6 +23,7 @@ from engine.syslog import LogEntry
 SHOW_FORMS = (
     "show crypto session [detail] [remote IP]",
     "show crypto isakmp peer",
+    "show crypto isakmp sa [detail]",
     "show crypto ikev2 stats",
     "show crypto engine drops",
     "show running-config",
@@ -42,6 +44,8 @@ class Show:
 
     @property
     def title(self) -> str:
+        if self.what == "isakmp-sa":
+            return "show crypto isakmp sa" + (" detail" if self.detail else "")
         if self.what == "session":
             words = ["show crypto session"]
             if self.detail:
@@ -65,6 +69,8 @@ class Show:
             return {"cmd": "running-config"}
         if self.what == "isakmp":
             return {"cmd": "show-isakmp-peers"}
+        if self.what == "isakmp-sa":
+            return {"cmd": "show-isakmp-sa", "detail": self.detail}
         return {"cmd": f"show-{self.what}"}
 
     @property
@@ -73,6 +79,7 @@ class Show:
         return {
             "session": "sessions",
             "isakmp": "peers",
+            "isakmp-sa": "sas",
             "ikev2-stats": "stats",
             "engine-drops": "stats",
             "logging": "entries",
@@ -126,6 +133,11 @@ def parse_show(words: list[str]) -> Show:
     subjects = ("session", "isakmp", "ikev2", "engine")
     sub = match_keyword(words[1], subjects) if len(words) > 1 else None
     if sub == "isakmp":
+        what = match_keyword(words[2], ("peer", "sa")) if len(words) > 2 else None
+        if what == "sa":
+            detail = len(words) > 3 and match_keyword(words[3], ("detail",)) == "detail"
+            _nothing_after(words, 4 if detail else 3)
+            return Show("isakmp-sa", detail)
         _expect(words[1:], "isakmp", "peer")
         _nothing_after(words, 3)
         return Show("isakmp")
@@ -162,6 +174,8 @@ def render(show: Show, control: Control, store: Store, now: float) -> str:
         return show_crypto_session(control.sessions(show.remote), detail=show.detail, now=now)
     if show.what == "isakmp":
         return show_isakmp_peers(control.isakmp_peers())
+    if show.what == "isakmp-sa":
+        return show_crypto_isakmp_sa(control.isakmp_sas(), detail=show.detail)
     if show.what in ("ikev2-stats", "engine-drops"):
         stats = control.statistics()
         if stats is None:

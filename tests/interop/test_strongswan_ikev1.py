@@ -5,7 +5,7 @@ SA and one IPsec SA pair, the cookies equal, the SPIs crossed)."""
 
 from __future__ import annotations
 
-from interop.strongswan import Lab
+from interop.strongswan import SS_ADDR, US_ADDR, Lab
 from interop.strongswan_ikev1_configs import our_v1, swanctl_v1
 
 
@@ -18,6 +18,8 @@ def test_charon_initiates_main_mode(strongswan_lab: Lab) -> None:
     assert agreed.charon_ike["version"] == "1"
     assert agreed.our_ike["version"] == 1 and agreed.our_ike["mode"] == "main"
     assert agreed.our_child["algorithms"]["encryption"] == "aes-cbc-128"
+    table = ours.ask({"cmd": "show-isakmp-sa"})["text"]
+    assert f"{US_ADDR:<15} {SS_ADDR:<15} QM_IDLE" in table, table
 
 
 def test_we_initiate_main_mode(strongswan_lab: Lab) -> None:
