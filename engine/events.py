@@ -308,6 +308,8 @@ class AuthenticationFailed:
     remote_id: str
     reason: str
     at: float
+    #: "IKEv2", "IKEv1" (phase 1), or "XAUTH" (remote_id is then the user name)
+    protocol: str = "IKEv2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +320,7 @@ class NegotiationFailed:
     reason: str
     at: float
     notify: str = ""
+    protocol: str = "IKEv2"
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,12 +86,22 @@ class Logbook:
             self.on_transition(event)
         elif isinstance(event, AuthenticationFailed):
             self.log(
-                syslog.auth_failed(event.remote[0], event.remote[1], event.remote_id, event.reason)
+                syslog.auth_failed(
+                    event.remote[0],
+                    event.remote[1],
+                    event.remote_id,
+                    event.reason,
+                    protocol=event.protocol,
+                )
             )
         elif isinstance(event, NegotiationFailed):
             self.log(
                 syslog.negotiation_failed(
-                    event.remote[0], event.remote[1], event.reason, event.notify
+                    event.remote[0],
+                    event.remote[1],
+                    event.reason,
+                    event.notify,
+                    protocol=event.protocol,
                 )
             )
         elif isinstance(event, EngineFault):

@@ -179,13 +179,17 @@ def auth_failed(
     remote_id: str,
     reason: str,
     *,
+    protocol: str = "IKEv2",
     at: float | None = None,
 ) -> LogEntry:
-    """A peer failed IKE_AUTH: warning level, since it may be an attack or a bad key."""
-    text = f"IKEv2 authentication failed. Peer {peer}:{port} Id: {remote_id or '-'}"
-    return entry(
-        "CRYPTO", Severity.WARNINGS, "IKEV2_AUTH_FAILED", f"{text} Reason: {reason}", peer, at=at
-    )
+    """A peer failed IKE_AUTH, IKEv1 phase 1 or XAUTH: warning level, since it may be an
+    attack or a bad key. An XAUTH failure names the user, never the password."""
+    if protocol == "XAUTH":
+        text = f"XAUTH failed. Peer {peer}:{port} User: {remote_id or '-'} Reason: {reason}"
+        return entry("CRYPTO", Severity.WARNINGS, "IKMP_XAUTH_FAILED", text, peer, at=at)
+    text = f"{protocol} authentication failed. Peer {peer}:{port} Id: {remote_id or '-'}"
+    mnemonic = "IKEV2_AUTH_FAILED" if protocol == "IKEv2" else "IKMP_AUTH_FAILED"
+    return entry("CRYPTO", Severity.WARNINGS, mnemonic, f"{text} Reason: {reason}", peer, at=at)
 
 
 def negotiation_failed(
@@ -194,13 +198,15 @@ def negotiation_failed(
     reason: str,
     notify: str = "",
     *,
+    protocol: str = "IKEv2",
     at: float | None = None,
 ) -> LogEntry:
-    """No SA came of an exchange; `notify` is the IKEv2 notify type when one was exchanged."""
-    text = f"IKEv2 negotiation failed. Peer {peer}:{port} Reason: {reason}"
+    """No SA came of an exchange; `notify` is the notify type when one was exchanged."""
+    text = f"{protocol} negotiation failed. Peer {peer}:{port} Reason: {reason}"
     if notify:
         text += f" Notify: {notify}"
-    return entry("CRYPTO", Severity.WARNINGS, "IKEV2_NEG_FAILED", text, peer, at=at)
+    mnemonic = "IKEV2_NEG_FAILED" if protocol == "IKEv2" else "IKMP_NEG_FAILED"
+    return entry("CRYPTO", Severity.WARNINGS, mnemonic, text, peer, at=at)
 
 
 def internal_error(

@@ -404,7 +404,15 @@ class IkeV1Engine:
         except ValueError:
             name = str(notify.notify_type)
         self.emit(
-            NegotiationFailed(sa.local, sa.remote, sa.peer_name, f"peer answered {name}", now, name)
+            NegotiationFailed(
+                sa.local,
+                sa.remote,
+                sa.peer_name,
+                f"peer answered {name}",
+                now,
+                name,
+                protocol="IKEv1",
+            )
         )
         sa.close(DownReason.NEGOTIATION_FAILED, now, notify_peer=False, detail=name)
 

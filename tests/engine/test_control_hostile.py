@@ -32,6 +32,9 @@ class StubControl:
     def isakmp_peers(self) -> list[object]:
         return []
 
+    def isakmp_sas(self) -> list[object]:
+        return []
+
     def statistics(self) -> None:
         return None
 

@@ -129,6 +129,7 @@ class AggressiveModeResponder(Exchange):
                         "no isakmp policy matches the offer",
                         now,
                         NotifyType.NO_PROPOSAL_CHOSEN.name,
+                        protocol="IKEv1",
                     )
                 )
                 raise ProposalRefused("no isakmp policy matches the offer")
@@ -148,6 +149,7 @@ class AggressiveModeResponder(Exchange):
                         sa.id_i.text(),
                         f"no pre-shared key for {sa.id_i.text()}",
                         now,
+                        protocol="IKEv1",
                     )
                 )
                 raise AuthenticationRefused(f"no pre-shared key for {sa.id_i.text()}")

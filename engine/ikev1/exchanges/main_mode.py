@@ -142,6 +142,7 @@ class MainModeResponder(Exchange):
                         "no isakmp policy matches the offer",
                         now,
                         NotifyType.NO_PROPOSAL_CHOSEN.name,
+                        protocol="IKEv1",
                     )
                 )
                 raise ProposalRefused("no isakmp policy matches the offer")
@@ -162,7 +163,13 @@ class MainModeResponder(Exchange):
             if key is None:
                 sa.ctx.emit(
                     AuthenticationFailed(
-                        sa.local, sa.remote, "", "", f"no pre-shared key for {sa.remote[0]}", now
+                        sa.local,
+                        sa.remote,
+                        "",
+                        "",
+                        f"no pre-shared key for {sa.remote[0]}",
+                        now,
+                        protocol="IKEv1",
                     )
                 )
                 raise AuthenticationRefused(f"no pre-shared key for {sa.remote[0]}")

@@ -364,6 +364,7 @@ class QuickModeResponder(Exchange):
                     err.reason,
                     now,
                     err.notify.name if err.notify else "",
+                    protocol="IKEv1",
                 )
             )
             raise

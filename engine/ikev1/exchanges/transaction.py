@@ -254,6 +254,7 @@ class RemoteAccess:
                         self.username,
                         f"XAUTH failed for user {self.username}: {self.failed_reason}",
                         now,
+                        protocol="XAUTH",
                     )
                 )
             return
@@ -326,7 +327,12 @@ class RemoteAccess:
         )
 
     def _fail(self, sa: IsakmpSa, username: str, reason: str, now: float) -> None:
-        sa.ctx.emit(AuthenticationFailed(sa.local, sa.remote, sa.peer_name, username, reason, now))
+        protocol = "XAUTH" if self.xauth else "IKEv1"
+        sa.ctx.emit(
+            AuthenticationFailed(
+                sa.local, sa.remote, sa.peer_name, username, reason, now, protocol=protocol
+            )
+        )
         self.failed_reason = reason
         self._close_failed(sa, now)
 

@@ -78,6 +78,7 @@ class RemoteAccessClient:
                             self.credentials.username,
                             "the gateway refused our XAUTH credentials",
                             now,
+                            protocol="XAUTH",
                         )
                     )
                     sa.close(DownReason.AUTHENTICATION_FAILED, now, notify_peer=True)
