@@ -261,7 +261,8 @@ class _Block:
         self.mode, self.skipped, self.ignoring = None, None, True
         handler = _lookup(TOP_LEVEL, words)
         if handler is None:
-            config.report(source, f"ignored: not supported: {redact(line.text)}", Severity.WARNING)
+            message = f"ignored: not supported: {redact(line.text)}{_hyphen_hint(items)}"
+            config.report(source, message, Severity.WARNING)
             self.skipped = block_body(items)
             return read
         result = _run(config, source, lambda: handler(config, words, source, line.text))
@@ -275,6 +276,18 @@ class _Block:
             self.ignoring = False
             return
         self.mode, self.skipped, self.ignoring = None, None, True
+
+
+def _hyphen_hint(items: list[str]) -> str:
+    """For `crypto-isakmp profile P` (as the spec prints it): the command it reads as
+    with the hyphen a space. Only a hint: a router refuses the line, and so does this
+    parser, with the block under it."""
+    if not items or "-" not in items[0].strip("-"):
+        return ""
+    spaced = Words(" ".join([*items[0].split("-"), *items[1:]]))
+    if _lookup(TOP_LEVEL, spaced) is None:
+        return ""
+    return f" (did you mean '{' '.join(spaced.items[: spaced.pos])}'?)"
 
 
 def _mask_secrets(config: Config, first: int, line: Line, read: list[Words]) -> None:

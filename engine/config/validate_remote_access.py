@@ -150,10 +150,14 @@ def _check_profile(config: Config, profile: IsakmpProfile) -> None:
     if profile.local_address is not None:
         _check_local_address(config, *profile.local_address)
     # A group's policy comes from `crypto isakmp client configuration group` unless the
-    # authorization list asks a server for it: then it may live on the server alone.
-    from_server = authorization is not None and bool(authorization.groups)
+    # authorization list asks a server for it: then it may live on the server alone. An
+    # undefined list is an error of its own already.
+    if profile.isakmp_authorization_list is not None and (
+        authorization is None or authorization.groups
+    ):
+        return
     for match in profile.matches:
-        if match.kind == "group" and match.value not in config.client_groups and not from_server:
+        if match.kind == "group" and match.value not in config.client_groups:
             config.report(
                 match.source,
                 f"{where}: client configuration group {match.value} does not exist "

@@ -377,7 +377,8 @@ def test_acl_entry_problems(line: str, severity: Severity, needle: str) -> None:
     [
         ("access-list 10 permit 10.0.0.0 0.255.255.255\naccess-list 10 permit 10.9.9.9\n", "10"),
         (
-            "ip access-list standard SPLIT\n permit 10.0.0.0 0.255.255.255\n 20 permit host 10.9.9.9\n",
+            "ip access-list standard SPLIT\n permit 10.0.0.0 0.255.255.255\n"
+            " 20 permit host 10.9.9.9\n",
             "SPLIT",
         ),
     ],

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import textwrap
 
 import pytest
+from config_snippets import normalize
 
 from engine.config.compile import compile_config
-from engine.config.diagnostics import Source
 from engine.config.model import Config
 from engine.config.parser import parse_text
 from engine.config.render import render
@@ -126,30 +125,6 @@ radius-server host 192.0.2.21
 radius-server key GlobalRadKey
 end
 """
-
-
-def normalize(value: object) -> object:
-    """A model as plain data: no Sources, secrets reduced to their presence."""
-    if isinstance(value, Secret):
-        return "<secret>"
-    if isinstance(value, Source):
-        return None
-    if isinstance(value, enum.Enum):
-        return value.value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        skip = {"source", "file", "diagnostics", "layout"}  # layout: how the file ended
-        return {
-            f.name: normalize(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.name not in skip and not f.name.startswith("_")  # private: indexes
-        }
-    if isinstance(value, dict):
-        return {str(k): normalize(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        if len(value) == 2 and isinstance(value[1], Source):
-            return normalize(value[0])  # a (name, Source) reference
-        return [normalize(v) for v in value]
-    return value
 
 
 def parse(text: str) -> Config:

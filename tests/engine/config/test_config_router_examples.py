@@ -422,3 +422,130 @@ def test_spec_examples_check_with_zero_errors() -> None:
             config.interfaces[name].crypto_map is None
             for name in ("Loopback0", "FastEthernet0/0", "FastEthernet1/0")
         )
+
+
+def _spec_line(body: str, text: str) -> int:
+    (number,) = [n for n, line in enumerate(body.splitlines(), 1) if line.strip() == text]
+    return number
+
+
+def _unread(config, number: int) -> list[str]:
+    """What was said of a line that did not land in the model."""
+    return [
+        d.message
+        for d in config.diagnostics
+        if d.source.line == number and ("ignored" in d.message or d.severity is Severity.ERROR)
+    ]
+
+
+#: the lines of the spec's examples that configure IKEv1 and remote access
+SPEC_REMOTE_ACCESS = (
+    "aaa new-model",
+    "aaa accounting network ipsecaaa start-stop group radius",
+    "aaa accounting update periodic 1",
+    "aaa session-id common",
+    "crypto isakmp policy 1",
+    "encr aes",
+    "authentication pre-share",
+    "group 14",
+    "crypto isakmp key cisco address 172.31.100.2",
+    "crypto ipsec transform-set my_transform_set esp-aes esp-sha-hmac",
+    "set peer 172.31.100.2",
+    "set security-association lifetime seconds 120",
+    "set transform-set my_transform_set",
+    "crypto map test",
+    "radius-server host 172.27.162.206 auth-port 1645 acct-port 1646 key cisco123",
+    "radius-server retransmit 3",
+    "radius-server vsa send accounting",
+)
+
+
+def _check_common_ikev1(config, body: str) -> None:
+    for text in SPEC_REMOTE_ACCESS:
+        assert _unread(config, _spec_line(body, text)) == [], text
+    policy = config.isakmp_policies[1]
+    assert (policy.encryption, policy.authentication, policy.group) == ("aes-128", "pre-share", 14)
+    (key,) = config.isakmp_keys
+    assert key.key.reveal() == b"cisco"
+    assert key.address == ipaddress.ip_network("172.31.100.2/32")
+    assert not key.no_xauth
+    assert config.transform_sets["my_transform_set"].transforms == ["esp-aes", "esp-sha-hmac"]
+    assert config.accounting_lists["ipsecaaa"].mode == "start-stop"
+    assert config.radius_servers[0].key.reveal() == b"cisco123"
+    assert config.radius.vsa_send_accounting
+
+
+@pytest.mark.skipif(not SPEC.exists(), reason=f"spec file not present: {SPEC}")
+def test_spec_isakmp_profile_example_lands_in_the_model() -> None:
+    """The spec writes `crypto-isakmp profile groupA`: a router refuses that line, and so
+    does the parser (with the block under it), pointing at what was meant."""
+    body = spec_examples()[0]
+    config = load(body, "spec-example-1.conf")
+    _check_common_ikev1(config, body)
+    typo = _spec_line(body, "crypto-isakmp profile groupA")
+    assert [d.message for d in config.diagnostics if d.source.line == typo] == [
+        "ignored: not supported: crypto-isakmp profile groupA "
+        "(did you mean 'crypto isakmp profile'?)"
+    ]
+    assert config.isakmp_profiles == {}
+    entry = config.dynamic_maps["remotes"][1]
+    assert entry.peers[0][0] == ipaddress.ip_address("172.31.100.2")
+    assert (entry.lifetime_seconds, entry.reverse_route) == (120, True)
+    assert [n for n, _ in entry.transform_sets] == ["my_transform_set"]
+    assert config.crypto_maps["test"][10].dynamic_map[0] == "remotes"
+    (pool_range,) = config.local_pools["addressA"].ranges
+    assert (str(pool_range.first), str(pool_range.last)) == ("192.168.1.1", "192.168.1.253")
+    assert pool_range.size == 253
+
+
+@pytest.mark.skipif(not SPEC.exists(), reason=f"spec file not present: {SPEC}")
+def test_spec_isakmp_profile_example_with_its_typo_mended() -> None:
+    """Read as meant, every line of the profile lands in it; and check names what the
+    example leaves undefined (its lists, VRF and accounting list are not configured)."""
+    body = spec_examples()[0].replace("crypto-isakmp profile", "crypto isakmp profile")
+    config = load(body, "spec-example-1.conf")
+    _check_common_ikev1(config, body)
+    profile = config.isakmp_profiles["groupA"]
+    assert profile.vrf == "cisco"
+    assert profile.groups == ["cclient"]
+    assert profile.client_authentication_list[0] == "cisco-client"
+    assert profile.isakmp_authorization_list[0] == "cisco-client"
+    assert profile.client_configuration_address == "respond"
+    assert profile.accounting[0] == "acc"
+    for text in (
+        "vrf cisco",
+        "match identity group cclient",
+        "client configuration address respond",
+    ):
+        assert _unread(config, _spec_line(body, text)) == [], text
+    errors = {(d.source.line, d.message) for d in config.errors}
+    assert errors == {
+        (
+            _spec_line(body, "client authentication list cisco-client"),
+            "authentication list cisco-client does not exist "
+            "(aaa authentication login cisco-client ...)",
+        ),
+        (
+            _spec_line(body, "isakmp authorization list cisco-client"),
+            "authorization list cisco-client does not exist "
+            "(aaa authorization network cisco-client ...)",
+        ),
+        (
+            _spec_line(body, "accounting acc"),
+            "accounting list acc does not exist (aaa accounting network acc ...)",
+        ),
+    }
+
+
+@pytest.mark.skipif(not SPEC.exists(), reason=f"spec file not present: {SPEC}")
+def test_spec_example_without_isakmp_profiles_lands_in_the_model() -> None:
+    body = spec_examples()[1]
+    config = load(body, "spec-example-2.conf")
+    _check_common_ikev1(config, body)
+    for text in ("crypto map test client accounting list ipsecaaa", "match address 101"):
+        assert _unread(config, _spec_line(body, text)) == [], text
+    assert config.crypto_map_accounting["test"][0] == "ipsecaaa"
+    entry = config.crypto_maps["test"][10]
+    assert entry.match_address[0] == "101"
+    assert entry.lifetime_seconds == 120
+    assert config.isakmp_profiles == {} and config.crypto_map_clients == {}
