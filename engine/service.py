@@ -9,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine import syslog
+from engine.aaa.local_users import verify_password
+from engine.aaa.pools import AddressPools
 from engine.accounting import Accountant
 from engine.bus import EventBus
 from engine.config.compile import CompiledConfig, TunnelInterface
@@ -33,6 +35,7 @@ from engine.events import (
 )
 from engine.gateway import Gateway
 from engine.logbook import Logbook
+from engine.remote_access import RemoteAccessClients, Verdict
 from engine.sessions import SessionModel
 from engine.static_tunnels import StaticTunnels
 from engine.statistics import EngineStatistics, collect
@@ -102,6 +105,10 @@ class VpnService:
             nas_ip=None if bind in ("0.0.0.0", "::") else bind,
         )
         self.accountant.apply_config(self.model, self.compiled)
+        self.pools = AddressPools(self.model.local_pools)
+        self.remote_access = RemoteAccessClients(
+            self.gateway, self.check_user, lambda: self.model, self.pools
+        )
         self.control = Control(self)
         self.control_server = ControlServer(self.control, control_path) if serve_control else None
         self.static_tunnels = StaticTunnels(self.gateway, lambda: self.compiled)
@@ -142,6 +149,9 @@ class VpnService:
             self.bus.subscribe("data plane", self.dataplane.on_event, DataPlane.EVENTS)
         self.bus.subscribe("sessions", self.sessions.handle, SessionModel.EVENTS)
         self.bus.subscribe("accounting", self.accountant.on_transition, (SessionTransition,))
+        self.bus.subscribe(
+            "remote access", self.remote_access.on_event, RemoteAccessClients.EVENTS
+        )
         self.bus.subscribe("logbook", self.logbook.on_event, Logbook.EVENTS)
         self.bus.subscribe("static tunnels", self.static_tunnels.on_event, StaticTunnels.EVENTS)
 
@@ -269,6 +279,13 @@ class VpnService:
             elif sink is None:
                 self.tunnel_sinks[name] = EchoResponder(self.dataplane, name)
 
+    async def check_user(self, list_name: str, username: str, password: str) -> Verdict:
+        """XAUTH: the user against the method list (local users here)."""
+        user = self.model.local_users.get(username)
+        if user is not None and verify_password(user, password):
+            return Verdict(True)
+        return Verdict(False, f"user {username} rejected by list {list_name or 'default'}")
+
     def reload(self) -> ConfigEvent:
         """Parse, validate, diff, apply, all now (tests, tools). A file with errors, or one
         caught mid-write ("incomplete file, waiting"), changes nothing."""
@@ -325,6 +342,7 @@ class VpnService:
         if loaded.model.df_bit != self.gateway.df_bit:
             self.gateway.set_df_bit(loaded.model.df_bit)
         self.sessions.apply_config(loaded.compiled)
+        self.pools.reload(loaded.model.local_pools)
         self.accountant.apply_config(loaded.model, loaded.compiled)
         self.forwarder.update(**logging_settings(loaded.model))  # type: ignore[arg-type]
         if self.dataplane is not None:  # for SAs installed from now on

@@ -75,7 +75,7 @@ T = TypeVar("T")
 PROJECT = Path(__file__).resolve().parents[2]
 CHARON = Path("/usr/lib/ipsec/charon")
 APT_PACKAGES = (
-    "strongswan-charon strongswan-swanctl libcharon-extra-plugins "
+    "strongswan-charon strongswan-swanctl libcharon-extra-plugins libcharon-extauth-plugins "
     "libstrongswan-standard-plugins iproute2 iputils-ping"
 )
 

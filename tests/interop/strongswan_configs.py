@@ -21,7 +21,7 @@ PSK = "interop-psk-6f1c2a"
 # MODP groups from gmp and openssl
 STRONGSWAN_PLUGINS = (
     "random nonce aes md5 sha1 sha2 hmac kdf pem pkcs1 x509 pubkey gmp openssl "
-    "kernel-libipsec kernel-netlink socket-default vici updown"
+    "kernel-libipsec kernel-netlink socket-default vici updown xauth-generic"
 )
 
 

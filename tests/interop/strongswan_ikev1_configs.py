@@ -90,3 +90,101 @@ interface wan0
  crypto map WAN
 end
 """
+
+
+GROUP = "cclient"
+GROUP_KEY = "grp-key-5e1a"
+XAUTH_USER = "joe@cclient"
+XAUTH_PASSWORD = "joe-pass-91c3"
+
+
+def swanctl_v1_remote_access(
+    *,
+    proposals: str = "aes128-sha256-modp2048",
+    esp: str = "aes128-sha256",
+    password: str = XAUTH_PASSWORD,
+    remote_ts: str = US_NET,
+) -> str:
+    """charon as an IKEv1 remote-access client: aggressive mode with the group name as
+    ID_KEY_ID and the group key, XAUTH as `XAUTH_USER`, a virtual IP asked for."""
+    return f"""\
+connections {{
+  {CONN} {{
+    version = 1
+    aggressive = yes
+    local_addrs = {SS_ADDR}
+    remote_addrs = {US_ADDR}
+    proposals = {proposals}
+    vips = 0.0.0.0
+    local-psk {{
+      auth = psk
+      id = keyid:{GROUP}
+    }}
+    local-xauth {{
+      auth = xauth
+      xauth_id = {XAUTH_USER}
+    }}
+    remote {{
+      auth = psk
+      id = {US_ADDR}
+    }}
+    children {{
+      {CHILD} {{
+        remote_ts = {remote_ts}
+        esp_proposals = {esp}
+      }}
+    }}
+  }}
+}}
+secrets {{
+  ike-group {{
+    id-a = keyid:{GROUP}
+    id-b = {US_ADDR}
+    secret = "{GROUP_KEY}"
+  }}
+  xauth-user {{
+    id = {XAUTH_USER}
+    secret = "{password}"
+  }}
+}}
+"""
+
+
+def our_v1_remote_access(*, authentication: str = "local", extra: str = "") -> str:
+    """The gateway's side: a client group with its key and pool, an ISAKMP profile that
+    matches the group, XAUTH against `authentication`, mode-config answered."""
+    return f"""\
+hostname interop-us
+aaa new-model
+aaa authentication login RA-USERS {authentication}
+aaa authorization network RA-GROUPS local
+username {XAUTH_USER} secret 0 {XAUTH_PASSWORD}
+crypto isakmp policy 10
+ encryption aes
+ hash sha256
+ authentication pre-share
+ group 14
+crypto isakmp client configuration group {GROUP}
+ key {GROUP_KEY}
+ pool RA-POOL
+ dns 10.98.2.53
+ domain example.test
+crypto isakmp profile RA
+ match identity group {GROUP}
+ client authentication list RA-USERS
+ isakmp authorization list RA-GROUPS
+ client configuration address respond
+crypto ipsec transform-set TS esp-aes esp-sha256-hmac
+ mode tunnel
+crypto dynamic-map CLIENTS 10
+ set transform-set TS
+ set isakmp-profile RA
+ reverse-route
+crypto map WAN 10 ipsec-isakmp dynamic CLIENTS
+ip local pool RA-POOL 10.98.3.10 10.98.3.20
+{extra}
+interface wan0
+ ip address {US_ADDR} 255.255.255.0
+ crypto map WAN
+end
+"""

@@ -6,7 +6,14 @@ SA and one IPsec SA pair, the cookies equal, the SPIs crossed)."""
 from __future__ import annotations
 
 from interop.strongswan import SS_ADDR, US_ADDR, Lab
-from interop.strongswan_ikev1_configs import our_v1, swanctl_v1
+from interop.strongswan_ikev1_configs import (
+    GROUP,
+    XAUTH_USER,
+    our_v1,
+    our_v1_remote_access,
+    swanctl_v1,
+    swanctl_v1_remote_access,
+)
 
 
 def test_charon_initiates_main_mode(strongswan_lab: Lab) -> None:
@@ -29,3 +36,18 @@ def test_we_initiate_main_mode(strongswan_lab: Lab) -> None:
     agreed = lab.wait_agreed(charon, ours)
     assert agreed.charon_ike.get("initiator", "no") == "no"
     assert agreed.our_ike["initiator"] is True
+
+
+def test_remote_access_client_with_xauth_and_mode_config(strongswan_lab: Lab) -> None:
+    lab = strongswan_lab
+    charon = lab.charon(swanctl_v1_remote_access())
+    ours = lab.ours(our_v1_remote_access())
+    charon.initiate()
+    agreed = lab.wait_agreed(charon, ours)
+    assert agreed.our_ike["mode"] == "aggressive"
+    session = agreed.session["session"]
+    assert session["username"] == XAUTH_USER
+    assert session["assigned_address"] == "10.98.3.10"
+    assert session["group"] == GROUP
+    assert agreed.charon_ike["local-vips"] == ["10.98.3.10"]
+    assert agreed.charon_child["local-ts"] == ["10.98.3.10/32"]
