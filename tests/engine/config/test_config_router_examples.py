@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from engine.config.compile import compile_config
-from engine.config.diagnostics import Source
+from engine.config.diagnostics import Severity, Source
 from engine.config.parser import parse_text
 from engine.config.validate import validate
 
