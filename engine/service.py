@@ -149,9 +149,7 @@ class VpnService:
             self.bus.subscribe("data plane", self.dataplane.on_event, DataPlane.EVENTS)
         self.bus.subscribe("sessions", self.sessions.handle, SessionModel.EVENTS)
         self.bus.subscribe("accounting", self.accountant.on_transition, (SessionTransition,))
-        self.bus.subscribe(
-            "remote access", self.remote_access.on_event, RemoteAccessClients.EVENTS
-        )
+        self.bus.subscribe("remote access", self.remote_access.on_event, RemoteAccessClients.EVENTS)
         self.bus.subscribe("logbook", self.logbook.on_event, Logbook.EVENTS)
         self.bus.subscribe("static tunnels", self.static_tunnels.on_event, StaticTunnels.EVENTS)
 

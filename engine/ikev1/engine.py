@@ -44,6 +44,8 @@ from engine.ikev1.phase2_sa import Phase2Sa
 from engine.ikev1.policy import ClientGrant
 
 ZERO_COOKIE = bytes(8)
+#: seconds an ISAKMP SA the peer replaced by a new phase 1 lives on before we delete it
+REPLACED_GRACE = 5.0
 #: seconds an SA that did not move its timer forward waits before being served again
 STALLED_TIMER_RETRY = 0.05
 
@@ -218,6 +220,11 @@ class IkeV1Engine:
                 self.emit(IkeSaRekeyed(other.ike_sa_id, sa.ike_sa_id, now))
                 if sa.initiator:
                     other.close(DownReason.REKEYED, now, notify_peer=True)
+                else:
+                    # the peer renewed phase 1: its old SA goes after a moment, with a
+                    # DELETE, unless the peer deletes it first
+                    other.expire_at = min(other.expire_at, now + REPLACED_GRACE)
+                    self.reschedule(other)
         for child_sa_id, orphan in list(self._orphans.items()):
             if orphan.peer.name == sa.peer_name and orphan.remote[0] == sa.remote[0]:
                 sa.children[child_sa_id] = orphan.child

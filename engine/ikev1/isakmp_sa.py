@@ -166,6 +166,8 @@ class IsakmpSa:
         self.rekeyed_from: int | None = None
         #: a newer ISAKMP SA with the same peer took over (ours only waits to expire)
         self.replaced = False
+        #: IkeSaUp was published (a remote-access client's only after mode-config)
+        self.announced = False
 
     # ------------------------------------------------------------------ identity
     @property
@@ -424,7 +426,11 @@ class IsakmpSa:
         return exchange
 
     # ------------------------------------------------------------------ phase 1 done
-    def established(self, now: float, initial_contact: bool = False) -> None:
+    def established(
+        self, now: float, initial_contact: bool = False, *, defer_announce: bool = False
+    ) -> None:
+        """Phase 1 is authenticated. A remote-access client is announced (IkeSaUp: the
+        session comes up) only once XAUTH and mode-config are through (`announce`)."""
         assert self.choice is not None and self.peer is not None
         self.state = Ikev1State.QM_IDLE
         self.half_open_deadline = NEVER
@@ -434,28 +440,29 @@ class IsakmpSa:
             self.rekey_at = now + lifetime * (1 - self.ctx.config.rekey_margin)
         local_id = self.local_id.text() if self.local_id else self.local[0]
         remote_id = self.remote_id.text() if self.remote_id else self.remote[0]
-        self.ctx.emit(
-            IkeSaUp(
-                ike_sa_id=self.ike_sa_id,
-                peer_name=self.peer_name,
-                local=self.local,
-                remote=self.remote,
-                spi_i=self.cookie_i,
-                spi_r=self.cookie_r,
-                initiator=self.initiator,
-                local_id=local_id,
-                remote_id=remote_id,
-                algorithms=self.algorithms(),
-                nat_local=self.nat_local,
-                nat_remote=self.nat_remote,
-                lifetime=lifetime,
-                at=now,
-                rekeyed_from=self.rekeyed_from,
-                version=1,
-                mode="aggressive" if self.aggressive else "main",
-            )
+        self._up_event: IkeSaUp | None = IkeSaUp(
+            ike_sa_id=self.ike_sa_id,
+            peer_name=self.peer_name,
+            local=self.local,
+            remote=self.remote,
+            spi_i=self.cookie_i,
+            spi_r=self.cookie_r,
+            initiator=self.initiator,
+            local_id=local_id,
+            remote_id=remote_id,
+            algorithms=self.algorithms(),
+            nat_local=self.nat_local,
+            nat_remote=self.nat_remote,
+            lifetime=lifetime,
+            at=now,
+            rekeyed_from=self.rekeyed_from,
+            version=1,
+            mode="aggressive" if self.aggressive else "main",
         )
-        self.exchanges.pop(0, None) if self.initiator else None
+        if not defer_announce:
+            self.announce()
+        if self.initiator:
+            self.exchanges.pop(0, None)
         from engine.ikev1.exchanges.informational import DeadPeerDetection
 
         dpd = self.peer.dpd or (self.ctx.config.isakmp.dpd if self.ctx.config.isakmp else None)
@@ -464,16 +471,23 @@ class IsakmpSa:
         self.ctx.established(self, initial_contact, now)
         self.ctx.reschedule(self)
 
+    def announce(self) -> None:
+        """Publish IkeSaUp (once): from now on the SA counts for its session."""
+        event = getattr(self, "_up_event", None)
+        if event is not None:
+            self._up_event = None
+            self.announced = True
+            self.ctx.emit(event)
+
     def start_remote_access(self, now: float, *, no_xauth: bool = False) -> None:
         """The gateway's side of remote access once phase 1 is up: XAUTH (unless the
         key says `no-xauth`), then mode-config, as the peer's policy asks."""
         from engine.ikev1.exchanges.transaction import RemoteAccess
 
         policy = self.peer.ikev1.remote_access if self.peer and self.peer.ikev1 else None
-        if policy is None:
-            return
-        xauth = bool(policy.xauth_list) and not no_xauth
-        if not xauth and not policy.config_mode:
+        xauth = policy is not None and bool(policy.xauth_list) and not no_xauth
+        if policy is None or (not xauth and not policy.config_mode):
+            self.announce()
             return
         self.remote_access = RemoteAccess(policy, xauth)
         self.remote_access.start(self, now)
@@ -562,8 +576,8 @@ class IsakmpSa:
     def close(self, reason: DownReason, now: float, *, notify_peer: bool, detail: str = "") -> None:
         if self.closed:
             return
-        was_up = self.is_up
-        if notify_peer and was_up:
+        was_up = self.is_up and self.announced
+        if notify_peer and self.is_up:
             self.send_one_shot(
                 [DeletePayload(ProtocolId.ISAKMP, (self.cookie_i + self.cookie_r,), DOI_IPSEC)]
             )
@@ -625,13 +639,15 @@ class IsakmpSa:
             return
         for child in list(self.children.values()):
             if now >= child.expire_at:
-                self.delete_child(child, DownReason.LIFETIME_EXPIRED, now)
+                reason = DownReason.REKEYED if child.superseded else DownReason.LIFETIME_EXPIRED
+                self.delete_child(child, reason, now)
             elif not child.superseded and now >= child.rekey_at:
                 child.rekey_at = NEVER
                 if self.is_up and not self.replaced:
                     QuickModeInitiator.rekey(self, child, now)
         if now >= self.expire_at:
-            self.close(DownReason.LIFETIME_EXPIRED, now, notify_peer=True)
+            reason = DownReason.REKEYED if self.replaced else DownReason.LIFETIME_EXPIRED
+            self.close(reason, now, notify_peer=True)
             return
         if self.is_up and not self.replaced and now >= self.rekey_at:
             self.rekey_at = NEVER

@@ -5,7 +5,9 @@ SA and one IPsec SA pair, the cookies equal, the SPIs crossed)."""
 
 from __future__ import annotations
 
-from interop.strongswan import SS_ADDR, US_ADDR, Lab
+import time
+
+from interop.strongswan import SS_ADDR, US_ADDR, Lab, NotYet, eventually
 from interop.strongswan_configs import SS_HOST, US_HOST
 from interop.test_strongswan_esp import charon_packets, ping, wait_counters
 from interop.strongswan_ikev1_configs import (
@@ -74,3 +76,83 @@ def test_remote_access_client_pings_from_its_assigned_address(strongswan_lab: La
     charon.initiate()
     lab.wait_agreed(charon, ours)
     assert ping(lab, lab.topo.ss, "10.98.3.10", US_HOST, 5) == (5, 5)
+
+
+def test_charon_rekeys_the_ipsec_sa_and_the_isakmp_sa_under_traffic(strongswan_lab: Lab) -> None:
+    lab = strongswan_lab
+    charon = lab.charon(swanctl_v1(esp="aes128-sha256-modp2048"))
+    ours = lab.ours(our_v1(extra_entry=" set pfs group14"))
+    charon.initiate()
+    first = lab.wait_agreed(charon, ours)
+    assert first.our_child["algorithms"]["dh_group"] == 14
+    charon.rekey_child()
+    rekeyed = lab.wait_agreed(charon, ours, new_child_than=first, what="the quick mode rekey")
+    assert rekeyed.ike_spis == first.ike_spis
+    assert ping(lab, lab.topo.ss, SS_HOST, US_HOST, 3) == (3, 3)
+    charon.rekey_ike()
+    renewed = lab.wait_agreed(charon, ours, new_ike_than=rekeyed, what="the phase 1 renewal")
+    assert ping(lab, lab.topo.ss, SS_HOST, US_HOST, 3) == (3, 3)
+    assert ours.lines("Crypto session is DOWN") == []
+    assert renewed.session["session"]["status"] == "UP-ACTIVE"
+
+
+def test_charon_deletes_the_ipsec_sa_then_the_isakmp_sa(strongswan_lab: Lab) -> None:
+    lab = strongswan_lab
+    charon = lab.charon(swanctl_v1())
+    ours = lab.ours(our_v1())
+    charon.initiate()
+    lab.wait_agreed(charon, ours)
+    charon.terminate_child()
+
+    def idle() -> None:
+        views = ours.sessions()
+        if len(views) != 1 or views[0]["session"]["status"] != "UP-IDLE":
+            raise NotYet(str(views))
+
+    eventually(idle, 10, "our session to go UP-IDLE", lab.state)
+    charon.terminate_ike()
+    lab.wait_nothing(charon, ours)
+    assert ours.lines("Crypto session is DOWN. Peer 10.99.0.1:4500")
+
+
+def test_we_clear_an_ikev1_session(strongswan_lab: Lab) -> None:
+    lab = strongswan_lab
+    charon = lab.charon(swanctl_v1())
+    ours = lab.ours(our_v1())
+    charon.initiate()
+    lab.wait_agreed(charon, ours)
+    assert len(ours.clear()) == 1
+    lab.wait_nothing(charon, ours)
+    assert "received DELETE for IKE_SA" in charon.log()
+
+
+def test_a_wrong_xauth_password_is_refused_and_logged(strongswan_lab: Lab) -> None:
+    lab = strongswan_lab
+    charon = lab.charon(swanctl_v1_remote_access(password="not-joes-password"))
+    ours = lab.ours(our_v1_remote_access())
+    charon.initiate(check=False)
+    (line,) = lab.until(lambda: ours.lines("IKMP_XAUTH_FAILED"), "our XAUTH failure line")
+    assert f"User: {XAUTH_USER}" in line and "not-joes-password" not in ours.log()
+    lab.wait_nothing(charon, ours)
+    assert ours.lines("Crypto session is UP") == []
+
+
+def test_dpd_declares_a_killed_charon_dead(strongswan_lab: Lab) -> None:
+    """`crypto isakmp keepalive 10 2 periodic`: R-U-THERE after 10 s of silence, then
+    every 2 s; dead after 5 unanswered retries."""
+    lab = strongswan_lab
+    charon = lab.charon(swanctl_v1(conn_extra="dpd_delay = 30s"))
+    ours = lab.ours(our_v1(extra="crypto isakmp keepalive 10 2 periodic"))
+    charon.initiate()
+    lab.wait_agreed(charon, ours)
+    assert "D" in ours.sessions()[0]["session"]["capabilities"]
+    killed = time.monotonic()
+    charon.kill()
+
+    def down() -> float:
+        if not ours.lines("Crypto session is DOWN. Peer 10.99.0.1:4500"):
+            raise NotYet("no DOWN line yet")
+        return time.monotonic() - killed
+
+    elapsed = eventually(down, 35, "our DPD to declare charon dead", lab.state, interval=0.2)
+    assert 18 <= elapsed <= 28, elapsed

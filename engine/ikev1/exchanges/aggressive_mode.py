@@ -195,7 +195,7 @@ class AggressiveModeResponder(Exchange):
             contact = any(
                 getattr(p, "notify_type", None) == NotifyType.INITIAL_CONTACT for p in payloads
             )
-            sa.established(now, initial_contact=contact)
+            sa.established(now, initial_contact=contact, defer_announce=True)
             sa.start_remote_access(now, no_xauth=self.no_xauth)  # type: ignore[attr-defined]
             return
         raise Ikev1Error("aggressive mode is over")

@@ -216,7 +216,7 @@ class MainModeResponder(Exchange):
             self.step = 7
             sa.transmit(self, data, now, wait=False)
             self.done = True
-            sa.established(now, initial_contact=contact)
+            sa.established(now, initial_contact=contact, defer_announce=True)
             sa.start_remote_access(now, no_xauth=getattr(self, "no_xauth", False))  # type: ignore[attr-defined]
             return
         raise Ikev1Error("main mode is over")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from engine.crypto import ChildKeys, DhKeyPair, InvalidPublicValue, dh_group
 from engine.crypto.errors import CryptoError, UnsupportedAlgorithm
-from engine.events import ChildSaRekeyed, DownReason, NegotiationFailed
+from engine.events import ChildSaRekeyed, NegotiationFailed
 from engine.ike.policy import IPNetwork
 from engine.ikev1.constants import (
     EncapsulationMode,
@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from engine.ikev1.isakmp_sa import IsakmpSa
 
 NONCE_SIZE = 32
+#: seconds a replaced IPsec SA stays installed for packets in flight (charon's
+#: delete_rekeyed_delay is 5 s too)
+REKEYED_GRACE = 5.0
 _UDP_MODES = (
     EncapsulationMode.UDP_TUNNEL,
     EncapsulationMode.UDP_TRANSPORT,
@@ -168,8 +171,10 @@ def _install(sa: IsakmpSa, child: Phase2Sa, now: float) -> None:
     if old is not None:
         old.superseded = True
         sa.ctx.emit(ChildSaRekeyed(sa.ike_sa_id, old.child_sa_id, child.child_sa_id, now))
-        if child.initiator:
-            sa.delete_child(old, DownReason.REKEYED, now)
+        # packets already on their way under the old SA still arrive for a moment;
+        # then it goes, with a DELETE so that the peer drops it too
+        old.expire_at = min(old.expire_at, now + REKEYED_GRACE)
+        sa.ctx.reschedule(sa)
 
 
 class QuickModeInitiator(Exchange):

@@ -252,7 +252,7 @@ class RemoteAccess:
                         sa.remote,
                         sa.peer_name,
                         self.username,
-                        f"XAUTH failed for user {self.username}: {self.failed_reason}",
+                        self.failed_reason,
                         now,
                         protocol="XAUTH",
                     )
@@ -314,6 +314,7 @@ class RemoteAccess:
         self.stage = "done"
         self.complete = True
         sa.state = Ikev1State.QM_IDLE
+        sa.announce()
         grant = sa.grant
         sa.ctx.emit(
             RemoteAccessGranted(
