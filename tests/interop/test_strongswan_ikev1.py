@@ -9,7 +9,6 @@ import time
 
 from interop.strongswan import SS_ADDR, US_ADDR, Lab, NotYet, eventually
 from interop.strongswan_configs import SS_HOST, US_HOST
-from interop.test_strongswan_esp import charon_packets, ping, wait_counters
 from interop.strongswan_ikev1_configs import (
     GROUP,
     XAUTH_USER,
@@ -18,6 +17,7 @@ from interop.strongswan_ikev1_configs import (
     swanctl_v1,
     swanctl_v1_remote_access,
 )
+from interop.test_strongswan_esp import charon_packets, ping, wait_counters
 
 
 def test_charon_initiates_main_mode(strongswan_lab: Lab) -> None:
