@@ -60,8 +60,10 @@ def radius_groups(model: Config) -> dict[str, tuple[ServerConfig, ...]]:
             key = resolve_key(server, model)
             if server.address is None or key is None:
                 continue
-            config = ServerConfig(str(server.address), server.acct_port, key, server.auth_port)
-            if all((s.host, s.auth_port) != (config.host, config.auth_port) for s in resolved):
+            config = ServerConfig(
+                str(server.address), server.acct_port, key, server.auth_port, authentication=True
+            )
+            if all(s.name != config.name for s in resolved):
                 resolved.append(config)
         groups[name] = tuple(resolved)
     return groups

@@ -13,6 +13,7 @@ when `require_message_authenticator` is set. Reasons name servers, never passwor
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import struct
 from collections.abc import Sequence
@@ -56,7 +57,9 @@ class RadiusAuthClient:
         require_message_authenticator: bool = False,
     ) -> None:
         self.method = method
-        self.servers = tuple(servers)
+        self.servers = tuple(
+            s if s.authentication else dataclasses.replace(s, authentication=True) for s in servers
+        )
         self.timers = timers
         self.transport = transport
         self.dictionary = dictionary or load_dictionary()
@@ -160,8 +163,7 @@ class RadiusAuthClient:
 
 
 def _name(server: ServerConfig) -> str:
-    host = f"[{server.host}]" if ":" in server.host else server.host
-    return f"{host}:{server.auth_port}"
+    return server.name
 
 
 def _values(reply: AuthPacket, name: str) -> list[object]:

@@ -59,33 +59,40 @@ class EncodeError(ValueError):
 # ---------------------------------------------------------------------- configuration
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
-    """One accounting server as the configuration names it; the key never shows."""
+    """One RADIUS server as the configuration names it; the key never shows.
+
+    `authentication`: the server as an authentication client talks to it (by its auth
+    port: its name, its state and the replies it matches); else by its accounting port."""
 
     host: str
     acct_port: int
     key: Secret = field(repr=False)
     auth_port: int = 1645
+    authentication: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "host", str(ipaddress.ip_address(self.host)))
 
     @property
+    def port(self) -> int:
+        return self.auth_port if self.authentication else self.acct_port
+
+    @property
     def name(self) -> str:
         """host:port, an IPv6 host in brackets."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.acct_port}"
+        return f"{host}:{self.port}"
 
     @property
     def family(self) -> int:
         return socket.AF_INET6 if ipaddress.ip_address(self.host).version == 6 else socket.AF_INET
 
     def matches(self, addr: tuple[object, ...], port: int | None = None) -> bool:
-        """Whether a datagram came from this server's `port` (its accounting port
-        unless said)."""
+        """Whether a datagram came from this server's `port` (its own unless said)."""
         try:
             return ipaddress.ip_address(str(addr[0])) == ipaddress.ip_address(self.host) and int(
                 addr[1]
-            ) == (self.acct_port if port is None else port)  # type: ignore[call-overload]
+            ) == (self.port if port is None else port)  # type: ignore[call-overload]
         except ValueError:
             return False
 
