@@ -9,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine import syslog
+from engine.aaa.method_lists import Authenticator
+from engine.aaa.pools import AddressPools
 from engine.accounting import Accountant
 from engine.bus import EventBus
 from engine.config.compile import CompiledConfig, TunnelInterface
@@ -102,6 +104,11 @@ class VpnService:
             nas_ip=None if bind in ("0.0.0.0", "::") else bind,
         )
         self.accountant.apply_config(self.model, self.compiled)
+        # remote access: XAUTH users and mode-config addresses (the IKEv1 exchanges')
+        self.authenticator = Authenticator.from_config(
+            self.model, nas_ip=None if bind in ("0.0.0.0", "::") else bind
+        )
+        self.pools = AddressPools(self.model.local_pools)
         self.control = Control(self)
         self.control_server = ControlServer(self.control, control_path) if serve_control else None
         self.static_tunnels = StaticTunnels(self.gateway, lambda: self.compiled)
@@ -208,6 +215,7 @@ class VpnService:
         self.tunnel_sinks.clear()
         self.virtual_accesses.stop()
         await self.accountant.stop()
+        await self.authenticator.close()
         await self.forwarder.close()
 
     def _start_dataplane(self) -> None:
@@ -326,6 +334,10 @@ class VpnService:
             self.gateway.set_df_bit(loaded.model.df_bit)
         self.sessions.apply_config(loaded.compiled)
         self.accountant.apply_config(loaded.model, loaded.compiled)
+        self.authenticator.apply_config(loaded.model)
+        # leases of addresses no longer in a pool stay with their clients until their
+        # sessions end; the pools simply no longer hand them out
+        self.pools.reload(loaded.model.local_pools)
         self.forwarder.update(**logging_settings(loaded.model))  # type: ignore[arg-type]
         if self.dataplane is not None:  # for SAs installed from now on
             self.dataplane.table.set_replay_window(loaded.model.replay_window)
