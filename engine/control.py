@@ -7,6 +7,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Protocol
 
+from engine.aaa.pools import AddressPools
 from engine.config.compile import CompiledConfig
 from engine.config.model import Config
 from engine.config.render import render
@@ -193,6 +194,11 @@ class Control:
             return fresh()  # type: ignore[no-any-return]
         record = self.store.get(STATS, "engine")
         return record if isinstance(record, EngineStatistics) else None
+
+    def address_pools(self) -> AddressPools | None:
+        """The running `ip local pool`s with their leases (None: the target has none)."""
+        pools = getattr(self.target, "pools", None)
+        return pools if isinstance(pools, AddressPools) else None
 
     def running_config(self) -> str:
         model = self.target.model

@@ -43,6 +43,7 @@ REPLY_KEYS: dict[str, dict[str, type]] = {
     "show-ikev2-stats": {"stats": dict, "text": str},
     "show-engine-drops": {"stats": dict, "text": str},
     "show-logging": {"entries": list, "text": str},
+    "show-ip-local-pool": {"pools": list, "text": str},
 }
 JSON_TYPE_NAMES = {list: "list", str: "string", dict: "object"}
 
@@ -235,6 +236,30 @@ class ControlServer:
     def cmd_show_logging(self, request: dict[str, Any]) -> dict[str, Any]:
         entries = [e for e in self.control.store.syslog if isinstance(e, LogEntry)]
         return {"entries": to_json(entries), "text": self._render(Show("logging"))}
+
+    def cmd_show_ip_local_pool(self, request: dict[str, Any]) -> dict[str, Any]:
+        name = request.get("pool")
+        if name is not None and not isinstance(name, str):
+            raise ValueError("'pool' must be a pool name")
+        pools = self.control.address_pools()
+        listed = []
+        if pools is not None:
+            for pool in pools.names() if name is None else [name]:
+                if pool not in pools:
+                    continue
+                listed.append(
+                    {
+                        "name": pool,
+                        "free": pools.free(pool),
+                        "in_use": pools.in_use(pool),
+                        "exhausted": pools.exhausted(pool),
+                        "leases": [
+                            {"address": str(lease.address), "owner": lease.owner}
+                            for lease in pools.leases(pool)
+                        ],
+                    }
+                )
+        return {"pools": listed, "text": self._render(Show("ip-local-pool", pool=name))}
 
 
 def _encode(reply: dict[str, Any]) -> bytes:

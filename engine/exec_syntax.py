@@ -12,6 +12,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from engine.aaa.pools import render_show_ip_local_pool
 from engine.config.words import match_keyword
 from engine.control import ClearFilter, Control
 from engine.show import show_crypto_session, show_isakmp_peers
@@ -28,6 +29,7 @@ SHOW_FORMS = (
     "show crypto engine drops",
     "show running-config",
     "show logging",
+    "show ip local pool [NAME]",
 )
 
 
@@ -37,10 +39,13 @@ class ExecSyntaxError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Show:
-    #: "session", "isakmp", "ikev2-stats", "engine-drops", "running-config", "logging"
+    #: "session", "isakmp", "ikev2-stats", "engine-drops", "running-config", "logging",
+    #: "ip-local-pool"
     what: str
     detail: bool = False
     remote: str | None = None
+    #: `show ip local pool NAME`
+    pool: str | None = None
 
     @property
     def title(self) -> str:
@@ -53,6 +58,8 @@ class Show:
             if self.remote:
                 words.append(f"remote {self.remote}")
             return " ".join(words)
+        if self.what == "ip-local-pool":
+            return "show ip local pool" + (f" {self.pool}" if self.pool else "")
         return {
             "isakmp": "show crypto isakmp peer",
             "ikev2-stats": "show crypto ikev2 stats",
@@ -71,6 +78,8 @@ class Show:
             return {"cmd": "show-isakmp-peers"}
         if self.what == "isakmp-sa":
             return {"cmd": "show-isakmp-sa", "detail": self.detail}
+        if self.what == "ip-local-pool":
+            return {"cmd": "show-ip-local-pool", "pool": self.pool}
         return {"cmd": f"show-{self.what}"}
 
     @property
@@ -83,6 +92,7 @@ class Show:
             "ikev2-stats": "stats",
             "engine-drops": "stats",
             "logging": "entries",
+            "ip-local-pool": "pools",
         }.get(self.what)
 
 
@@ -125,10 +135,14 @@ def parse_show(words: list[str]) -> Show:
     """The words after `show`."""
     if not words:
         raise ExecSyntaxError("show what? " + " | ".join(f[5:] for f in SHOW_FORMS))
-    what = match_keyword(words[0], ("crypto", "running-config", "logging"))
+    what = match_keyword(words[0], ("crypto", "running-config", "logging", "ip"))
     if what in ("running-config", "logging"):
         _nothing_after(words, 1)
         return Show(what)
+    if what == "ip":
+        _expect(words, "ip", "local", "pool")
+        _nothing_after(words, 4)
+        return Show("ip-local-pool", pool=words[3] if len(words) > 3 else None)
     _expect(words, "crypto")
     subjects = ("session", "isakmp", "ikev2", "engine")
     sub = match_keyword(words[1], subjects) if len(words) > 1 else None
@@ -183,5 +197,10 @@ def render(show: Show, control: Control, store: Store, now: float) -> str:
         return (show_ikev2_stats if show.what == "ikev2-stats" else show_engine_drops)(stats)
     if show.what == "running-config":
         return control.running_config()
+    if show.what == "ip-local-pool":
+        pools = control.address_pools()
+        if pools is None:
+            return "No pools configured\n"
+        return render_show_ip_local_pool(pools, show.pool)
     lines = [entry.display() for entry in store.syslog if isinstance(entry, LogEntry)]
     return "\n".join(lines) + ("\n" if lines else "")

@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Protocol
 
 from engine.aaa.pools import AddressPools
+from engine.aaa.results import NO_ATTRIBUTES, AuthResult, ModeConfigAttributes
 from engine.config.model import Config
 from engine.events import ClientAuthorizationRequested, IkeSaAbandoned, IkeSaDown, IkeSaRekeyed
 from engine.ikev1.policy import ClientGrant
@@ -26,18 +26,17 @@ from engine.ikev1.policy import ClientGrant
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What an authentication method list said about a user."""
-
-    ok: bool
-    reason: str = ""
-    #: RADIUS Access-Accept attributes (Framed-IP-Address, Cisco-AVPair ...), by name
-    attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-
 class Checker(Protocol):
-    def __call__(self, list_name: str, username: str, password: str) -> Awaitable[Verdict]: ...
+    """`engine.aaa.method_lists.Authenticator`, as this module uses it."""
+
+    async def check(
+        self,
+        list_name: str | None,
+        user: str,
+        password: str,
+        *,
+        calling_station_id: str | None = None,
+    ) -> AuthResult: ...
 
 
 class GatewayPort(Protocol):
@@ -98,12 +97,13 @@ class RemoteAccessClients:
     async def _decide(
         self, request: ClientAuthorizationRequested
     ) -> tuple[ClientGrant | None, str]:
-        attributes: Mapping[str, tuple[str, ...]] = {}
+        attributes = NO_ATTRIBUTES
         if request.password is not None:
-            verdict = await self.check(
-                request.xauth_list,
+            verdict = await self.check.check(
+                request.xauth_list or None,
                 request.username,
                 request.password.reveal().decode("utf-8", "replace"),
+                calling_station_id=request.remote[0],
             )
             if not verdict.ok:
                 return None, verdict.reason or "rejected"
@@ -117,23 +117,22 @@ class RemoteAccessClients:
         if address is None and self._wants_address(model):
             self.stats["no address"] += 1
             return None, "no address to assign: the pool is exhausted or none is set"
-        avpairs = _avpairs(attributes)
-        dns = tuple(group.dns) if group else ()
-        if "ipsec:dns-servers" in avpairs:
-            dns = tuple(_addresses(avpairs["ipsec:dns-servers"]))
-        domain = avpairs.get("ipsec:default-domain", (group.domain or "") if group else "")
+        dns = attributes.dns_servers or (tuple(group.dns) if group else ())
+        wins = attributes.wins_servers or (tuple(group.wins) if group else ())
+        domain = attributes.default_domain or ((group.domain or "") if group else "")
+        split_acl = attributes.split_tunnel_list or (group.acl[0] if group and group.acl else "")
         split: list[ipaddress.IPv4Network] = []
-        if group is not None and group.acl is not None and group.acl[0] in model.access_lists:
-            for entry in model.access_lists[group.acl[0]].entries:
+        if split_acl in model.access_lists:
+            for entry in model.access_lists[split_acl].entries:
                 if entry.action == "permit" and isinstance(entry.source_net, ipaddress.IPv4Network):
                     split.append(entry.source_net)
         return (
             ClientGrant(
                 username=request.username,
                 address=address,
-                netmask=group.netmask if group else None,
+                netmask=attributes.framed_ip_netmask or (group.netmask if group else None),
                 dns=dns,
-                wins=tuple(group.wins) if group else (),
+                wins=wins,
                 domain=domain,
                 split_networks=tuple(split),
                 save_password=bool(group and group.save_password),
@@ -150,16 +149,12 @@ class RemoteAccessClients:
         self,
         model: Config,
         group_pool: str,
-        attributes: Mapping[str, tuple[str, ...]],
+        attributes: ModeConfigAttributes,
         owner: str,
     ) -> ipaddress.IPv4Address | None:
-        framed = attributes.get("Framed-IP-Address")
-        if framed:
-            try:
-                return ipaddress.IPv4Address(framed[0])
-            except ValueError:
-                log.warning("RADIUS sent a Framed-IP-Address that is not an address")
-        pool = _avpairs(attributes).get("ipsec:addr-pool") or group_pool
+        if attributes.framed_ip_address is not None:
+            return attributes.framed_ip_address
+        pool = attributes.addr_pool or group_pool
         if not pool and model.client_address_pool is not None:
             pool = model.client_address_pool[0]
         if not pool and len(model.local_pools) == 1:
@@ -168,22 +163,3 @@ class RemoteAccessClients:
 
     def lease_of(self, ike_sa_id: int) -> ipaddress.IPv4Address | None:
         return self._leases.get(ike_sa_id)
-
-
-def _avpairs(attributes: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for text in attributes.get("Cisco-AVPair", ()):
-        name, sep, value = text.partition("=")
-        if sep:
-            out[name.strip()] = value.strip()
-    return out
-
-
-def _addresses(text: str) -> list[ipaddress.IPv4Address]:
-    out = []
-    for part in text.replace(",", " ").split():
-        try:
-            out.append(ipaddress.IPv4Address(part))
-        except ValueError:
-            continue
-    return out

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine import syslog
-from engine.aaa.local_users import verify_password
+from engine.aaa.method_lists import Authenticator
 from engine.aaa.pools import AddressPools
 from engine.accounting import Accountant
 from engine.bus import EventBus
@@ -35,7 +35,7 @@ from engine.events import (
 )
 from engine.gateway import Gateway
 from engine.logbook import Logbook
-from engine.remote_access import RemoteAccessClients, Verdict
+from engine.remote_access import RemoteAccessClients
 from engine.sessions import SessionModel
 from engine.static_tunnels import StaticTunnels
 from engine.statistics import EngineStatistics, collect
@@ -105,9 +105,13 @@ class VpnService:
             nas_ip=None if bind in ("0.0.0.0", "::") else bind,
         )
         self.accountant.apply_config(self.model, self.compiled)
+        # remote access: XAUTH users and mode-config addresses (the IKEv1 exchanges')
+        self.authenticator = Authenticator.from_config(
+            self.model, nas_ip=None if bind in ("0.0.0.0", "::") else bind
+        )
         self.pools = AddressPools(self.model.local_pools)
         self.remote_access = RemoteAccessClients(
-            self.gateway, self.check_user, lambda: self.model, self.pools
+            self.gateway, self.authenticator, lambda: self.model, self.pools
         )
         self.control = Control(self)
         self.control_server = ControlServer(self.control, control_path) if serve_control else None
@@ -216,6 +220,7 @@ class VpnService:
         self.tunnel_sinks.clear()
         self.virtual_accesses.stop()
         await self.accountant.stop()
+        await self.authenticator.close()
         await self.forwarder.close()
 
     def _start_dataplane(self) -> None:
@@ -277,13 +282,6 @@ class VpnService:
             elif sink is None:
                 self.tunnel_sinks[name] = EchoResponder(self.dataplane, name)
 
-    async def check_user(self, list_name: str, username: str, password: str) -> Verdict:
-        """XAUTH: the user against the method list (local users here)."""
-        user = self.model.local_users.get(username)
-        if user is not None and verify_password(user, password):
-            return Verdict(True)
-        return Verdict(False, f"user {username} rejected by list {list_name or 'default'}")
-
     def reload(self) -> ConfigEvent:
         """Parse, validate, diff, apply, all now (tests, tools). A file with errors, or one
         caught mid-write ("incomplete file, waiting"), changes nothing."""
@@ -340,8 +338,11 @@ class VpnService:
         if loaded.model.df_bit != self.gateway.df_bit:
             self.gateway.set_df_bit(loaded.model.df_bit)
         self.sessions.apply_config(loaded.compiled)
-        self.pools.reload(loaded.model.local_pools)
         self.accountant.apply_config(loaded.model, loaded.compiled)
+        self.authenticator.apply_config(loaded.model)
+        # leases of addresses no longer in a pool stay with their clients until their
+        # sessions end; the pools simply no longer hand them out
+        self.pools.reload(loaded.model.local_pools)
         self.forwarder.update(**logging_settings(loaded.model))  # type: ignore[arg-type]
         if self.dataplane is not None:  # for SAs installed from now on
             self.dataplane.table.set_replay_window(loaded.model.replay_window)

@@ -26,6 +26,8 @@ SUGGESTIONS = (
     "show crypto engine drops",
     "show running-config",
     "show logging",
+    "show ip local pool",
+    "show ip local pool ",
     "clear crypto session remote ",
     "clear crypto session local ",
     "clear crypto session fvrf ",

@@ -1,4 +1,6 @@
-"""RADIUS accounting over UDP: our own client, with pyrad only encoding packets.
+"""RADIUS over UDP: our own client, with pyrad only encoding packets. Accounting
+records go through `send`/`deliver`; any other exchange (an Access-Request,
+engine/aaa/radius_auth.py) through `exchange`, on the same sockets, timers and checks.
 
 pyrad's clients don't fit accounting (the sync one keeps the Id when Acct-Delay-Time
 changes, the async one resends identical bytes to one server with no Id bookkeeping past
@@ -57,32 +59,40 @@ class EncodeError(ValueError):
 # ---------------------------------------------------------------------- configuration
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
-    """One accounting server as the configuration names it; the key never shows."""
+    """One RADIUS server as the configuration names it; the key never shows.
+
+    `authentication`: the server as an authentication client talks to it (by its auth
+    port: its name, its state and the replies it matches); else by its accounting port."""
 
     host: str
     acct_port: int
     key: Secret = field(repr=False)
     auth_port: int = 1645
+    authentication: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "host", str(ipaddress.ip_address(self.host)))
 
     @property
+    def port(self) -> int:
+        return self.auth_port if self.authentication else self.acct_port
+
+    @property
     def name(self) -> str:
         """host:port, an IPv6 host in brackets."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.acct_port}"
+        return f"{host}:{self.port}"
 
     @property
     def family(self) -> int:
         return socket.AF_INET6 if ipaddress.ip_address(self.host).version == 6 else socket.AF_INET
 
-    def matches(self, addr: tuple[object, ...]) -> bool:
+    def matches(self, addr: tuple[object, ...], port: int | None = None) -> bool:
+        """Whether a datagram came from this server's `port` (its own unless said)."""
         try:
-            return (
-                ipaddress.ip_address(str(addr[0])) == ipaddress.ip_address(self.host)
-                and int(addr[1]) == self.acct_port
-            )  # type: ignore[call-overload]
+            return ipaddress.ip_address(str(addr[0])) == ipaddress.ip_address(self.host) and int(
+                addr[1]
+            ) == (self.port if port is None else port)  # type: ignore[call-overload]
         except ValueError:
             return False
 
@@ -269,6 +279,25 @@ TransportEvent = Sent | Acked | TimedOut | ServerDead | ServerAlive
 
 
 @dataclass(frozen=True, slots=True)
+class Answer:
+    """The verified reply that ended an exchange."""
+
+    raw: bytes
+    ident: int
+    rtt: float
+
+
+#: (datagram, the Request Authenticator it answers, the key) -> verified
+Verifier = Callable[[bytes, bytes, Secret], bool]
+#: a transmission's Identifier -> (datagram, its Request Authenticator)
+Encoder = Callable[[int], tuple[bytes, bytes]]
+ACCOUNTING_RESPONSES = frozenset({AccountingResponse})
+#: Access-Accept, Access-Reject, Access-Challenge
+ACCESS_RESPONSES = frozenset({2, 3, 11})
+RESPONSES = ACCOUNTING_RESPONSES | ACCESS_RESPONSES
+
+
+@dataclass(frozen=True, slots=True)
 class Outbound:
     """A record to send: its attributes without Acct-Delay-Time, and its event's time."""
 
@@ -342,13 +371,24 @@ def _address_key(addr: tuple[object, ...]) -> tuple[str, int]:
 
 
 class _Exchange:
-    """One record to one server: every transmission's (socket, Id) and authenticator."""
+    """One request to one server port: every transmission's (socket, Id) and
+    authenticator, and what a reply must be to end it."""
 
-    __slots__ = ("done", "replies", "sent", "server")
+    __slots__ = ("codes", "done", "port", "replies", "sent", "server", "verify")
 
-    def __init__(self, server: ServerConfig, done: asyncio.Future[tuple[int, float]]) -> None:
+    def __init__(
+        self,
+        server: ServerConfig,
+        done: asyncio.Future[Answer],
+        port: int,
+        codes: frozenset[int],
+        verify: Verifier,
+    ) -> None:
         self.server = server
         self.done = done
+        self.port = port
+        self.codes = codes
+        self.verify = verify
         self.sent: dict[tuple[_Socket, int], tuple[bytes, float]] = {}
         #: datagrams to its Ids that did not acknowledge it
         self.replies = Replies()
@@ -366,8 +406,9 @@ class _Socket(asyncio.DatagramProtocol):
         # FIFO reuse: a freed Id goes to the back, so it is reused as late as possible.
         self.free: deque[int] = deque(ids[start:] + ids[:start])
         self.pending: dict[int, _Exchange] = {}
-        #: freed Ids -> the last exchange's authenticator: tells duplicates from strays
-        self.recent: dict[int, tuple[bytes, ServerConfig]] = {}
+        #: freed Ids -> the last exchange's authenticator, server and port: tells
+        #: duplicates from strays
+        self.recent: dict[int, tuple[bytes, ServerConfig, int]] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # The selector loop's datagram transport does not subclass DatagramTransport.
@@ -478,7 +519,8 @@ class RadiusTransport:
         waits = [self._dead_until[s.name] - now for s in servers if s.name in self._dead_until]
         return max(0.0, min(waits)) if waits else None
 
-    def _mark_dead(self, server: ServerConfig, timers: Timers) -> None:
+    def mark_dead(self, server: ServerConfig, timers: Timers) -> None:
+        """Skip `server` for `radius-server deadtime` (nothing when it is 0)."""
         if timers.deadtime <= 0 or server.name in self._dead_until:
             return
         self._dead_until[server.name] = asyncio.get_running_loop().time() + timers.deadtime
@@ -515,7 +557,7 @@ class RadiusTransport:
         for (sock, ident), (authenticator, _) in exchange.sent.items():
             if sock.pending.get(ident) is exchange:
                 del sock.pending[ident]
-                sock.recent[ident] = (authenticator, exchange.server)
+                sock.recent[ident] = (authenticator, exchange.server, exchange.port)
                 sock.free.append(ident)
         exchange.sent.clear()
 
@@ -523,7 +565,7 @@ class RadiusTransport:
         ident = data[1] if len(data) >= 2 else -1
         exchange = sock.pending.get(ident)
         server = exchange.server if exchange else None
-        if server is None or not server.matches(addr):
+        if server is None or exchange is None or not server.matches(addr, exchange.port):
             server = self._by_address.get(_address_key(addr))
         if server is None:
             self.stray += 1
@@ -532,23 +574,24 @@ class RadiusTransport:
         ours = exchange if exchange is not None and exchange.server.name == server.name else None
         state = self.state(server)
         length = struct.unpack("!H", data[2:4])[0] if len(data) >= 4 else 0
-        if len(data) < 20 or data[0] != AccountingResponse or not 20 <= length <= len(data):
+        codes = ours.codes if ours is not None else RESPONSES
+        if len(data) < 20 or data[0] not in codes or not 20 <= length <= len(data):
             self._set(server, malformed=state.malformed + 1)
             self._count(server, ours, "malformed")
             return
         if ours is not None:
             entry = ours.sent.get((sock, ident))
-            if entry is not None and verify_response(data, entry[0], server.key):
+            if entry is not None and ours.verify(data, entry[0], server.key):
                 if ours.done.done():
                     self._set(server, duplicates=state.duplicates + 1)
                     return
                 rtt = asyncio.get_running_loop().time() - entry[1]
-                ours.done.set_result((ident, rtt))
+                ours.done.set_result(Answer(bytes(data[:length]), ident, rtt))
                 return
         recent = sock.recent.get(ident)
         if (
             recent is not None
-            and recent[1].matches(addr)
+            and recent[1].matches(addr, recent[2])
             and verify_response(data, recent[0], recent[1].key)
         ):
             self._set(server, duplicates=state.duplicates + 1)
@@ -583,9 +626,45 @@ class RadiusTransport:
     async def send(self, out: Outbound, server: ServerConfig, timers: Timers) -> float | None:
         """Send one record to one server with retransmissions; the RTT of the answered
         transmission, or None if the server never answered."""
+        delays: list[int] = []
+
+        def encode(ident: int) -> tuple[bytes, bytes]:
+            delay = max(0, int(self.clock() - out.event_time))
+            delays.append(delay)
+            return encode_request(self.dictionary, out.attributes, delay, ident, server.key)
+
+        def sent(ident: int, attempt: int) -> None:
+            self._emit(Sent(out.record_id, server, ident, attempt, timers.mrc, delays[-1]))
+
+        answer = await self.exchange(
+            server,
+            timers,
+            port=server.acct_port,
+            encode=encode,
+            codes=ACCOUNTING_RESPONSES,
+            record_id=out.record_id,
+            on_sent=sent,
+        )
+        return None if answer is None else answer.rtt
+
+    async def exchange(
+        self,
+        server: ServerConfig,
+        timers: Timers,
+        *,
+        port: int,
+        encode: Encoder,
+        codes: frozenset[int],
+        verify: Verifier = verify_response,
+        record_id: int = 0,
+        on_sent: Callable[[int, int], None] | None = None,
+    ) -> Answer | None:
+        """One request to one server port, retransmitted by `timers`, each transmission
+        under a new Identifier (`encode(ident)` makes its datagram). The verified reply
+        with one of `codes`, or None when none came within MRC/MRD."""
         loop = asyncio.get_running_loop()
-        exchange = _Exchange(server, loop.create_future())
-        addr = (server.host, server.acct_port)
+        exchange = _Exchange(server, loop.create_future(), port, codes, verify)
+        addr = (server.host, port)
         self._by_address[addr] = server
         state = self.state(server)
         self._set(server, requests=state.requests + 1, in_flight=state.in_flight + 1)
@@ -597,12 +676,9 @@ class RadiusTransport:
             while not exchange.done.done():
                 attempt += 1
                 sock, ident = await self._allocate(server.family)
-                delay = max(0, int(self.clock() - out.event_time))
                 try:
-                    raw, authenticator = encode_request(
-                        self.dictionary, out.attributes, delay, ident, server.key
-                    )
-                except EncodeError:
+                    raw, authenticator = encode(ident)
+                except BaseException:
                     sock.free.append(ident)
                     raise
                 sock.pending[ident] = exchange
@@ -615,7 +691,8 @@ class RadiusTransport:
                     transmissions=state.transmissions + 1,
                     retransmissions=state.retransmissions + (attempt > 1),
                 )
-                self._emit(Sent(out.record_id, server, ident, attempt, timers.mrc, delay))
+                if on_sent is not None:
+                    on_sent(ident, attempt)
                 rt = timers.next_rt(rt, lambda: self.random.uniform(-1.0, 1.0))
                 left = timers.mrd - (loop.time() - started) if timers.mrd else rt
                 wait = min(rt, left)
@@ -627,13 +704,13 @@ class RadiusTransport:
                 if attempt >= timers.mrc or (timers.mrd and loop.time() - started >= timers.mrd):
                     break
             if exchange.done.done() and not exchange.done.cancelled():
-                ident, rtt = exchange.done.result()
-                self._answered(server, rtt)
-                self._emit(Acked(out.record_id, server, ident, rtt))
-                return rtt
+                answer = exchange.done.result()
+                self._answered(server, answer.rtt)
+                self._emit(Acked(record_id, server, answer.ident, answer.rtt))
+                return answer
             loose = self._loose.get(server.name, Replies()) - loose
             replies = exchange.replies + loose.at_most(attempt - exchange.replies.total)
-            failed = TimedOut(out.record_id, server, attempt, replies)
+            failed = TimedOut(record_id, server, attempt, replies)
             state = self.state(server)
             self._set(server, timeouts=state.timeouts + 1, last_failure=failed.summary())
             self._emit(failed)
@@ -683,7 +760,7 @@ class RadiusTransport:
             done = set(acked)
             for server, rtt in zip(targets, results, strict=True):
                 if rtt is None:
-                    self._mark_dead(server, timers)
+                    self.mark_dead(server, timers)
                 else:
                     done.add(server.name)
             return frozenset(done)
@@ -692,5 +769,5 @@ class RadiusTransport:
                 continue
             if await self.send(out, server, timers) is not None:
                 return frozenset({server.name})
-            self._mark_dead(server, timers)
+            self.mark_dead(server, timers)
         return frozenset()
