@@ -71,7 +71,9 @@ def lab_peers(
             pings = _tunnel_pings(tunnel)
         else:
             address, pings = interface.address, None
-        if (interface.crypto_map is None and tunnel is None) or address is None:
+        if (interface.crypto_map is None and tunnel is None and interface.ezvpn is None) or (
+            address is None
+        ):
             continue
         metas = {n: m for n, m in compiled.meta.items() if m.interface == interface.name}
         policies = tuple(p for p in compiled.ike.peers if p.name in metas)

@@ -12,7 +12,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from engine.config.commands.crypto_ikev2 import HASHES
-from engine.config.compile_ikev1 import compile_ikev1_entry, isakmp_settings
+from engine.config.compile_ikev1 import compile_ezvpn, compile_ikev1_entry, isakmp_settings
 from engine.config.diagnostics import ConfigError
 from engine.config.model import (
     Config,
@@ -142,6 +142,16 @@ def compile_config(config: Config, *, ike_port: int = 500, natt_port: int = 4500
                     )
             else:
                 _compile_entry(state, entry, map_name, (seq,), interface, peers, meta)
+    for interface in config.interfaces.values():
+        if interface.ezvpn is not None and interface.ezvpn[0] in config.ezvpn_clients:
+            common = dict(
+                esp_proposals=DEFAULT_TRANSFORM_SETS,
+                dpd=state.isakmp.dpd,
+                remote_ike_port=state.ike_port,
+                remote_natt_port=state.natt_port,
+                fvrf=interface.vrf or "",
+            )
+            compile_ezvpn(config, state.isakmp, interface, common, peers, meta)
     tunnels: dict[str, TunnelInterface] = {}
     for interface in config.interfaces.values():
         if _protected_tunnel(config, interface):

@@ -22,6 +22,7 @@ from engine.ike.policy import (
 )
 from engine.ikev1.constants import Phase1Hash
 from engine.ikev1.policy import (
+    ClientCredentials,
     ClientGroupPolicy,
     IdentityMatch,
     Ikev1PeerSettings,
@@ -85,7 +86,7 @@ def isakmp_settings(config: Config) -> IsakmpSettings:
         keys=tuple(keys),
         groups=groups,
         dpd=dpd,
-        aggressive_disabled=getattr(config, "isakmp_aggressive_disabled", False),
+        aggressive_disabled=not config.isakmp_aggressive_mode,
         nat_keepalive=float(config.isakmp_nat_keepalive) if config.isakmp_nat_keepalive else None,
     )
 
@@ -284,3 +285,60 @@ def compile_ikev1_entry(
                 initiate=not entry.dynamic and remote is not None,
                 remote=remote,
             )
+
+
+def compile_ezvpn(
+    config: Config,
+    settings: IsakmpSettings,
+    interface: Interface,
+    common: dict[str, object],
+    peers: list[PeerPolicy],
+    meta: dict[str, PeerMeta],
+) -> None:
+    """An Easy VPN remote on `interface`: aggressive mode to its server with the group
+    as ID_KEY_ID and the group key, XAUTH with its user, tunnels from the address the
+    server gives it (to the split networks the server names, else to everything)."""
+    from engine.config.compile import ANY, PeerMeta
+
+    assert interface.ezvpn is not None
+    client = config.ezvpn_clients[interface.ezvpn[0]]
+    if client.key is None or not client.peers:
+        return  # check reports it
+    address = client.peers[0][0]
+    name = f"ezvpn {client.name}"
+    credentials = ClientCredentials(client.username, client.password or Secret(""))
+    fields = dict(common)
+    fields.update(ike_proposals=(), local_identity=None, local_addresses=())
+    peers.append(
+        PeerPolicy(
+            name=name,
+            psk_local=client.key,
+            psk_remote=client.key,
+            local_ts=(ANY,),
+            remote_ts=(ANY,),
+            remote_addresses=(ipaddress.ip_network(address),),
+            description=f"Easy VPN server {address}",
+            origin="ezvpn",
+            ike_version=1,
+            ikev1=Ikev1PeerSettings(
+                aggressive=True,
+                self_identity=Identity(IdentityKind.KEY_ID, client.group),
+                client=credentials,
+            ),
+            **fields,  # type: ignore[arg-type]
+        )
+    )
+    meta[name] = PeerMeta(
+        peer_name=name,
+        crypto_map="",
+        seq=0,
+        dynamic=False,
+        interface=interface.name,
+        description=f"Easy VPN server {address}",
+        fvrf=interface.vrf or "",
+        ivrf="",
+        accounting_list=None,
+        reverse_route=False,
+        initiate=client.connect == "auto",
+        remote=str(address),
+    )

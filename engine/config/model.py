@@ -236,6 +236,8 @@ class Interface(Node):
     vrf: str | None = None
     vrf_source: Source = field(default=NO_SOURCE, compare=False, repr=False)
     crypto_map: tuple[str, Source] | None = None
+    #: `crypto ipsec client ezvpn NAME [outside]`: this interface reaches the Easy VPN server
+    ezvpn: tuple[str, Source] | None = None
     #: `ip unnumbered IFACE`: the interface borrows that one's address
     unnumbered: str | None = None
     #: `ip mtu N`
@@ -515,6 +517,23 @@ class CryptoMapClient(Node):
     configuration_address: tuple[str, Source] | None = None
 
 
+@dataclass(eq=False)
+class EzvpnClient(Node):
+    """`crypto ipsec client ezvpn NAME`: this router as an IKEv1 remote-access client
+    (Easy VPN remote): aggressive mode with its group name and key, XAUTH with the user
+    given, its address from the server's mode-config."""
+
+    name: str = ""
+    group: str = ""
+    key: Secret | None = None
+    peers: list[tuple[IPv4, Source]] = field(default_factory=list)
+    mode: str = "client"
+    connect: str = "auto"
+    username: str = ""
+    password: Secret | None = None
+    xauth_mode: str = "local"
+
+
 @dataclass(frozen=True, slots=True)
 class FileLayout:
     """How a file ends, which tells a whole file from one caught mid-write."""
@@ -571,6 +590,7 @@ class Config:
     isakmp_profiles: dict[str, IsakmpProfile] = field(default_factory=dict)
     #: `crypto isakmp keepalive N [R] [periodic|on-demand]` (IOS: R 2, on-demand)
     isakmp_keepalive: tuple[int, int, DpdMode] | None = None
+    ezvpn_clients: dict[str, EzvpnClient] = field(default_factory=dict)
     #: `crypto isakmp nat keepalive N`
     isakmp_nat_keepalive: int | None = None
     #: `crypto isakmp identity address|hostname`

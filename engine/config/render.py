@@ -209,6 +209,8 @@ def _interface_lines(interface: Interface) -> list[str]:
         lines.append(f" ip tcp adjust-mss {interface.adjust_mss}")
     if interface.crypto_map:
         lines.append(f" crypto map {interface.crypto_map[0]}")
+    if interface.ezvpn:
+        lines.append(f" crypto ipsec client ezvpn {interface.ezvpn[0]}")
     if interface.tunnel_source:
         lines.append(f" tunnel source {interface.tunnel_source[0]}")
     if interface.tunnel_mode:

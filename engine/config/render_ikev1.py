@@ -92,8 +92,23 @@ def _profile_lines(profile: IsakmpProfile) -> list[str]:
     return lines
 
 
-def ikev1_lines(config: Config) -> list[str]:
+def ezvpn_lines(config: Config) -> list[str]:
     lines = []
+    for client in config.ezvpn_clients.values():
+        lines.append(f"crypto ipsec client ezvpn {client.name}")
+        lines.append(f" connect {client.connect}")
+        if client.group:
+            lines.append(f" group {client.group} key {MASK}")
+        lines.append(f" mode {client.mode}")
+        lines += [f" peer {address}" for address, _ in client.peers]
+        if client.username:
+            lines.append(f" username {client.username} password {MASK}")
+        lines.append(f" xauth userid mode {client.xauth_mode}")
+    return lines
+
+
+def ikev1_lines(config: Config) -> list[str]:
+    lines = ezvpn_lines(config)
     for policy in config.isakmp_policies.values():
         lines += [
             f"crypto isakmp policy {policy.priority}",

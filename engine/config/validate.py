@@ -111,6 +111,7 @@ def validate(config: Config) -> Config:
                 server.source,
                 f"radius-server host {server.address} has no key and no radius-server key is set",
             )
+    _check_ezvpn(config)
     return config
 
 
@@ -240,6 +241,22 @@ def _check_entry(config: Config, entry: CryptoMapEntry, indexes: dict[str, Keyri
     named = [config.transform_sets.get(ts) for ts, _ in entry.transform_sets]
     if named and all(named) and not any(ts.usable for ts in named if ts):
         config.report(entry.source, f"{where}: none of its transform-sets can be negotiated")
+
+
+def _check_ezvpn(config: Config) -> None:
+    """An interface's Easy VPN client must exist with its group, key and server."""
+    for interface in config.interfaces.values():
+        if interface.ezvpn is None:
+            continue
+        name, source = interface.ezvpn
+        client = config.ezvpn_clients.get(name)
+        if client is None:
+            config.report(source, f"crypto ipsec client ezvpn {name} does not exist")
+            continue
+        if client.key is None or not client.group:
+            config.report(client.source, f"ezvpn {name} has no 'group NAME key KEY'")
+        if not client.peers:
+            config.report(client.source, f"ezvpn {name} has no 'peer ADDRESS'")
 
 
 def _check_ikev1_keys(config: Config, entry: CryptoMapEntry, where: str) -> None:

@@ -511,9 +511,11 @@ class IkeV1Engine:
             return 0
         pairs = selector_pairs(peer)
         if sa.client is not None and sa.client.address is not None:
-            # a remote-access client speaks from the address the gateway gave it
+            # a remote-access client speaks from the address the gateway gave it, to
+            # the networks it tunnels (split tunnel), else to everything
             own = ipaddress.ip_network(sa.client.address)
-            pairs = [(own, remote_ts) for _, remote_ts in pairs]
+            remotes = sa.client.split_networks or tuple(r for _, r in pairs)
+            pairs = [(own, remote_ts) for remote_ts in dict.fromkeys(remotes)]
         have = {(c.local_ts, c.remote_ts) for c in sa.children.values()}
         pending = {
             (e.local_ts, e.remote_ts)

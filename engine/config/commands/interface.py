@@ -45,7 +45,7 @@ class InterfaceMode(SubMode):
     second_words = {
         "ip": ("address", "vrf", "unnumbered", "mtu", "tcp"),
         "vrf": ("forwarding",),
-        "crypto": ("map",),
+        "crypto": ("map", "ipsec"),
         "no": ("shutdown", "ip"),
     }
 
@@ -96,7 +96,20 @@ class InterfaceMode(SubMode):
         self.item.vrf, self.item.vrf_source = name, source
 
     def crypto(self, words: Words, source: Source, text: str) -> None:
-        words.keyword("map")
+        if words.keyword("map", "ipsec") == "ipsec":
+            # `crypto ipsec client ezvpn NAME [outside|inside]`: an Easy VPN remote
+            if words.optional_keyword("client") is None:
+                raise LineError(
+                    f"ignored: not supported in {self.mode_name}: {redact(text)}",
+                    Severity.WARNING,
+                )
+            words.keyword("ezvpn")
+            name = words.word("ezvpn name")
+            side = words.optional_keyword("outside", "inside") or "outside"
+            words.end()
+            if side == "outside":
+                self.item.ezvpn = (name, source)
+            return
         name = words.word("crypto map name")
         if words.optional_keyword("redundancy"):
             words.skip()

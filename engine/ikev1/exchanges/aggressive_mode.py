@@ -77,14 +77,7 @@ class AggressiveModeInitiator(Exchange):
         sa.public_r = phase1.data_of(payloads, PayloadType.KE, "KE")
         sa.nonce_r = phase1.data_of(payloads, PayloadType.NONCE, "nonce")
         sa.id_r = phase1.id_of(payloads)
-        key = phase1.psk_for_peer(sa, sa.peer)
-        if key is not None:
-            secret = key.key.reveal()
-        elif sa.peer is not None and sa.peer.psk_local:
-            secret = sa.peer.psk_local.reveal()
-        else:
-            raise AuthenticationRefused(f"no pre-shared key for {sa.remote[0]}")
-        phase1.derive_keys(sa, secret)
+        phase1.derive_keys(sa, phase1.initiator_psk(sa))
         phase1.check_hash(phase1.compute_hash_r(sa), payloads, "HASH_R")
         phase1.detect_nat(sa, payloads)
         nat = phase1.nat_payloads(sa)

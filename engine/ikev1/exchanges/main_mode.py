@@ -80,14 +80,7 @@ class MainModeInitiator(Exchange):
         if self.step == 3:
             sa.public_r = phase1.data_of(payloads, PayloadType.KE, "KE")
             sa.nonce_r = phase1.data_of(payloads, PayloadType.NONCE, "nonce")
-            key = phase1.psk_for_peer(sa, sa.peer)
-            if key is None and sa.peer is not None and sa.peer.psk_local:
-                secret = sa.peer.psk_local.reveal()
-            elif key is not None:
-                secret = key.key.reveal()
-            else:
-                raise AuthenticationRefused(f"no pre-shared key for {sa.remote[0]}")
-            phase1.derive_keys(sa, secret)
+            phase1.derive_keys(sa, phase1.initiator_psk(sa))
             phase1.detect_nat(sa, payloads)
             phase1.float_to_natt(sa)
             sa.state = Ikev1State.MM_KEY_EXCH

@@ -234,3 +234,14 @@ def id_of(payloads: list[Payload]) -> IdPayload:
         if isinstance(payload, IdPayload):
             return payload
     raise Ikev1Error("no ID payload", notify=NotifyType.INVALID_ID_INFORMATION)
+
+
+def initiator_psk(sa: IsakmpSa) -> bytes:
+    """The key we initiate with: the peer's own (its crypto map entry's address key, an
+    Easy VPN client's group key), else the most specific address key for the peer."""
+    if sa.peer is not None and sa.peer.psk_local:
+        return sa.peer.psk_local.reveal()
+    key = psk_for_peer(sa, sa.peer)
+    if key is None:
+        raise AuthenticationRefused(f"no pre-shared key for {sa.remote[0]}")
+    return key.key.reveal()

@@ -35,6 +35,8 @@ class RemoteAccessClient:
     def __init__(self, credentials: ClientCredentials) -> None:
         self.credentials = credentials
         self.address: ipaddress.IPv4Address | None = None
+        #: the networks the gateway tunnels for us (Unity split include); none: all
+        self.split_networks: tuple[ipaddress.IPv4Network, ...] = ()
         self.complete = False
 
     def start(self, sa: IsakmpSa, now: float) -> None:
@@ -111,6 +113,9 @@ class RemoteAccessClient:
         address = attributes.get(CfgAttr.INTERNAL_IP4_ADDRESS)
         if address is not None and isinstance(address.value, bytes) and len(address.value) == 4:
             self.address = ipaddress.IPv4Address(address.value)
+        split = attributes.get(CfgAttr.UNITY_SPLIT_INCLUDE)
+        if split is not None and isinstance(split.value, bytes):
+            self.split_networks = tuple(_split_networks(split.value))
         self._done(sa, now)
 
     def _done(self, sa: IsakmpSa, now: float) -> None:
@@ -128,3 +133,16 @@ class RemoteAccessClient:
             )
         )
         sa.ctx.quick_modes_for(sa, now)  # type: ignore[attr-defined]
+
+
+def _split_networks(data: bytes) -> list[ipaddress.IPv4Network]:
+    """UNITY_SPLIT_INCLUDE: 14 bytes per network (address, mask, 6 bytes unused)."""
+    out = []
+    for offset in range(0, len(data) - 7, 14):
+        try:
+            address = ipaddress.IPv4Address(data[offset : offset + 4])
+            mask = ipaddress.IPv4Address(data[offset + 4 : offset + 8])
+            out.append(ipaddress.IPv4Network(f"{address}/{mask}", strict=False))
+        except ValueError:
+            continue
+    return out
