@@ -562,5 +562,6 @@ def test_a_mangled_secret_line_never_shows_its_secret(text: str) -> None:
     shown = "\n".join(map(str, config.diagnostics)) + repr(config) + render(config)
     assert LEAKY.lower() not in shown.lower()
     # nothing is named after the secret's keyword either
-    assert all("key" != name for name in config.isakmp_keyrings)
+    assert all(p.keyrings == [] for p in config.isakmp_profiles.values())
+    assert all(g.pool is None for g in config.client_groups.values())
     assert config.crypto_map_clients == {}
