@@ -44,6 +44,9 @@ class StubControl:
     def clear(self, flt: object, by: str) -> list[str]:
         return []
 
+    def address_pools(self) -> None:
+        return None
+
     def running_config(self) -> object:
         if isinstance(self.config, Exception):
             raise self.config

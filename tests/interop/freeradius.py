@@ -3,7 +3,9 @@
 The copy gets its own log, run and accounting directories, no user/group switch, no
 proxying, no EAP (so no inner-tunnel on its fixed port 18120), one client (127.0.0.1 with
 the test's secret) and a `default` server listening on 127.0.0.1 that writes every
-Accounting-Request into one detail file. It runs in the foreground (`-f -l stdout`) and
+Accounting-Request into one detail file, and authenticates the users of the test's
+users file (`users`, FreeRADIUS's `files` format) by PAP, answering an Access-Reject
+at once (no `reject_delay`). It runs in the foreground (`-f -l stdout`) and
 is stopped by its own PID, so the system's FreeRADIUS (if any) is never touched.
 """
 
@@ -35,6 +37,7 @@ listen {{
 	port = {acct_port}
 }}
 authorize {{
+	files
 	pap
 }}
 authenticate {{
@@ -148,6 +151,8 @@ class FreeRadius:
     auth_port: int
     acct_port: int
     secret: str
+    #: the users file: `"joe" Cleartext-Password := "..."` and its reply attributes
+    users: str = ""
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
 
@@ -175,6 +180,7 @@ class FreeRadius:
         conf = _set(conf, "run_dir", str(self.workdir / "run"))
         conf = _set(conf, "radacctdir", str(self.workdir / "radacct"))
         conf = _set(conf, "proxy_requests", "no")
+        conf = _set(conf, "reject_delay", "0")
         conf = re.sub(r"^(\s*)(user|group)\s*=", r"\1#\2 =", conf, flags=re.MULTILINE)
         (self.raddb / "radiusd.conf").write_text(conf)
         # Accounting needs no EAP: without the eap module (and inner-tunnel, which uses it)
@@ -187,6 +193,7 @@ class FreeRadius:
         )
         _replace_link(self.raddb / "clients.conf", CLIENTS.format(secret=self.secret))
         _replace_link(self.raddb / "mods-enabled" / "detail", DETAIL.format(path=self.detail))
+        _replace_link(self.raddb / "mods-config" / "files" / "authorize", self.users)
         # FreeRADIUS refuses world-writable configuration
         for root, dirs, files in os.walk(self.raddb):
             for name in dirs + files:
@@ -256,15 +263,16 @@ class FreeRadius:
         return entries
 
 
-def launch(workdir: Path, secret: str, *, start: bool = True) -> FreeRadius:
+def launch(workdir: Path, secret: str, *, start: bool = True, users: str = "") -> FreeRadius:
     """A configured server on free loopback ports in `workdir` (made here), started
-    unless `start` is false. The caller stops it (`stop()`, by PID)."""
+    unless `start` is false, authenticating the entries of `users`. The caller stops it
+    (`stop()`, by PID)."""
     ports = []
     for _ in range(2):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.bind(("127.0.0.1", 0))
             ports.append(int(sock.getsockname()[1]))
-    radius = FreeRadius(workdir, auth_port=ports[0], acct_port=ports[1], secret=secret)
+    radius = FreeRadius(workdir, auth_port=ports[0], acct_port=ports[1], secret=secret, users=users)
     workdir.mkdir(parents=True, exist_ok=True)
     radius.configure()
     if start:

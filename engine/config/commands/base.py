@@ -123,3 +123,14 @@ def name(words: Words, what: str) -> str:
     value = words.word(what)
     words.end()
     return value
+
+
+def one_name(words: Words, what: str) -> str:
+    """The last word of the line, a name: read as the rest of the line, so that a
+    secret keyword before it (`match identity group key K`) is refused, not a name."""
+    rest = words.rest(what)
+    if not rest:
+        raise LineError(f"missing {what}")
+    if len(rest) > 1:
+        raise LineError(f"unexpected '{' '.join(rest[1:])}'")
+    return rest[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from engine.config.commands.base import SubMode, secret
+from engine.config.commands.base import SubMode, one_name, secret
 from engine.config.diagnostics import LineError, Severity, Source
 from engine.config.model import ClientGroup, Config
 from engine.config.words import Words
@@ -41,8 +41,7 @@ class ClientGroupMode(SubMode):
         self.group.key = value
 
     def pool(self, words: Words, source: Source, text: str) -> None:
-        self.group.pool = (words.word("pool name"), source)
-        words.end()
+        self.group.pool = (one_name(words, "pool name"), source)
 
     def _servers(self, words: Words, what: str) -> list[ipaddress.IPv4Address]:
         servers = []
@@ -67,8 +66,7 @@ class ClientGroupMode(SubMode):
         self.group.domain = value
 
     def acl(self, words: Words, source: Source, text: str) -> None:
-        self.group.acl = (words.word("access list"), source)
-        words.end()
+        self.group.acl = (one_name(words, "access list"), source)
 
     def save_password(self, words: Words, source: Source, text: str) -> None:
         words.end()
@@ -111,5 +109,4 @@ def client_group(config: Config, words: Words, source: Source, text: str) -> Sub
 
 
 def address_pool(config: Config, words: Words, source: Source, text: str) -> None:
-    config.client_address_pool = (words.word("pool name"), source)
-    words.end()
+    config.client_address_pool = (one_name(words, "pool name"), source)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 from engine.config.commands import client_config
-from engine.config.commands.base import CommandTree, SubMode, description, secret
+from engine.config.commands.base import CommandTree, SubMode, description, one_name, secret
 from engine.config.commands.interface import interface_name
 from engine.config.diagnostics import LineError, Severity, Source
 from engine.config.model import (
@@ -196,8 +196,7 @@ class ProfileMode(SubMode):
         self.profile.matches.append(item)
 
     def keyring(self, words: Words, source: Source, text: str) -> None:
-        self.profile.keyrings.append((words.word("keyring name"), source))
-        words.end()
+        self.profile.keyrings.append((one_name(words, "keyring name"), source))
 
     def self_identity(self, words: Words, source: Source, text: str) -> None:
         kind = words.keyword("address", "fqdn", "user-fqdn")
@@ -216,21 +215,20 @@ class ProfileMode(SubMode):
         what = words.keyword("authentication", "configuration")
         if what == "authentication":
             words.keyword("list")
-            self.profile.client_authentication_list = (words.word("list name"), source)
+            self.profile.client_authentication_list = (one_name(words, "list name"), source)
         else:
             words.keyword("address")
-            self.profile.client_configuration_address = words.keyword("respond", "initiate")
-        words.end()
+            value = words.keyword("respond", "initiate")
+            words.end()
+            self.profile.client_configuration_address = value
 
     def isakmp(self, words: Words, source: Source, text: str) -> None:
         words.keyword("authorization")
         words.keyword("list")
-        self.profile.isakmp_authorization_list = (words.word("list name"), source)
-        words.end()
+        self.profile.isakmp_authorization_list = (one_name(words, "list name"), source)
 
     def accounting(self, words: Words, source: Source, text: str) -> None:
-        self.profile.accounting = (words.word("accounting list"), source)
-        words.end()
+        self.profile.accounting = (one_name(words, "accounting list"), source)
 
     def keepalive(self, words: Words, source: Source, text: str) -> None:
         interval = words.number("keepalive interval", 10, 3600)
@@ -244,17 +242,6 @@ class ProfileMode(SubMode):
         words.keyword("aggressive")
         words.end()
         self.profile.initiate_aggressive = True
-
-
-def one_name(words: Words, what: str) -> str:
-    """The last word of the line, a name: read as the rest of the line, so that a
-    secret keyword before it (`match identity group key K`) is refused, not a name."""
-    rest = words.rest(what)
-    if not rest:
-        raise LineError(f"missing {what}")
-    if len(rest) > 1:
-        raise LineError(f"unexpected '{' '.join(rest[1:])}'")
-    return rest[0]
 
 
 def local_address(words: Words) -> str:

@@ -12,8 +12,9 @@ from engine.config.words import Words
 
 class IsakmpKeyringMode(SubMode):
     mode_name = "keyring mode"
-    #: a keyring's body is keys: a line it cannot read shows its first word only
-    shown_words = 1
+    #: a keyring's body is keys: a line it cannot read shows none of its words (a key
+    #: pasted without its keyword is a line of one word)
+    shown_words = 0
     commands = {
         "pre-shared-key": "pre_shared_key",
         "local-address": "local_address",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from engine.config.commands.base import SubMode, description
+from engine.config.commands.base import SubMode, description, one_name
 from engine.config.diagnostics import LineError, Severity, Source
 from engine.config.model import (
     Config,
@@ -275,15 +275,17 @@ def map_client(config: Config, name: str, words: Words, source: Source) -> None:
     if words.keyword("client", "isakmp") == "isakmp":
         words.keyword("authorization")
         words.keyword("list")
-        client.authorization_list = (words.word("authorization list"), source)
+        client.authorization_list = (one_name(words, "authorization list"), source)
     else:
         what = words.keyword("accounting", "authentication", "configuration")
         if what == "configuration":
             words.keyword("address")
-            client.configuration_address = (words.keyword("respond", "initiate"), source)
+            mode = words.keyword("respond", "initiate")
+            words.end()
+            client.configuration_address = (mode, source)
         else:
             words.keyword("list")
-            listed = (words.word(f"{what} list"), source)
+            listed = (one_name(words, f"{what} list"), source)
             if what == "accounting":
                 words.end()
                 config.crypto_map_accounting[name] = listed

@@ -530,3 +530,38 @@ def test_remote_access_config_round_trips() -> None:
     assert render(again) == rendered
     for secret in ("Gl0balKey", "K3yOne", "K3yTwo", "Gr0upKey", TYPE9, "0822455D0A16"):
         assert secret not in rendered
+
+
+# --- secrets in lines that do not parse ----------------------------------------------------
+
+LEAKY = "S3cr3t-K3y-Zz"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"crypto keyring K\n pre-shared-key adress 192.0.2.4 key {LEAKY}\n",
+        f"crypto keyring K\n pre-shared-key address 192.0.2.4 kye {LEAKY}\n",
+        f"crypto keyring K\n pre-shared-key hostname h.example.net key {LEAKY} extra\n",
+        f"crypto keyring K\n {LEAKY}\n",
+        f"crypto isakmp client configuration group G\n kye {LEAKY}\n",
+        f"crypto isakmp client configuration group G\n key {LEAKY} extra\n",
+        f"crypto isakmp client configuration group G\n pool key {LEAKY}\n",
+        f"username u secrt 9 {LEAKY}\n",
+        f"username u password 7 {LEAKY}\n",
+        f"username u secret 8 {LEAKY}\n",
+        f"crypto isakmp profile P\n keyring key {LEAKY}\n",
+        f"crypto isakmp profile P\n match identity user key {LEAKY}\n",
+        f"crypto map M client authentication list key {LEAKY}\n",
+        f"aaa authentication login key {LEAKY}\n",
+    ],
+)
+def test_a_mangled_secret_line_never_shows_its_secret(text: str) -> None:
+    config = check(text)
+    assert config.diagnostics, "the line should be reported"
+    shown = "\n".join(map(str, config.diagnostics)) + repr(config) + render(config)
+    assert LEAKY.lower() not in shown.lower()
+    # nothing is named after the secret's keyword either
+    assert all(p.keyrings == [] for p in config.isakmp_profiles.values())
+    assert all(g.pool is None for g in config.client_groups.values())
+    assert config.crypto_map_clients == {}
