@@ -187,6 +187,12 @@ class IkeV1Engine:
         elif sa.initiator:
             self.quick_modes_for(sa, now)
 
+    def holds_peer(self, sa: IsakmpSa) -> bool:
+        """Whether another ISAKMP SA or an orphaned IPsec SA with the peer of `sa` exists."""
+        if any(o is not sa and o.remote[0] == sa.remote[0] for o in self._by_id.values()):
+            return True
+        return any(o.remote[0] == sa.remote[0] for o in self._orphans.values())
+
     def initial_contact(self, sa: IsakmpSa, now: float) -> None:
         """The peer starts afresh: what we hold with its address is stale (RFC 2407 4.6.3.3)."""
         for other in list(self._by_id.values()):

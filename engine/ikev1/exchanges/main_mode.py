@@ -94,10 +94,17 @@ class MainModeInitiator(Exchange):
             identity = sa.peer.ikev1.self_identity if sa.peer and sa.peer.ikev1 else None
             sa.id_i = phase1.identity_payload(identity, sa.local[0])
             self.step = 5
+            # INITIAL-CONTACT only when we hold nothing with the peer: on a renewal it
+            # would make the peer drop the IPsec SAs that are to move to this SA
+            fresh = not sa.ctx.holds_peer(sa)  # type: ignore[attr-defined]
             data = sa.seal(
                 ExchangeType.MAIN,
                 0,
-                [sa.id_i, hash_payload(phase1.compute_hash_i(sa)), initial_contact(sa)],
+                [
+                    sa.id_i,
+                    hash_payload(phase1.compute_hash_i(sa)),
+                    *([initial_contact(sa)] if fresh else []),
+                ],
                 encrypted=True,
             )
             sa.transmit(self, data, now, wait=True)
