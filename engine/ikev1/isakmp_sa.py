@@ -370,23 +370,29 @@ class IsakmpSa:
             exchange = self._new_exchange(header, now)
             if exchange is None:
                 return
-        payloads, tail = self.open(header, data)
-        if (
-            header.message_id
-            and header.encrypted is False
-            and header.exchange != ExchangeType.INFORMATIONAL
-        ):
-            raise Ikev1Error("phase 2 message in the clear", drop=IkeDrop.PROTOCOL)
-        # NAT-T: the peer moved to port 4500 (or a NAT changed its mapping)
-        if self.is_up or header.encrypted:
-            self._follow(local, remote)
-        self.last_inbound = now
+        # a message that does not decode or verify changes nothing: not the IV chain,
+        # not the peer's address, not its liveness, and it leaves no exchange behind
+        addresses = (self.local, self.remote)
         try:
+            payloads, tail = self.open(header, data)
+            if (
+                header.message_id
+                and header.encrypted is False
+                and header.exchange != ExchangeType.INFORMATIONAL
+            ):
+                raise Ikev1Error("phase 2 message in the clear", drop=IkeDrop.PROTOCOL)
+            # NAT-T: the peer moved to port 4500 (or a NAT changed its mapping)
+            if self.is_up or header.encrypted:
+                self._follow(local, remote)
             exchange.receive(self, header, payloads, tail, now)
         except Ikev1Error:
+            self._pending_iv = None
+            if not self.closed:
+                self.local, self.remote = addresses
             if header.message_id and not exchange.done and exchange.last_sent is None:
                 self.forget_exchange(header.message_id)
             raise
+        self.last_inbound = now
         self.accept_iv()
         exchange.last_received = digest
         if exchange.done and header.message_id and exchange.last_sent is None:
