@@ -343,7 +343,7 @@ class IkeV1Engine:
             sa = self._dispatch(header, data, local, remote, now)
         except Ikev1Error as err:
             self.drop(remote, err.drop, err.reason, now)
-            sa = self._sa_of(header)
+            sa = self._sa_of(header, remote)
             if sa is not None and not sa.is_up and not sa.closed:
                 if err.notify is not None:
                     sa.notify_error(err.notify)
@@ -358,14 +358,18 @@ class IkeV1Engine:
         except Exception as err:  # a defect of ours: it costs one SA, never the gateway
             self.stats["internal errors"] += 1
             self.drop(remote, IkeDrop.INTERNAL, type(err).__name__, now)
-            sa = self._sa_of(header)
+            sa = self._sa_of(header, remote)
             if sa is not None:
                 self._contain(sa, "receive", err, now)
 
-    def _sa_of(self, header: Header) -> IsakmpSa | None:
+    def _sa_of(self, header: Header, remote: Address) -> IsakmpSa | None:
         sa = self._by_cookies.get((header.cookie_i, header.cookie_r))
         if sa is None:
             sa = self._awaiting_cookie.get(header.cookie_i)
+        if sa is None and header.cookie_r == ZERO_COOKIE:
+            # a first message refused: the responder SA it made is known by the
+            # initiator's cookie alone (else it would stay, unanswered, forever)
+            sa = self._half_open.get((header.cookie_i, remote))
         return sa
 
     def _dispatch(
