@@ -37,7 +37,7 @@ from engine.ikev1.constants import (
     Phase1Hash,
     ProtocolId,
 )
-from engine.ikev1.errors import AuthenticationRefused, Ikev1Error
+from engine.ikev1.errors import AuthenticationRefused, Ikev1Error, MalformedMessage
 from engine.ikev1.exchanges.base import NEVER, Exchange
 from engine.ikev1.keys import Phase1Keys, exchange_iv, protected_hash
 from engine.ikev1.message import HEADER_SIZE, Header, decrypt, encrypt
@@ -374,7 +374,17 @@ class IsakmpSa:
         # not the peer's address, not its liveness, and it leaves no exchange behind
         addresses = (self.local, self.remote)
         try:
-            payloads, tail = self.open(header, data)
+            try:
+                payloads, tail = self.open(header, data)
+            except MalformedMessage:
+                if header.message_id or not header.encrypted or self.is_up:
+                    raise
+                from engine.ikev1.exchanges.phase1 import authentication_failed
+
+                # the first encrypted phase 1 message is garbage when the keys differ
+                raise authentication_failed(
+                    self, "phase 1 message does not decrypt (wrong pre-shared key?)", now
+                ) from None
             if (
                 header.message_id
                 and header.encrypted is False

@@ -113,7 +113,7 @@ class MainModeInitiator(Exchange):
             if not header.encrypted:
                 raise Ikev1Error("MM6 in the clear")
             sa.id_r = phase1.id_of(payloads)
-            phase1.check_hash(phase1.compute_hash_r(sa), payloads, "HASH_R")
+            phase1.check_hash(sa, phase1.compute_hash_r(sa), payloads, "HASH_R", now)
             self.finish()
             sa.accept_iv()
             sa.established(now)
@@ -192,7 +192,7 @@ class MainModeResponder(Exchange):
             if not header.encrypted:
                 raise Ikev1Error("MM5 in the clear")
             sa.id_i = phase1.id_of(payloads)
-            phase1.check_hash(phase1.compute_hash_i(sa), payloads, "HASH_I")
+            phase1.check_hash(sa, phase1.compute_hash_i(sa), payloads, "HASH_I", now)
             sa.accept_iv()
             peer = sa.ctx.select_peer(sa, sa.id_i, "")  # type: ignore[attr-defined]
             if peer is None:
