@@ -384,6 +384,11 @@ class IkeV1Engine:
             if existing is not None:
                 existing.receive(header, data, local, remote, now)
                 return existing
+            cookies = (header.cookie_i, self._responder_cookie(header.cookie_i, remote))
+            if cookies in self._by_cookies:
+                # a late copy of the first message of an SA that is up: a new responder
+                # SA would have its cookies and take its messages from it
+                raise Ikev1Error("first message of an ISAKMP SA already up", drop=IkeDrop.PROTOCOL)
             return self._new_responder(header, data, local, remote, now)
         sa = self._by_cookies.get((header.cookie_i, header.cookie_r))
         if sa is None:
