@@ -366,6 +366,9 @@ class IsakmpSa:
             self.resend_last(exchange)
             self.ctx.drop(remote, IkeDrop.PROTOCOL, "retransmitted message answered again", now)
             return
+        if exchange is not None and digest in exchange.earlier:
+            self.ctx.drop(remote, IkeDrop.PROTOCOL, "late copy of an earlier message", now)
+            return
         if exchange is None:
             exchange = self._new_exchange(header, now)
             if exchange is None:
@@ -404,6 +407,7 @@ class IsakmpSa:
             raise
         self.last_inbound = now
         self.accept_iv()
+        exchange.earlier.add(exchange.last_received)
         exchange.last_received = digest
         if exchange.done and header.message_id and exchange.last_sent is None:
             self.forget_exchange(header.message_id)
