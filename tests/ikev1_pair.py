@@ -168,3 +168,24 @@ def grant_for(address: ipaddress.IPv4Address = CLIENT_ADDRESS, **overrides: obje
         split_networks=GROUP.split_networks,
     )
     return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- views
+def active(engine: IkeV1Engine) -> list:
+    """ISAKMP SAs that are up and not replaced by a newer one (those only wait to expire)."""
+    return [sa for sa in engine.ike_sas() if sa.is_up and not sa.replaced]
+
+
+def assert_one_flow(pair: EnginePair) -> None:
+    """One active ISAKMP SA on each side, with the same cookies, and one IPsec SA pair
+    whose SPIs and keys match across; replaced ISAKMP SAs hold no IPsec SA."""
+    (sa_a,), (sa_b,) = active(pair.a), active(pair.b)
+    assert (sa_a.cookie_i, sa_a.cookie_r) == (sa_b.cookie_i, sa_b.cookie_r)
+    children_a = [c for sa in pair.a.ike_sas() for c in sa.children.values()]
+    children_b = [c for sa in pair.b.ike_sas() for c in sa.children.values()]
+    assert len(children_a) == len(children_b) == 1, (children_a, children_b)
+    (ca,), (cb,) = children_a, children_b
+    assert ca.child_sa_id in sa_a.children and cb.child_sa_id in sa_b.children
+    assert (ca.spi_in, ca.spi_out) == (cb.spi_out, cb.spi_in)
+    assert ca.keys == cb.keys
+    assert (ca.local_ts, ca.remote_ts) == (cb.remote_ts, cb.local_ts)
