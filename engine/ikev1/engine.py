@@ -189,6 +189,12 @@ class IkeV1Engine:
         elif sa.initiator:
             self.quick_modes_for(sa, now)
 
+    def holds_peer(self, sa: IsakmpSa) -> bool:
+        """Whether another ISAKMP SA or an orphaned IPsec SA with the peer of `sa` exists."""
+        if any(o is not sa and o.remote[0] == sa.remote[0] for o in self._by_id.values()):
+            return True
+        return any(o.remote[0] == sa.remote[0] for o in self._orphans.values())
+
     def initial_contact(self, sa: IsakmpSa, now: float) -> None:
         """The peer starts afresh: what we hold with its address is stale (RFC 2407 4.6.3.3)."""
         for other in list(self._by_id.values()):
@@ -344,7 +350,7 @@ class IkeV1Engine:
             sa = self._dispatch(header, data, local, remote, now)
         except Ikev1Error as err:
             self.drop(remote, err.drop, err.reason, now)
-            sa = self._sa_of(header)
+            sa = self._sa_of(header, remote)
             if sa is not None and not sa.is_up and not sa.closed:
                 if err.notify is not None:
                     sa.notify_error(err.notify)
@@ -359,14 +365,18 @@ class IkeV1Engine:
         except Exception as err:  # a defect of ours: it costs one SA, never the gateway
             self.stats["internal errors"] += 1
             self.drop(remote, IkeDrop.INTERNAL, type(err).__name__, now)
-            sa = self._sa_of(header)
+            sa = self._sa_of(header, remote)
             if sa is not None:
                 self._contain(sa, "receive", err, now)
 
-    def _sa_of(self, header: Header) -> IsakmpSa | None:
+    def _sa_of(self, header: Header, remote: Address) -> IsakmpSa | None:
         sa = self._by_cookies.get((header.cookie_i, header.cookie_r))
         if sa is None:
             sa = self._awaiting_cookie.get(header.cookie_i)
+        if sa is None and header.cookie_r == ZERO_COOKIE:
+            # a first message refused: the responder SA it made is known by the
+            # initiator's cookie alone (else it would stay, unanswered, forever)
+            sa = self._half_open.get((header.cookie_i, remote))
         return sa
 
     def _dispatch(
@@ -381,6 +391,11 @@ class IkeV1Engine:
             if existing is not None:
                 existing.receive(header, data, local, remote, now)
                 return existing
+            cookies = (header.cookie_i, self._responder_cookie(header.cookie_i, remote))
+            if cookies in self._by_cookies:
+                # a late copy of the first message of an SA that is up: a new responder
+                # SA would have its cookies and take its messages from it
+                raise Ikev1Error("first message of an ISAKMP SA already up", drop=IkeDrop.PROTOCOL)
             return self._new_responder(header, data, local, remote, now)
         sa = self._by_cookies.get((header.cookie_i, header.cookie_r))
         if sa is None:

@@ -37,7 +37,7 @@ from engine.ikev1.constants import (
     Phase1Hash,
     ProtocolId,
 )
-from engine.ikev1.errors import AuthenticationRefused, Ikev1Error
+from engine.ikev1.errors import AuthenticationRefused, Ikev1Error, MalformedMessage
 from engine.ikev1.exchanges.base import NEVER, Exchange
 from engine.ikev1.keys import Phase1Keys, exchange_iv, protected_hash
 from engine.ikev1.message import HEADER_SIZE, Header, decrypt, encrypt
@@ -368,28 +368,48 @@ class IsakmpSa:
             self.resend_last(exchange)
             self.ctx.drop(remote, IkeDrop.PROTOCOL, "retransmitted message answered again", now)
             return
+        if exchange is not None and digest in exchange.earlier:
+            self.ctx.drop(remote, IkeDrop.PROTOCOL, "late copy of an earlier message", now)
+            return
         if exchange is None:
             exchange = self._new_exchange(header, now)
             if exchange is None:
                 return
-        payloads, tail = self.open(header, data)
-        if (
-            header.message_id
-            and header.encrypted is False
-            and header.exchange != ExchangeType.INFORMATIONAL
-        ):
-            raise Ikev1Error("phase 2 message in the clear", drop=IkeDrop.PROTOCOL)
-        # NAT-T: the peer moved to port 4500 (or a NAT changed its mapping)
-        if self.is_up or header.encrypted:
-            self._follow(local, remote)
-        self.last_inbound = now
+        # a message that does not decode or verify changes nothing: not the IV chain,
+        # not the peer's address, not its liveness, and it leaves no exchange behind
+        addresses = (self.local, self.remote)
         try:
+            try:
+                payloads, tail = self.open(header, data)
+            except MalformedMessage:
+                if header.message_id or not header.encrypted or self.is_up:
+                    raise
+                from engine.ikev1.exchanges.phase1 import authentication_failed
+
+                # the first encrypted phase 1 message is garbage when the keys differ
+                raise authentication_failed(
+                    self, "phase 1 message does not decrypt (wrong pre-shared key?)", now
+                ) from None
+            if (
+                header.message_id
+                and header.encrypted is False
+                and header.exchange != ExchangeType.INFORMATIONAL
+            ):
+                raise Ikev1Error("phase 2 message in the clear", drop=IkeDrop.PROTOCOL)
+            # NAT-T: the peer moved to port 4500 (or a NAT changed its mapping)
+            if self.is_up or header.encrypted:
+                self._follow(local, remote)
             exchange.receive(self, header, payloads, tail, now)
         except Ikev1Error:
+            self._pending_iv = None
+            if not self.closed:
+                self.local, self.remote = addresses
             if header.message_id and not exchange.done and exchange.last_sent is None:
                 self.forget_exchange(header.message_id)
             raise
+        self.last_inbound = now
         self.accept_iv()
+        exchange.earlier.add(exchange.last_received)
         exchange.last_received = digest
         if exchange.done and header.message_id and exchange.last_sent is None:
             self.forget_exchange(header.message_id)

@@ -78,7 +78,7 @@ class AggressiveModeInitiator(Exchange):
         sa.nonce_r = phase1.data_of(payloads, PayloadType.NONCE, "nonce")
         sa.id_r = phase1.id_of(payloads)
         phase1.derive_keys(sa, phase1.initiator_psk(sa))
-        phase1.check_hash(phase1.compute_hash_r(sa), payloads, "HASH_R")
+        phase1.check_hash(sa, phase1.compute_hash_r(sa), payloads, "HASH_R", now)
         phase1.detect_nat(sa, payloads)
         nat = phase1.nat_payloads(sa)
         phase1.float_to_natt(sa)
@@ -180,7 +180,7 @@ class AggressiveModeResponder(Exchange):
             return
         if self.step == 3:
             # AM3 may come encrypted (RFC 2409 allows it) or, as most send it, in the clear
-            phase1.check_hash(phase1.compute_hash_i(sa), payloads, "HASH_I")
+            phase1.check_hash(sa, phase1.compute_hash_i(sa), payloads, "HASH_I", now)
             sa.accept_iv()
             phase1.detect_nat(sa, payloads) if not (sa.nat_local or sa.nat_remote) else None
             self.finish()

@@ -23,6 +23,8 @@ class Exchange:
         self.last_sent: bytes | None = None
         #: digest of the last message received, to tell a retransmission from a new one
         self.last_received = b""
+        #: digests of the messages received before it: late copies of those are ignored
+        self.earlier: set[bytes] = set()
         self.retransmit_at = NEVER
         self.tries = 0
         self.done = False

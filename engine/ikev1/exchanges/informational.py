@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.events import DownReason
+from engine.events import DownReason, NegotiationFailed
 from engine.ike.policy import DpdMode, DpdPolicy
 from engine.ikev1.constants import NotifyType, ProtocolId
 from engine.ikev1.exchanges.base import NEVER, Exchange
@@ -67,6 +67,32 @@ def _notify(sa: IsakmpSa, payload: NotifyPayload, now: float) -> None:
         sa.dpd.acknowledged(payload.data, now)
     elif payload.notify_type == NotifyType.INITIAL_CONTACT:
         sa.ctx.initial_contact(sa, now)  # type: ignore[attr-defined]
+    elif payload.notify_type < ERROR_NOTIFY_END:
+        _refused(sa, payload, now)
+
+
+#: notify types below this are errors (RFC 2408 section 3.14.1)
+ERROR_NOTIFY_END = 8192
+
+
+def _refused(sa: IsakmpSa, payload: NotifyPayload, now: float) -> None:
+    """The peer refused a quick mode of ours (NO_PROPOSAL_CHOSEN, INVALID_ID_INFORMATION
+    ...): that quick mode ends here, rather than being resent until the ISAKMP SA goes."""
+    from engine.ikev1.exchanges.quick_mode import QuickModeInitiator
+
+    pending = [e for e in sa.exchanges.values() if isinstance(e, QuickModeInitiator) and not e.done]
+    named = [e for e in pending if e.spi_in and e.spi_in == payload.spi]
+    try:
+        name = NotifyType(payload.notify_type).name
+    except ValueError:
+        name = str(payload.notify_type)
+    for exchange in named or pending:
+        exchange.finish()
+        sa.forget_exchange(exchange.message_id)
+        sa.ctx.release_child_spi(exchange.spi_in)
+        sa.ctx.emit(
+            NegotiationFailed(sa.local, sa.remote, sa.peer_name, f"peer answered {name}", now, name)
+        )
 
 
 class DeadPeerDetection:

@@ -87,10 +87,17 @@ class MainModeInitiator(Exchange):
             identity = sa.peer.ikev1.self_identity if sa.peer and sa.peer.ikev1 else None
             sa.id_i = phase1.identity_payload(identity, sa.local[0])
             self.step = 5
+            # INITIAL-CONTACT only when we hold nothing with the peer: on a renewal it
+            # would make the peer drop the IPsec SAs that are to move to this SA
+            fresh = not sa.ctx.holds_peer(sa)  # type: ignore[attr-defined]
             data = sa.seal(
                 ExchangeType.MAIN,
                 0,
-                [sa.id_i, hash_payload(phase1.compute_hash_i(sa)), initial_contact(sa)],
+                [
+                    sa.id_i,
+                    hash_payload(phase1.compute_hash_i(sa)),
+                    *([initial_contact(sa)] if fresh else []),
+                ],
                 encrypted=True,
             )
             sa.transmit(self, data, now, wait=True)
@@ -99,7 +106,7 @@ class MainModeInitiator(Exchange):
             if not header.encrypted:
                 raise Ikev1Error("MM6 in the clear")
             sa.id_r = phase1.id_of(payloads)
-            phase1.check_hash(phase1.compute_hash_r(sa), payloads, "HASH_R")
+            phase1.check_hash(sa, phase1.compute_hash_r(sa), payloads, "HASH_R", now)
             self.finish()
             sa.accept_iv()
             sa.established(now)
@@ -185,7 +192,7 @@ class MainModeResponder(Exchange):
             if not header.encrypted:
                 raise Ikev1Error("MM5 in the clear")
             sa.id_i = phase1.id_of(payloads)
-            phase1.check_hash(phase1.compute_hash_i(sa), payloads, "HASH_I")
+            phase1.check_hash(sa, phase1.compute_hash_i(sa), payloads, "HASH_I", now)
             sa.accept_iv()
             peer = sa.ctx.select_peer(sa, sa.id_i, "")  # type: ignore[attr-defined]
             if peer is None:

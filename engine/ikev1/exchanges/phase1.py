@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from engine.crypto import InvalidPublicValue, dh_group
 from engine.crypto.errors import CryptoError, UnsupportedAlgorithm
+from engine.events import AuthenticationFailed
 from engine.ike.policy import Identity, IdentityKind, PeerPolicy
 from engine.ikev1.constants import NATT_PORT, IdType, NotifyType, PayloadType, VendorId
 from engine.ikev1.errors import AuthenticationRefused, Ikev1Error, ProposalRefused
@@ -155,13 +156,23 @@ def compute_hash_r(sa: IsakmpSa) -> bytes:
     )
 
 
-def check_hash(expected: bytes, payloads: list[Payload], what: str) -> None:
+def check_hash(
+    sa: IsakmpSa, expected: bytes, payloads: list[Payload], what: str, now: float
+) -> None:
     for payload in payloads:
         if isinstance(payload, OpaquePayload) and payload.payload_type == PayloadType.HASH:
             if payload.data == expected:
                 return
-            raise AuthenticationRefused(f"{what} does not verify (wrong pre-shared key?)")
+            raise authentication_failed(sa, f"{what} does not verify (wrong pre-shared key?)", now)
     raise AuthenticationRefused(f"no {what} in the message", NotifyType.PAYLOAD_MALFORMED)
+
+
+def authentication_failed(sa: IsakmpSa, reason: str, now: float) -> AuthenticationRefused:
+    """Report a phase 1 that failed on the key (sessions and syslog show it), and the
+    error that ends it."""
+    remote_id = sa.remote_id.text() if sa.remote_id else ""
+    sa.ctx.emit(AuthenticationFailed(sa.local, sa.remote, sa.peer_name, remote_id, reason, now))
+    return AuthenticationRefused(reason)
 
 
 def identity_payload(identity: Identity | None, address: str) -> IdPayload:

@@ -10,6 +10,7 @@ lifetime when it is shorter than the initiator's (RESPONDER-LIFETIME, RFC 2407 4
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from engine.crypto import ChildKeys, DhKeyPair, InvalidPublicValue, dh_group
@@ -33,7 +34,7 @@ from engine.ikev1.payloads import IdPayload, NotifyPayload, OpaquePayload, Paylo
 from engine.ikev1.payloads.attributes import DataAttribute, basic, decode_attributes
 from engine.ikev1.payloads.identification import network_id
 from engine.ikev1.payloads.opaque import hash_payload, ke, nonce
-from engine.ikev1.payloads.sa import Proposal
+from engine.ikev1.payloads.sa import Proposal, Transform
 from engine.ikev1.phase2_sa import Phase2Sa
 from engine.ikev1.proposals import EspChoice, choose_esp, encapsulation_mode, esp_offer, read_esp
 
@@ -224,15 +225,26 @@ class QuickModeInitiator(Exchange):
         self.nonce_i = sa.ctx.random_bytes(NONCE_SIZE)
         if peer.pfs_group:
             self.dh = dh_group(peer.pfs_group).generate(sa.ctx.random_bytes)
-        mode = encapsulation_mode(peer.mode.wants_transport, sa.udp_encapsulation)
-        self.offer = esp_offer(
-            peer.esp_proposals,
-            self.spi_in,
-            encapsulation=mode,
-            lifetime=peer.child_lifetime,
-            lifetime_kb=peer.child_lifetime_kb,
-            group=peer.pfs_group,
-        )
+        # `mode transport` asks for transport and takes tunnel if the peer refuses it:
+        # the tunnel transforms follow the transport ones as alternatives
+        modes = [encapsulation_mode(False, sa.udp_encapsulation)]
+        if peer.mode.wants_transport:
+            modes.insert(0, encapsulation_mode(True, sa.udp_encapsulation))
+        transforms: list[Transform] = []
+        for mode in modes:
+            offer = esp_offer(
+                peer.esp_proposals,
+                self.spi_in,
+                encapsulation=mode,
+                lifetime=peer.child_lifetime,
+                lifetime_kb=peer.child_lifetime_kb,
+                group=peer.pfs_group,
+            )
+            transforms += [
+                replace(t, number=len(transforms) + n + 1)
+                for n, t in enumerate(offer.proposals[0].transforms)
+            ]
+        self.offer = SaPayload((replace(offer.proposals[0], transforms=tuple(transforms)),))
         payloads: list[Payload] = [self.offer, nonce(self.nonce_i)]
         if self.dh is not None:
             payloads.append(ke(self.dh.public))

@@ -269,7 +269,14 @@ class RemoteAccess:
 
         assert sa.grant is not None
         mode = self.policy.config_mode
-        if mode == "initiate":
+        if mode == "initiate" and self.pending is not None:
+            # the client asked before we could push: its request gets the answer
+            exchange, request = self.pending
+            self.pending = None
+            self.stage = "config"
+            sa.state = Ikev1State.CONF_ADDR
+            self._reply(sa, exchange, request, now)
+        elif mode == "initiate":
             self.stage = "push"
             sa.state = Ikev1State.CONF_ADDR
             push = AttributePayload(
@@ -289,7 +296,7 @@ class RemoteAccess:
     def config_requested(
         self, sa: IsakmpSa, exchange: TransactionResponder, request: AttributePayload, now: float
     ) -> None:
-        if self.stage == "config" or (self.complete and sa.grant is not None):
+        if self.stage in ("config", "push") or (self.complete and sa.grant is not None):
             self._reply(sa, exchange, request, now)
         elif self.stage in ("xauth", "authorizing", "status", "start"):
             self.pending = (exchange, request)  # answered once the client is authorized
