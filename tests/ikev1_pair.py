@@ -136,11 +136,14 @@ def remote_access(
     )
     if credentials is None:
         credentials = ClientCredentials(XAUTH_USER if xauth else "", XAUTH_PASSWORD)
+    assert GROUP.key is not None
     cl_peer = v1_peer(
         "to-b",
         B_ADDR,
         CLIENT_INSIDE,
         ANY,
+        psk_local=GROUP.key,
+        psk_remote=GROUP.key,
         ikev1=Ikev1PeerSettings(
             aggressive=True,
             self_identity=Identity(IdentityKind.KEY_ID, GROUP.name),

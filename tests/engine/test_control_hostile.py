@@ -35,9 +35,6 @@ class StubControl:
     def isakmp_sas(self) -> list[object]:
         return []
 
-    def address_pools(self) -> None:
-        return None
-
     def statistics(self) -> None:
         return None
 

@@ -42,9 +42,10 @@ if TYPE_CHECKING:
     from engine.ikev1.isakmp_sa import IsakmpSa
 
 NONCE_SIZE = 32
-#: seconds a replaced IPsec SA stays installed for packets in flight (charon's
-#: delete_rekeyed_delay is 5 s too)
-REKEYED_GRACE = 5.0
+#: seconds a replaced IPsec SA stays installed for packets in flight before the side
+#: that rekeyed deletes it (charon's delete_rekeyed_delay is 5 s); the other side waits
+#: twice as long, in case the rekeying peer never deletes it (charon's IKEv1 does not)
+REKEYED_GRACE = 3.0
 _UDP_MODES = (
     EncapsulationMode.UDP_TUNNEL,
     EncapsulationMode.UDP_TRANSPORT,
@@ -174,7 +175,8 @@ def _install(sa: IsakmpSa, child: Phase2Sa, now: float) -> None:
         sa.ctx.emit(ChildSaRekeyed(sa.ike_sa_id, old.child_sa_id, child.child_sa_id, now))
         # packets already on their way under the old SA still arrive for a moment;
         # then it goes, with a DELETE so that the peer drops it too
-        old.expire_at = min(old.expire_at, now + REKEYED_GRACE)
+        grace = REKEYED_GRACE if child.initiator else 2 * REKEYED_GRACE
+        old.expire_at = min(old.expire_at, now + grace)
         sa.ctx.reschedule(sa)
 
 

@@ -12,6 +12,7 @@ from engine.crypto.algorithms import DhId
 from engine.events import (
     AuthenticationFailed,
     ChildSaInstalled,
+    ClientAuthorizationRequested,
     IkeSaAbandoned,
     IkeSaUp,
     NegotiationFailed,
@@ -26,6 +27,7 @@ from tests.ikev1_pair import (
     ISAKMP_AES_SHA,
     active,
     assert_one_flow,
+    grant_for,
     remote_access,
     site_to_site,
     v1_pair,
@@ -84,6 +86,12 @@ def test_the_group_name_selects_the_group_key() -> None:
     pair = v1_pair((cfg_a, cfg_b))
     pair.initiate()
     pair.run(2)
+    # the gateway's session comes up once the client has its address
+    assert not pair.of_type("b", IkeSaUp)
+    (request,) = pair.of_type("b", ClientAuthorizationRequested)
+    assert request.password is None and request.group == GROUP.name
+    assert pair.b.authorize_client(request.ike_sa_id, grant_for(), "", pair.now)
+    pair.run(2)
     (up_b,) = pair.of_type("b", IkeSaUp)
     assert up_b.remote_id == GROUP.name and up_b.mode == "aggressive"
     (sa_b,) = active(pair.b)
@@ -123,7 +131,7 @@ def test_an_fqdn_identity_selects_the_hostname_key() -> None:
         aggressive=True, self_identity=Identity(IdentityKind.FQDN, "branch.example.test")
     )
     cfg = site_to_site(
-        a={"ikev1": a_settings},
+        a={"ikev1": a_settings, "psk_local": host_key, "psk_remote": host_key},
         sa={"keys": (PresharedKey(host_key, ipaddress.ip_network(f"{B_ADDR}/32")),)},
         sb={"keys": (PresharedKey(host_key, hostname="BRANCH.example.test"),)},
     )

@@ -15,6 +15,7 @@ from engine.events import (
     ClientAuthorizationRequested,
     DownReason,
     IkeSaDown,
+    IkeSaUp,
     NegotiationFailed,
     RemoteAccessGranted,
 )
@@ -86,8 +87,10 @@ def test_xauth_rejected_ends_the_session_and_installs_nothing() -> None:
     (at_b,) = pair.of_type("b", AuthenticationFailed)
     assert at_b.remote_id == XAUTH_USER and "bad password" in at_b.reason
     assert pair.of_type("a", AuthenticationFailed)
+    assert pair.of_type("a", IkeSaDown)[0].reason is DownReason.AUTHENTICATION_FAILED
+    # the gateway never counted the client as up: no session came and went
+    assert not pair.of_type("b", IkeSaUp) and not pair.of_type("b", IkeSaDown)
     for side in "ab":
-        assert pair.of_type(side, IkeSaDown)[0].reason is DownReason.AUTHENTICATION_FAILED
         assert not pair.of_type(side, ChildSaInstalled)
         assert not pair.of_type(side, RemoteAccessGranted)
     assert not pair.a.ike_sas() and not pair.b.ike_sas()
@@ -169,7 +172,7 @@ def test_no_address_to_give_fails_the_client() -> None:
     (failed,) = pair.of_type("b", AuthenticationFailed)
     assert "no address" in failed.reason
     assert not pair.of_type("b", ChildSaInstalled)
-    assert pair.of_type("b", IkeSaDown)[0].reason is DownReason.AUTHENTICATION_FAILED
+    assert not pair.of_type("b", IkeSaUp) and not pair.b.ike_sas()
 
 
 def test_authorize_client_answers_only_a_waiting_client() -> None:
