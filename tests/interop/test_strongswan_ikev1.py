@@ -9,7 +9,7 @@ import time
 
 from interop.strongswan import SS_ADDR, US_ADDR, Lab, NotYet, eventually
 from interop.strongswan_configs import SS_HOST, US_HOST
-from interop.strongswan_ikev1_configs import (
+from interop.ikev1_gateway_configs import (
     GROUP,
     XAUTH_USER,
     our_v1,
