@@ -617,7 +617,9 @@ class Lab:
                 sas = _describe_charon(charon.list_sas())
             except OSError as err:
                 sas = f"  (no answer: {err})"
-            parts += ["--- charon SAs", sas, "--- charon log", tail(charon.log_path, 40)]
+            where = f"({charon.ns})"
+            parts += [f"--- charon SAs {where}", sas, f"--- charon log {where}"]
+            parts.append(tail(charon.log_path, 40))
         for gw in self.gateways:
             try:
                 ours = _describe_ours(gw.sessions())

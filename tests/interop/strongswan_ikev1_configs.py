@@ -141,12 +141,16 @@ def xauth_client_conf(
     start_action: str = "none",
     ike: str = V1_IKE,
     esp: str = V1_ESP,
+    dpd_delay: int | None = None,
 ) -> str:
     """The remote-access client (Cisco EzVPN's software client as charon does it):
     aggressive mode, the group name as `keyid:` identity with the group key, then XAUTH
     as `user`, then a virtual IP by mode config (`pull = yes`: the client asks with
     CFG_REQUEST; `no`: it waits for the gateway's CFG_SET). Its child carries traffic
-    from the virtual IP to `remote_ts` (a subnet, or 0.0.0.0/0 for a full tunnel)."""
+    from the virtual IP to `remote_ts` (a subnet, or 0.0.0.0/0 for a full tunnel).
+    `dpd_delay`: R-U-THERE after that many idle seconds (the gateway must send the DPD
+    vendor ID)."""
+    conn = [f"dpd_delay = {dpd_delay}s" if dpd_delay else ""]
     return f"""\
 connections {{
   {CONN} {{
@@ -157,7 +161,7 @@ connections {{
     remote_addrs = {remote_addr}
     proposals = {ike}
     vips = 0.0.0.0
-    local {{
+{_lines("    ", conn)}    local {{
       auth = psk
       id = keyid:{group}
     }}
@@ -202,12 +206,14 @@ def xauth_server_conf(
     pull: bool = True,
     ike: str = V1_IKE,
     esp: str = V1_ESP,
+    dpd_delay: int | None = None,
 ) -> str:
     """The gateway side of the same remote access, as charon does it: accepts aggressive
     mode from any address for the group's key id, checks XAUTH against `users`
     (xauth-generic), hands out an address of `pool` and `dns` by mode config (answering
     CFG_REQUEST with `pull = yes`, pushing CFG_SET after XAUTH with `no`), and protects
     `local_ts` <-> the client's virtual IP."""
+    conn = [f"dpd_delay = {dpd_delay}s" if dpd_delay else ""]
     users = {XAUTH_USER: XAUTH_PASSWORD} if users is None else users
     secrets = "".join(
         f"""\
@@ -227,7 +233,7 @@ connections {{
     local_addrs = {local_addr}
     proposals = {ike}
     pools = {POOL_NAME}
-    local {{
+{_lines("    ", conn)}    local {{
       auth = psk
       id = {local_addr}
     }}
