@@ -2,7 +2,7 @@
 that the gateway tests will point at our IKEv1 core. One charon in each namespace of the
 module's pair (interop/strongswan_ikev1.py): main mode site-to-site with a PSK either
 way round, and EzVPN-style remote access (aggressive mode with a group key id, XAUTH,
-mode config in pull and in push mode) ending with a ping from the virtual IP.
+mode config in pull and in push mode) ending with a ping from the virtual IP, and DPD.
 
 Both charons use kernel-libipsec, which always claims a NAT: every exchange after the
 first round trip runs on port 4500 and ESP is UDP-encapsulated (mode 3, RFC 3947).
@@ -19,6 +19,8 @@ from interop.strongswan import (
     US_HOST,
     US_NET,
     Lab,
+    NotYet,
+    eventually,
 )
 from interop.strongswan_ikev1 import (
     exchanges,
@@ -152,3 +154,23 @@ def test_wrong_xauth_password_tears_the_ike_sa_down(lab: Lab) -> None:
     # charon answers the credentials request once; it does not retry by itself
     replies = [line for line in exchanges(client, "generating") if "CPRP(X_USER X_PWD)" in line]
     assert len(replies) == 1, replies
+
+
+def test_idle_client_sends_dpd_and_the_gateway_acknowledges(lab: Lab) -> None:
+    near_charon(lab, xauth_server_conf(local_addr=US_ADDR))
+    client = far_charon(
+        lab, xauth_client_conf(local_addr=SS_ADDR, remote_addr=US_ADDR, dpd_delay=1)
+    )
+    client.initiate()
+    wait_v1_up(lab, client)
+
+    def acked() -> list[str]:
+        got = [line for line in exchanges(client, "parsed") if "N(DPD_ACK)" in line]
+        if not got:
+            raise NotYet("no R-U-THERE-ACK yet")
+        return got
+
+    eventually(acked, 10, "an R-U-THERE-ACK from the gateway", lab.state)
+    sent = [line for line in exchanges(client, "generating") if "N(DPD)" in line]
+    assert sent and all(" INFORMATIONAL_V1 request " in line for line in sent), sent
+    wait_v1_up(lab, client)  # DPD answered: still up
