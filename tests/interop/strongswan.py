@@ -220,12 +220,14 @@ class Topology:
             self._ip("netns", "del", ns, check=False)
         self.created.clear()
 
-    def forget_charon_routing(self) -> None:
-        """A SIGKILLed charon leaves its policy rule and table 220 behind: remove them."""
+    def forget_charon_routing(self, ns: str | None = None) -> None:
+        """A SIGKILLed charon leaves its policy rule and table 220 behind: remove them
+        (in namespace `ns`, charon's own by default)."""
+        ns = ns or self.ss
         for _ in range(8):
-            if self._ip("-n", self.ss, "rule", "del", "table", "220", check=False).returncode:
+            if self._ip("-n", ns, "rule", "del", "table", "220", check=False).returncode:
                 break
-        self._ip("-n", self.ss, "route", "flush", "table", "220", check=False)
+        self._ip("-n", ns, "route", "flush", "table", "220", check=False)
 
 
 @contextlib.contextmanager
@@ -267,14 +269,31 @@ def _stop(proc: subprocess.Popen[bytes] | None, sig: int, grace: float) -> None:
         proc.wait(5)
 
 
-class Charon:
-    """One charon in the strongSwan namespace, driven by swanctl and vici."""
+#: builds charon's strongswan.conf from (vici socket, IKE port, NAT-T port)
+CharonSettings = Callable[[Path, int, int], str]
 
-    def __init__(self, topo: Topology, workdir: Path, port: int = 500, port_nat_t: int = 4500):
+
+class Charon:
+    """One charon, driven by swanctl and vici: in the strongSwan namespace by default, or
+    in namespace `ns` (a charon-to-charon test puts the second one in ours).
+    `settings` builds its strongswan.conf (plugins, options, log levels)."""
+
+    def __init__(
+        self,
+        topo: Topology,
+        workdir: Path,
+        port: int = 500,
+        port_nat_t: int = 4500,
+        *,
+        ns: str | None = None,
+        settings: CharonSettings = strongswan_conf,
+    ):
         self.topo = topo
+        self.ns = ns or topo.ss
         self.dir = workdir
         self.port = port
         self.port_nat_t = port_nat_t
+        self.settings = settings
         self.vici_socket = workdir / "charon.vici"
         self.log_path = workdir / "charon.log"
         self.conf_path = workdir / "swanctl.conf"
@@ -289,12 +308,12 @@ class Charon:
         run = self.dir / "run"
         run.mkdir(parents=True, exist_ok=True)
         conf = self.dir / "strongswan.conf"
-        conf.write_text(strongswan_conf(self.vici_socket, self.port, self.port_nat_t))
+        conf.write_text(self.settings(self.vici_socket, self.port, self.port_nat_t))
         env = {**os.environ, "STRONGSWAN_CONF": str(conf)}
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 [
-                    self.topo.ip, "netns", "exec", self.topo.ss, "sh", "-c",
+                    self.topo.ip, "netns", "exec", self.ns, "sh", "-c",
                     'mount --bind "$1" /run && exec "$2"', "sh", str(run), str(CHARON),
                 ],
                 env=env,
@@ -393,13 +412,13 @@ class Charon:
     def kill(self) -> None:
         """SIGKILL: charon vanishes without a word, as a crashed peer."""
         _stop(self.proc, signal.SIGKILL, 5)
-        self.topo.forget_charon_routing()
+        self.topo.forget_charon_routing(self.ns)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.resume()  # a paused charon would not see SIGTERM
         _stop(self.proc, signal.SIGTERM, 10)
-        self.topo.forget_charon_routing()
+        self.topo.forget_charon_routing(self.ns)
 
 
 class OurGateway:
@@ -560,11 +579,20 @@ class Lab:
     charons: list[Charon] = field(default_factory=list)
     gateways: list[OurGateway] = field(default_factory=list)
 
-    def charon(self, conf: str | None = None, *, port: int = 500, port_nat_t: int = 4500) -> Charon:
-        """A new charon, started, with `conf` (swanctl.conf text) loaded."""
+    def charon(
+        self,
+        conf: str | None = None,
+        *,
+        port: int = 500,
+        port_nat_t: int = 4500,
+        ns: str | None = None,
+        settings: CharonSettings = strongswan_conf,
+    ) -> Charon:
+        """A new charon, started, with `conf` (swanctl.conf text) loaded; in namespace
+        `ns` (charon's by default), its strongswan.conf from `settings`."""
         d = self.workdir / f"charon{len(self.charons)}"
         d.mkdir(parents=True)
-        charon = Charon(self.topo, d, port, port_nat_t)
+        charon = Charon(self.topo, d, port, port_nat_t, ns=ns, settings=settings)
         self.charons.append(charon)
         charon.start()
         if conf is not None:
@@ -589,7 +617,9 @@ class Lab:
                 sas = _describe_charon(charon.list_sas())
             except OSError as err:
                 sas = f"  (no answer: {err})"
-            parts += ["--- charon SAs", sas, "--- charon log", tail(charon.log_path, 40)]
+            where = f"({charon.ns})"
+            parts += [f"--- charon SAs {where}", sas, f"--- charon log {where}"]
+            parts.append(tail(charon.log_path, 40))
         for gw in self.gateways:
             try:
                 ours = _describe_ours(gw.sessions())

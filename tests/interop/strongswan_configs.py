@@ -3,6 +3,7 @@ suites in both dialects, charon's strongswan.conf and swanctl.conf, and our IOS-
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,17 +192,30 @@ DEFAULT_ESP = ESP_SUITES["aes256gcm16"]
 
 
 # ---------------------------------------------------------------------- configurations
-def strongswan_conf(vici_socket: Path, port: int = 500, port_nat_t: int = 4500) -> str:
+def strongswan_conf(
+    vici_socket: Path,
+    port: int = 500,
+    port_nat_t: int = 4500,
+    *,
+    plugins: str = STRONGSWAN_PLUGINS,
+    settings: Sequence[str] = (),
+    log_levels: Mapping[str, int] | None = None,
+) -> str:
+    """charon's strongswan.conf: the plugins it loads, `settings` as extra lines of the
+    `charon` section (one setting per line), and `log_levels` by subsystem on top of
+    `default = 1` (e.g. {"ike": 4, "enc": 4} to see every payload, decrypted)."""
+    extra = "".join(f"  {line}\n" for line in settings)
+    levels = "".join(f"      {name} = {level}\n" for name, level in (log_levels or {}).items())
     return f"""\
 charon {{
   load_modular = no
-  load = {STRONGSWAN_PLUGINS}
+  load = {plugins}
   port = {port}
   port_nat_t = {port_nat_t}
-  filelog {{
+{extra}  filelog {{
     stderr {{
       default = 1
-      flush_line = yes
+{levels}      flush_line = yes
       time_format = %H:%M:%S
     }}
   }}
