@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import time
 
-from interop.strongswan import SS_ADDR, US_ADDR, Lab, NotYet, eventually
-from interop.strongswan_configs import SS_HOST, US_HOST
 from interop.ikev1_gateway_configs import (
     GROUP,
     XAUTH_USER,
@@ -17,6 +15,8 @@ from interop.ikev1_gateway_configs import (
     swanctl_v1,
     swanctl_v1_remote_access,
 )
+from interop.strongswan import SS_ADDR, US_ADDR, Lab, NotYet, eventually
+from interop.strongswan_configs import SS_HOST, US_HOST
 from interop.test_strongswan_esp import charon_packets, ping, wait_counters
 
 
