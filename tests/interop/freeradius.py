@@ -153,6 +153,8 @@ class FreeRadius:
     secret: str
     #: the users file: `"joe" Cleartext-Password := "..."` and its reply attributes
     users: str = ""
+    #: a network namespace to run in (the gateway's, in the strongSwan interop tests)
+    netns: str | None = None
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
 
@@ -205,8 +207,9 @@ class FreeRadius:
         exe = binary()
         assert exe is not None
         log = self.log_file.open("a")
+        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
         self.process = subprocess.Popen(
-            [exe, "-f", "-l", "stdout", "-d", str(self.raddb)],
+            [*prefix, exe, "-f", "-l", "stdout", "-d", str(self.raddb)],
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
@@ -263,7 +266,9 @@ class FreeRadius:
         return entries
 
 
-def launch(workdir: Path, secret: str, *, start: bool = True, users: str = "") -> FreeRadius:
+def launch(
+    workdir: Path, secret: str, *, start: bool = True, users: str = "", netns: str | None = None
+) -> FreeRadius:
     """A configured server on free loopback ports in `workdir` (made here), started
     unless `start` is false, authenticating the entries of `users`. The caller stops it
     (`stop()`, by PID)."""
@@ -272,7 +277,9 @@ def launch(workdir: Path, secret: str, *, start: bool = True, users: str = "") -
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.bind(("127.0.0.1", 0))
             ports.append(int(sock.getsockname()[1]))
-    radius = FreeRadius(workdir, auth_port=ports[0], acct_port=ports[1], secret=secret, users=users)
+    radius = FreeRadius(
+        workdir, auth_port=ports[0], acct_port=ports[1], secret=secret, users=users, netns=netns
+    )
     workdir.mkdir(parents=True, exist_ok=True)
     radius.configure()
     if start:

@@ -104,6 +104,7 @@ def swanctl_v1_remote_access(
     esp: str = "aes128-sha256",
     password: str = XAUTH_PASSWORD,
     remote_ts: str = US_NET,
+    group_key: str = GROUP_KEY,
 ) -> str:
     """charon as an IKEv1 remote-access client: aggressive mode with the group name as
     ID_KEY_ID and the group key, XAUTH as `XAUTH_USER`, a virtual IP asked for."""
@@ -140,7 +141,7 @@ secrets {{
   ike-group {{
     id-a = keyid:{GROUP}
     id-b = {US_ADDR}
-    secret = "{GROUP_KEY}"
+    secret = "{group_key}"
   }}
   xauth-user {{
     id = {XAUTH_USER}
