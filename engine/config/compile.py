@@ -12,7 +12,12 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from engine.config.commands.crypto_ikev2 import HASHES
-from engine.config.compile_ikev1 import compile_ezvpn, compile_ikev1_entry, isakmp_settings
+from engine.config.compile_ikev1 import (
+    compile_ezvpn,
+    compile_ikev1_entry,
+    compile_ikev1_tunnel,
+    isakmp_settings,
+)
 from engine.config.diagnostics import ConfigError
 from engine.config.model import (
     Config,
@@ -268,8 +273,18 @@ def _compile_tunnel(
         str(source) if source else None,
     )
     destination = interface.tunnel_destination
-    if profile.ikev2_profile is None or destination is None:
-        return tunnel  # IKEv1, or no peer yet: the interface exists, its tunnel stays down
+    if destination is None:
+        return tunnel  # no peer yet: the interface exists, its tunnel stays down
+    if profile.ikev2_profile is None:
+        # IKEv1 (IOS: an ipsec profile without an IKEv2 profile), with the isakmp keys
+        common = _common_v1(state, profile, interface)
+        if gre:
+            assert source is not None
+            common["gre"] = (str(source), str(destination[0]))
+        compile_ikev1_tunnel(
+            config, state.isakmp, interface, profile, common, GRE_PROTOCOL, peers, meta
+        )
+        return tunnel
     ikev2 = config.ikev2_profiles[profile.ikev2_profile[0]]
     key_peer = state.keyring(ikev2.keyring[0]).peer_for(destination[0]) if ikev2.keyring else None
     if key_peer is None:
@@ -367,7 +382,7 @@ def _common(
 
 
 def _common_v1(
-    state: _Compiling, entry: CryptoMapEntry, interface: Interface | None
+    state: _Compiling, entry: CryptoMapEntry | IpsecProfile, interface: Interface | None
 ) -> dict[str, object]:
     """`_common` for an IKEv1 entry: no IKEv2 profile, the global `crypto isakmp keepalive`."""
     return dict(
@@ -379,7 +394,10 @@ def _common_v1(
         remote_ike_port=state.ike_port,
         remote_natt_port=state.natt_port,
         fvrf=interface.vrf if interface and interface.vrf else "",
-        mode=_mode(state.config, entry),
+        # a tunnel interface carries whole packets: tunnel mode (GRE: as its set asks)
+        mode=_mode(state.config, entry)
+        if isinstance(entry, CryptoMapEntry) or (interface and tunnel_mode(interface) != IPSEC_IPV4)
+        else IpsecMode.TUNNEL,
     )
 
 

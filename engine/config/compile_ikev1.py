@@ -35,7 +35,13 @@ from engine.secret import Secret
 
 if TYPE_CHECKING:
     from engine.config.compile import PeerMeta
-    from engine.config.model import Config, CryptoMapEntry, Interface, IsakmpProfile
+    from engine.config.model import (
+        Config,
+        CryptoMapEntry,
+        Interface,
+        IpsecProfile,
+        IsakmpProfile,
+    )
 
 _HASHES = {
     "sha": Phase1Hash.SHA1,
@@ -340,5 +346,83 @@ def compile_ezvpn(
         accounting_list=None,
         reverse_route=False,
         initiate=client.connect == "auto",
+        remote=str(address),
+    )
+
+
+def compile_ikev1_tunnel(
+    config: Config,
+    settings: IsakmpSettings,
+    interface: Interface,
+    profile: IpsecProfile,
+    common: dict[str, object],
+    gre_protocol: int,
+    peers: list[PeerPolicy],
+    meta: dict[str, PeerMeta],
+) -> None:
+    """A tunnel interface protected over IKEv1: one peer (its destination) with
+    any-to-any selectors (or the GRE endpoints), keyed by `crypto isakmp key` or the
+    ISAKMP profile's keyrings; without a key the tunnel stays down (check warns)."""
+    from engine.config.compile import ANY, PeerMeta
+
+    assert interface.tunnel_destination is not None
+    address = interface.tunnel_destination[0]
+    isakmp = (
+        config.isakmp_profiles.get(profile.isakmp_profile[0]) if profile.isakmp_profile else None
+    )
+    keyrings = tuple(k for k, _ in isakmp.keyrings) if isakmp else ()
+    key = settings.key_for_address(ipaddress.ip_address(address), keyrings)
+    if key is None:
+        return
+    fields = dict(common)
+    gre = fields.pop("gre", None)
+    local_ts, remote_ts, protocol = (ANY,), (ANY,), 0
+    if gre is not None:
+        source, destination = gre  # type: ignore[misc]
+        local_ts = (ipaddress.ip_network(source),)
+        remote_ts = (ipaddress.ip_network(destination),)
+        protocol = gre_protocol
+    fields.update(ike_proposals=(), local_identity=None, local_addresses=())
+    if isakmp is not None and isakmp.keepalive is not None:
+        fields["dpd"] = DpdPolicy(
+            float(isakmp.keepalive[0]), float(isakmp.keepalive[1]), DpdMode.PERIODIC
+        )
+    ivrf = (isakmp.vrf if isakmp else None) or ""
+    description = profile.description or interface.description
+    peers.append(
+        PeerPolicy(
+            name=interface.name,
+            psk_local=key.key,
+            psk_remote=key.key,
+            local_ts=local_ts,
+            remote_ts=remote_ts,
+            ts_protocol=protocol,
+            remote_addresses=(ipaddress.ip_network(address),),
+            description=description,
+            origin="tunnel interface",
+            interface=interface.name,
+            ivrf=ivrf,
+            ike_version=1,
+            ikev1=Ikev1PeerSettings(
+                profile=isakmp.name if isakmp else "",
+                keyrings=keyrings,
+                aggressive=bool(isakmp and isakmp.initiate_aggressive),
+                self_identity=_self_identity(isakmp),
+            ),
+            **fields,  # type: ignore[arg-type]
+        )
+    )
+    meta[interface.name] = PeerMeta(
+        peer_name=interface.name,
+        crypto_map=f"{interface.name}-head-0",
+        seq=1,
+        dynamic=False,
+        interface=interface.name,
+        description=description,
+        fvrf=interface.vrf or "",
+        ivrf=ivrf,
+        accounting_list=isakmp.accounting[0] if isakmp and isakmp.accounting else None,
+        reverse_route=False,
+        initiate=not profile.responder_only,
         remote=str(address),
     )

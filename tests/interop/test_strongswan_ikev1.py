@@ -15,7 +15,7 @@ from interop.ikev1_gateway_configs import (
     swanctl_v1,
     swanctl_v1_remote_access,
 )
-from interop.strongswan import SS_ADDR, US_ADDR, Lab, NotYet, eventually
+from interop.strongswan import SS_ADDR, US_ADDR, Lab, NotYet, OurGateway, eventually
 from interop.strongswan_configs import SS_HOST, US_HOST
 from interop.test_strongswan_esp import charon_packets, ping, wait_counters
 
@@ -156,3 +156,70 @@ def test_dpd_declares_a_killed_charon_dead(strongswan_lab: Lab) -> None:
 
     elapsed = eventually(down, 35, "our DPD to declare charon dead", lab.state, interval=0.2)
     assert 18 <= elapsed <= 28, elapsed
+
+
+def vti_v1_conf(*, hostname: str, local: str, peer: str, inside: str, far_net: str) -> str:
+    """Route-based IKEv1: an ipsec profile without an IKEv2 profile, keyed by
+    `crypto isakmp key`, on Tunnel1 with a route to the far network into it."""
+    network, mask = far_net.split()
+    return f"""\
+hostname {hostname}
+crypto isakmp policy 10
+ encryption aes 256
+ hash sha256
+ authentication pre-share
+ group 14
+crypto isakmp key v1-vti-key address {peer}
+crypto ipsec transform-set TS esp-aes 256 esp-sha256-hmac
+ mode tunnel
+crypto ipsec profile VTI
+ set transform-set TS
+ set pfs group14
+interface wan0
+ ip address {local} 255.255.255.0
+interface Tunnel1
+ ip address {inside} 255.255.255.252
+ tunnel source wan0
+ tunnel mode ipsec ipv4
+ tunnel destination {peer}
+ tunnel protection ipsec profile VTI
+ip route {network} {mask} Tunnel1
+end
+"""
+
+
+def test_two_daemons_run_route_based_ikev1(strongswan_lab: Lab) -> None:
+    lab = strongswan_lab
+    far = lab.ours(
+        vti_v1_conf(
+            hostname="branch",
+            local=SS_ADDR,
+            peer=US_ADDR,
+            inside="169.254.11.1",
+            far_net="10.98.2.0 255.255.255.0",
+        ),
+        far_side=True,
+    )
+    near = lab.ours(
+        vti_v1_conf(
+            hostname="hub",
+            local=US_ADDR,
+            peer=SS_ADDR,
+            inside="169.254.11.2",
+            far_net="10.98.1.0 255.255.255.0",
+        )
+    )
+
+    def up(gateway: OurGateway) -> dict:
+        views = [v for v in gateway.sessions() if v["session"]["status"] == "UP-ACTIVE"]
+        if len(views) != 1:
+            raise NotYet(str(gateway.sessions()))
+        return views[0]
+
+    eventually(lambda: up(far) and up(near), 20, "both IKEv1 tunnels up", lab.state)
+    for gateway in (far, near):
+        view = up(gateway)
+        assert view["session"]["interface"] == "Tunnel1"
+        active = [sa["version"] for sa in view["ike_sas"] if sa["state"] == "Active"]
+        assert active and set(active) == {1}, view["ike_sas"]
+    assert ping(lab, lab.topo.ss, SS_HOST, US_HOST, 5) == (5, 5)
