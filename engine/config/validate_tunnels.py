@@ -117,14 +117,12 @@ def _check_tunnel(config: Config, interface: Interface) -> None:
             f"{name}: a virtual template in GRE mode is not run by this gateway; "
             "use tunnel mode ipsec ipv4",
         )
-    if profile.ikev2_profile is None and not interface.virtual_template:
-        how = "an IKEv1 profile, not negotiated yet" if profile.isakmp_profile else "no profile"
-        config.report(
-            profile.source,
-            f"crypto ipsec profile {profile.name} has no set ikev2-profile ({how}): "
-            f"{name} stays down",
-            Severity.WARNING,
-        )
+    if (
+        profile.ikev2_profile is None
+        and not interface.virtual_template
+        and interface.tunnel_destination is not None
+    ):
+        _check_ikev1_tunnel_key(config, name, profile, interface.tunnel_destination[0])
     if interface.virtual_template:
         return
     if interface.tunnel_destination is None:
@@ -179,3 +177,23 @@ def _used_by_ipsec_ipv4(config: Config, profile: IpsecProfile) -> bool:
         and tunnel_mode(i) == IPSEC_IPV4
         for i in config.interfaces.values()
     )
+
+
+def _check_ikev1_tunnel_key(config: Config, name: str, profile: IpsecProfile, peer: object) -> None:
+    """An ipsec profile without an IKEv2 profile is IKEv1: its peer needs an isakmp key."""
+    keyrings: set[str] = set()
+    if profile.isakmp_profile is not None and profile.isakmp_profile[0] in config.isakmp_profiles:
+        keyrings = {k for k, _ in config.isakmp_profiles[profile.isakmp_profile[0]].keyrings}
+    covered = any(k.address is not None and peer in k.address for k in config.isakmp_keys) or any(
+        item.address is not None and peer in item.address
+        for ring_name, ring in config.isakmp_keyrings.items()
+        if not keyrings or ring_name in keyrings
+        for item in ring.keys
+    )
+    if not covered:
+        config.report(
+            profile.source,
+            f"crypto ipsec profile {profile.name} is IKEv1 (no set ikev2-profile) and no "
+            f"crypto isakmp key covers {name}'s destination {peer}: {name} stays down",
+            Severity.WARNING,
+        )
