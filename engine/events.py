@@ -200,6 +200,8 @@ class IkeSaNegotiating:
     local: Address
     remote: Address
     at: float
+    #: 2 for IKEv2, 1 for an ISAKMP SA
+    version: int = 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -264,7 +264,13 @@ class SessionModel:
         self._set_ike(
             session,
             IkeSaRecord(
-                event.ike_sa_id, session.session_id, event.local, event.remote, "Negotiating", True
+                event.ike_sa_id,
+                session.session_id,
+                event.local,
+                event.remote,
+                "Negotiating",
+                True,
+                version=event.version,
             ),
         )
         self._update(session, self.clock())

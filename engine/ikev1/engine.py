@@ -516,7 +516,7 @@ class IkeV1Engine:
         if remote is None:
             remote = (str(peer.remote_addresses[0].network_address), peer.remote_ike_port)
         sa = self._new_initiator(peer, local, remote, now)
-        self.emit(IkeSaNegotiating(sa.ike_sa_id, peer.name, local, remote, now))
+        self.emit(IkeSaNegotiating(sa.ike_sa_id, peer.name, local, remote, now, version=1))
         return sa.ike_sa_id
 
     def quick_modes_for(self, sa: IsakmpSa, now: float) -> int:
