@@ -456,6 +456,8 @@ class OurGateway:
             "--config", str(self.conf_path), "--bind", self.bind,
             "--ike-port", str(self.ike_port), "--natt-port", str(self.natt_port),
             "--control", str(self.control),
+            # its own spool: records a previous test left undelivered are not replayed here
+            "--state-dir", str(self.dir / "state"),
         ]  # fmt: skip
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(

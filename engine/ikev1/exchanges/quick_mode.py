@@ -27,7 +27,7 @@ from engine.ikev1.constants import (
     ProtocolId,
 )
 from engine.ikev1.errors import AuthenticationRefused, Ikev1Error, ProposalRefused
-from engine.ikev1.exchanges.base import Exchange
+from engine.ikev1.exchanges.base import NEVER, Exchange
 from engine.ikev1.keys import esp_key_size, keymat, quick_hash_2, quick_hash_3, split_esp_keys
 from engine.ikev1.message import Header
 from engine.ikev1.payloads import IdPayload, NotifyPayload, OpaquePayload, Payload, SaPayload
@@ -46,6 +46,9 @@ NONCE_SIZE = 32
 #: that rekeyed deletes it (charon's delete_rekeyed_delay is 5 s); the other side waits
 #: twice as long, in case the rekeying peer never deletes it (charon's IKEv1 does not)
 REKEYED_GRACE = 3.0
+#: an SA of the same selectors established less than this before another is not being
+#: renewed by it: the two ends started their quick modes at the same moment
+COLLISION_WINDOW = 10.0
 _UDP_MODES = (
     EncapsulationMode.UDP_TUNNEL,
     EncapsulationMode.UDP_TRANSPORT,
@@ -154,9 +157,11 @@ def _ids(payloads: list[Payload]) -> tuple[IdPayload, IdPayload] | None:
 def _schedule(sa: IsakmpSa, child: Phase2Sa, now: float) -> None:
     lifetime = child.choice.lifetime
     child.expire_at = now + lifetime
-    if child.initiator:
-        # the initiator renews before the end, a little earlier than the peer would
-        child.rekey_at = now + lifetime * (1 - sa.ctx.config.rekey_margin)
+    # The initiator renews first. The responder renews too, later, in case the initiator
+    # does not: a peer keeping a longer lifetime of its own (charon's 1 h against a
+    # crypto map's 120 s) would otherwise let the SA lapse with a gap in traffic.
+    margin = sa.ctx.config.rekey_margin
+    child.rekey_at = now + lifetime * (1 - (margin if child.initiator else margin / 2))
 
 
 def _install(sa: IsakmpSa, child: Phase2Sa, now: float) -> None:
@@ -167,6 +172,9 @@ def _install(sa: IsakmpSa, child: Phase2Sa, now: float) -> None:
         # the peer renewed without saying which: the older SA of the same selectors
         for other in sa.children.values():
             if other is not child and other.selectors == child.selectors and not other.superseded:
+                if now - other.created_at < COLLISION_WINDOW:
+                    _settle_collision(sa, other, child, now)
+                    return
                 old = other
                 child.rekeyed_from = other.child_sa_id
                 break
@@ -178,6 +186,25 @@ def _install(sa: IsakmpSa, child: Phase2Sa, now: float) -> None:
         grace = REKEYED_GRACE if child.initiator else 2 * REKEYED_GRACE
         old.expire_at = min(old.expire_at, now + grace)
         sa.ctx.reschedule(sa)
+
+
+def _settle_collision(sa: IsakmpSa, first: Phase2Sa, second: Phase2Sa, now: float) -> None:
+    """Both ends negotiated an SA for the same selectors at the same moment. Both ends
+    keep the one whose lowest SPI is higher as the SA to renew, so they agree without a
+    word (the rule IKEv2 gives for simultaneous rekeys, on SPIs since both ends know
+    them). The other is not deleted early, since the peer may send on it; it stops
+    renewing and runs out its lifetime."""
+    redundant = min(first, second, key=_lowest_spi)
+    kept = second if redundant is first else first
+    redundant.superseded = True
+    redundant.rekey_at = NEVER
+    kept.rekeyed_from = redundant.child_sa_id
+    sa.ctx.emit(ChildSaRekeyed(sa.ike_sa_id, redundant.child_sa_id, kept.child_sa_id, now))
+    sa.ctx.reschedule(sa)
+
+
+def _lowest_spi(child: Phase2Sa) -> int:
+    return min(int.from_bytes(child.spi_in, "big"), int.from_bytes(child.spi_out, "big"))
 
 
 class QuickModeInitiator(Exchange):

@@ -18,6 +18,7 @@ from engine.events import (
     NegotiationFailed,
 )
 from engine.ike.policy import IpsecMode, RetransmitPolicy
+from engine.ikev1.exchanges.quick_mode import REKEYED_GRACE, QuickModeInitiator
 from tests.ike_pair import A_NET, B_NET, LinkFaults
 from tests.ikev1_pair import active, assert_one_flow, site_to_site, v1_pair
 
@@ -35,7 +36,8 @@ def test_initiator_rekeys_at_lifetime_times_one_minus_margin_and_keeps_the_flow(
     (first_a,), (first_b,) = pair.children("a"), pair.children("b")
     created = installed(pair, "a")[0].at
     assert first_a.rekey_at == pytest.approx(created + LIFETIME * (1 - MARGIN))
-    assert first_b.rekey_at == float("inf")  # the responder leaves the rekey to the initiator
+    # the responder renews only if the initiator has not, a little later
+    assert first_b.rekey_at == pytest.approx(created + LIFETIME * (1 - MARGIN / 2))
     pair.run(LIFETIME * (1 - MARGIN) - 2)
     assert not pair.of_type("a", ChildSaRekeyed)
     assert len(pair.children("a")) == 1
@@ -57,6 +59,25 @@ def test_initiator_rekeys_at_lifetime_times_one_minus_margin_and_keeps_the_flow(
     assert_one_flow(pair)
     pair.run(3 * LIFETIME)
     assert len(pair.of_type("a", ChildSaRekeyed)) == 4
+    assert_one_flow(pair)
+    assert not pair.of_type("a", IkeSaDown)
+
+
+def test_the_responder_renews_when_the_initiator_does_not() -> None:
+    """A peer that keeps a longer lifetime of its own never renews our short one: the
+    responder does, before the SA lapses, and the flow has no gap."""
+    pair = v1_pair(site_to_site())
+    pair.established(1)
+    (first_a,), (first_b,) = pair.children("a"), pair.children("b")
+    created = installed(pair, "b")[0].at
+    first_a.rekey_at = float("inf")  # the initiator never renews
+    pair.run(LIFETIME * (1 - MARGIN / 2) + 2)
+    for side, old in (("a", first_a), ("b", first_b)):
+        (rekeyed,) = pair.of_type(side, ChildSaRekeyed)
+        assert rekeyed.old_child_sa_id == old.child_sa_id
+        assert rekeyed.at == pytest.approx(created + LIFETIME * (1 - MARGIN / 2))
+    assert installed(pair, "b")[-1].rekeyed_from == first_b.child_sa_id
+    assert not [e for e in pair.of_type("b", ChildSaDeleted) if e.reason is not DownReason.REKEYED]
     assert_one_flow(pair)
     assert not pair.of_type("a", IkeSaDown)
 
@@ -199,3 +220,26 @@ def test_quick_mode_rekeys_on_a_lossy_link(seed: int) -> None:
     # a lost DELETE leaves the peer's old SA until it expires: IKEv1 does not acknowledge
     pair.run(LIFETIME)
     assert_one_flow(pair)
+
+
+def test_quick_modes_started_at_once_by_both_ends_keep_both_sas_until_their_lifetime() -> None:
+    """Both ends negotiate the first IPsec SA at the same moment (a static crypto map on
+    each side, traffic both ways). Neither SA is deleted early, since each end may take
+    either as its current one; the older stops renewing and runs out its lifetime."""
+    pair = v1_pair(site_to_site())
+    pair.initiate()
+    while not pair.live_ike("b"):
+        assert pair.step()
+    (sa_b,) = pair.live_ike("b")
+    QuickModeInitiator.begin(sa_b, B_NET, A_NET, pair.now)
+    pair.run(REKEYED_GRACE * 4)
+    assert len(pair.children("a")) == len(pair.children("b")) == 2
+    assert not pair.of_type("a", ChildSaDeleted) and not pair.of_type("b", ChildSaDeleted)
+    (kept_a,) = [child for child in pair.children("a") if not child.superseded]
+    (kept_b,) = [child for child in pair.children("b") if not child.superseded]
+    assert (kept_a.spi_in, kept_a.spi_out) == (kept_b.spi_out, kept_b.spi_in)  # the same SA
+    pair.run(LIFETIME + 5)
+    reasons = {e.reason for side in "ab" for e in pair.of_type(side, ChildSaDeleted)}
+    assert DownReason.LIFETIME_EXPIRED in reasons or DownReason.PEER_DELETE in reasons
+    assert_one_flow(pair)
+    assert not pair.of_type("a", IkeSaDown)
