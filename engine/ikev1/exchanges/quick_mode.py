@@ -46,8 +46,8 @@ NONCE_SIZE = 32
 #: that rekeyed deletes it (charon's delete_rekeyed_delay is 5 s); the other side waits
 #: twice as long, in case the rekeying peer never deletes it (charon's IKEv1 does not)
 REKEYED_GRACE = 3.0
-#: an SA of the same selectors established less than this before another is not being
-#: renewed by it: the two ends started their quick modes at the same moment
+#: an SA of the same selectors that one end negotiated less than this before the other
+#: end negotiated another is not being renewed by it: the two ends started at once
 COLLISION_WINDOW = 10.0
 _UDP_MODES = (
     EncapsulationMode.UDP_TUNNEL,
@@ -172,7 +172,7 @@ def _install(sa: IsakmpSa, child: Phase2Sa, now: float) -> None:
         # the peer renewed without saying which: the older SA of the same selectors
         for other in sa.children.values():
             if other is not child and other.selectors == child.selectors and not other.superseded:
-                if now - other.created_at < COLLISION_WINDOW:
+                if other.initiator != child.initiator and now - other.created_at < COLLISION_WINDOW:
                     _settle_collision(sa, other, child, now)
                     return
                 old = other

@@ -243,3 +243,16 @@ def test_quick_modes_started_at_once_by_both_ends_keep_both_sas_until_their_life
     assert DownReason.LIFETIME_EXPIRED in reasons or DownReason.PEER_DELETE in reasons
     assert_one_flow(pair)
     assert not pair.of_type("a", IkeSaDown)
+
+
+def test_an_early_renewal_by_the_same_end_is_a_rekey_not_a_collision() -> None:
+    """charon renews on request (`swanctl --rekey`) seconds after the SA came up, without
+    saying which SA it renews: the older SA goes after the grace, as for any rekey."""
+    pair = v1_pair(site_to_site())
+    pair.established(1)
+    (sa_a,) = pair.live_ike("a")
+    (first_a,) = pair.children("a")
+    QuickModeInitiator.begin(sa_a, A_NET, B_NET, pair.now)  # no rekeyed_from: "a new SA"
+    pair.run(REKEYED_GRACE * 3)
+    assert [e.child_sa_id for e in pair.of_type("a", ChildSaDeleted)] == [first_a.child_sa_id]
+    assert_one_flow(pair)
