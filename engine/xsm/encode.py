@@ -20,7 +20,8 @@ A value is an element named after its field; strings carry no type, other values
 `type="int|float|bool|null|list|map"`; a list holds `<item>`s, a map holds its fields.
 A field name that is not a safe XML name becomes `<field name="...">`. Text that XML 1.0
 cannot carry (control characters, lone surrogates) is written with those characters as
-`\\uXXXX` and backslashes doubled, and its element lists what was so escaped in
+`\\uXXXX` (a carriage return too, which XML would read as a newline) and
+backslashes doubled, and its element lists what was so escaped in
 `escaped="text name key"`. ``parse_snapshot_xml`` and ``parse_changes_xml`` read it all
 back to the same rows. Secrets (``Secret``) are written as the mask, never in clear.
 
@@ -129,8 +130,8 @@ def encode_xrd_list_json(datasets: Iterable[DataSet]) -> bytes:
 
 
 # ---------------------------------------------------------------------- XML text
-# XML 1.0 Char production, less what we escape ourselves
-_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# outside XML 1.0's Char production, and CR (a parser reads a bare CR in text as LF)
+_ILLEGAL = re.compile("[^\t\n\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _ESCAPE = re.compile(r"\\(?:\\|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))")
 
