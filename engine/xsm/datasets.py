@@ -275,7 +275,7 @@ def ike_sa_row(_key: Hashable, record: object) -> Row | None:
         "ike_sa_id": record.ike_sa_id,
         "session_id": record.session_id,
         "version": record.version,
-        "mode": record.mode or ("main" if record.version == 1 else ""),
+        "mode": record.mode,
         "state": record.state,
         "role": "initiator" if record.initiator else "responder",
         "local_address": record.local[0],

@@ -38,6 +38,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
 from enum import Enum
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -158,6 +159,7 @@ def unescape(text: str) -> str:
     return _ESCAPE.sub(back, text)
 
 
+@lru_cache(maxsize=4096)
 def xml_name(key: str) -> str | None:
     """The key itself when it is a safe element name, else None (use `<field name=>`)."""
     if _NAME.match(key) and not key.lower().startswith("xml") and key != "field":
@@ -165,61 +167,67 @@ def xml_name(key: str) -> str | None:
     return None
 
 
-def _value_element(name: str, value: Any) -> ET.Element:
-    escaped: list[str] = []
+def _text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attr(text: str) -> str:
+    return quoteattr(text)
+
+
+def _value_xml(name: str, value: Any, out: list[str]) -> None:
+    """Append one field's element; written as text, not through ElementTree, since a
+    10k-session snapshot is mostly this loop."""
     tag = xml_name(name)
+    escaped = ""
     if tag is None:
-        element = ET.Element("field")
         safe, was = _xml_safe(name)
-        element.set("name", safe)
-        if was:
-            escaped.append("name")
+        tag, head = "field", f"<field name={_attr(safe)}"
+        escaped = "name" if was else ""
     else:
-        element = ET.Element(tag)
-    _fill(element, value, escaped)
-    if escaped:
-        element.set("escaped", " ".join(escaped))
-    return element
-
-
-def _fill(element: ET.Element, value: Any, escaped: list[str]) -> None:
-    """Put a plain value into its element."""
-    if value is None:
-        element.set("type", "null")
-    elif isinstance(value, bool):
-        element.set("type", "bool")
-        element.text = "true" if value else "false"
-    elif isinstance(value, int):
-        element.set("type", "int")
-        element.text = str(value)
-    elif isinstance(value, float):
-        element.set("type", "float")
-        element.text = repr(value)
-    elif isinstance(value, str):
-        element.text, was = _xml_safe(value)
+        head = f"<{tag}"
+    if isinstance(value, str):
+        text, was = _xml_safe(value)
         if was:
-            escaped.append("text")
-    elif isinstance(value, list):
-        element.set("type", "list")
-        for item in value:
-            element.append(_value_element("item", item))
-    elif isinstance(value, dict):
-        element.set("type", "map")
-        for key, item in value.items():
-            element.append(_value_element(key, item))
+            escaped = f"{escaped} text".lstrip()
+        flags = f' escaped="{escaped}"' if escaped else ""
+        out.append(f"{head}{flags}>{_text(text)}</{tag}>" if text else f"{head}{flags} />")
+        return
+    flags = f' escaped="{escaped}"' if escaped else ""
+    if value is None:
+        out.append(f'{head} type="null"{flags} />')
+    elif isinstance(value, bool):
+        out.append(f'{head} type="bool"{flags}>{"true" if value else "false"}</{tag}>')
+    elif isinstance(value, int):
+        out.append(f'{head} type="int"{flags}>{value}</{tag}>')
+    elif isinstance(value, float):
+        out.append(f'{head} type="float"{flags}>{value!r}</{tag}>')
+    elif isinstance(value, list | dict):
+        kind = "list" if isinstance(value, list) else "map"
+        if not value:
+            out.append(f'{head} type="{kind}"{flags} />')
+            return
+        out.append(f'{head} type="{kind}"{flags}>')
+        items = (("item", v) for v in value) if isinstance(value, list) else value.items()
+        for key, item in items:
+            _value_xml(key, item, out)
+        out.append(f"</{tag}>")
     else:  # plain() leaves nothing else
         raise TypeError(f"not a plain value: {type(value).__name__}")
 
 
-def row_element(key: str, row: Row, tag: str = "row") -> ET.Element:
-    element = ET.Element(tag)
+def row_xml(key: str, row: Row, tag: str = "row") -> str:
+    """One `<row key="...">` with its fields (or a `<removed key="..."/>`)."""
     safe, was = _xml_safe(str(key))
-    element.set("key", safe)
-    if was:
-        element.set("escaped", "key")
-    for field, value in plain(row).items():
-        element.append(_value_element(field, value))
-    return element
+    head = f"<{tag} key={_attr(safe)}" + (' escaped="key"' if was else "")
+    fields = plain(row)
+    if not fields:
+        return f"{head} />"
+    out = [f"{head}>"]
+    for field, value in fields.items():
+        _value_xml(field, value, out)
+    out.append(f"</{tag}>")
+    return "".join(out)
 
 
 def _xml(element: ET.Element) -> bytes:
@@ -236,9 +244,12 @@ def _open_tag(tag: str, attributes: Mapping[str, str]) -> bytes:
 def iter_snapshot_xml(
     name: str, rows: Mapping[str, Row], version: int, chunk_rows: int = CHUNK_ROWS
 ) -> Iterator[bytes]:
-    chunk = [XML_DECLARATION, _open_tag("xrd", {"name": name, "version": str(int(version))})]
+    chunk: list[bytes] = [
+        XML_DECLARATION,
+        _open_tag("xrd", {"name": name, "version": str(int(version))}),
+    ]
     for key, row in rows.items():
-        chunk.append(_xml(row_element(str(key), row)))
+        chunk.append(row_xml(str(key), row).encode("utf-8"))
         if len(chunk) >= chunk_rows:
             yield b"".join(chunk)
             chunk = []
@@ -251,14 +262,14 @@ def encode_snapshot_xml(name: str, rows: Mapping[str, Row], version: int) -> byt
 
 
 def encode_changes_xml(changes: Iterable[RowChanges], event_id: int) -> bytes:
-    root = ET.Element("xrd-changes", {"event": str(int(event_id))})
+    out = [f'<xrd-changes event="{int(event_id)}">']
     for change in changes:
-        xrd = ET.SubElement(root, "xrd", {"name": _xml_safe(change.xrd)[0]})
-        for key, row in change.upserted.items():
-            xrd.append(row_element(str(key), row))
-        for key in change.removed:
-            xrd.append(row_element(str(key), {}, "removed"))
-    return XML_DECLARATION + _xml(root)
+        out.append(f"<xrd name={_attr(_xml_safe(change.xrd)[0])}>")
+        out.extend(row_xml(str(key), row) for key, row in change.upserted.items())
+        out.extend(row_xml(str(key), {}, "removed") for key in change.removed)
+        out.append("</xrd>")
+    out.append("</xrd-changes>")
+    return XML_DECLARATION + "".join(out).encode("utf-8")
 
 
 def encode_xrd_list_xml(datasets: Iterable[DataSet]) -> bytes:
