@@ -261,7 +261,9 @@ class IsakmpSa:
         self._pending_iv = None
         if header.encrypted:
             if self.keys is None or self.choice is None:
-                raise Ikev1Error("encrypted message before keys exist", drop=IkeDrop.PROTOCOL)
+                raise Ikev1Error(
+                    "encrypted message before keys exist", notify=NotifyType.INVALID_FLAGS
+                )
             iv = self._iv(header.message_id)
             plain = decrypt(self.choice.encryption, self.keys.key, iv, body)
             self._pending_iv = (header.message_id, body[-self.choice.encryption.block_size :])
@@ -390,7 +392,7 @@ class IsakmpSa:
             try:
                 payloads, tail = self.open(header, data)
             except Ikev1Error:
-                if header.message_id or not header.encrypted or self.is_up:
+                if header.message_id or not header.encrypted or self.is_up or not self.keys:
                     raise
                 from engine.ikev1.exchanges.phase1 import authentication_failed
 

@@ -74,7 +74,7 @@ _UNSUPPORTED_EXCHANGES = frozenset({1, 3, 33, *range(240, 256)})
 _SUPPORTED_EXCHANGES = frozenset(int(e) for e in ExchangeType)
 _PHASE1_EXCHANGES = (ExchangeType.MAIN, ExchangeType.AGGRESSIVE)
 _PHASE2_EXCHANGES = (ExchangeType.QUICK, ExchangeType.TRANSACTION)
-_KNOWN_FLAGS = HeaderFlag.ENCRYPTION | HeaderFlag.COMMIT
+_KNOWN_FLAGS = int(HeaderFlag.ENCRYPTION | HeaderFlag.COMMIT)
 
 
 def check_header(header: Header, size: int) -> None:
