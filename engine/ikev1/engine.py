@@ -13,9 +13,9 @@ import heapq
 import hmac
 import ipaddress
 import os
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine.crypto import RandomBytes
 from engine.events import (
@@ -26,19 +26,21 @@ from engine.events import (
     IkeEvent,
     IkeSaNegotiating,
     IkeSaRekeyed,
-    NegotiationFailed,
 )
 from engine.ike.engine import RECENT_DROPS_KEPT, Datagram, RecentDrop
 from engine.ike.errors import IkeDrop
 from engine.ike.policy import IkeConfig, PeerPolicy, parse_ip
 from engine.ikev1.constants import ExchangeType, NotifyType
+from engine.ikev1.error_notify import clear_notify, notify_name
 from engine.ikev1.errors import Ikev1Error
 from engine.ikev1.exchanges.aggressive_mode import AggressiveModeInitiator, AggressiveModeResponder
+from engine.ikev1.exchanges.informational import ERROR_NOTIFY_END
 from engine.ikev1.exchanges.main_mode import MainModeInitiator, MainModeResponder
 from engine.ikev1.exchanges.phase1 import identity_kind
 from engine.ikev1.exchanges.quick_mode import QuickModeInitiator
 from engine.ikev1.isakmp_sa import IsakmpSa
-from engine.ikev1.message import Header, decode_header
+from engine.ikev1.message import HEADER_SIZE, Header, check_header, parse_header
+from engine.ikev1.notify_limit import NotifyLimiter
 from engine.ikev1.payloads import IdPayload, NotifyPayload, decode_chain
 from engine.ikev1.phase2_sa import Phase2Sa
 from engine.ikev1.policy import ClientGrant
@@ -46,6 +48,10 @@ from engine.ikev1.policy import ClientGrant
 ZERO_COOKIE = bytes(8)
 #: seconds an ISAKMP SA the peer replaced by a new phase 1 lives on before we delete it
 REPLACED_GRACE = 5.0
+#: how long, and how many, refused first messages are remembered (their retransmissions
+#: are answered again, not negotiated again)
+REFUSAL_KEPT = 30.0
+REFUSALS_KEPT = 1024
 #: seconds an SA that did not move its timer forward waits before being served again
 STALLED_TIMER_RETRY = 0.05
 
@@ -92,6 +98,13 @@ class IkeV1Engine:
         self.drops: Counter[IkeDrop] = Counter()
         self.recent_drops: deque[RecentDrop] = deque(maxlen=RECENT_DROPS_KEPT)
         self.stats: Counter[str] = Counter()
+        #: how many error notifies may go out (to one address, and in all)
+        self.notify_limiter = NotifyLimiter()
+        #: first messages we refused, by (initiator cookie, address): their retransmissions
+        #: get the same answer, without a new SA, new key exchange or new event
+        self._refused_firsts: OrderedDict[tuple[bytes, Address], tuple[NotifyType, float]] = (
+            OrderedDict()
+        )
 
     # ------------------------------------------------------------------ SaContext
     def new_id(self) -> int:
@@ -341,9 +354,17 @@ class IkeV1Engine:
     def receive_datagram(self, data: bytes, local: Address, remote: Address, now: float) -> None:
         """One ISAKMP message (without the non-ESP marker). Never raises for bad input."""
         try:
-            header = decode_header(data)
+            header = parse_header(data)
         except Ikev1Error as err:
             self.drop(remote, err.drop, err.reason, now)
+            return
+        try:
+            check_header(header, len(data))
+        except Ikev1Error as err:
+            self.drop(remote, err.drop, err.reason, now)
+            self._answer_error(
+                err, header, self._by_cookies.get(header.cookies), local, remote, now
+            )
             return
         sa: IsakmpSa | None = None
         try:
@@ -351,9 +372,17 @@ class IkeV1Engine:
         except Ikev1Error as err:
             self.drop(remote, err.drop, err.reason, now)
             sa = self._sa_of(header, remote)
-            if sa is not None and not sa.is_up and not sa.closed:
-                if err.notify is not None:
-                    sa.notify_error(err.notify)
+            if sa is not None and sa.closed:
+                sa = None
+            if header.exchange == ExchangeType.INFORMATIONAL:
+                if sa is not None and not sa.is_up and header.encrypted:
+                    sa.suspect("", "a protected informational that does not verify (keys differ?)")
+                return  # a notify is never answered, nor does it end anything unverified
+            self._answer_error(err, header, sa, local, remote, now)
+            if sa is not None and not sa.is_up and header.message_id == 0:
+                # the phase 1 exchange itself failed: this negotiation is over
+                if header.cookie_r == ZERO_COOKIE and not sa.initiator and err.notify:
+                    self._remember_refusal(header.cookie_i, remote, err.notify, now)
                 sa.close(
                     DownReason.NEGOTIATION_FAILED
                     if err.notify != NotifyType.AUTHENTICATION_FAILED
@@ -369,8 +398,36 @@ class IkeV1Engine:
             if sa is not None:
                 self._contain(sa, "receive", err, now)
 
+    def _answer_error(
+        self,
+        err: Ikev1Error,
+        header: Header,
+        sa: IsakmpSa | None,
+        local: Address,
+        remote: Address,
+        now: float,
+    ) -> None:
+        """The notify RFC 2408 names for a refused message: protected (HASH(1), encrypted)
+        when its ISAKMP SA has keys, else in the clear. Never for an INFORMATIONAL, and
+        never more than the limiter allows: a forged source address gets little back."""
+        if err.notify is None:
+            return
+        if header.exchange == ExchangeType.INFORMATIONAL:
+            self.stats["error notifies not sent: answer to an informational"] += 1
+            return
+        destination = sa.remote if sa is not None else remote
+        if not self.notify_limiter.allow(destination[0], now):
+            self.stats["error notifies suppressed"] += 1
+            return
+        self.stats["error notifies sent"] += 1
+        self.stats[f"error notify sent: {err.notify.name}"] += 1
+        if sa is not None:
+            sa.notify_error(err.notify)
+            return
+        self.send(clear_notify(header, err.notify), local, remote)
+
     def _sa_of(self, header: Header, remote: Address) -> IsakmpSa | None:
-        sa = self._by_cookies.get((header.cookie_i, header.cookie_r))
+        sa = self._by_cookies.get(header.cookies)
         if sa is None:
             sa = self._awaiting_cookie.get(header.cookie_i)
         if sa is None and header.cookie_r == ZERO_COOKIE:
@@ -391,13 +448,20 @@ class IkeV1Engine:
             if existing is not None:
                 existing.receive(header, data, local, remote, now)
                 return existing
+            refused = self._refused_firsts.get((header.cookie_i, remote))
+            if refused is not None and refused[1] > now:
+                self.drop(remote, IkeDrop.PROTOCOL, "first message of a refused negotiation", now)
+                answer = replace(header, cookie_r=self._responder_cookie(header.cookie_i, remote))
+                error = Ikev1Error("refused again", notify=refused[0])
+                self._answer_error(error, answer, None, local, remote, now)
+                return None
             cookies = (header.cookie_i, self._responder_cookie(header.cookie_i, remote))
             if cookies in self._by_cookies:
                 # a late copy of the first message of an SA that is up: a new responder
                 # SA would have its cookies and take its messages from it
                 raise Ikev1Error("first message of an ISAKMP SA already up", drop=IkeDrop.PROTOCOL)
             return self._new_responder(header, data, local, remote, now)
-        sa = self._by_cookies.get((header.cookie_i, header.cookie_r))
+        sa = self._by_cookies.get(header.cookies)
         if sa is None:
             waiting = self._awaiting_cookie.get(header.cookie_i)
             if waiting is not None and header.cookie_r != ZERO_COOKIE:
@@ -407,36 +471,50 @@ class IkeV1Engine:
                 sa = waiting
             elif waiting is not None:
                 sa = waiting
+        if sa is None and header.cookie_r != ZERO_COOKIE:
+            # RFC 2408 5.2: a responder cookie we did not make (or no longer know)
+            raise Ikev1Error(
+                "no ISAKMP SA for these cookies",
+                notify=NotifyType.INVALID_COOKIE,
+                drop=IkeDrop.UNKNOWN_SPI,
+            )
         if sa is None:
-            raise Ikev1Error("no ISAKMP SA for these cookies", drop=IkeDrop.UNKNOWN_SPI)
+            # the initiator's cookie alone is a new negotiation: main or aggressive mode
+            raise Ikev1Error(
+                f"exchange type {header.exchange} cannot begin a negotiation",
+                notify=NotifyType.INVALID_EXCHANGE_TYPE,
+                drop=IkeDrop.UNKNOWN_SPI,
+            )
         if header.exchange == ExchangeType.INFORMATIONAL and not header.encrypted:
-            self._clear_notify(sa, header, data, now)
+            self._clear_notify(sa, header, data, remote, now)
             return sa
         sa.receive(header, data, local, remote, now)
         return sa
 
-    def _clear_notify(self, sa: IsakmpSa, header: Header, data: bytes, now: float) -> None:
-        """An unprotected notify: believed only to end our own phase 1 attempt."""
-        payloads = decode_chain(header.next_payload, data[28:])
-        notify = next((p for p in payloads if isinstance(p, NotifyPayload)), None)
-        if notify is None or sa.is_up:
+    def _clear_notify(
+        self, sa: IsakmpSa, header: Header, data: bytes, remote: Address, now: float
+    ) -> None:
+        """An unprotected notify: anyone on the path could have sent it (RFC 2408 5.5),
+        so it ends nothing. An error one is kept with the negotiation it names, which
+        reports it if it then fails for want of an answer."""
+        payloads = decode_chain(header.next_payload, data[HEADER_SIZE:])
+        notifies = [p for p in payloads if isinstance(p, NotifyPayload)]
+        if not notifies or sa.is_up:
             raise Ikev1Error("unprotected informational ignored", drop=IkeDrop.PROTOCOL)
-        try:
-            name = NotifyType(notify.notify_type).name
-        except ValueError:
-            name = str(notify.notify_type)
-        self.emit(
-            NegotiationFailed(
-                sa.local,
-                sa.remote,
-                sa.peer_name,
-                f"peer answered {name}",
-                now,
-                name,
-                protocol="IKEv1",
-            )
-        )
-        sa.close(DownReason.NEGOTIATION_FAILED, now, notify_peer=False, detail=name)
+        for notify in notifies:
+            name = notify_name(notify.notify_type)
+            if notify.notify_type < ERROR_NOTIFY_END:
+                self.stats["unprotected error notifies"] += 1
+                sa.suspect(name, f"the peer answered {name} without protection")
+            self.drop(remote, IkeDrop.PROTOCOL, f"unprotected {name} not acted on", now)
+
+    def _remember_refusal(
+        self, cookie_i: bytes, remote: Address, notify: NotifyType, now: float
+    ) -> None:
+        self._refused_firsts[(cookie_i, remote)] = (notify, now + REFUSAL_KEPT)
+        self._refused_firsts.move_to_end((cookie_i, remote))
+        while len(self._refused_firsts) > REFUSALS_KEPT:
+            self._refused_firsts.popitem(last=False)
 
     def _responder_cookie(self, cookie_i: bytes, remote: Address) -> bytes:
         """Stateless (RFC 2408 2.5.3): a retransmitted first message gets the same cookie."""

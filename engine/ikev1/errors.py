@@ -7,7 +7,8 @@ from engine.ikev1.constants import NotifyType
 
 
 class Ikev1Error(Exception):
-    """A message we drop, or answer with `notify` (an unencrypted INFORMATIONAL)."""
+    """A message we drop, and answer with `notify` when one is named (in an INFORMATIONAL
+    exchange, protected once the ISAKMP SA has keys; see `engine.ikev1.error_notify`)."""
 
     def __init__(
         self, reason: str, *, notify: NotifyType | None = None, drop: IkeDrop = IkeDrop.PROTOCOL
@@ -24,8 +25,11 @@ class MalformedMessage(Ikev1Error):
 
 
 class ProposalRefused(Ikev1Error):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason, notify=NotifyType.NO_PROPOSAL_CHOSEN)
+    """No proposal taken: NO_PROPOSAL_CHOSEN, or a more specific reason that held for
+    every transform offered (INVALID_TRANSFORM_ID, ATTRIBUTES_NOT_SUPPORTED)."""
+
+    def __init__(self, reason: str, notify: NotifyType = NotifyType.NO_PROPOSAL_CHOSEN) -> None:
+        super().__init__(reason, notify=notify)
 
 
 class AuthenticationRefused(Ikev1Error):

@@ -23,6 +23,7 @@ from engine.events import (
     IkeSaAbandoned,
     IkeSaDown,
     IkeSaUp,
+    NegotiationFailed,
     RetransmitGiveUp,
     TrafficSelectorSet,
 )
@@ -37,7 +38,7 @@ from engine.ikev1.constants import (
     Phase1Hash,
     ProtocolId,
 )
-from engine.ikev1.errors import AuthenticationRefused, Ikev1Error, MalformedMessage
+from engine.ikev1.errors import AuthenticationRefused, Ikev1Error
 from engine.ikev1.exchanges.base import NEVER, Exchange
 from engine.ikev1.keys import Phase1Keys, exchange_iv, protected_hash
 from engine.ikev1.message import HEADER_SIZE, Header, decrypt, encrypt
@@ -168,6 +169,11 @@ class IsakmpSa:
         self.replaced = False
         #: IkeSaUp was published (a remote-access client's only after mode-config)
         self.announced = False
+        #: what the peer seemed to say but could not prove (unprotected error notifies,
+        #: protected ones that did not verify): (notify name or "", description)
+        self.suspicions: list[tuple[str, str]] = []
+        #: the IV a refused phase 1 message would have moved the chain to
+        self._refused_iv: tuple[int, bytes] | None = None
 
     # ------------------------------------------------------------------ identity
     @property
@@ -255,7 +261,9 @@ class IsakmpSa:
         self._pending_iv = None
         if header.encrypted:
             if self.keys is None or self.choice is None:
-                raise Ikev1Error("encrypted message before keys exist", drop=IkeDrop.PROTOCOL)
+                raise Ikev1Error(
+                    "encrypted message before keys exist", notify=NotifyType.INVALID_FLAGS
+                )
             iv = self._iv(header.message_id)
             plain = decrypt(self.choice.encryption, self.keys.key, iv, body)
             self._pending_iv = (header.message_id, body[-self.choice.encryption.block_size :])
@@ -347,6 +355,7 @@ class IsakmpSa:
                         now,
                     )
                 )
+                self.report_suspicions(now, f"{exchange.name}: no answer")
                 self.close(DownReason.RETRANSMIT_GIVE_UP, now, notify_peer=False)
                 return
             self.ctx.send(exchange.last_sent, self.local, self.remote)
@@ -363,6 +372,7 @@ class IsakmpSa:
         self, header: Header, data: bytes, local: Address, remote: Address, now: float
     ) -> None:
         digest = hashlib.sha1(data).digest()
+        self._refused_iv = None
         exchange = self.exchanges.get(header.message_id)
         if exchange is not None and digest == exchange.last_received:
             self.resend_last(exchange)
@@ -381,8 +391,8 @@ class IsakmpSa:
         try:
             try:
                 payloads, tail = self.open(header, data)
-            except MalformedMessage:
-                if header.message_id or not header.encrypted or self.is_up:
+            except Ikev1Error:
+                if header.message_id or not header.encrypted or self.is_up or not self.keys:
                     raise
                 from engine.ikev1.exchanges.phase1 import authentication_failed
 
@@ -401,7 +411,7 @@ class IsakmpSa:
                 self._follow(local, remote)
             exchange.receive(self, header, payloads, tail, now)
         except Ikev1Error:
-            self._pending_iv = None
+            self._refused_iv, self._pending_iv = self._pending_iv, None
             if not self.closed:
                 self.local, self.remote = addresses
             if header.message_id and not exchange.done and exchange.last_sent is None:
@@ -623,11 +633,39 @@ class IsakmpSa:
     def notify_error(self, notify: NotifyType) -> None:
         """An error notify: protected once keys exist, else in the clear (phase 1)."""
         payload = NotifyPayload(notify, ProtocolId.ISAKMP, self.cookie_i + self.cookie_r)
-        if self.keys is not None and self.is_up:
+        if self.keys is not None and self.choice is not None:
+            refused = self._refused_iv
+            if not self.is_up and refused is not None and refused[0] == 0:
+                # phase 1 ends here; the peer seeds its IV from the message it last sent,
+                # the one we refuse (RFC 2409 appendix B)
+                self.phase1_iv = refused[1]
             self.send_one_shot([payload])
             return
         data = self.seal(ExchangeType.INFORMATIONAL, 0, [payload], encrypted=False)
         self.ctx.send(data, self.local, self.remote)
+
+    def suspect(self, notify: str, description: str) -> None:
+        """Keep what the peer seemed to say (a few): reported if the negotiation fails."""
+        if len(self.suspicions) < 4 and (notify, description) not in self.suspicions:
+            self.suspicions.append((notify, description))
+
+    def report_suspicions(self, now: float, why: str) -> None:
+        """A negotiation that ends without an answer says what the peer seemed to say."""
+        if self.is_up or not self.suspicions:
+            return
+        notify = next((n for n, _ in self.suspicions if n), "")
+        said = "; ".join(d for _, d in self.suspicions)
+        self.ctx.emit(
+            NegotiationFailed(
+                self.local,
+                self.remote,
+                self.peer_name,
+                f"{why} ({said}, not verified)",
+                now,
+                notify,
+                protocol="IKEv1",
+            )
+        )
 
     # ------------------------------------------------------------------ timers
     def next_timer(self) -> float:
@@ -655,6 +693,7 @@ class IsakmpSa:
         if self.closed:
             return
         if not self.is_up and now >= self.half_open_deadline:
+            self.report_suspicions(now, "phase 1 did not complete in time")
             self.close(DownReason.HALF_OPEN_TIMEOUT, now, notify_peer=False)
             return
         for child in list(self.children.values()):

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 from engine.crypto import Encryption
 from engine.ike.errors import IkeDrop
-from engine.ikev1.constants import ISAKMP_VERSION, HeaderFlag
+from engine.ikev1.constants import ISAKMP_VERSION, ExchangeType, HeaderFlag, NotifyType
 from engine.ikev1.errors import Ikev1Error, MalformedMessage
 
 HEADER_SIZE = 28
@@ -31,6 +31,10 @@ class Header:
     version: int = ISAKMP_VERSION
 
     @property
+    def cookies(self) -> tuple[bytes, bytes]:
+        return self.cookie_i, self.cookie_r
+
+    @property
     def encrypted(self) -> bool:
         return bool(self.flags & HeaderFlag.ENCRYPTION)
 
@@ -48,24 +52,85 @@ class Header:
         )
 
 
-def decode_header(data: bytes) -> Header:
+def parse_header(data: bytes) -> Header:
+    """The header's fields, unchecked: enough to answer the message with a notify."""
     if len(data) < HEADER_SIZE:
         raise MalformedMessage("shorter than an ISAKMP header")
     fields = struct.unpack_from("!8s8sBBBBII", data)
-    header = Header(
+    return Header(
         fields[0], fields[1], fields[2], fields[4], fields[5], fields[6], fields[7], fields[3]
     )
-    if header.version >> 4 != 1:
+
+
+def decode_header(data: bytes) -> Header:
+    header = parse_header(data)
+    check_header(header, len(data))
+    return header
+
+
+#: exchange types RFC 2408 section 3.1 defines (or reserves to the IPsec DOI) that we do
+#: not implement: Base, Authentication Only, New Group Mode, and the private-use range
+_UNSUPPORTED_EXCHANGES = frozenset({1, 3, 33, *range(240, 256)})
+_SUPPORTED_EXCHANGES = frozenset(int(e) for e in ExchangeType)
+_PHASE1_EXCHANGES = (ExchangeType.MAIN, ExchangeType.AGGRESSIVE)
+_PHASE2_EXCHANGES = (ExchangeType.QUICK, ExchangeType.TRANSACTION)
+_KNOWN_FLAGS = int(HeaderFlag.ENCRYPTION | HeaderFlag.COMMIT)
+
+
+def check_header(header: Header, size: int) -> None:
+    """RFC 2408 section 5.1, in its order: versions, exchange type, flags, message ID,
+    length. Each refusal names the notify the RFC answers it with."""
+    major, minor = header.version >> 4, header.version & 15
+    if major != 1:
         raise Ikev1Error(
-            f"ISAKMP version {header.version >> 4}.{header.version & 15}",
+            f"ISAKMP version {major}.{minor}",
+            notify=NotifyType.INVALID_MAJOR_VERSION,
             drop=IkeDrop.UNSUPPORTED_VERSION,
         )
-    if header.length != len(data):
+    if minor != 0:
+        raise Ikev1Error(
+            f"ISAKMP version {major}.{minor}",
+            notify=NotifyType.INVALID_MINOR_VERSION,
+            drop=IkeDrop.UNSUPPORTED_VERSION,
+        )
+    if header.exchange not in _SUPPORTED_EXCHANGES:
+        unsupported = header.exchange in _UNSUPPORTED_EXCHANGES
+        raise Ikev1Error(
+            f"exchange type {header.exchange}",
+            notify=NotifyType.UNSUPPORTED_EXCHANGE_TYPE
+            if unsupported
+            else NotifyType.INVALID_EXCHANGE_TYPE,
+            drop=IkeDrop.UNEXPECTED_EXCHANGE,
+        )
+    if header.flags & ~_KNOWN_FLAGS:
+        # the authentication-only bit too: nothing here sends or takes such messages
+        raise Ikev1Error(f"header flags {header.flags:#04x}", notify=NotifyType.INVALID_FLAGS)
+    if header.exchange in _PHASE1_EXCHANGES and header.message_id:
+        raise Ikev1Error(
+            "phase 1 message with a message ID",
+            notify=NotifyType.INVALID_MESSAGE_ID,
+            drop=IkeDrop.UNEXPECTED_MESSAGE_ID,
+        )
+    if header.exchange in _PHASE2_EXCHANGES and not header.message_id:
+        raise Ikev1Error(
+            "phase 2 message with message ID 0",
+            notify=NotifyType.INVALID_MESSAGE_ID,
+            drop=IkeDrop.UNEXPECTED_MESSAGE_ID,
+        )
+    if header.exchange in _PHASE2_EXCHANGES and not header.encrypted:
+        raise Ikev1Error("phase 2 message in the clear", notify=NotifyType.INVALID_FLAGS)
+    if header.cookie_i == bytes(8):
+        # no negotiation has it, and no answer could name one: dropped, never answered
+        raise Ikev1Error("initiator cookie of zero", drop=IkeDrop.UNKNOWN_SPI)
+    if header.length != size:
         # RFC 2408 5.1: the header's length must match what arrived
-        raise MalformedMessage(f"length {header.length} in the header, {len(data)} received")
-    if len(data) > MAX_MESSAGE:
+        raise Ikev1Error(
+            f"length {header.length} in the header, {size} received",
+            notify=NotifyType.UNEQUAL_PAYLOAD_LENGTHS,
+            drop=IkeDrop.MALFORMED,
+        )
+    if size > MAX_MESSAGE:
         raise MalformedMessage("message too large")
-    return header
 
 
 def encrypt(encryption: Encryption, key: bytes, iv: bytes, plain: bytes) -> bytes:

@@ -14,15 +14,19 @@ from engine.crypto.algorithms import EncrId, IntegId
 from engine.crypto.errors import UnsupportedAlgorithm
 from engine.ike.policy import EspProposalPolicy
 from engine.ikev1.constants import (
+    DOI_IPSEC,
+    SIT_IDENTITY_ONLY,
     AuthMethod,
     EncapsulationMode,
     EspAuth,
     IpsecAttr,
     LifeType,
+    NotifyType,
     Phase1Attr,
     Phase1Encryption,
     ProtocolId,
 )
+from engine.ikev1.errors import Ikev1Error
 from engine.ikev1.keys import phase1_prf
 from engine.ikev1.payloads.attributes import DataAttribute, basic
 from engine.ikev1.payloads.sa import Proposal, SaPayload, Transform
@@ -85,6 +89,111 @@ def _life(
     if kilobytes:
         attrs += [basic(life_type, LifeType.KILOBYTES), DataAttribute(life_duration, kilobytes)]
     return attrs
+
+
+# ---------------------------------------------------------------------- checks
+#: IPCOMP (RFC 2407 4.4.1): a protocol a phase 2 proposal may name, though we take none
+PROTO_IPCOMP = 4
+
+
+def check_offer(offer: SaPayload, *, phase1: bool) -> None:
+    """RFC 2408 sections 5.4-5.5 on an SA payload offered to us: the DOI, the situation,
+    proposal numbering and transforms, each proposal's protocol and SPI. A refusal names
+    the notify the RFC answers it with."""
+    if offer.doi != DOI_IPSEC:
+        raise Ikev1Error(f"DOI {offer.doi}", notify=NotifyType.DOI_NOT_SUPPORTED)
+    if offer.situation != SIT_IDENTITY_ONLY:
+        raise Ikev1Error(
+            f"situation {offer.situation:#x}", notify=NotifyType.SITUATION_NOT_SUPPORTED
+        )
+    if not offer.proposals:
+        raise Ikev1Error("SA payload without a proposal", notify=NotifyType.BAD_PROPOSAL_SYNTAX)
+    previous = -1
+    for proposal in offer.proposals:
+        if proposal.number < previous:
+            # 3.5: numbers grow; equal numbers are one proposal of several protocols
+            raise Ikev1Error(
+                f"proposal {proposal.number} after proposal {previous}",
+                notify=NotifyType.BAD_PROPOSAL_SYNTAX,
+            )
+        previous = proposal.number
+        numbers = [t.number for t in proposal.transforms]
+        if not numbers or len(set(numbers)) != len(numbers):
+            raise Ikev1Error(
+                f"proposal {proposal.number}: transforms {numbers}",
+                notify=NotifyType.BAD_PROPOSAL_SYNTAX,
+            )
+        _check_protocol_and_spi(proposal, phase1)
+
+
+def _check_protocol_and_spi(proposal: Proposal, phase1: bool) -> None:
+    protocol, spi = proposal.protocol, proposal.spi
+    if phase1 and protocol != ProtocolId.ISAKMP:
+        raise Ikev1Error(
+            f"protocol {protocol} in a phase 1 proposal", notify=NotifyType.INVALID_PROTOCOL_ID
+        )
+    if not phase1 and protocol not in (ProtocolId.AH, ProtocolId.ESP, PROTO_IPCOMP):
+        raise Ikev1Error(
+            f"protocol {protocol} in a quick mode proposal", notify=NotifyType.INVALID_PROTOCOL_ID
+        )
+    if protocol == ProtocolId.ISAKMP:
+        valid = len(spi) in (0, 8, 16)  # none, or cookies: RFC 2408 2.4 lets us ignore it
+    elif protocol == PROTO_IPCOMP:
+        valid = len(spi) in (2, 4)
+    else:
+        # RFC 4303 2.1: SPIs 1 to 255 are reserved, 0 is none
+        valid = len(spi) == 4 and int.from_bytes(spi, "big") > 255
+    if not valid:
+        raise Ikev1Error(
+            f"SPI of {len(spi)} bytes ({spi.hex() or 'none'}) for protocol {protocol}",
+            notify=NotifyType.INVALID_SPI,
+        )
+
+
+def why_refused(transforms: list[NotifyType | None]) -> NotifyType:
+    """The notify for an offer none of whose transforms we take: the most specific reason
+    when every transform was refused for it (an unknown transform ID, an attribute we do
+    not support), else NO_PROPOSAL_CHOSEN (some we understood, but policy said no)."""
+    reasons = set(transforms)
+    if len(reasons) == 1 and None not in reasons:
+        return reasons.pop()  # type: ignore[return-value]
+    return NotifyType.NO_PROPOSAL_CHOSEN
+
+
+def phase1_refusal(transform: Transform) -> NotifyType | None:
+    """Why a phase 1 transform cannot be taken whatever our policy, or None."""
+    if transform.transform_id != KEY_IKE:
+        return NotifyType.INVALID_TRANSFORM_ID
+    if read_phase1(transform) is None:
+        return NotifyType.ATTRIBUTES_NOT_SUPPORTED
+    return None
+
+
+def phase1_refusal_of(offer: SaPayload) -> NotifyType:
+    return why_refused([phase1_refusal(t) for p in offer.proposals for t in p.transforms])
+
+
+def esp_refusal(transform: Transform) -> NotifyType | None:
+    """Why an ESP transform cannot be taken whatever our policy, or None."""
+    try:
+        encr_id = EncrId(transform.transform_id)
+        default_bits = 128 if encr_id in (EncrId.AES_CBC, EncrId.AES_GCM_16) else None
+        encryption(encr_id, default_bits)
+    except (ValueError, KeyError, UnsupportedAlgorithm):
+        return NotifyType.INVALID_TRANSFORM_ID
+    if read_esp(transform) is None:
+        return NotifyType.ATTRIBUTES_NOT_SUPPORTED
+    return None
+
+
+def esp_refusal_of(offer: SaPayload) -> NotifyType:
+    reasons: list[NotifyType | None] = []
+    for proposal in offer.proposals:
+        if proposal.protocol != ProtocolId.ESP:
+            reasons.append(None)  # AH or IPCOMP: understood, not taken
+            continue
+        reasons += [esp_refusal(t) for t in proposal.transforms]
+    return why_refused(reasons)
 
 
 # ---------------------------------------------------------------------- phase 1

@@ -19,7 +19,13 @@ from engine.ikev1.exchanges.main_mode import _sa_payload
 from engine.ikev1.message import Header
 from engine.ikev1.payloads import Payload
 from engine.ikev1.payloads.opaque import hash_payload, ke, nonce
-from engine.ikev1.proposals import choose_phase1, phase1_offer, read_phase1
+from engine.ikev1.proposals import (
+    check_offer,
+    choose_phase1,
+    phase1_offer,
+    phase1_refusal_of,
+    read_phase1,
+)
 
 if TYPE_CHECKING:
     from engine.ikev1.isakmp_sa import IsakmpSa
@@ -112,8 +118,10 @@ class AggressiveModeResponder(Exchange):
             if settings.aggressive_disabled:
                 raise ProposalRefused("aggressive mode is disabled")
             offer = _sa_payload(payloads)
+            check_offer(offer, phase1=True)
             chosen = choose_phase1(offer, settings.proposals)
             if chosen is None:
+                refusal = phase1_refusal_of(offer)
                 sa.ctx.emit(
                     NegotiationFailed(
                         sa.local,
@@ -121,11 +129,11 @@ class AggressiveModeResponder(Exchange):
                         "",
                         "no isakmp policy matches the offer",
                         now,
-                        NotifyType.NO_PROPOSAL_CHOSEN.name,
+                        refusal.name,
                         protocol="IKEv1",
                     )
                 )
-                raise ProposalRefused("no isakmp policy matches the offer")
+                raise ProposalRefused("no isakmp policy matches the offer", refusal)
             sa.choice, answer = chosen
             sa.sa_i_body = offer.raw
             phase1.read_vendor_ids(sa, payloads)

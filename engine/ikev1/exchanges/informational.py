@@ -76,22 +76,41 @@ ERROR_NOTIFY_END = 8192
 
 
 def _refused(sa: IsakmpSa, payload: NotifyPayload, now: float) -> None:
-    """The peer refused a quick mode of ours (NO_PROPOSAL_CHOSEN, INVALID_ID_INFORMATION
-    ...): that quick mode ends here, rather than being resent until the ISAKMP SA goes."""
+    """A protected error notify: the peer refused something of ours. Before phase 1 is up
+    it is our phase 1 that ends; after, the quick mode it names (by our inbound SPI),
+    else those under way, rather than being resent until the ISAKMP SA goes."""
+    from engine.ikev1.error_notify import notify_name
     from engine.ikev1.exchanges.quick_mode import QuickModeInitiator
 
+    name = notify_name(payload.notify_type)
+    sa.ctx.stats["protected error notifies"] += 1  # type: ignore[attr-defined]
+    if not sa.is_up:
+        sa.ctx.emit(
+            NegotiationFailed(
+                sa.local, sa.remote, sa.peer_name, f"peer answered {name}", now, name, "IKEv1"
+            )
+        )
+        authentication = payload.notify_type in (
+            NotifyType.AUTHENTICATION_FAILED,
+            NotifyType.INVALID_HASH_INFORMATION,
+        )
+        sa.close(
+            DownReason.AUTHENTICATION_FAILED if authentication else DownReason.NEGOTIATION_FAILED,
+            now,
+            notify_peer=False,
+            detail=name,
+        )
+        return
     pending = [e for e in sa.exchanges.values() if isinstance(e, QuickModeInitiator) and not e.done]
     named = [e for e in pending if e.spi_in and e.spi_in == payload.spi]
-    try:
-        name = NotifyType(payload.notify_type).name
-    except ValueError:
-        name = str(payload.notify_type)
     for exchange in named or pending:
         exchange.finish()
         sa.forget_exchange(exchange.message_id)
         sa.ctx.release_child_spi(exchange.spi_in)
         sa.ctx.emit(
-            NegotiationFailed(sa.local, sa.remote, sa.peer_name, f"peer answered {name}", now, name)
+            NegotiationFailed(
+                sa.local, sa.remote, sa.peer_name, f"peer answered {name}", now, name, "IKEv1"
+            )
         )
 
 

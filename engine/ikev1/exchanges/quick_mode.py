@@ -36,7 +36,15 @@ from engine.ikev1.payloads.identification import network_id
 from engine.ikev1.payloads.opaque import hash_payload, ke, nonce
 from engine.ikev1.payloads.sa import Proposal, Transform
 from engine.ikev1.phase2_sa import Phase2Sa
-from engine.ikev1.proposals import EspChoice, choose_esp, encapsulation_mode, esp_offer, read_esp
+from engine.ikev1.proposals import (
+    EspChoice,
+    check_offer,
+    choose_esp,
+    encapsulation_mode,
+    esp_offer,
+    esp_refusal_of,
+    read_esp,
+)
 
 if TYPE_CHECKING:
     from engine.ikev1.isakmp_sa import IsakmpSa
@@ -400,8 +408,7 @@ class QuickModeResponder(Exchange):
         try:
             self._answer(sa, payloads, now)
         except Ikev1Error as err:
-            if err.notify is not None:
-                sa.notify_error(err.notify)
+            # the engine answers with err.notify (protected), as for any refusal
             sa.ctx.emit(
                 NegotiationFailed(
                     sa.local,
@@ -429,6 +436,7 @@ class QuickModeResponder(Exchange):
         nonce_i = _opaque(payloads, PayloadType.NONCE)
         if offer is None or nonce_i is None:
             raise Ikev1Error("QM1 without SA or nonce", notify=NotifyType.PAYLOAD_MALFORMED)
+        check_offer(offer, phase1=False)
         ids = _ids(payloads)
         if ids is None:
             remote_ts: IPNetwork = ipaddress.ip_network(sa.remote[0])
@@ -455,7 +463,7 @@ class QuickModeResponder(Exchange):
             offer, peer.esp_proposals, encapsulations=modes, pfs_group=peer.pfs_group
         )
         if chosen is None:
-            raise ProposalRefused("no transform-set matches the offer")
+            raise ProposalRefused("no transform-set matches the offer", esp_refusal_of(offer))
         choice, proposal, transform = chosen
         dh = None
         if choice.group:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable
 
-from engine.ikev1.constants import PayloadType
-from engine.ikev1.errors import MalformedMessage
+from engine.ike.errors import IkeDrop
+from engine.ikev1.constants import NotifyType, PayloadType
+from engine.ikev1.errors import Ikev1Error, MalformedMessage
 from engine.ikev1.payloads.config import AttributePayload
 from engine.ikev1.payloads.identification import IdPayload
 from engine.ikev1.payloads.notify import DeletePayload, NotifyPayload
@@ -23,6 +24,11 @@ _DECODERS = {
     PayloadType.DELETE: DeletePayload.decode,
     PayloadType.ATTRIBUTE: AttributePayload.decode,
 }
+#: payload types a message may carry at its top level: RFC 2408's (but the proposal and
+#: transform, which live inside an SA payload), NAT-T's, and the private-use range
+_VALID_TYPES = frozenset(
+    {*range(1, 15), PayloadType.NAT_D, PayloadType.NAT_OA, *range(128, 256)}
+) - {PayloadType.PROPOSAL, PayloadType.TRANSFORM}
 #: the most payloads one message may carry: a bound on what a crafted chain can cost
 MAX_PAYLOADS = 64
 
@@ -57,6 +63,12 @@ def decode_chain_with_tail(first: int, data: bytes) -> tuple[list[Payload], byte
             raise MalformedMessage("too many payloads")
         if offset + 4 > len(data):
             raise MalformedMessage("payload chain truncated")
+        if kind not in _VALID_TYPES:
+            raise Ikev1Error(
+                f"payload type {kind}",
+                notify=NotifyType.INVALID_PAYLOAD_TYPE,
+                drop=IkeDrop.MALFORMED,
+            )
         following, _, length = struct.unpack_from("!BBH", data, offset)
         if length < 4 or offset + length > len(data):
             raise MalformedMessage("payload length outside the message")

@@ -107,7 +107,10 @@ def test_a_wrong_group_key_fails_at_the_initiator() -> None:
     pair.run(40)
     (failed,) = pair.of_type("a", AuthenticationFailed)
     assert "HASH_R" in failed.reason
-    assert pair.of_type("b", NegotiationFailed)[0].notify == "AUTHENTICATION_FAILED"
+    # A's AUTHENTICATION_FAILED is sealed with the keys of the wrong group key: B cannot
+    # read it, waits, and says so when its negotiation times out
+    (at_b,) = pair.of_type("b", NegotiationFailed)
+    assert "does not verify" in at_b.reason and "not verified" in at_b.reason
     for side in "ab":
         assert not pair.of_type(side, IkeSaUp) and not pair.of_type(side, ChildSaInstalled)
     assert not pair.a.ike_sas() and not pair.b.ike_sas()

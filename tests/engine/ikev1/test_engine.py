@@ -108,14 +108,19 @@ def test_no_ikev1_policy_drops_first_messages() -> None:
     assert not bare.ike_sas() and not bare.datagrams_to_send()
 
 
-def test_unknown_cookies_are_counted_and_answered_with_nothing() -> None:
+def test_unknown_cookies_are_counted_and_answered_invalid_cookie() -> None:
+    """RFC 2408 5.2: a responder cookie we do not know is answered INVALID_COOKIE (in
+    the clear: there is no SA whose keys could protect it), and nothing else changes."""
     pair = v1_pair(site_to_site())
     pair.established()
     (sa,) = active(pair.b)
     forged = Header(b"\x01" * 8, b"\x02" * 8, 8, 32, 1, 7, HEADER_SIZE + 32).encode() + bytes(32)
     pair.b.receive_datagram(forged, B, A, pair.now)
     assert pair.b.drops[IkeDrop.UNKNOWN_SPI] == 1
-    assert not pair.b.datagrams_to_send()
+    (answer,) = pair.b.datagrams_to_send()
+    assert answer.data[:16] == b"\x01" * 8 + b"\x02" * 8 and answer.remote == A
+    assert answer.data[18] == 5 and answer.data[19] == 0  # INFORMATIONAL, not encrypted
+    assert int.from_bytes(answer.data[HEADER_SIZE + 10 : HEADER_SIZE + 12], "big") == 4
     assert pair.b.ike_sas() == [sa]
 
 

@@ -77,10 +77,12 @@ def test_a_wrong_pre_shared_key_fails_and_installs_nothing() -> None:
     pair.run(60)
     (failed,) = pair.of_type("b", AuthenticationFailed)
     assert "pre-shared key" in failed.reason
+    # B's AUTHENTICATION_FAILED is sealed with keys A does not have: A cannot read it,
+    # resends MM5 until it gives up, and then says what it could not verify
     (refused,) = pair.of_type("a", NegotiationFailed)
-    assert refused.notify == "AUTHENTICATION_FAILED"
+    assert "does not verify" in refused.reason and "not verified" in refused.reason
     (abandoned,) = pair.of_type("a", IkeSaAbandoned)
-    assert abandoned.reason.name == "NEGOTIATION_FAILED"
+    assert abandoned.reason.name in ("HALF_OPEN_TIMEOUT", "RETRANSMIT_GIVE_UP")
     for side in "ab":
         assert not pair.of_type(side, IkeSaUp) and not pair.of_type(side, ChildSaInstalled)
     assert not pair.a.ike_sas() and not pair.b.ike_sas()
@@ -101,11 +103,17 @@ def test_no_matching_isakmp_policy_is_answered_no_proposal_chosen() -> None:
     pair = v1_pair(site_to_site(sb={"proposals": other}))
     pair.initiate()
     pair.run(60)
-    (at_b,) = pair.of_type("b", NegotiationFailed)
+    (at_b,) = pair.of_type("b", NegotiationFailed)  # MM1 resent is answered, not renegotiated
     assert at_b.notify == "NO_PROPOSAL_CHOSEN"
+    # the answer is in the clear, so anyone could have sent it: A resends MM1 until it
+    # gives up, then reports what the peer said
     (at_a,) = pair.of_type("a", NegotiationFailed)
-    assert at_a.notify == "NO_PROPOSAL_CHOSEN" and at_a.at == pair.wire_times[0]
-    assert pair.of_type("a", IkeSaAbandoned)
+    assert at_a.notify == "NO_PROPOSAL_CHOSEN" and at_a.at > pair.wire_times[-1] - 1
+    assert "without protection" in at_a.reason
+    assert pair.of_type("a", IkeSaAbandoned)[0].reason.name in (
+        "HALF_OPEN_TIMEOUT",
+        "RETRANSMIT_GIVE_UP",
+    )
     # the responder keeps nothing: no half-open SA waits for a timeout
     assert not pair.b.ike_sas() and pair.b.half_open_count() == 0
     assert not pair.a.ike_sas()

@@ -217,8 +217,9 @@ def test_header_checks() -> None:
     assert decode_header(header.encode()) == header
     with pytest.raises(MalformedMessage):
         decode_header(header.encode()[:27])
-    with pytest.raises(MalformedMessage):
+    with pytest.raises(Ikev1Error) as unequal:
         decode_header(header.encode() + b"x")  # length in the header says 28
+    assert unequal.value.notify is NotifyType.UNEQUAL_PAYLOAD_LENGTHS
     with pytest.raises(Ikev1Error):
         decode_header(Header(b"i" * 8, b"r" * 8, 1, 2, 0, 0, 28, version=0x20).encode())
 
