@@ -20,6 +20,10 @@ from engine.show_isakmp import IsakmpSaRow, rows_of
 from engine.statistics import EngineStatistics
 from engine.store import FLOWS, IKE_SAS, SESSIONS, STATS, Store
 from engine.syslog import LogEntry
+from engine.xsm.clients import ClientInfo
+from engine.xsm.datasets import DataSet
+from engine.xsm.server import XsmService, XsmStatus
+from engine.xsm.settings import DEFAULT_PRIVILEGE
 
 CLEAR_USAGE = (
     "clear crypto session [remote IP [port N]] [local IP [port N]] [fvrf NAME] [ivrf NAME]"
@@ -203,6 +207,40 @@ class Control:
     def running_config(self) -> str:
         model = self.target.model
         return render(model) if model is not None else "! no configuration file\n"
+
+    # ------------------------------------------------------------------ XSM
+    def _xsm(self) -> XsmService | None:
+        service = getattr(self.target, "xsm", None)
+        return service if isinstance(service, XsmService) else None
+
+    def xsm_status(self) -> XsmStatus | None:
+        service = self._xsm()
+        return service.status() if service is not None else None
+
+    def xsm_clients(self) -> list[ClientInfo]:
+        service = self._xsm()
+        return service.clients() if service is not None else []
+
+    def xsm_levels(self) -> tuple[int, int]:
+        """(monitor, configuration) privilege levels; IOS's default 15 without a service."""
+        service = self._xsm()
+        if service is None:
+            return DEFAULT_PRIVILEGE, DEFAULT_PRIVILEGE
+        return service.settings.monitor_level, service.settings.configuration_level
+
+    def xsm_xrds(self) -> list[DataSet]:
+        """The data sets XSM serves now (those of the enabled adapters)."""
+        service = self._xsm()
+        return service.xrd_list(15) if service is not None else []
+
+    def clear_xsm(self, session: int | None = None) -> list[int]:
+        """Disconnect one XSM client (its stream ends) or all; returns their numbers."""
+        service = self._xsm()
+        if service is None:
+            return []
+        if session is not None and session not in {c.session for c in service.clients()}:
+            raise ValueError(f"no XSM session {session} (show xsm status)")
+        return service.clear(session)
 
     # ------------------------------------------------------------------ clear
     def clear(self, flt: ClearFilter, by: str = "console") -> list[str]:

@@ -44,6 +44,9 @@ REPLY_KEYS: dict[str, dict[str, type]] = {
     "show-engine-drops": {"stats": dict, "text": str},
     "show-logging": {"entries": list, "text": str},
     "show-ip-local-pool": {"pools": list, "text": str},
+    "show-xsm-status": {"xsm": dict, "text": str},
+    "show-xsm-xrd-list": {"xrds": list, "text": str},
+    "clear-xsm": {"cleared": list},
 }
 JSON_TYPE_NAMES = {list: "list", str: "string", dict: "object"}
 
@@ -214,6 +217,26 @@ class ControlServer:
         flt = ClearFilter.parse(words)
         cleared = self.control.clear(flt, by=str(request.get("by", "control socket")))
         return {"cleared": cleared, "filter": flt.describe()}
+
+    def cmd_show_xsm_status(self, request: dict[str, Any]) -> dict[str, Any]:
+        xsm = {
+            "status": to_json(self.control.xsm_status()),
+            "clients": to_json(self.control.xsm_clients()),
+        }
+        return {"xsm": xsm, "text": self._render(Show("xsm-status"))}
+
+    def cmd_show_xsm_xrd_list(self, request: dict[str, Any]) -> dict[str, Any]:
+        xrds = [
+            {"name": d.name, "adapter": d.adapter, "level": d.level, "description": d.description}
+            for d in self.control.xsm_xrds()
+        ]
+        return {"xrds": xrds, "text": self._render(Show("xsm-xrd-list"))}
+
+    def cmd_clear_xsm(self, request: dict[str, Any]) -> dict[str, Any]:
+        session = request.get("session")
+        if session is not None and (not isinstance(session, int) or isinstance(session, bool)):
+            raise ValueError("'session' must be an XSM session number")
+        return {"cleared": self.control.clear_xsm(session)}
 
     def cmd_running_config(self, request: dict[str, Any]) -> dict[str, Any]:
         return {"text": self.control.running_config()}

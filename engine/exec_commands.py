@@ -13,7 +13,14 @@ from pathlib import Path
 
 from engine.control import CLEAR_USAGE
 from engine.control_socket import ControlError, default_path, request
-from engine.exec_syntax import SHOW_FORMS, ExecSyntaxError, parse_clear, parse_show
+from engine.exec_syntax import (
+    SHOW_FORMS,
+    XSM_CLEAR_USAGE,
+    ClearXsm,
+    ExecSyntaxError,
+    parse_clear,
+    parse_show,
+)
 
 SHOW_USAGE = "usage: " + "\n       ".join(
     f"ipsec-console {form} [--json] [--control PATH]" for form in SHOW_FORMS
@@ -68,12 +75,15 @@ def show(argv: list[str], timeout: float = REQUEST_TIMEOUT) -> int:
 def clear(argv: list[str], timeout: float = REQUEST_TIMEOUT) -> int:
     try:
         words, as_json, control = _options(argv)
-        parse_clear(words)  # usage errors before any contact with the daemon
+        command = parse_clear(words)  # usage errors before any contact with the daemon
+        if isinstance(command, ClearXsm):
+            return _clear_xsm(command, as_json, control, timeout)
         payload = {"cmd": "clear", "words": words[2:], "by": "command line"}
         reply = request(control, payload, timeout)
     except (UsageError, ExecSyntaxError) as err:
         print(
-            f"ipsec-console clear: {err}\nusage: ipsec-console {CLEAR_USAGE} [--control PATH]",
+            f"ipsec-console clear: {err}\nusage: ipsec-console {CLEAR_USAGE} [--control PATH]"
+            f"\n       ipsec-console {XSM_CLEAR_USAGE} [--control PATH]",
             file=sys.stderr,
         )
         return 2
@@ -87,4 +97,17 @@ def clear(argv: list[str], timeout: float = REQUEST_TIMEOUT) -> int:
         print(f"cleared {count} crypto session{'s' * (count != 1)} ({reply['filter']})")
         for session_id in reply["cleared"]:
             print(f"  {session_id}")
+    return 0
+
+
+def _clear_xsm(command: ClearXsm, as_json: bool, control: Path, timeout: float) -> int:
+    reply = request(control, command.request("command line"), timeout)
+    cleared = reply["cleared"]
+    if as_json:
+        print(json.dumps({"cleared": cleared}, indent=2))
+    else:
+        count = len(cleared)
+        print(f"cleared {count} XSM session{'s' * (count != 1)}")
+        for session in cleared:
+            print(f"  {session}")
     return 0

@@ -20,6 +20,7 @@ from engine.show_isakmp import show_crypto_isakmp_sa
 from engine.statistics import show_engine_drops, show_ikev2_stats
 from engine.store import Store
 from engine.syslog import LogEntry
+from engine.xsm.show import show_xsm_status, show_xsm_xrd_list
 
 SHOW_FORMS = (
     "show crypto session [detail] [remote IP]",
@@ -30,7 +31,10 @@ SHOW_FORMS = (
     "show running-config",
     "show logging",
     "show ip local pool [NAME]",
+    "show xsm status",
+    "show xsm xrd-list",
 )
+XSM_CLEAR_USAGE = "clear xsm [session N]"
 
 
 class ExecSyntaxError(ValueError):
@@ -40,7 +44,7 @@ class ExecSyntaxError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Show:
     #: "session", "isakmp", "ikev2-stats", "engine-drops", "running-config", "logging",
-    #: "ip-local-pool"
+    #: "ip-local-pool", "xsm-status", "xsm-xrd-list"
     what: str
     detail: bool = False
     remote: str | None = None
@@ -66,6 +70,8 @@ class Show:
             "engine-drops": "show crypto engine drops",
             "running-config": "show running-config",
             "logging": "show logging",
+            "xsm-status": "show xsm status",
+            "xsm-xrd-list": "show xsm xrd-list",
         }[self.what]
 
     def request(self) -> dict[str, Any]:
@@ -93,12 +99,24 @@ class Show:
             "engine-drops": "stats",
             "logging": "entries",
             "ip-local-pool": "pools",
+            "xsm-status": "xsm",
+            "xsm-xrd-list": "xrds",
         }.get(self.what)
 
 
 @dataclass(frozen=True, slots=True)
 class Clear:
     filter: ClearFilter
+
+
+@dataclass(frozen=True, slots=True)
+class ClearXsm:
+    """`clear xsm [session N]`: disconnect one XSM client, or all of them (None)."""
+
+    session: int | None = None
+
+    def request(self, by: str) -> dict[str, Any]:
+        return {"cmd": "clear-xsm", "session": self.session, "by": by}
 
 
 def _expect(words: list[str], *keywords: str) -> None:
@@ -112,8 +130,8 @@ def _nothing_after(words: list[str], count: int) -> None:
         raise ExecSyntaxError(f"unexpected '{' '.join(words[count:])}'")
 
 
-def parse_exec(words: list[str]) -> Show | Clear:
-    """`show ...` or `clear crypto session ...`, as words."""
+def parse_exec(words: list[str]) -> Show | Clear | ClearXsm:
+    """`show ...`, `clear crypto session ...` or `clear xsm ...`, as words."""
     verb = match_keyword(words[0], ("show", "clear")) if words else None
     if verb == "show":
         return parse_show(words[1:])
@@ -122,8 +140,10 @@ def parse_exec(words: list[str]) -> Show | Clear:
     raise ExecSyntaxError("expected 'show' or 'clear'")
 
 
-def parse_clear(words: list[str]) -> Clear:
-    """The words after `clear`: `crypto session [FILTERS]`."""
+def parse_clear(words: list[str]) -> Clear | ClearXsm:
+    """The words after `clear`: `crypto session [FILTERS]` or `xsm [session N]`."""
+    if words and match_keyword(words[0], ("xsm", "crypto")) == "xsm":
+        return parse_clear_xsm(words[1:])
     _expect(words, "crypto", "session")
     try:
         return Clear(ClearFilter.parse(words[2:]))
@@ -131,11 +151,30 @@ def parse_clear(words: list[str]) -> Clear:
         raise ExecSyntaxError(str(err)) from None
 
 
+def parse_clear_xsm(words: list[str]) -> ClearXsm:
+    """The words after `clear xsm`."""
+    if not words:
+        return ClearXsm()
+    _expect(words, "session")
+    if len(words) < 2:
+        raise ExecSyntaxError("clear xsm session needs the session number (show xsm status)")
+    _nothing_after(words, 2)
+    if not words[1].isdigit() or not 0 < int(words[1]) < 2**31:
+        raise ExecSyntaxError(f"bad XSM session number '{words[1]}'")
+    return ClearXsm(int(words[1]))
+
+
 def parse_show(words: list[str]) -> Show:
     """The words after `show`."""
     if not words:
         raise ExecSyntaxError("show what? " + " | ".join(f[5:] for f in SHOW_FORMS))
-    what = match_keyword(words[0], ("crypto", "running-config", "logging", "ip"))
+    what = match_keyword(words[0], ("crypto", "running-config", "logging", "ip", "xsm"))
+    if what == "xsm":
+        sub = match_keyword(words[1], ("status", "xrd-list")) if len(words) > 1 else None
+        if sub is None:
+            raise ExecSyntaxError("show xsm status | xrd-list")
+        _nothing_after(words, 2)
+        return Show(f"xsm-{sub}")
     if what in ("running-config", "logging"):
         _nothing_after(words, 1)
         return Show(what)
@@ -202,5 +241,10 @@ def render(show: Show, control: Control, store: Store, now: float) -> str:
         if pools is None:
             return "No pools configured\n"
         return render_show_ip_local_pool(pools, show.pool)
+    if show.what == "xsm-status":
+        return show_xsm_status(control.xsm_status(), control.xsm_clients())
+    if show.what == "xsm-xrd-list":
+        monitor, configuration = control.xsm_levels()
+        return show_xsm_xrd_list(control.xsm_xrds(), monitor, configuration)
     lines = [entry.display() for entry in store.syslog if isinstance(entry, LogEntry)]
     return "\n".join(lines) + ("\n" if lines else "")

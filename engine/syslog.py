@@ -262,6 +262,23 @@ def config_rejected(source: str, reason: str, *, at: float | None = None) -> Log
     return entry("PARSER", Severity.WARNINGS, "BADCFG", text, at=at)
 
 
+def login_failed(
+    user: str, source: str, port: int, reason: str, *, at: float | None = None
+) -> LogEntry:
+    """An XSM (HTTP) login refused, as IOS logs a failed login; never the password."""
+    text = (
+        f"Login failed [user: {user or '-'}] [Source: {source}] [localport: {port}] "
+        f"[Reason: {reason}]"
+    )
+    return entry("SEC_LOGIN", Severity.WARNINGS, "LOGIN_FAILED", text, at=at)
+
+
+def xsm_state(serving: bool, detail: str, *, at: float | None = None) -> LogEntry:
+    """The XSM service started or stopped listening (config, `no xsm`)."""
+    state = "enabled" if serving else "disabled"
+    return entry("XSM", Severity.NOTIFICATIONS, "STATE", f"XSM server {state}: {detail}", at=at)
+
+
 # --- wire formats -----------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from textual.screen import Screen
 
 from engine.events import ConfigReloaded, ConfigReloadFailed
 from tui import actions, commands
-from tui.commands import AppCommand, Clear, CommandError, GoTo, Show
+from tui.commands import AppCommand, Clear, ClearXsm, CommandError, GoTo, Show
 from tui.screens.accounting import AccountingScreen
 from tui.screens.base import ConsoleScreen
 from tui.screens.config import ConfigScreen
@@ -33,6 +33,7 @@ from tui.screens.flows import FlowsScreen
 from tui.screens.peers import PeersScreen
 from tui.screens.sessions import SessionsScreen
 from tui.screens.syslog import SyslogScreen
+from tui.screens.xsm import XsmScreen
 from tui.target import ConsoleTarget, resolve_target
 from tui.themes import THEMES, VARIABLE_DEFAULTS, resolve, stylesheets
 
@@ -47,6 +48,7 @@ SCREENS: dict[str, type[ConsoleScreen]] = {
     "syslog": SyslogScreen,
     "accounting": AccountingScreen,
     "config": ConfigScreen,
+    "xsm": XsmScreen,
 }
 
 HELP_NOTES = " ".join(
@@ -54,11 +56,13 @@ HELP_NOTES = " ".join(
         "Sorting: s moves the sort to the next column, S flips the order; clicking a header",
         "sorts by it. Filter: / then type; rows whose text contains it (any column, any case)",
         "stay; Enter keeps the filter, Esc drops it. Rates and uptime refresh for the rows on",
-        "screen.\nCommands (:): sessions, flows, peers, drops, syslog, accounting, config, quit,",
+        "screen.\nCommands (:): sessions, flows, peers, drops, syslog, accounting, config, xsm,",
+        "quit,",
         "pause, show crypto session [detail] [remote IP], show crypto isakmp peer, show crypto",
         "ikev2 stats, show crypto engine drops, show running-config, show logging,",
         "clear crypto session [remote IP [port N]] [local IP [port N]] [fvrf X]",
-        "[ivrf Y]; IOS abbreviations work (sh cry sess det).\nThemes: ctrl+p, then 'theme'.",
+        "[ivrf Y], show xsm status, show xsm xrd-list, clear xsm [session N]; IOS",
+        "abbreviations work (sh cry sess det).\nThemes: ctrl+p, then 'theme'.",
         "Ctrl+q quits the console, and with it the gateway running in this process.",
     )
 )
@@ -239,6 +243,14 @@ class ConsoleApp(App[None]):
             self.push_screen(TextScreen(command.title, text))
         elif isinstance(command, Clear):
             actions.confirm_typed_clear(self, control, self.target.store, command.filter)
+        elif isinstance(command, ClearXsm):
+            try:
+                cleared = control.clear_xsm(command.session)
+            except ValueError as err:
+                self.notify(str(err), severity="warning")
+            else:
+                count = len(cleared)
+                self.notify(f"cleared {count} XSM session{'s' * (count != 1)}")
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

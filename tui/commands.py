@@ -9,9 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.config.words import match_keyword
-from engine.exec_syntax import SHOW_FORMS, Clear, ExecSyntaxError, Show, parse_exec, render
+from engine.exec_syntax import (
+    SHOW_FORMS,
+    XSM_CLEAR_USAGE,
+    Clear,
+    ClearXsm,
+    ExecSyntaxError,
+    Show,
+    parse_exec,
+    render,
+)
 
-SCREEN_NAMES = ("sessions", "flows", "peers", "drops", "syslog", "accounting", "config")
+SCREEN_NAMES = ("sessions", "flows", "peers", "drops", "syslog", "accounting", "config", "xsm")
 APP_COMMANDS = ("quit", "help", "pause")
 
 SUGGESTIONS = (
@@ -27,6 +36,9 @@ SUGGESTIONS = (
     "show running-config",
     "show logging",
     "show ip local pool",
+    "show xsm status",
+    "show xsm xrd-list",
+    "clear xsm session ",
     "show ip local pool ",
     "clear crypto session remote ",
     "clear crypto session local ",
@@ -39,12 +51,13 @@ USAGE = (
     + ", ".join(SCREEN_NAMES)
     + "), quit, help, pause, "
     + ", ".join(SHOW_FORMS)
-    + ", clear crypto session [FILTERS]"
+    + ", clear crypto session [FILTERS], "
+    + XSM_CLEAR_USAGE
 )
 
 CommandError = ExecSyntaxError
 
-__all__ = ["AppCommand", "Clear", "Command", "CommandError", "GoTo", "Show", "parse", "render"]
+__all__ = ["AppCommand", "Clear", "ClearXsm", "Command", "CommandError", "GoTo", "Show", "parse", "render"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +70,7 @@ class AppCommand:
     name: str
 
 
-Command = GoTo | AppCommand | Show | Clear
+Command = GoTo | AppCommand | Show | Clear | ClearXsm
 
 
 def parse(line: str) -> Command:

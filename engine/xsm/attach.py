@@ -1,0 +1,177 @@
+"""XSM for one running gateway: the HTTP service, with the gateway as the source of its
+data sets, its exec commands and its metrics, kept in step with config reloads.
+
+The composition root (engine.service) builds one; nothing else here knows the service.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from engine import syslog
+from engine.config.model import Config
+from engine.control import Control
+from engine.control_socket import ControlServer
+from engine.exec_syntax import Clear, ClearXsm, ExecSyntaxError, parse_exec
+from engine.logbook import Logbook
+from engine.store import Store
+from engine.xsm.datasets import DataSet, XsmClient, builtin_datasets
+from engine.xsm.server import ExecResult, MetricsHook, XsmService
+from engine.xsm.settings import XsmSettings
+
+
+class Gateway(Protocol):
+    """What XSM reads from the running gateway (a VpnService)."""
+
+    store: Store
+    control: Control
+    logbook: Logbook
+
+    @property
+    def model(self) -> Config: ...
+
+
+class GatewaySource:
+    """The service's data source: the gateway's store, its data sets, and the views the
+    sampled sets need (running config, XSM clients, tunnel interfaces)."""
+
+    def __init__(self, gateway: Gateway, extra: Iterable[DataSet] = ()) -> None:
+        self.gateway = gateway
+        self.xsm: XsmService | None = None
+        self._datasets = builtin_datasets()
+        for dataset in extra:
+            self._datasets[dataset.name] = dataset
+
+    @property
+    def store(self) -> Store:
+        return self.gateway.store
+
+    @property
+    def datasets(self) -> Mapping[str, DataSet]:
+        return self._datasets
+
+    def running_config(self) -> str:
+        return self.gateway.control.running_config()
+
+    def isakmp_peers(self) -> list[Any]:
+        return self.gateway.control.isakmp_peers()
+
+    def tunnel_interfaces(self) -> Iterable[Any]:
+        sinks = getattr(self.gateway, "tunnel_sinks", {})
+        return [sink for sink in sinks.values() if hasattr(sink, "linux_name")]
+
+    def xsm_clients(self) -> Iterable[XsmClient]:
+        if self.xsm is None:
+            return []
+        return [
+            XsmClient(
+                session=client.session,
+                user=client.user,
+                privilege=client.privilege,
+                address=_host(client.address),
+                port=_port(client.address),
+                transport=client.transport,
+                subscriptions=tuple(client.subscriptions),
+                connected_at=client.since,
+                events_sent=client.events_sent,
+                events_dropped=client.events_dropped,
+            )
+            for client in self.xsm.clients()
+        ]
+
+
+def _host(address: str) -> str:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]") if host and port.isdigit() else address
+
+
+def _port(address: str) -> int | None:
+    _, _, port = address.rpartition(":")
+    return int(port) if port.isdigit() else None
+
+
+class ExecBridge:
+    """`POST /xsm/exec`: an exec command's words through the control socket's dispatcher,
+    so XSM, the CLI and the console run exactly the same commands."""
+
+    def __init__(self, control: Control) -> None:
+        self.dispatcher = ControlServer(control)
+
+    def __call__(self, words: list[str], by: str) -> ExecResult:
+        command = parse_exec(words)  # ExecSyntaxError for the client's 400
+        if isinstance(command, Clear):
+            request: dict[str, Any] = {"cmd": "clear", "words": words[3:], "by": by}
+        elif isinstance(command, ClearXsm):
+            request = command.request(by)
+        else:
+            request = command.request()
+        reply = self.dispatcher.answer(json.dumps(request).encode())
+        if not reply.get("ok"):
+            raise ExecSyntaxError(str(reply.get("error", "refused")))
+        if isinstance(command, Clear):
+            cleared = reply["cleared"]
+            text = f"cleared {len(cleared)} crypto session{'s' * (len(cleared) != 1)}"
+            return ExecResult(text + f" ({reply['filter']})\n", {"cleared": cleared})
+        if isinstance(command, ClearXsm):
+            cleared = reply["cleared"]
+            text = f"cleared {len(cleared)} XSM session{'s' * (len(cleared) != 1)}\n"
+            return ExecResult(text, {"cleared": cleared})
+        key = command.records_key
+        return ExecResult(reply["text"], reply.get(key) if key else None)
+
+
+class GatewayXsm:
+    def __init__(
+        self,
+        gateway: Gateway,
+        settings: XsmSettings,
+        *,
+        state_dir: Path | None,
+        host: str | None,
+        metrics: MetricsHook | None = None,
+        extra_datasets: Iterable[DataSet] = (),
+    ) -> None:
+        self.gateway = gateway
+        self.source = GatewaySource(gateway, extra_datasets)
+        self.service = XsmService(
+            settings,
+            self.source,
+            state_dir=state_dir,
+            on_login_failure=self._login_failed,
+            exec_command=ExecBridge(gateway.control),
+            metrics=metrics,
+            host=host,
+            hostname=gateway.model.hostname,
+        )
+        self.source.xsm = self.service
+
+    def _login_failed(self, user: str, address: str, reason: str) -> None:
+        port = self.service.http_port or self.service.secure_port or 0
+        self.gateway.logbook.log(syslog.login_failed(user, address, port, reason))
+
+    async def start(self) -> None:
+        await self.service.start()
+        self._log_state()
+
+    async def apply(self, settings: XsmSettings) -> None:
+        was = self.service.status().serving
+        await self.service.apply(settings)
+        if self.service.status().serving != was:
+            self._log_state()
+
+    async def stop(self) -> None:
+        await self.service.stop()
+
+    def _log_state(self) -> None:
+        status = self.service.status()
+        if not status.enabled and not status.listeners:
+            return
+        ports = ", ".join(
+            f"{listener.kind} port {listener.bound or listener.port}"
+            + (f" ({listener.error})" if listener.error else "")
+            for listener in status.listeners
+        )
+        self.gateway.logbook.log(syslog.xsm_state(status.serving, ports or "no listener"))
