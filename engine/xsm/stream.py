@@ -152,7 +152,8 @@ class Feed:
         self.last_id = first_id
         self._ring_size = ring_size
         self._default_interval = default_sample_interval
-        self._rings: dict[str, Ring] = {}
+        # Every set's ring from the start, so that its floor is this run's first id.
+        self._rings = {name: Ring(ring_size, self.last_id) for name in source.datasets}
         self._followers: dict[str, set[Follower]] = {}
         self._samplers: dict[str, Sampler] = {}
         self._active: frozenset[str] = frozenset(source.datasets)
@@ -204,8 +205,9 @@ class Feed:
         return ring
 
     def _emit(self, changes: RowChanges) -> None:
+        ring = self._ring(changes.xrd)
         event = ChangeEvent(self.next_id(), changes)
-        self._ring(changes.xrd).append(event)
+        ring.append(event)
         for follower in tuple(self._followers.get(changes.xrd, ())):
             follower.offer(event)
 
