@@ -103,6 +103,10 @@ class LoginLimiter:
         self._recent: dict[str, deque[float]] = {}
         self._held_until: dict[str, float] = {}
 
+    def __len__(self) -> int:
+        """Addresses with recent failures on record."""
+        return len(self._recent)
+
     def retry_after(self, address: str) -> float | None:
         """Seconds until `address` may try again, or None when it may now."""
         until = self._held_until.get(address)
