@@ -449,7 +449,8 @@ class XsmService:
         for client in self._registry:
             client.close(reason)
         # Let the streams' handlers end their responses before connections close.
-        pending = [task for task in self._handlers if not task.done()]
+        me = asyncio.current_task()
+        pending = [task for task in self._handlers if not task.done() and task is not me]
         if pending:
             await asyncio.wait(pending, timeout=2.0)
         runner, self._runner = self._runner, None

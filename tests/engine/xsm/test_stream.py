@@ -243,3 +243,17 @@ async def test_raising_the_monitor_level_closes_streams_below_it(xsm) -> None:
     await viewer.next()
     await service.apply(xsm.configure(monitor_level=10))
     assert await viewer.ended()
+
+
+async def test_an_access_class_that_no_longer_permits_closes_the_stream(xsm) -> None:
+    import ipaddress
+
+    from engine.xsm.settings import AccessClass, ClientRule
+
+    service = await xsm.start()
+    stream = await xsm.sse("crypto-sessions")
+    await stream.next()
+    only_elsewhere = AccessClass("XSM", (ClientRule(True, ipaddress.ip_network("10.0.0.0/8")),))
+    await service.apply(xsm.configure(access_class=only_elsewhere))
+    assert await stream.ended()
+    assert service.status().closed_by_reason == {"access-class": 1}
