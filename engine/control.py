@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from engine.aaa.pools import AddressPools
 from engine.config.compile import CompiledConfig
@@ -20,10 +20,12 @@ from engine.show_isakmp import IsakmpSaRow, rows_of
 from engine.statistics import EngineStatistics
 from engine.store import FLOWS, IKE_SAS, SESSIONS, STATS, Store
 from engine.syslog import LogEntry
-from engine.xsm.clients import ClientInfo
-from engine.xsm.datasets import DataSet
-from engine.xsm.server import XsmService, XsmStatus
 from engine.xsm.settings import DEFAULT_PRIVILEGE
+
+if TYPE_CHECKING:  # the XSM service runs exec commands through here: no import cycle
+    from engine.xsm.clients import ClientInfo
+    from engine.xsm.datasets import DataSet
+    from engine.xsm.server import XsmService, XsmStatus
 
 CLEAR_USAGE = (
     "clear crypto session [remote IP [port N]] [local IP [port N]] [fvrf NAME] [ivrf NAME]"
@@ -211,7 +213,7 @@ class Control:
     # ------------------------------------------------------------------ XSM
     def _xsm(self) -> XsmService | None:
         service = getattr(self.target, "xsm", None)
-        return service if isinstance(service, XsmService) else None
+        return service if hasattr(service, "clients") and hasattr(service, "status") else None
 
     def xsm_status(self) -> XsmStatus | None:
         service = self._xsm()

@@ -57,7 +57,17 @@ USAGE = (
 
 CommandError = ExecSyntaxError
 
-__all__ = ["AppCommand", "Clear", "ClearXsm", "Command", "CommandError", "GoTo", "Show", "parse", "render"]
+__all__ = [
+    "AppCommand",
+    "Clear",
+    "ClearXsm",
+    "Command",
+    "CommandError",
+    "GoTo",
+    "Show",
+    "parse",
+    "render",
+]
 
 
 @dataclass(frozen=True, slots=True)

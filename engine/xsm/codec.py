@@ -1,20 +1,24 @@
 """How data set snapshots and row changes become bytes: the seam between the service and
 its encoders.
 
-The service only knows the `Codec` protocol; `JsonCodec` and `XmlCodec` here are plain,
-compact encodings, to be replaced by the schema-bound encoders without touching the
-service. Snapshots come out in chunks so a large data set is never one string.
+The service only knows the `Codec` protocol: `JsonCodec` (compact JSON, one SSE data
+line per document) and `XmlCodec` (the published schema). Snapshots come out in chunks
+so a large data set is never one string.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
-from xml.sax.saxutils import escape, quoteattr
 
 from engine.xsm.datasets import DataSet, Row, RowChanges
+from engine.xsm.encode import (
+    XML_DECLARATION,
+    encode_changes_xml,
+    encode_xrd_list_xml,
+    iter_snapshot_xml,
+)
 
 #: rows per snapshot chunk: big enough to amortise a write, small enough to interleave
 CHUNK_ROWS = 200
@@ -57,7 +61,7 @@ def _xrd_entries(sets: Sequence[DataSet]) -> list[dict[str, Any]]:
             "adapter": ds.adapter,
             "level": ds.level,
             "description": ds.description,
-            "sampled": ds.table is None,
+            "sampled": ds.sampled,
         }
         for ds in sets
     ]
@@ -100,70 +104,28 @@ class JsonCodec:
         return self._dumps({"xrds": _xrd_entries(sets)}).encode()
 
 
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _text(value: object) -> str:
-    return escape(_NOT_XML.sub("\ufffd", str(value)))
-
-
-def _attr(value: object) -> str:
-    return quoteattr(_NOT_XML.sub("\ufffd", str(value)))
-
-
-def _xml_fields(value: Any) -> Iterable[str]:
-    if isinstance(value, Mapping):
-        for name, item in value.items():
-            yield f"<f name={_attr(name)}{_xml_value(item)}</f>"
-    else:
-        for item in value:
-            yield f"<item{_xml_value(item)}</item>"
-
-
-def _xml_value(value: Any) -> str:
-    """The rest of an element whose open tag's name is written: attributes, `>`, content."""
-    if value is None:
-        return ' nil="true">'
-    if isinstance(value, bool):
-        return ">" + ("true" if value else "false")
-    if isinstance(value, Mapping | list | tuple):
-        return ">" + "".join(_xml_fields(value))
-    return ">" + _text(value)
-
-
 class XmlCodec:
-    """Plain XML: `<snapshot xrd id><row key><f name>value</f>...</row></snapshot>` and
-    `<change xrd id><upsert key>...</upsert><remove key/></change>`."""
+    """XML documents of the published schema (`engine/xsm/xsm.xsd`, encoded by
+    `engine.xsm.encode`): `<xrd name version>` snapshots with `<row key>` rows,
+    `<xrd-changes event>` change sets and `<xrd-list>`."""
 
     name = "xml"
     media_type = "application/xml"
-    prologue = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    prologue = XML_DECLARATION
 
     def snapshot(self, xrd: str, rows: Mapping[str, Row], event_id: int) -> Iterator[bytes]:
-        yield f'<snapshot xrd={_attr(xrd)} id="{event_id}">'.encode()
-        for batch in _chunks(rows, lambda k, r: f"<row key={_attr(k)}{_xml_value(r)}</row>"):
-            yield "".join(batch).encode()
-        yield b"</snapshot>"
+        first = True
+        for chunk in iter_snapshot_xml(xrd, rows, event_id, chunk_rows=CHUNK_ROWS):
+            if first:
+                chunk = chunk.removeprefix(XML_DECLARATION)
+                first = False
+            yield chunk
 
     def change(self, changes: RowChanges, event_id: int) -> bytes:
-        parts = [f'<change xrd={_attr(changes.xrd)} id="{event_id}">']
-        parts.extend(
-            f"<upsert key={_attr(k)}{_xml_value(r)}</upsert>" for k, r in changes.upserted.items()
-        )
-        parts.extend(f"<remove key={_attr(k)}/>" for k in changes.removed)
-        parts.append("</change>")
-        return "".join(parts).encode()
+        return encode_changes_xml([changes], event_id).removeprefix(XML_DECLARATION)
 
     def xrd_list(self, sets: Sequence[DataSet]) -> bytes:
-        parts = ["<xrd-list>"]
-        for entry in _xrd_entries(sets):
-            attrs = " ".join(
-                f"{k}={_attr(str(v).lower() if isinstance(v, bool) else v)}"
-                for k, v in entry.items()
-            )
-            parts.append(f"<xrd {attrs}/>")
-        parts.append("</xrd-list>")
-        return "".join(parts).encode()
+        return encode_xrd_list_xml(sets).removeprefix(XML_DECLARATION)
 
 
 def default_codecs() -> dict[str, Codec]:

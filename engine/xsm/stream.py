@@ -167,7 +167,7 @@ class Feed:
     # -- life ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        tables = {ds.table for ds in self.source.datasets.values() if ds.table is not None}
+        tables = {table for ds in self.source.datasets.values() for table in ds.tables}
         self._subscription = self.source.store.subscribe(tables)
         self._task = asyncio.get_running_loop().create_task(self._follow(), name="xsm-feed")
 
@@ -215,7 +215,7 @@ class Feed:
         self.change_sets += 1
         for name in sorted(self._active):
             dataset = self.source.datasets[name]
-            if dataset.table is None or dataset.table not in changes:
+            if dataset.sampled or not any(t in changes for t in dataset.tables):
                 continue
             rows = dataset.changes(changes)
             if rows:
@@ -249,7 +249,7 @@ class Feed:
         self.pump()
         names = sorted(set(names))
         for name in names:
-            if self.source.datasets[name].table is None and name not in self._samplers:
+            if self.source.datasets[name].sampled and name not in self._samplers:
                 self._start_sampler(name)
         replays: list[ChangeEvent] = []
         fresh: list[str] = []
@@ -295,7 +295,7 @@ class Feed:
     def rows(self, name: str) -> dict[str, Row]:
         """The data set now, consistent with the events published so far (`last_id`)."""
         dataset = self.source.datasets[name]
-        if dataset.table is not None:
+        if not dataset.sampled:
             self.pump()
             return dataset.snapshot(self.source)
         sampler = self._samplers.get(name)

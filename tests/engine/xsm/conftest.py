@@ -14,8 +14,9 @@ import aiohttp
 import pytest
 
 from engine.config.model import LocalUser
+from engine.control_socket import to_json
 from engine.secret import Secret
-from engine.store import SESSIONS, Store
+from engine.store import FLOWS, SESSIONS, Store
 from engine.xsm.datasets import DataSet, Row, builtin_datasets
 from engine.xsm.server import ExecResult, XsmService
 from engine.xsm.settings import XsmSettings
@@ -51,6 +52,11 @@ class TestSource:
         self.store = Store()
         self.sampled: dict[str, Row] = {"one": {"value": 1}}
         sets = dict(builtin_datasets())
+        # the tests' records are plain: the store-backed sets show them as they are
+        for name, table in (("crypto-sessions", SESSIONS), ("ipsec-flows", FLOWS)):
+            sets[name] = DataSet(
+                name, "vdm", "monitor", f"test {table}", table, lambda key, rec: to_json(rec)
+            )
         sets["test-sampled"] = DataSet(
             "test-sampled",
             "edm",

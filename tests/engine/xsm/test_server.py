@@ -8,10 +8,13 @@ import xml.etree.ElementTree as ET
 
 import aiohttp
 import pytest
+import xmlschema
 
+from engine.xsm.encode import parse_snapshot_xml, schema_text
 from engine.xsm.settings import AccessClass, ClientRule
 
 pytestmark = pytest.mark.asyncio
+SCHEMA = xmlschema.XMLSchema(schema_text())
 
 
 async def test_xrd_list_shows_what_the_privilege_allows(xsm) -> None:
@@ -25,7 +28,9 @@ async def test_xrd_list_shows_what_the_privilege_allows(xsm) -> None:
     assert "crypto-sessions" in viewer and "test-config" not in viewer
     assert [ds.name for ds in service.xrd_list(5)] == sorted(viewer)
     async with await xsm.get("/xsm/xrd-list?format=xml", "admin") as response:
-        root = ET.fromstring(await response.read())
+        body = await response.read()
+    SCHEMA.validate(body.decode())
+    root = ET.fromstring(body)
     assert root.tag == "xrd-list" and {x.get("name") for x in root} == set(names)
 
 
@@ -44,11 +49,11 @@ async def test_xrd_as_json_and_xml(xsm) -> None:
         async with await xsm.get("/xsm/xrd/crypto-sessions", **how) as response:
             assert response.status == 200
             assert response.content_type == "application/xml"
-            root = ET.fromstring(await response.read())
-        rows = {row.get("key"): row for row in root.iter("row")}
-        assert set(rows) == {"s1", "s2"}
-        fields = {f.get("name"): f.text for f in rows["s1"]}
-        assert fields["peer"] == "10.1.1.3"
+            body = await response.read()
+        SCHEMA.validate(body.decode())
+        name, _, rows = parse_snapshot_xml(body)
+        assert name == "crypto-sessions" and set(rows) == {"s1", "s2"}
+        assert rows["s1"]["peer"] == "10.1.1.3" and rows["s2"]["status"] == "UP-IDLE"
 
 
 async def test_large_snapshot_arrives_whole(xsm) -> None:

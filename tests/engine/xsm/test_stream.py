@@ -43,18 +43,19 @@ async def test_sse_snapshot_then_changes_then_removal(xsm) -> None:
 
 
 async def test_sse_in_xml(xsm) -> None:
-    import xml.etree.ElementTree as ET
-
     await xsm.start()
     xsm.put("s1", "10.1.1.3")
     xsm.store.flush()
     stream = await xsm.sse("crypto-sessions&format=xml")
-    root = ET.fromstring((await stream.next()).data)
-    assert root.tag == "snapshot" and root.find("row").get("key") == "s1"
+    from engine.xsm.encode import parse_changes_xml, parse_snapshot_xml
+
+    name, _, rows = parse_snapshot_xml((await stream.next()).data.encode())
+    assert name == "crypto-sessions" and rows["s1"]["peer"] == "10.1.1.3"
     xsm.put("s1", "10.1.1.3", "UP-IDLE")
     xsm.store.flush()
-    change = ET.fromstring((await stream.next()).data)
-    assert change.tag == "change" and change.find("upsert").get("key") == "s1"
+    event = await stream.next()
+    _, (changes,) = parse_changes_xml(event.data.encode())
+    assert event.kind == "change" and changes.upserted["s1"]["status"] == "UP-IDLE"
     stream.response.close()
 
 
