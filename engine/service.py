@@ -41,6 +41,8 @@ from engine.static_tunnels import StaticTunnels
 from engine.statistics import EngineStatistics, collect
 from engine.store import STATS, Store
 from engine.syslog import SyslogForwarder
+from engine.xsm.attach import GatewayXsm
+from engine.xsm.settings import XsmSettings
 
 #: seconds between snapshots of the drop counters in the store (the console's drops screen)
 STATISTICS_INTERVAL = 1.0
@@ -123,6 +125,15 @@ class VpnService:
             lambda: self.compiled.templates, self._virtual_access_sink, self.bus.publish
         )
         self._subscribe_in_order()
+        self.xsm_gateway = GatewayXsm(
+            self,
+            self.compiled.xsm,
+            state_dir=Path(state_dir) if state_dir else None,
+            host=None if bind in ("0.0.0.0", "::") else bind,
+        )
+        #: the XSM service (HTTP data sets, push, exec); `Control` finds it here
+        self.xsm = self.xsm_gateway.service
+        self._xsm_apply: asyncio.Task[None] | None = None
         self.sink: TunSink | EchoResponder | None = None
         #: tunnel interfaces (IOS name) -> their sinks
         self.tunnel_sinks: dict[str, TunnelSink | EchoResponder] = {}
@@ -193,6 +204,7 @@ class VpnService:
         await self.forwarder.start()
         if self.control_server is not None:
             await self.control_server.start()
+        await self.xsm_gateway.start()
         # Only a gateway that has started says "NAS on": a failed start left no record.
         self.accountant.announce_on()
         self.logbook.log(syslog.config_loaded(str(self.config_path)))
@@ -208,6 +220,9 @@ class VpnService:
         if self._watcher is not None:
             await self._watcher.stop()
         self.static_tunnels.stop()
+        if self._xsm_apply is not None:
+            await asyncio.gather(self._xsm_apply, return_exceptions=True)
+        await self.xsm_gateway.stop()
         if self.control_server is not None:
             await self.control_server.stop()
         await self.gateway.stop()
@@ -351,4 +366,21 @@ class VpnService:
         if changes.removed:
             self.gateway.delete_peers(set(changes.removed), DownReason.CONFIG_REMOVED)
         self.static_tunnels.forget(changes.removed)
+        self._apply_xsm(loaded.compiled.xsm)
         return changes
+
+    def _apply_xsm(self, settings: XsmSettings) -> None:
+        """Listeners open and close on the loop; reloads that follow wait their turn."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # not started: start() takes the settings as they are then
+            self.xsm_gateway.service.settings = settings
+            return
+        previous = self._xsm_apply
+
+        async def apply() -> None:
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            await self.xsm_gateway.apply(settings)
+
+        self._xsm_apply = asyncio.ensure_future(apply())
