@@ -3,15 +3,13 @@ configuration file; a bad or mismatched pair is an error on that line."""
 
 from __future__ import annotations
 
-import datetime
 import os
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from tls_files import certificate, key_pem
 
 from engine.config.compile import compile_config
 from engine.config.compile_xsm import xsm_settings
@@ -24,33 +22,6 @@ hostname gw
 ip http secure-server
 ip http secure-trustpoint {name}
 """
-
-
-def key_pem(key, password: bytes | None = None) -> bytes:
-    encryption = (
-        serialization.BestAvailableEncryption(password)
-        if password
-        else serialization.NoEncryption()
-    )
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
-
-
-def certificate(key, name: str = "gw.example.net") -> bytes:
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
 
 
 @pytest.fixture
