@@ -18,6 +18,7 @@ from engine.config.compile_ikev1 import (
     compile_ikev1_tunnel,
     isakmp_settings,
 )
+from engine.config.compile_xsm import xsm_settings
 from engine.config.diagnostics import ConfigError
 from engine.config.model import (
     Config,
@@ -47,6 +48,7 @@ from engine.ike.policy import (
     IpsecMode,
     PeerPolicy,
 )
+from engine.xsm.settings import XsmSettings
 
 #: used when no `crypto ikev2 policy` applies, like IOS's default proposal
 DEFAULT_IKE_PROPOSAL = IkeProposalPolicy(
@@ -127,6 +129,8 @@ class CompiledConfig:
     tunnels: dict[str, TunnelInterface] = field(default_factory=dict)
     #: virtual templates (dynamic VTI), by IOS name: each peer gets a virtual access
     templates: dict[str, TunnelInterface] = field(default_factory=dict)
+    #: `ip http ...`, `xsm ...` and the local users: what the XSM service serves
+    xsm: XsmSettings = field(default_factory=XsmSettings)
 
 
 def compile_config(config: Config, *, ike_port: int = 500, natt_port: int = 4500) -> CompiledConfig:
@@ -175,6 +179,7 @@ def compile_config(config: Config, *, ike_port: int = 500, natt_port: int = 4500
         isakmp_descriptions=descriptions,
         tunnels=tunnels,
         templates=templates,
+        xsm=xsm_settings(config, None),
     )
 
 

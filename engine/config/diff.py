@@ -1,10 +1,12 @@
-"""What a reload changes: peers added, removed, changed, and description-only edits."""
+"""What a reload changes: peers added, removed, changed, description-only edits, and
+the other settings a reload applies (hostname, the XSM service's)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from engine.config.compile import CompiledConfig
+from engine.xsm.settings import XsmSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ def diff(old: CompiledConfig | None, new: CompiledConfig) -> ConfigDiff:
         other.append(f"hostname {old.hostname} -> {new.hostname}")
     if old and old.isakmp_descriptions != new.isakmp_descriptions and not relabelled:
         other.append("isakmp peer descriptions changed")
+    if old:
+        other += xsm_changes(old.xsm, new.xsm)
     return ConfigDiff(
         added, removed, tuple(sorted(changed)), tuple(sorted(relabelled)), tuple(other)
     )
@@ -60,3 +64,19 @@ def _negotiation_view(peer: object) -> object:
     from dataclasses import replace
 
     return replace(peer, description="", origin="")  # type: ignore[type-var]
+
+
+def xsm_changes(old: XsmSettings, new: XsmSettings) -> list[str]:
+    """`ip http ...` / `xsm ...` / user changes, one line naming the settings that changed
+    (users by name only: their secrets are never shown)."""
+    changed = [
+        f.name for f in fields(XsmSettings) if _xsm_value(old, f.name) != _xsm_value(new, f.name)
+    ]
+    return [f"xsm settings changed: {', '.join(changed)}"] if changed else []
+
+
+def _xsm_value(settings: XsmSettings, name: str) -> object:
+    value = getattr(settings, name)
+    if name == "users":  # LocalUser compares by identity: compare what it holds
+        return tuple((u.name, u.privilege, u.kind, u.keyword, u.secret) for u in value)
+    return value

@@ -534,6 +534,72 @@ class EzvpnClient(Node):
     xauth_mode: str = "local"
 
 
+#: IOS defaults of the HTTP server (`ip http ...`)
+HTTP_PORT = 80
+HTTPS_PORT = 443
+HTTP_MAX_CONNECTIONS = 5
+#: `ip http timeout-policy idle 180 life 180 requests 1`
+HTTP_TIMEOUT_POLICY = (180, 180, 1)
+#: `xsm privilege monitor|configuration level` default
+XSM_PRIVILEGE = 15
+
+
+class _SetAt:
+    """Which line set each field; fields left at IOS's default have none."""
+
+    _set_at: dict[str, Source]
+
+    def set_at(self, name: str, source: Source) -> None:
+        self._set_at[name] = source
+
+    def source_of(self, name: str) -> Source:
+        """The line that set field `name`, else the object's own line."""
+        return self._set_at.get(name, self.source)  # type: ignore[attr-defined]
+
+    def was_set(self, name: str) -> bool:
+        return name in self._set_at
+
+
+@dataclass(eq=False)
+class IpHttp(_SetAt, Node):
+    """`ip http ...`: the HTTP and HTTPS listeners the XSM service answers on."""
+
+    #: `ip http server`
+    server: bool = False
+    #: `ip http port N`
+    port: int = HTTP_PORT
+    #: `ip http secure-server`
+    secure_server: bool = False
+    #: `ip http secure-port N`
+    secure_port: int = HTTPS_PORT
+    #: `ip http secure-trustpoint NAME`: NAME.pem, or NAME.crt and NAME.key (trustpoint.py)
+    trustpoint: str | None = None
+    #: `ip http access-class [ipv4] ACL`
+    access_class: str | None = None
+    #: `ip http authentication local` was written (the only method the service has)
+    authentication_local: bool = False
+    #: `ip http max-connections N`
+    max_connections: int = HTTP_MAX_CONNECTIONS
+    #: `ip http timeout-policy idle S life S requests N`
+    timeout_policy: tuple[int, int, int] = HTTP_TIMEOUT_POLICY
+    _set_at: dict[str, Source] = field(default_factory=dict, init=False, repr=False)
+
+
+@dataclass(eq=False)
+class Xsm(_SetAt, Node):
+    """`xsm`, `xsm vdm|edm`, `xsm history vdm|edm`, `xsm privilege ... level N`."""
+
+    #: `xsm` (with both adapters), or `xsm vdm` / `xsm edm` alone (with that one)
+    enabled: bool = False
+    vdm: bool = False
+    edm: bool = False
+    history_vdm: bool = False
+    history_edm: bool = False
+    monitor_level: int = XSM_PRIVILEGE
+    configuration_level: int = XSM_PRIVILEGE
+    _set_at: dict[str, Source] = field(default_factory=dict, init=False, repr=False)
+
+
 @dataclass(frozen=True, slots=True)
 class FileLayout:
     """How a file ends, which tells a whole file from one caught mid-write."""
@@ -604,6 +670,10 @@ class Config:
     df_bit: str = "copy"
     #: `crypto ipsec fragmentation before-encryption|after-encryption`
     fragmentation: str = "before-encryption"
+    #: `ip http ...`
+    ip_http: IpHttp = field(default_factory=IpHttp)
+    #: `xsm ...`
+    xsm: Xsm = field(default_factory=Xsm)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     layout: FileLayout = field(default_factory=FileLayout, repr=False)
 

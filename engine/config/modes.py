@@ -92,7 +92,6 @@ GLOBAL_COMMANDS: tuple[str, ...] = (
     "version",
     "voice",
     "vtp",
-    "xsm",
 )
 
 #: IOS global commands that open a sub-mode -> its sub-commands that begin like a

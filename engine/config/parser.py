@@ -30,10 +30,12 @@ from engine.config.commands import (
     crypto_keyring,
     crypto_map,
     ezvpn,
+    http,
     interface,
     routing,
     system,
     users,
+    xsm,
 )
 from engine.config.commands.base import CommandTree, SubMode
 from engine.config.diagnostics import LineError, Severity, Source
@@ -74,6 +76,7 @@ TOP_LEVEL: CommandTree = {
         "vrf": interface.ip_vrf,
         "local": {"pool": system.local_pool},
         "route": routing.ip_route,
+        "http": http.HTTP_COMMANDS,
     },
     "access-list": access_list.numbered_acl,
     "username": users.username,
@@ -82,6 +85,9 @@ TOP_LEVEL: CommandTree = {
     "aaa": aaa.AAA_COMMANDS,
     "radius-server": aaa.RADIUS_COMMANDS,
     "logging": system.LOGGING_COMMANDS,
+    "xsm": xsm.xsm_command,
+    # `no X`: the commands whose `no` form the gateway reads (others stay warnings)
+    "no": {"ip": {"http": http.NO_HTTP_COMMANDS}, "xsm": xsm.no_xsm_command},
 }
 
 

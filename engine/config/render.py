@@ -6,6 +6,7 @@ from engine.config.commands.crypto_ikev2 import ENCRYPTIONS, HASHES
 from engine.config.commands.system import TRAP_LEVELS
 from engine.config.model import Config, CryptoMapEntry, Interface, IpsecProfile, Network
 from engine.config.render_ikev1 import aaa_lines, ikev1_lines, pool_lines, user_lines
+from engine.config.render_xsm import http_lines, xsm_lines
 from engine.ike.policy import Identity, IdentityKind
 from engine.secret import MASK, Secret
 
@@ -149,6 +150,7 @@ def render(config: Config) -> str:
         out += _interface_lines(interface)
         out.append("!")
     out += pool_lines(config)
+    out += http_lines(config)
     for acl in config.access_lists.values():
         if acl.name.isdigit():
             out += [f"access-list {acl.name} {e.text(acl.standard)}" for e in acl.entries]
@@ -188,6 +190,7 @@ def render(config: Config) -> str:
     if config.replay_window != 64:
         out.append(f"crypto ipsec security-association replay window-size {config.replay_window}")
     out += ikev1_lines(config)
+    out += xsm_lines(config)
     out.append("end")
     return "\n".join(out) + "\n"
 

@@ -13,6 +13,7 @@ from engine.config.model import (
 )
 from engine.config.validate_remote_access import validate_remote_access
 from engine.config.validate_tunnels import validate_tunnels
+from engine.config.validate_xsm import validate_xsm
 
 
 def validate(config: Config) -> Config:
@@ -112,6 +113,7 @@ def validate(config: Config) -> Config:
                 f"radius-server host {server.address} has no key and no radius-server key is set",
             )
     _check_ezvpn(config)
+    validate_xsm(config)
     return config
 
 

@@ -11,12 +11,19 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.config.model import LocalUser
+from engine.config.model import (
+    HTTP_MAX_CONNECTIONS,
+    HTTP_TIMEOUT_POLICY,
+    LocalUser,
+)
 
 #: IOS default for both `xsm privilege monitor level` and `xsm privilege configuration level`
 DEFAULT_PRIVILEGE = 15
 DEFAULT_HTTP_PORT = 80
 DEFAULT_HTTPS_PORT = 443
+#: IOS defaults of `ip http max-connections` and `ip http timeout-policy`
+DEFAULT_MAX_CONNECTIONS = HTTP_MAX_CONNECTIONS
+DEFAULT_IDLE_TIMEOUT, DEFAULT_LIFE_TIMEOUT, DEFAULT_MAX_REQUESTS = HTTP_TIMEOUT_POLICY
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -79,6 +86,13 @@ class XsmSettings:
     history_edm: bool = False
     monitor_level: int = DEFAULT_PRIVILEGE
     configuration_level: int = DEFAULT_PRIVILEGE
+    #: `ip http max-connections N`: connections served at once
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    #: `ip http timeout-policy idle S life S requests N`: a connection idle for S seconds
+    #: is closed; life and requests are kept as written (streams outlive them)
+    idle_timeout: int = DEFAULT_IDLE_TIMEOUT
+    life_timeout: int = DEFAULT_LIFE_TIMEOUT
+    max_requests: int = DEFAULT_MAX_REQUESTS
     #: `username ...` lines: who may log in, with their privilege
     users: tuple[LocalUser, ...] = field(default=())
 

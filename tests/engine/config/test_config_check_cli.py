@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from tls_files import certificate, key_pem
 
 REPO = Path(__file__).resolve().parents[3]
 SAMPLES = sorted((REPO / "sample-configs").glob("*.conf"))
@@ -148,3 +150,53 @@ def test_sample_configs_have_no_errors(path: Path) -> None:
 
 def test_there_are_sample_configs() -> None:
     assert len(SAMPLES) >= 3
+
+
+XSM_LINES = """\
+username admin privilege 15 secret 0 Adm1n-Passw0rd
+access-list 10 permit 192.0.2.0 0.0.0.255
+ip http server
+ip http port 8080
+ip http access-class ipv4 10
+ip http authentication local
+ip http secure-server
+ip http secure-port 8443
+ip http secure-trustpoint TP
+ip http max-connections 10
+ip http timeout-policy idle 60 life 86400 requests 10000
+xsm
+xsm vdm
+xsm edm
+xsm history vdm
+xsm history edm
+xsm privilege monitor level 5
+xsm privilege configuration level 15
+"""
+
+
+def test_ip_http_and_xsm_lines_check_clean(tmp_path) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    (tmp_path / "TP.pem").write_bytes(certificate(key) + key_pem(key))
+    path = write(tmp_path, CLEAN + XSM_LINES)
+    result = check(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "not supported" not in result.stdout
+    assert result.stdout.splitlines() == [f"{path}: 0 errors, 0 warnings"]
+
+
+def test_ip_http_lines_of_a_router_config_check_clean(tmp_path) -> None:
+    router = "no ip http server\nip http authentication local\nno ip http secure-server\n"
+    path = write(tmp_path, CLEAN + router)
+    result = check(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [f"{path}: 0 errors, 0 warnings"]
+
+
+def test_a_mismatched_trustpoint_fails_the_check_on_its_line(tmp_path) -> None:
+    key, other = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    (tmp_path / "TP.pem").write_bytes(certificate(key) + key_pem(other))
+    path = write(tmp_path, CLEAN + XSM_LINES)
+    result = check(path)
+    assert result.returncode == 1
+    line = CLEAN.count("\n") + XSM_LINES.splitlines().index("ip http secure-trustpoint TP") + 1
+    assert f"{path}:{line}: error: ip http secure-trustpoint: " in result.stdout

@@ -60,9 +60,9 @@ def test_global_commands_after_an_unindented_interface() -> None:
         """)
     assert messages(config) == [  # the route is read as the global command it is
         (5, "warning", "ignored: not supported: router bgp 65000"),
-        (9, "warning", "ignored: not supported: xsm"),
         (10, "warning", "ignored: not supported: description after xsm"),
     ]
+    assert config.xsm.enabled and config.xsm.source_of("enabled") == src(9)
     interface = config.interfaces["GigabitEthernet1"]
     assert interface.description == "WAN"
     assert interface.address == ipaddress.IPv4Interface("192.0.2.1/24")
@@ -90,8 +90,7 @@ def test_global_commands_after_an_unindented_interface() -> None:
     "line",
     [
         "ip nat inside source list NAT interface GigabitEthernet1 overload",
-        "ip http server",
-        "no ip http secure-server",
+        "ip http banner",
         "router ospf 1",
         "ntp server 192.0.2.123",
         "snmp-server community public RO",

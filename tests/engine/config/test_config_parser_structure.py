@@ -133,7 +133,7 @@ def test_unknown_indented_sub_command_is_a_warning_in_that_mode() -> None:
         "gatekeeper",
         "service timestamps debug datetime msec",
         "version 12.2",
-        "no ip http server",
+        "ip http path flash:",
         "ip domain name example.net",
         "crypto pki trustpoint TP",
         "crypto ikev2 dpd 10 2 on-demand",

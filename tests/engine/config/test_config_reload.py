@@ -184,3 +184,37 @@ async def test_reload_now_is_still_there(tmp_path: Path) -> None:
         gateway.path.write_text(full("Now"), encoding="utf-8")
         assert isinstance(gateway.service.reload(), ConfigReloaded)
         assert {m.description for m in gateway.service.compiled.meta.values()} == {"Now"}
+
+
+XSM = """\
+username viewer privilege 5 secret 0 V1ewer-Passw0rd
+ip http server
+ip http port {port}
+xsm vdm
+xsm privilege monitor level 5
+"""
+
+
+async def test_a_reload_applies_ip_http_and_xsm_changes(tmp_path: Path) -> None:
+    async with Gateway(tmp_path, watch=False) as gateway:
+        assert not gateway.service.compiled.xsm.serving
+        gateway.path.write_text(full().replace("end\n", XSM.format(port=8080) + "end\n"))
+        event = gateway.service.reload()
+        assert isinstance(event, ConfigReloaded)
+        (line,) = [s for s in event.summary if s.startswith("xsm settings changed: ")]
+        changed = set(line.removeprefix("xsm settings changed: ").split(", "))
+        assert {"http_server", "http_port", "enabled", "vdm", "monitor_level", "users"} <= changed
+        settings = gateway.service.compiled.xsm
+        assert settings.serving and settings.http_port == 8080 and not settings.edm
+        assert settings.user("viewer") is not None
+
+        gateway.path.write_text(full().replace("end\n", XSM.format(port=8081) + "end\n"))
+        event = gateway.service.reload()
+        assert isinstance(event, ConfigReloaded)
+        assert "xsm settings changed: http_port" in event.summary
+        assert gateway.service.compiled.xsm.http_port == 8081
+
+        gateway.path.write_text(full().replace("end\n", XSM.format(port=8081) + "no xsm\nend\n"))
+        event = gateway.service.reload()
+        assert "xsm settings changed: enabled, vdm" in event.summary
+        assert not gateway.service.compiled.xsm.serving
