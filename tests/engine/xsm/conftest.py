@@ -3,8 +3,6 @@ aiohttp client with a server-sent-events reader."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sse_client import SseStream
 
 from engine.config.model import LocalUser
 from engine.control_socket import to_json
@@ -76,63 +75,6 @@ class TestSource:
     @property
     def datasets(self) -> Mapping[str, DataSet]:
         return self._datasets
-
-
-@dataclass
-class SseEvent:
-    kind: str
-    id: int | None
-    data: str
-
-    def json(self) -> Any:
-        return json.loads(self.data)
-
-
-class SseStream:
-    """Reads server-sent events from a response; counts keep-alive comments."""
-
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self.response = response
-        self.keepalives = 0
-
-    async def next(self, timeout: float = 5.0) -> SseEvent | None:
-        """The next event; None when the stream ended."""
-        return await asyncio.wait_for(self._next(), timeout)
-
-    async def _next(self) -> SseEvent | None:
-        kind, event_id, data = "message", None, []
-        while True:
-            raw = await self.response.content.readline()
-            if not raw:
-                return None
-            line = raw.decode().rstrip("\n")
-            if not line:
-                if data:
-                    return SseEvent(kind, event_id, "\n".join(data))
-                continue
-            if line.startswith(":"):
-                self.keepalives += 1
-                continue
-            name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if name == "event":
-                kind = value
-            elif name == "id":
-                event_id = int(value)
-            elif name == "data":
-                data.append(value)
-
-    async def ended(self, timeout: float = 5.0) -> bool:
-        """Whether the stream ends (cleanly or not) within `timeout`, skipping events."""
-        try:
-            async with asyncio.timeout(timeout):
-                while await self._next() is not None:
-                    pass
-        except TimeoutError:
-            return False
-        except aiohttp.ClientError:
-            return True
-        return True
 
 
 class Harness:

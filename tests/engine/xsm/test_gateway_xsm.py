@@ -1,0 +1,163 @@
+"""XSM on a running gateway with real sessions (a hub and two spokes over loopback):
+data sets as JSON and schema-valid XML, server-sent events and WebSocket pushes after a
+`clear` from the CLI, exec at configuration level only, `show xsm status` and
+`clear xsm session N` from the CLI, failed logins in the log, and `no xsm` on reload."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from pathlib import Path
+
+import aiohttp
+import pytest
+import xmlschema
+from hub_spokes import Network
+from netutil import until
+from sse_client import SseStream
+
+from engine.events import ConfigReloaded
+from engine.store import SESSIONS
+from engine.syslog import LogEntry
+from engine.xsm.encode import parse_snapshot_xml, schema_text
+
+pytestmark = pytest.mark.asyncio
+
+ADMIN, VIEWER = ("admin", "admin-pass-71"), ("viewer", "viewer-pass-72")
+
+
+def http_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.2", 0))
+        return int(probe.getsockname()[1])
+
+
+def xsm_lines(port: int, enabled: bool = True) -> str:
+    return (
+        f"username {ADMIN[0]} privilege 15 secret 0 {ADMIN[1]}\n"
+        f"username {VIEWER[0]} privilege 5 secret 0 {VIEWER[1]}\n"
+        f"ip http server\nip http port {port}\n"
+        + ("xsm\nxsm privilege monitor level 5\n" if enabled else "no xsm\n")
+    )
+
+
+def basic(user: tuple[str, str]) -> dict[str, str]:
+    return {"Authorization": aiohttp.encode_basic_auth(*user)}
+
+
+def session_of(net: Network, remote: str) -> str:
+    (view,) = [v for v in net.hub.control.sessions() if v.session.remote_ip == remote]
+    return view.session.session_id
+
+
+async def test_xsm_serves_the_gateways_sessions_and_pushes_a_clear(tmp_path: Path) -> None:
+    port = http_port()
+    base = f"http://127.0.0.2:{port}"
+    async with Network(tmp_path, hub_extra=xsm_lines(port)) as net, aiohttp.ClientSession() as web:
+        red = session_of(net, "127.0.0.1")
+        async with web.get(f"{base}/xsm/xrd/crypto-sessions", headers=basic(VIEWER)) as reply:
+            assert reply.status == 200
+            rows = (await reply.json())["rows"]
+        assert rows[red]["status"] == "UP-ACTIVE" and rows[red]["remote_address"] == "127.0.0.1"
+        assert len(rows) == 2
+        async with web.get(
+            f"{base}/xsm/xrd/crypto-sessions?format=xml", headers=basic(VIEWER)
+        ) as reply:
+            body = await reply.read()
+        xmlschema.XMLSchema(schema_text()).validate(body.decode())
+        assert parse_snapshot_xml(body)[2][red]["status"] == "UP-ACTIVE"
+
+        response = await web.get(
+            f"{base}/xsm/subscribe?xrd=crypto-sessions",
+            headers={**basic(VIEWER), "Accept": "text/event-stream"},
+        )
+        stream = SseStream(response)
+        first = await stream.next()
+        assert first.kind == "snapshot" and red in first.json()["rows"]
+        ws = await web.ws_connect(f"{base}/xsm/ws", headers=basic(ADMIN))
+        await ws.send_json({"subscribe": ["crypto-sessions"]})
+        assert json.loads((await ws.receive(timeout=5)).data)["type"] == "snapshot"
+
+        code, out, _ = await net.cli("clear", "crypto", "session", "remote", "127.0.0.1")
+        assert code == 0, out
+        for _ in range(20):  # counter moves may come first; the clear comes
+            change = (await stream.next()).json()
+            row = change.get("upserted", {}).get(red)
+            if red in change.get("removed", ()) or (row and row["status"] != "UP-ACTIVE"):
+                break
+        else:
+            raise AssertionError("no change for the cleared session")
+        for _ in range(20):
+            message = json.loads((await ws.receive(timeout=5)).data)
+            row = message.get("upserted", {}).get(red)
+            if red in message.get("removed", ()) or (row and row["status"] != "UP-ACTIVE"):
+                break
+        else:
+            raise AssertionError("no WebSocket change for the cleared session")
+
+        code, out, _ = await net.cli("show", "xsm", "status")
+        assert code == 0 and "Clients: 2" in out, out
+        sse_client = next(c for c in net.hub.xsm.clients() if c.transport == "sse")
+        assert f"  {sse_client.session:<8}viewer" in out
+        code, out, _ = await net.cli("clear", "xsm", "session", str(sse_client.session))
+        assert code == 0 and "cleared 1 XSM session" in out
+        assert await stream.ended()
+        assert len(net.hub.xsm.clients()) == 1  # the WebSocket client stays
+        await ws.close()
+
+
+async def test_exec_needs_configuration_level_and_failed_logins_are_logged(
+    tmp_path: Path,
+) -> None:
+    port = http_port()
+    base = f"http://127.0.0.2:{port}"
+    async with Network(tmp_path, hub_extra=xsm_lines(port)) as net, aiohttp.ClientSession() as web:
+        command = {"command": "show crypto session remote 127.0.0.3"}
+        async with web.post(f"{base}/xsm/exec", json=command, headers=basic(ADMIN)) as reply:
+            assert reply.status == 200
+            answer = await reply.json()
+        assert "Peer: 127.0.0.3" in answer["output"]
+        async with web.post(f"{base}/xsm/exec", json=command, headers=basic(VIEWER)) as reply:
+            assert reply.status == 403
+        bad = {"command": "clear crypto sessoin"}
+        async with web.post(f"{base}/xsm/exec", json=bad, headers=basic(ADMIN)) as reply:
+            assert reply.status == 400
+            assert "expected" in (await reply.json())["error"]
+        blue = session_of(net, "127.0.0.3")
+        clear = {"command": "clear crypto session remote 127.0.0.3"}
+        async with web.post(f"{base}/xsm/exec", json=clear, headers=basic(ADMIN)) as reply:
+            assert reply.status == 200
+            assert (await reply.json())["records"]["cleared"] == [blue]
+        wrong = {"Authorization": aiohttp.encode_basic_auth("admin", "not-the-password-9")}
+        async with web.get(f"{base}/xsm/xrd-list", headers=wrong) as reply:
+            assert reply.status == 401
+        lines = [e.ios_line() for e in net.hub.store.syslog if isinstance(e, LogEntry)]
+        failed = [line for line in lines if "LOGIN_FAILED" in line]
+        assert failed and "[user: admin]" in failed[0] and "[Source: 127.0.0.1]" in failed[0]
+        assert not [line for line in lines if "not-the-password-9" in line]
+        assert any("CLEAR" in line or "cleared" in line.lower() for line in lines)
+
+
+async def test_no_xsm_on_reload_closes_every_client(tmp_path: Path) -> None:
+    port = http_port()
+    base = f"http://127.0.0.2:{port}"
+    async with Network(tmp_path, hub_extra=xsm_lines(port)) as net, aiohttp.ClientSession() as web:
+        response = await web.get(
+            f"{base}/xsm/subscribe?xrd=crypto-sessions",
+            headers={**basic(ADMIN), "Accept": "text/event-stream"},
+        )
+        stream = SseStream(response)
+        assert (await stream.next()).kind == "snapshot"
+        conf = net.hub.config_path
+        conf.write_text(conf.read_text().replace(xsm_lines(port), xsm_lines(port, False)))
+        event = net.hub.reload()
+        assert isinstance(event, ConfigReloaded), event
+        assert any("xsm" in line.lower() for line in event.summary), event.summary
+        assert await stream.ended()
+        await until(lambda: not net.hub.xsm.status().serving, timeout=5)
+        with pytest.raises(aiohttp.ClientConnectionError):
+            async with web.get(f"{base}/xsm/xrd-list", headers=basic(ADMIN)):
+                pass
+        assert net.hub.store.table(SESSIONS)  # the gateway itself goes on
+        await asyncio.sleep(0)
