@@ -19,6 +19,7 @@ from engine.exec_syntax import Clear, ClearXsm, ExecSyntaxError, parse_exec
 from engine.logbook import Logbook
 from engine.store import Store
 from engine.xsm.datasets import DataSet, XsmClient, builtin_datasets
+from engine.xsm.metrics import GatewayMetrics
 from engine.xsm.server import ExecResult, MetricsHook, XsmService
 from engine.xsm.settings import XsmSettings
 
@@ -142,7 +143,7 @@ class GatewayXsm:
             state_dir=state_dir,
             on_login_failure=self._login_failed,
             exec_command=ExecBridge(gateway.control),
-            metrics=metrics,
+            metrics=metrics or GatewayMetrics(gateway.store).render,
             host=host,
             hostname=gateway.model.hostname,
         )

@@ -15,6 +15,10 @@ import pytest
 import xmlschema
 from hub_spokes import Network
 from netutil import until
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
+from prometheus_client.parser import text_string_to_metric_families
 from sse_client import SseStream
 
 from engine.events import ConfigReloaded
@@ -161,3 +165,37 @@ async def test_no_xsm_on_reload_closes_every_client(tmp_path: Path) -> None:
                 pass
         assert net.hub.store.table(SESSIONS)  # the gateway itself goes on
         await asyncio.sleep(0)
+
+
+async def test_metrics_scrape_parses_and_matches_the_sessions(tmp_path: Path) -> None:
+    port = http_port()
+    base = f"http://127.0.0.2:{port}"
+    async with Network(tmp_path, hub_extra=xsm_lines(port)) as net, aiohttp.ClientSession() as web:
+        async with web.get(f"{base}/metrics") as reply:
+            assert reply.status == 401  # monitor level, like every data set
+        async with web.get(f"{base}/metrics", headers=basic(VIEWER)) as reply:
+            assert reply.status == 200
+            assert reply.content_type == "text/plain"
+            text = await reply.text()
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        states = families["ipsec_ike_sa_state"].samples
+        assert sorted(s.labels["remote_host"] for s in states) == ["127.0.0.1", "127.0.0.3"]
+        assert {s.value for s in states} == {2}  # ESTABLISHED, as the exporter numbers it
+        by_status = {
+            s.labels["status"]: s.value for s in families["ipsec_console_crypto_sessions"].samples
+        }
+        assert by_status == {
+            "UP-ACTIVE": 2, "UP-IDLE": 0, "UP-NO-IKE": 0, "DOWN-NEGOTIATING": 0, "DOWN": 0
+        }  # fmt: skip
+        children = families["ipsec_child_sa_state"].samples
+        assert len(children) == 2 and {s.value for s in children} == {3}
+        assert {s.labels["protocol"] for s in children} == {"ESP"}
+        open_metrics = "application/openmetrics-text; version=1.0.0"
+        async with web.get(
+            f"{base}/metrics", headers={**basic(VIEWER), "Accept": open_metrics}
+        ) as reply:
+            assert reply.content_type == "application/openmetrics-text"
+            body = await reply.text()
+        names = {f.name for f in openmetrics_families(body)}
+        assert {"ipsec_child_sa_bytes_in", "ipsec_console_session_bytes_in"} <= names
+        assert net.hub.store.table(SESSIONS)
