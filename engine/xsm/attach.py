@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,7 +19,7 @@ from engine.control_socket import ControlServer
 from engine.exec_syntax import Clear, ClearXsm, ExecSyntaxError, parse_exec
 from engine.logbook import Logbook
 from engine.store import Store
-from engine.xsm.datasets import DataSet, XsmClient, builtin_datasets
+from engine.xsm.datasets import DataSet, Row, XsmClient, builtin_datasets, peer_row
 from engine.xsm.metrics import GatewayMetrics
 from engine.xsm.server import ExecResult, MetricsHook, XsmService
 from engine.xsm.settings import XsmSettings
@@ -43,6 +44,15 @@ class GatewaySource:
         self.gateway = gateway
         self.xsm: XsmService | None = None
         self._datasets = builtin_datasets()
+        # `show crypto isakmp peer` is derived from the config and the sessions, not kept
+        # in a store table: the set samples it
+        self._datasets["peers"] = replace(
+            self._datasets["peers"],
+            table=None,
+            row_of=None,
+            sample=self._peers,
+            sample_interval=5.0,
+        )
         for dataset in extra:
             self._datasets[dataset.name] = dataset
 
@@ -59,6 +69,14 @@ class GatewaySource:
 
     def isakmp_peers(self) -> list[Any]:
         return self.gateway.control.isakmp_peers()
+
+    def _peers(self, _source: object) -> dict[str, Row]:
+        rows = {}
+        for peer in self.gateway.control.isakmp_peers():
+            row = peer_row(None, peer)
+            if row is not None:
+                rows[f"{peer.address}:{peer.port}"] = row
+        return rows
 
     def tunnel_interfaces(self) -> Iterable[Any]:
         sinks = getattr(self.gateway, "tunnel_sinks", {})

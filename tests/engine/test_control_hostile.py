@@ -44,6 +44,21 @@ class StubControl:
     def address_pools(self) -> None:
         return None
 
+    def xsm_status(self) -> None:
+        return None
+
+    def xsm_clients(self) -> list[object]:
+        return []
+
+    def xsm_levels(self) -> tuple[int, int]:
+        return 15, 15
+
+    def xsm_xrds(self) -> list[object]:
+        return []
+
+    def clear_xsm(self, session: int | None = None) -> list[int]:
+        return []
+
     def running_config(self) -> object:
         if isinstance(self.config, Exception):
             raise self.config

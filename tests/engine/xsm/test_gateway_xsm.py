@@ -71,6 +71,10 @@ async def test_xsm_serves_the_gateways_sessions_and_pushes_a_clear(tmp_path: Pat
             body = await reply.read()
         xmlschema.XMLSchema(schema_text()).validate(body.decode())
         assert parse_snapshot_xml(body)[2][red]["status"] == "UP-ACTIVE"
+        async with web.get(f"{base}/xsm/xrd/peers", headers=basic(VIEWER)) as reply:
+            peers = (await reply.json())["rows"]
+        red_peer = next(row for row in peers.values() if row["address"] == "127.0.0.1")
+        assert red_peer["description"] == "Red branch", peers
 
         response = await web.get(
             f"{base}/xsm/subscribe?xrd=crypto-sessions",
