@@ -76,26 +76,29 @@ def subscriber_process(port: int, count: int, seconds: float, results: object) -
         url = f"http://127.0.0.1:{port}/xsm/subscribe?xrd=crypto-sessions"
         deadline = time.time() + seconds
         async with session.get(url, headers=headers, timeout=None) as response:
-            kind = ""
-            async for raw in response.content:
-                size += len(raw)
-                line = raw.decode()
-                if line.startswith("event:"):
-                    kind = line[6:].strip()
-                elif line.startswith("data:") and kind == "change":
-                    events += 1
-                    marker = line.find('"description":"t=')
-                    if marker > 0:
-                        sent = float(line[marker + 17 : line.index('"', marker + 17)])
-                        latencies.append(time.time() - sent)
+            kind, pending = "", b""
+            # a 10k-row snapshot is one multi-megabyte data line: split lines here
+            async for chunk in response.content.iter_any():
+                size += len(chunk)
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for raw in lines:
+                    if raw.startswith(b"event:"):
+                        kind = raw[6:].strip().decode()
+                    elif raw.startswith(b"data:") and kind == "change":
+                        events += 1
+                        marker = raw.find(b'"description":"t=')
+                        if marker > 0:
+                            end = raw.index(b'"', marker + 17)
+                            latencies.append(time.time() - float(raw[marker + 17 : end]))
                 if time.time() > deadline:
                     break
         return events, latencies, size
 
     async def main() -> None:
-        auth = aiohttp.BasicAuth(USER, PASSWORD)
+        auth_headers = {"Authorization": aiohttp.encode_basic_auth(USER, PASSWORD)}
         connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(auth=auth, connector=connector) as session:
+        async with aiohttp.ClientSession(headers=auth_headers, connector=connector) as session:
             done = await asyncio.gather(*(one(session) for _ in range(count)))
         results.put(done)  # type: ignore[attr-defined]
 
@@ -157,8 +160,8 @@ async def run(sessions: int, subscribers: int, seconds: float) -> str:
 
     # the alternative: poll the whole set once per tick
     poll_times, poll_bytes = [], 0
-    auth = aiohttp.BasicAuth(USER, PASSWORD)
-    async with aiohttp.ClientSession(auth=auth) as client:
+    auth_headers = {"Authorization": aiohttp.encode_basic_auth(USER, PASSWORD)}
+    async with aiohttp.ClientSession(headers=auth_headers) as client:
         for _ in range(10):
             t0 = time.monotonic()
             async with client.get(f"http://127.0.0.1:{port}/xsm/xrd/crypto-sessions") as r:
