@@ -24,7 +24,8 @@ from engine.xsm.settings import DEFAULT_PRIVILEGE
 
 if TYPE_CHECKING:  # the XSM service runs exec commands through here: no import cycle
     from engine.xsm.clients import ClientInfo
-    from engine.xsm.datasets import DataSet
+    from engine.xsm.datasets import DataSet, Row
+    from engine.xsm.history_sets import HistoryRows
     from engine.xsm.server import XsmService, XsmStatus
 
 CLEAR_USAGE = (
@@ -214,6 +215,37 @@ class Control:
     def _xsm(self) -> XsmService | None:
         service = getattr(self.target, "xsm", None)
         return service if hasattr(service, "clients") and hasattr(service, "status") else None
+
+    def _history(self) -> HistoryRows | None:
+        rows = getattr(self.target, "xsm_history", None)
+        return rows if rows is not None and getattr(rows, "enabled", False) else None
+
+    @property
+    def history_enabled(self) -> bool:
+        return self._history() is not None
+
+    def history(self, series: str, range_: str) -> Row | None:
+        """One series over `1h`, `1d` or `5d` (the `history-vdm` row), or None while
+        `xsm history` is off. Reads the history database: call it off the event loop
+        for long ranges if the caller cannot wait a few milliseconds."""
+        rows = self._history()
+        if rows is None:
+            return None
+        return rows.series_row(series, range_, rows.clock(), cached=False)
+
+    def history_series(self, prefix: str) -> list[str]:
+        """Series with points in the last hour whose name starts with `prefix`."""
+        rows = self._history()
+        if rows is None:
+            return []
+        return rows.db.series(prefix, rows.clock() - 3600)
+
+    def history_events(self, since: float, series: str | None = None) -> list[Row]:
+        """Up/down events since `since` (all sessions, or one series), oldest first."""
+        rows = self._history()
+        if rows is None:
+            return []
+        return list(rows.events_row(since, series)["events"])
 
     def xsm_status(self) -> XsmStatus | None:
         service = self._xsm()

@@ -133,6 +133,8 @@ class VpnService:
         )
         #: the XSM service (HTTP data sets, push, exec); `Control` finds it here
         self.xsm = self.xsm_gateway.service
+        #: the statistics history's rows (`xsm history vdm|edm`); `Control` finds it here
+        self.xsm_history = self.xsm_gateway.history
         self._xsm_apply: asyncio.Task[None] | None = None
         self.sink: TunSink | EchoResponder | None = None
         #: tunnel interfaces (IOS name) -> their sinks

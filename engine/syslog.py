@@ -279,6 +279,11 @@ def xsm_state(serving: bool, detail: str, *, at: float | None = None) -> LogEntr
     return entry("XSM", Severity.NOTIFICATIONS, "STATE", f"XSM server {state}: {detail}", at=at)
 
 
+def xsm_history_failed(reason: str, *, at: float | None = None) -> LogEntry:
+    """The statistics history could not be kept (disk, permissions, a damaged file)."""
+    return entry("XSM", Severity.WARNINGS, "HISTORY", f"XSM history: {reason}", at=at)
+
+
 # --- wire formats -----------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from tui.commands import AppCommand, Clear, ClearXsm, CommandError, GoTo, Show
 from tui.screens.accounting import AccountingScreen
 from tui.screens.base import ConsoleScreen
 from tui.screens.config import ConfigScreen
+from tui.screens.dashboard import DashboardScreen
 from tui.screens.dialogs import CommandPrompt, HelpScreen, TextScreen
 from tui.screens.drops import DropsScreen
 from tui.screens.flows import FlowsScreen
@@ -49,6 +50,7 @@ SCREENS: dict[str, type[ConsoleScreen]] = {
     "accounting": AccountingScreen,
     "config": ConfigScreen,
     "xsm": XsmScreen,
+    "dashboard": DashboardScreen,
 }
 
 HELP_NOTES = " ".join(
@@ -57,6 +59,7 @@ HELP_NOTES = " ".join(
         "sorts by it. Filter: / then type; rows whose text contains it (any column, any case)",
         "stay; Enter keeps the filter, Esc drops it. Rates and uptime refresh for the rows on",
         "screen.\nCommands (:): sessions, flows, peers, drops, syslog, accounting, config, xsm,",
+        "dashboard (history graphs; r steps 1h/1d/5d, as in describe),",
         "quit,",
         "pause, show crypto session [detail] [remote IP], show crypto isakmp peer, show crypto",
         "ikev2 stats, show crypto engine drops, show running-config, show logging,",

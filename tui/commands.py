@@ -20,7 +20,17 @@ from engine.exec_syntax import (
     render,
 )
 
-SCREEN_NAMES = ("sessions", "flows", "peers", "drops", "syslog", "accounting", "config", "xsm")
+SCREEN_NAMES = (
+    "sessions",
+    "flows",
+    "peers",
+    "drops",
+    "syslog",
+    "accounting",
+    "config",
+    "xsm",
+    "dashboard",
+)
 APP_COMMANDS = ("quit", "help", "pause")
 
 SUGGESTIONS = (

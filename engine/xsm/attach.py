@@ -20,6 +20,9 @@ from engine.exec_syntax import Clear, ClearXsm, ExecSyntaxError, parse_exec
 from engine.logbook import Logbook
 from engine.store import Store
 from engine.xsm.datasets import DataSet, Row, XsmClient, builtin_datasets, peer_row
+from engine.xsm.history_db import HistoryDatabase, HistoryError
+from engine.xsm.history_recorder import HistoryRecorder
+from engine.xsm.history_sets import HistoryRows, history_datasets
 from engine.xsm.metrics import GatewayMetrics
 from engine.xsm.server import ExecResult, MetricsHook, XsmService
 from engine.xsm.settings import XsmSettings
@@ -154,7 +157,11 @@ class GatewayXsm:
         extra_datasets: Iterable[DataSet] = (),
     ) -> None:
         self.gateway = gateway
-        self.source = GatewaySource(gateway, extra_datasets)
+        self.state_dir = state_dir
+        self.history_db: HistoryDatabase | None = None
+        self.recorder: HistoryRecorder | None = None
+        self.history = HistoryRows(lambda: self.history_db)
+        self.source = GatewaySource(gateway, [*history_datasets(self.history), *extra_datasets])
         self.service = XsmService(
             settings,
             self.source,
@@ -173,16 +180,56 @@ class GatewayXsm:
 
     async def start(self) -> None:
         await self.service.start()
+        await self._follow_history(self.service.settings)
         self._log_state()
 
     async def apply(self, settings: XsmSettings) -> None:
         was = self.service.status().serving
         await self.service.apply(settings)
+        await self._follow_history(settings)
         if self.service.status().serving != was:
             self._log_state()
 
     async def stop(self) -> None:
+        await self._follow_history(None)
         await self.service.stop()
+
+    async def _follow_history(self, settings: XsmSettings | None) -> None:
+        """Record history while `xsm` and `xsm history vdm|edm` say so; turning it off
+        stops recording and keeps the file (turning it on again continues it)."""
+        vdm = bool(settings and settings.enabled and settings.history_vdm)
+        edm = bool(settings and settings.enabled and settings.history_edm)
+        if not (vdm or edm):
+            if self.recorder is not None:
+                await self.recorder.stop()
+                self.recorder = None
+            if self.history_db is not None:
+                self.history_db.close()
+                self.history_db = None
+            return
+        if self.history_db is None:
+            path = self.state_dir / "xsm-history.sqlite" if self.state_dir else None
+            try:
+                self.history_db = HistoryDatabase(path)
+            except (HistoryError, OSError) as exc:
+                self.gateway.logbook.log(syslog.xsm_history_failed(str(exc)))
+                return
+            if self.history_db.moved_aside is not None:
+                self.gateway.logbook.log(
+                    syslog.xsm_history_failed(
+                        f"unreadable history moved to {self.history_db.moved_aside.name}"
+                    )
+                )
+        if self.recorder is None:
+            self.recorder = HistoryRecorder(
+                self.gateway.store,
+                self.history_db,
+                vdm=vdm,
+                edm=edm,
+                tunnels=self.source.tunnel_interfaces,
+            )
+            self.recorder.start()
+        self.recorder.vdm, self.recorder.edm = vdm, edm
 
     def _log_state(self) -> None:
         status = self.service.status()

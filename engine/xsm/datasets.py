@@ -130,6 +130,11 @@ class DataSet:
     prefix: str = ""
     #: further tables a store-backed set shows (accounting: its servers)
     also: tuple[TableRows, ...] = ()
+    #: published only with `xsm history vdm|edm` (its adapter's) as well
+    history: bool = False
+    #: a snapshot narrowed by the request's query parameters (``?series=...&range=1d``);
+    #: run on a worker thread; ValueError is the client's 400
+    query: Callable[[Mapping[str, str]], dict[str, Row]] | None = None
 
     @property
     def sampled(self) -> bool:

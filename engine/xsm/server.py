@@ -214,6 +214,12 @@ def _last_event_id(request: web.Request) -> int | None:
     return int(raw)
 
 
+def _published(ds: DataSet, settings: XsmSettings) -> bool:
+    if not settings.enabled or not getattr(settings, ds.adapter, False):
+        return False
+    return not ds.history or bool(getattr(settings, f"history_{ds.adapter}", False))
+
+
 def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(status=status, text=text + "\n", headers=headers)
 
@@ -463,16 +469,12 @@ class XsmService:
     # -- checks -------------------------------------------------------------------------
 
     def _visible_names(self, settings: XsmSettings) -> set[str]:
-        return {
-            name
-            for name, ds in self.source.datasets.items()
-            if settings.enabled and getattr(settings, ds.adapter, False)
-        }
+        return {name for name, ds in self.source.datasets.items() if _published(ds, settings)}
 
     def _visible(self, name: str) -> DataSet | None:
         """The data set, if it is published now (its adapter on)."""
         ds = self.source.datasets.get(name)
-        if ds is None or not self.settings.enabled or not getattr(self.settings, ds.adapter):
+        if ds is None or not _published(ds, self.settings):
             return None
         return ds
 
@@ -610,11 +612,18 @@ class XsmService:
     async def _xrd(self, request: web.Request) -> web.StreamResponse:
         user = await self._authenticate(request)
         name = request.match_info["name"]
-        self._dataset(user, name)
+        ds = self._dataset(user, name)
         codec = self._codec(request)
         assert self._feed is not None
-        rows = self._feed.rows(name)
+        params = {k: v for k, v in request.query.items() if k != "format"}
         event_id = self._feed.last_id
+        if params and ds.query is not None:
+            try:
+                rows = await asyncio.to_thread(ds.query, params)
+            except ValueError as exc:
+                raise web.HTTPBadRequest(text=f"{exc}\n") from None
+        else:
+            rows = self._feed.rows(name)
         response = web.StreamResponse(headers={"X-XSM-Event-Id": str(event_id)})
         response.content_type = codec.media_type
         response.charset = "utf-8"

@@ -9,6 +9,7 @@ is redrawn from the store each tick rather than patched.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -28,6 +29,7 @@ from tui.format import human, peer_text, spi
 from tui.screens.accounting import accounting_fields
 from tui.screens.base import ConsoleScreen
 from tui.target import ConsoleTarget
+from tui.widgets.history import REFRESH_S, HistoryGraph, next_range, throughput
 from tui.widgets.throughput import SPARK_POINTS, ThroughputGraph
 
 
@@ -167,8 +169,12 @@ class DescribeScreen(ConsoleScreen):
         text-style: bold;
         color: $accent;
     }
-    DescribeScreen #flow-graphs {
+    DescribeScreen #flow-graphs, DescribeScreen #flow-history,
+    DescribeScreen #live-graphs, DescribeScreen #history-graphs {
         height: auto;
+    }
+    DescribeScreen #history-graphs {
+        display: none;
     }
     DescribeScreen #gone {
         display: none;
@@ -183,6 +189,7 @@ class DescribeScreen(ConsoleScreen):
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("escape,q", "back", "Back"),
         Binding("ctrl+d", "clear_session", "Clear"),
+        Binding("r", "next_range", "Range"),
     ]
 
     def __init__(self, target: ConsoleTarget, session_id: str) -> None:
@@ -192,6 +199,11 @@ class DescribeScreen(ConsoleScreen):
         self.session_graph = ThroughputGraph("whole session", session_id)
         #: One graph per flow, rebuilt when the session's flows change.
         self.flow_graphs: dict[str, ThroughputGraph] = {}
+        #: "live" (the last minute at 1 Hz), or a history range: 1h, 1d, 5d
+        self.range = "live"
+        self.session_history = HistoryGraph("whole session", ("in", "out"))
+        self.flow_history: dict[str, HistoryGraph] = {}
+        self._history_read_at = 0.0
 
     def compose_body(self) -> Iterable[Any]:
         with VerticalScroll(id="body"):
@@ -201,9 +213,13 @@ class DescribeScreen(ConsoleScreen):
             yield Static(id="ike")
             yield Label("IPsec flows and their child SAs", classes="section")
             yield Static(id="flows")
-            yield Label(f"Throughput, last {SPARK_POINTS} s", classes="section")
-            yield self.session_graph
-            yield Vertical(id="flow-graphs")
+            yield Label(self._throughput_title(), id="throughput-title", classes="section")
+            with Vertical(id="live-graphs"):
+                yield self.session_graph
+                yield Vertical(id="flow-graphs")
+            with Vertical(id="history-graphs"):
+                yield self.session_history
+                yield Vertical(id="flow-history")
             yield Label("Log (this peer)", classes="section")
             yield Static(id="log")
             yield Label("Accounting records", classes="section")
@@ -249,7 +265,27 @@ class DescribeScreen(ConsoleScreen):
         self.query_one("#log", Static).update(log or Text("no log lines", style="dim"))
         self.render_accounting()
 
+    def _throughput_title(self, note: str = "") -> str:
+        if self.range == "live":
+            title = f"Throughput, last {SPARK_POINTS} s"
+        else:
+            title = f"Throughput, last {self.range} (history)"
+        return f"{title}   [r: live/1h/1d/5d]{note}"
+
+    def action_next_range(self) -> None:
+        self.range = next_range(self.range)
+        self._history_read_at = 0.0
+        live = self.range == "live"
+        self.query_one("#live-graphs").display = live
+        self.query_one("#history-graphs").display = not live
+        self.query_one("#throughput-title", Label).update(self._throughput_title())
+        if self.detail is not None:
+            self.render_throughput(self.detail.view.flows)
+
     def render_throughput(self, flows: Iterable[FlowRecord]) -> None:
+        if self.range != "live":
+            self.render_history(list(flows))
+            return
         self.session_graph.show(self.store)
         flows = list(flows)
         if [flow.flow_id for flow in flows] != list(self.flow_graphs):
@@ -264,6 +300,29 @@ class DescribeScreen(ConsoleScreen):
             box.mount_all(self.flow_graphs.values())
         for graph in self.flow_graphs.values():
             graph.show(self.store)
+
+    def render_history(self, flows: list[FlowRecord]) -> None:
+        """Read the history again at its own pace (every 10 s), not at every tick."""
+        now = time.time()
+        if now - self._history_read_at < REFRESH_S:
+            return
+        self._history_read_at = now
+        if [flow.flow_id for flow in flows] != list(self.flow_history):
+            box = self.query_one("#flow-history", Vertical)
+            box.remove_children()
+            self.flow_history = {
+                flow.flow_id: HistoryGraph(f"flow {flow_line(flow)}", ("in", "out"))
+                for flow in flows
+            }
+            box.mount_all(self.flow_history.values())
+        row = self.control.history(f"session/{self.session_id}", self.range)
+        note = "  history is off: configure xsm history vdm" if row is None else ""
+        self.query_one("#throughput-title", Label).update(self._throughput_title(note))
+        if row is None:
+            return
+        throughput(self.session_history, row, now)
+        for flow_id, graph in self.flow_history.items():
+            throughput(graph, self.control.history(f"flow/{flow_id}", self.range), now)
 
     def render_accounting(self) -> None:
         rows = [

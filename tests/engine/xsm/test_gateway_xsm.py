@@ -203,3 +203,55 @@ async def test_metrics_scrape_parses_and_matches_the_sessions(tmp_path: Path) ->
         names = {f.name for f in openmetrics_families(body)}
         assert {"ipsec_child_sa_bytes_in", "ipsec_console_session_bytes_in"} <= names
         assert net.hub.store.table(SESSIONS)
+
+
+async def test_history_sets_follow_xsm_history_and_serve_each_session(tmp_path: Path) -> None:
+    port = http_port()
+    base = f"http://127.0.0.2:{port}"
+    lines = xsm_lines(port) + "xsm history vdm\nxsm history edm\n"
+    async with Network(tmp_path, hub_extra=lines) as net, aiohttp.ClientSession() as web:
+        recorder = net.hub.xsm_gateway.recorder
+        assert recorder is not None and recorder.vdm and recorder.edm
+        red = session_of(net, "127.0.0.1")
+        await recorder.sample_once()
+        await recorder.sample_once()
+        async with web.get(f"{base}/xsm/xrd/history-vdm", headers=basic(VIEWER)) as reply:
+            assert reply.status == 200
+            rows = (await reply.json())["rows"]
+        assert {"gateway/1h", "gateway/1d", "gateway/5d", "events", "series"} <= set(rows)
+        newest = rows["gateway/1h"]["points"][-1]
+        assert newest["sessions_up_active"] == 2 and newest["sessions_total"] == 2
+        ups = [e for e in rows["events"]["events"] if e["event"] == "up"]
+        blue = session_of(net, "127.0.0.3")
+        assert {e["series"] for e in ups} == {f"session/{red}", f"session/{blue}"}
+        async with web.get(
+            f"{base}/xsm/xrd/history-edm?format=xml", headers=basic(VIEWER)
+        ) as reply:
+            body = (await reply.read()).decode()
+        xmlschema.XMLSchema(schema_text()).validate(body)
+        system = parse_snapshot_xml(body.encode())[2]["system/1h"]
+        assert system["points"] and "memory_rss" in system["points"][-1]
+
+        query = {"series": f"session/{red}", "range": "1h"}
+        async with web.get(
+            f"{base}/xsm/xrd/history-vdm", params=query, headers=basic(VIEWER)
+        ) as reply:
+            one = (await reply.json())["rows"]
+        assert set(one) == {f"session/{red}/1h", "events"}
+        assert [e["event"] for e in one["events"]["events"]] == ["up"]
+        for bad in ("series=session/1&range=2h", "series=;drop", "range=1h", "series=x&day=1"):
+            async with web.get(f"{base}/xsm/xrd/history-vdm?{bad}", headers=basic(VIEWER)) as reply:
+                assert reply.status == 400, bad
+                assert "Traceback" not in await reply.text()
+        history = net.hub.control.history("gateway", "1h")
+        assert history is not None and history["points"][-1]["sessions_total"] == 2
+
+        conf = net.hub.config_path
+        conf.write_text(conf.read_text().replace("xsm history vdm\nxsm history edm\n", ""))
+        assert isinstance(net.hub.reload(), ConfigReloaded)
+        await until(lambda: net.hub.xsm_gateway.recorder is None, timeout=5)
+        async with web.get(f"{base}/xsm/xrd/history-vdm", headers=basic(VIEWER)) as reply:
+            assert reply.status == 404
+        assert net.hub.control.history("gateway", "1h") is None
+        async with web.get(f"{base}/xsm/xrd/crypto-sessions", headers=basic(VIEWER)) as reply:
+            assert reply.status == 200  # the rest of XSM goes on
