@@ -66,7 +66,7 @@ class Source:
         return []
 
 
-def subscriber_process(port: int, count: int, seconds: float, results: object) -> None:
+def subscriber_process(port: int, count: int, stop: object, results: object) -> None:
     """`count` SSE streams; per event: its receipt time minus the flush time the gateway
     wrote into the changed rows (`description`), and the bytes read."""
 
@@ -74,14 +74,19 @@ def subscriber_process(port: int, count: int, seconds: float, results: object) -
         events, latencies, size = 0, [], 0
         headers = {"Accept": "text/event-stream"}
         url = f"http://127.0.0.1:{port}/xsm/subscribe?xrd=crypto-sessions"
-        deadline = time.time() + seconds
         async with session.get(url, headers=headers, timeout=None) as response:
-            kind, pending = "", b""
-            # a 10k-row snapshot is one multi-megabyte data line: split lines here
+            if response.status != 200:
+                raise RuntimeError(f"subscribe answered {response.status}")
+            kind, parts = "", []
+            # a 10k-row snapshot is one multi-megabyte data line: split lines here, and
+            # join a line's chunks once, when its end arrives
             async for chunk in response.content.iter_any():
                 size += len(chunk)
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
+                if b"\n" not in chunk:
+                    parts.append(chunk)
+                    continue
+                *lines, rest = (b"".join(parts) + chunk).split(b"\n")
+                parts = [rest]
                 for raw in lines:
                     if raw.startswith(b"event:"):
                         kind = raw[6:].strip().decode()
@@ -91,7 +96,7 @@ def subscriber_process(port: int, count: int, seconds: float, results: object) -
                         if marker > 0:
                             end = raw.index(b'"', marker + 17)
                             latencies.append(time.time() - float(raw[marker + 17 : end]))
-                if time.time() > deadline:
+                if stop.is_set():  # type: ignore[attr-defined]
                     break
         return events, latencies, size
 
@@ -124,19 +129,26 @@ async def run(sessions: int, subscribers: int, seconds: float) -> str:
             store.put(SESSIONS, record.session_id, record)
     port = free_port()
     user = LocalUser(name=USER, privilege=15, secret=Secret(PASSWORD), kind=0)
+    # far beyond IOS's `ip http max-connections` range: every subscriber is a connection
     settings = XsmSettings(
-        http_server=True, http_port=port, enabled=True, vdm=True, edm=True, users=(user,)
-    )
+        http_server=True, http_port=port, enabled=True, vdm=True, edm=True, users=(user,),
+        max_connections=subscribers + 10,
+    )  # fmt: skip
     service = XsmService(settings, Source(store), state_dir=None, host="127.0.0.1")
     await service.start()
     results: multiprocessing.Queue[object] = multiprocessing.Queue()
+    stop = multiprocessing.Event()
     worker = multiprocessing.Process(
-        target=subscriber_process, args=(port, subscribers, seconds + 3, results)
+        target=subscriber_process, args=(port, subscribers, stop, results)
     )
     worker.start()
     while len(service.clients()) < subscribers:
+        if not worker.is_alive():
+            raise SystemExit("the subscribers' process ended before they all subscribed")
         await asyncio.sleep(0.1)
-    await asyncio.sleep(1.0)  # the snapshots are out
+    while any(client.events_sent < 1 for client in service.clients()):
+        await asyncio.sleep(0.1)  # every snapshot written
+    await asyncio.sleep(1.0)  # and read
 
     batch = max(1, sessions // 10)
     ticks, started_cpu, started = 0, cpu(), time.monotonic()
@@ -157,6 +169,10 @@ async def run(sessions: int, subscribers: int, seconds: float) -> str:
         await asyncio.sleep(max(0.0, TICK - (time.monotonic() - tick_start)))
     elapsed = time.monotonic() - started
     push_cpu = (cpu() - started_cpu) / elapsed * 100
+    # let the subscribers drain what is in flight, then end their streams
+    await asyncio.sleep(2.0)
+    stop.set()
+    service.clear()
 
     # the alternative: poll the whole set once per tick
     poll_times, poll_bytes = [], 0

@@ -3,6 +3,7 @@ interface at both ends, pings through it by route, and is accounted as Tunnel1."
 
 from __future__ import annotations
 
+import aiohttp
 from netutil import until
 
 from engine.lab import Lab
@@ -88,5 +89,35 @@ async def test_ikev1_users_and_branch_come_up_with_names_and_addresses(tmp_path)
         await until(lambda: any(s.get("User-Name") == "alice@lab" for s in starts()), timeout=10)
         (start,) = [s for s in starts() if s.get("User-Name") == "alice@lab"]
         assert start["Framed-IP-Address"] == alice.assigned_address
+    finally:
+        await lab.stop()
+
+
+async def test_the_lab_serves_xsm_and_keeps_history_for_the_dashboard(tmp_path) -> None:
+    lab = Lab(ike_port=0, natt_port=0, control_path=tmp_path / "lab.sock")
+    await lab.start()
+    try:
+        recorder = lab.service.xsm_gateway.recorder
+        assert recorder is not None and recorder.vdm and recorder.edm
+        store = lab.service.store
+        await until(
+            lambda: any(
+                isinstance(r, SessionRecord) and r.totals.packets_in
+                for r in store.table(SESSIONS).values()
+            ),
+            timeout=15,
+        )
+        await recorder.sample_once()
+        await recorder.sample_once()
+        history = lab.service.control.history("gateway", "1h")
+        assert history is not None and history["points"][-1]["sessions_total"] >= 1
+        auth = {"Authorization": aiohttp.encode_basic_auth("lab-admin", "lab-admin-pass")}
+        async with (
+            aiohttp.ClientSession() as web,
+            web.get("http://127.0.0.1:18080/xsm/xrd/history-vdm", headers=auth) as reply,
+        ):
+            assert reply.status == 200
+            rows = (await reply.json())["rows"]
+        assert rows["gateway/1h"]["points"]
     finally:
         await lab.stop()
