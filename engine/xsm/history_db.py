@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: the most points kept, all tiers together (about 60 bytes each on disk)
 DEFAULT_MAX_POINTS = 3_000_000
 
@@ -76,12 +76,20 @@ class HistoryError(RuntimeError):
     """The history database could not be opened or written (disk full, read-only)."""
 
 
+# Series and metric names are stored once and points refer to them by number: a session
+# id is ~40 bytes, and a point 20-30 bytes on disk. The primary key's order (series, then
+# time) serves a series' range; the (tier, t) index serves pruning and the roll-up.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, last_t INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS series_by_time ON series (last_t);
+CREATE TABLE IF NOT EXISTS metrics (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS points (
-    tier INTEGER NOT NULL, series TEXT NOT NULL, metric TEXT NOT NULL, t INTEGER NOT NULL,
-    value REAL NOT NULL, summed INTEGER NOT NULL,
-    PRIMARY KEY (tier, series, metric, t)
+    tier INTEGER NOT NULL, series INTEGER NOT NULL, t INTEGER NOT NULL,
+    metric INTEGER NOT NULL, value REAL NOT NULL, summed INTEGER NOT NULL,
+    PRIMARY KEY (tier, series, t, metric)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS points_by_time ON points (tier, t);
 CREATE TABLE IF NOT EXISTS events (
@@ -92,14 +100,14 @@ CREATE INDEX IF NOT EXISTS events_by_series ON events (series, t);
 """
 
 _UPSERT = """
-INSERT INTO points (tier, series, metric, t, value, summed) VALUES (0, ?, ?, ?, ?, ?)
-ON CONFLICT (tier, series, metric, t) DO UPDATE SET
+INSERT INTO points (tier, series, t, metric, value, summed) VALUES (0, ?, ?, ?, ?, ?)
+ON CONFLICT (tier, series, t, metric) DO UPDATE SET
     value = CASE WHEN excluded.summed THEN value + excluded.value ELSE excluded.value END
 """
 
 #: a finer tier's points in [low, high) as the coarser tier's buckets
 _ROLL_SELECT = """
-SELECT series, metric, (t / :step) * :step AS bucket,
+SELECT series, (t / :step) * :step AS bucket, metric,
        CASE WHEN MAX(summed) THEN SUM(value) ELSE AVG(value) END, MAX(summed)
 FROM points WHERE tier = :finer AND t >= :low AND t < :high
 GROUP BY series, metric, bucket
@@ -125,6 +133,9 @@ class HistoryDatabase:
         self._lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._db = self._open()
+        #: the writer's name -> id of series and metrics (cleared when series are pruned)
+        self._series_ids: dict[str, int] = {}
+        self._metric_ids: dict[str, int] = {}
         self._reader = sqlite3.connect(self.path, check_same_thread=False)
 
     @property
@@ -188,11 +199,37 @@ class HistoryDatabase:
         sample in the same bucket adds to its counters and replaces its gauges)."""
         bucket = bucket_of(t, TIERS[0].step)
         with self._writing() as db:
+            rows = []
+            touched: set[int] = set()
+            for p in points:
+                series = self._id(db, "series", self._series_ids, p.series, bucket)
+                metric = self._id(db, "metrics", self._metric_ids, p.metric)
+                touched.add(series)
+                rows.append((series, bucket, metric, float(p.value), int(p.summed)))
+            db.executemany(_UPSERT, rows)
             db.executemany(
-                _UPSERT,
-                ((p.series, p.metric, bucket, float(p.value), int(p.summed)) for p in points),
+                "UPDATE series SET last_t = ? WHERE id = ?", ((bucket, i) for i in touched)
             )
             db.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", events)
+
+    @staticmethod
+    def _id(
+        db: sqlite3.Connection, table: str, cache: dict[str, int], name: str, t: int = 0
+    ) -> int:
+        found = cache.get(name)
+        if found is not None:
+            return found
+        row = db.execute(f"SELECT id FROM {table} WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            if table == "series":
+                cursor = db.execute("INSERT INTO series (name, last_t) VALUES (?, ?)", (name, t))
+            else:
+                cursor = db.execute("INSERT INTO metrics (name) VALUES (?)", (name,))
+            found = int(cursor.lastrowid or 0)
+        else:
+            found = int(row[0])
+        cache[name] = found
+        return found
 
     def maintain(self, now: float) -> None:
         """Roll complete buckets up into the coarser tiers, then prune: past each tier's
@@ -202,7 +239,10 @@ class HistoryDatabase:
                 self._roll(db, index, now)
             for index, tier in enumerate(TIERS):
                 db.execute("DELETE FROM points WHERE tier = ? AND t < ?", (index, now - tier.span))
-            db.execute("DELETE FROM events WHERE t < ?", (now - TIERS[-1].span,))
+            oldest = now - TIERS[-1].span
+            db.execute("DELETE FROM events WHERE t < ?", (oldest,))
+            if db.execute("DELETE FROM series WHERE last_t < ?", (oldest,)).rowcount:
+                self._series_ids.clear()
             self._cap(db)
 
     def _roll(self, db: sqlite3.Connection, index: int, now: float) -> None:
@@ -223,7 +263,8 @@ class HistoryDatabase:
                 _ROLL_SELECT, {"step": tier.step, "finer": index - 1, "low": low, "high": high}
             ).fetchall()
             db.executemany(
-                "INSERT OR REPLACE INTO points VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO points (tier, series, t, metric, value, summed) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 ((index, *values) for values in rows),
             )
         db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, max(low, high)))
@@ -263,6 +304,10 @@ class HistoryDatabase:
         out: dict[int, dict[str, float]] = {}
         with self._read_lock:
             db = self._reader
+            found = db.execute("SELECT id FROM series WHERE name = ?", (series,)).fetchone()
+            if found is None:
+                return []
+            names = dict(db.execute("SELECT id, name FROM metrics").fetchall())
             rolled = 0
             if index:
                 row = db.execute(
@@ -271,20 +316,21 @@ class HistoryDatabase:
                 rolled = int(row[0]) if row else 0
             stored = db.execute(
                 "SELECT t, metric, value FROM points WHERE tier = ? AND series = ? AND t >= ?",
-                (index, series, since),
+                (index, found[0], since),
             ).fetchall()
-            recent: list[tuple[int, str, float]] = []
+            recent: list[tuple[int, int, float]] = []
             if index:
                 recent = db.execute(
                     """SELECT (t / :step) * :step AS bucket, metric,
                        CASE WHEN MAX(summed) THEN SUM(value) ELSE AVG(value) END
                        FROM points WHERE tier = 0 AND series = :series AND t >= :low
                        GROUP BY metric, bucket""",
-                    {"step": tier.step, "series": series, "low": max(rolled, since)},
+                    {"step": tier.step, "series": found[0], "low": max(rolled, since)},
                 ).fetchall()
         for t, metric, value in (*stored, *recent):
-            if wanted is None or metric in wanted:
-                out.setdefault(int(t), {})[metric] = value
+            name = names.get(metric)
+            if name is not None and (wanted is None or name in wanted):
+                out.setdefault(int(t), {})[name] = value
         return sorted(out.items())
 
     def events(self, since: float, series: str | None = None, limit: int = 1000) -> list[Event]:
@@ -302,12 +348,12 @@ class HistoryDatabase:
         return [Event(*row) for row in reversed(rows)]
 
     def series(self, prefix: str = "", since: float = 0.0) -> list[str]:
-        """The series with a point in the finest tier since ``since`` (all names)."""
+        """The series written to since ``since`` (its bucket), by name."""
         with self._read_lock:
             rows = self._reader.execute(
-                "SELECT DISTINCT series FROM points WHERE tier = 0 AND t >= ? "
-                "AND substr(series, 1, ?) = ? ORDER BY series",
-                (since, len(prefix), prefix),
+                "SELECT name FROM series WHERE last_t >= ? AND substr(name, 1, ?) = ? "
+                "ORDER BY name",
+                (bucket_of(since, TIERS[0].step), len(prefix), prefix),
             ).fetchall()
         return [row[0] for row in rows]
 

@@ -2,12 +2,14 @@
 interface's counters, the sessions by status, accounting delivery, and (edm) CPU, memory
 and every interface's counters; plus each session's up and down events as they happen.
 
-Counters are read from the store's records on the event loop (a pass over the tables,
-no I/O); the kernel is read and the database written on a worker thread, so a slow disk
-never stalls the gateway. A counter that falls (a new SA after rekey, a restart) counts
-its new value as growth, so a series never goes negative and loses at most one sample's
-worth. Per-session and per-flow series are kept for the ``max_series`` busiest of each
-sample (the gateway totals always count everything), so 100k idle sessions cost nothing.
+Counters are read from a store snapshot (copy-on-write: later writes never show through
+it), so the pass over 10k sessions and flows runs on a worker thread with the kernel
+reads and the database write: neither a slow disk nor a big table stalls the event loop
+(it would for ~150 ms at 10k sessions). A counter that falls (a new SA after rekey, a
+restart) counts its new value as growth, so a series never goes negative and loses at
+most one sample's worth. Per-session and per-flow series are kept for the ``max_series``
+busiest of each sample (the gateway totals always count everything), so 100k idle
+sessions cost no disk.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from engine.accounting.accountant import AccountingRecord, DeliveryState
 from engine.accounting.transport import ServerState
 from engine.events import Counters
 from engine.records import FlowRecord, SessionRecord, SessionStatus
-from engine.store import ACCOUNTING, FLOWS, SERVERS, SESSIONS, ChangeSet, Store
+from engine.store import ACCOUNTING, FLOWS, SERVERS, SESSIONS, ChangeSet, Store, StoreSnapshot
 from engine.xsm.history_db import TIERS, Event, HistoryDatabase, HistoryError, Point
 from engine.xsm.samplers import InterfaceSampler, SystemSampler
 
@@ -167,10 +169,9 @@ class HistoryRecorder:
 
     # -- sampling -----------------------------------------------------------------------
 
-    def store_points(self) -> list[Point]:
-        """The vdm points the store's records give now (run on the event loop)."""
+    def store_points(self, tables: StoreSnapshot) -> list[Point]:
+        """The vdm points of a store snapshot (any thread: a snapshot never changes)."""
         points: list[Point] = []
-        tables = self.store.snapshot()
         totals = [0, 0, 0, 0]
         by_status: Counter[SessionStatus] = Counter()
         busy: list[tuple[int, str, tuple[int, ...]]] = []
@@ -260,11 +261,12 @@ class HistoryRecorder:
     async def sample_once(self) -> None:
         """One sample: store points on the loop, kernel points and the write on a worker."""
         now = self.clock()
-        points = self.store_points() if self.vdm else []
+        snapshot = self.store.snapshot() if self.vdm else None
         events, self._events = self._events, []
         tunnels = _Tunnels(list(self.tunnels()))
 
         def work() -> None:
+            points = self.store_points(snapshot) if snapshot is not None else []
             kernel = self.kernel_points(tunnels)
             self.db.write(now, [*points, *kernel], events)
             if now - self._last_maintain >= MAINTAIN_INTERVAL:
