@@ -39,6 +39,10 @@ MAINTAIN_INTERVAL = 60.0
 #: the busiest sessions and flows given their own series in each sample
 DEFAULT_MAX_SERIES = 2000
 
+#: interfaces whose sessions add up to a tunnel interface's series (route-based VPN:
+#: static tunnels and the virtual-access interfaces of virtual templates); counted from
+#: the sessions, so a tunnel without a kernel device (the lab's) has its history too
+TUNNEL_PREFIXES = ("Tunnel", "Virtual-Access")
 COUNTER_METRICS = ("bytes_in", "bytes_out", "packets_in", "packets_out")
 GATEWAY = "gateway"
 SYSTEM = "system"
@@ -161,10 +165,10 @@ class HistoryRecorder:
                 self._events.append(Event(now, session_series(str(key)), "down", "removed"))
 
     def _session_event(self, now: float, record: SessionRecord, event: str) -> None:
-        if event == "down" and record.down_reason:
-            detail = f"{record.remote_ip}:{record.remote_port} {record.down_reason}"
-        else:
-            detail = f"{record.remote_ip}:{record.remote_port} {record.status.value}"
+        # the series names the peer's address already: say who, and why it went down
+        who = record.username or record.peer_name or record.phase1_id
+        reason = record.down_reason if event == "down" and record.down_reason else ""
+        detail = " ".join(part for part in (who, record.status.value, reason) if part)
         self._events.append(Event(now, session_series(record.session_id), event, detail))
 
     # -- sampling -----------------------------------------------------------------------
@@ -176,6 +180,7 @@ class HistoryRecorder:
         by_status: Counter[SessionStatus] = Counter()
         busy: list[tuple[int, str, tuple[int, ...]]] = []
         keys: set[Hashable] = set()
+        tunnels: dict[str, list[int]] = {}
         for record in tables.table(SESSIONS).values():
             if not isinstance(record, SessionRecord):
                 continue
@@ -185,6 +190,10 @@ class HistoryRecorder:
             growth = self._growth.step(key, _reading(record.totals))
             for index, value in enumerate(growth):
                 totals[index] += value
+            if record.interface.startswith(TUNNEL_PREFIXES):
+                tunnel = tunnels.setdefault(record.interface, [0, 0, 0, 0])
+                for index, value in enumerate(growth):
+                    tunnel[index] += value
             if any(growth):
                 busy.append((growth[0] + growth[1], session_series(record.session_id), growth))
         for record in tables.table(FLOWS).values():
@@ -199,6 +208,8 @@ class HistoryRecorder:
         for _size, series, growth in busy[: self.max_series]:
             points.extend(_counter_points(series, growth))
         points.extend(_counter_points(GATEWAY, tuple(totals)))
+        for name, growth in tunnels.items():
+            points.extend(_counter_points(tunnel_series(name), tuple(growth)))
         for status in SessionStatus:
             points.append(Point(GATEWAY, status_metric(status), by_status[status], False))
         points.append(Point(GATEWAY, "sessions_total", sum(by_status.values()), False))
@@ -229,33 +240,28 @@ class HistoryRecorder:
         ]
 
     def kernel_points(self, tunnels: _Tunnels) -> list[Point]:
-        """Interface counters (tunnel interfaces for vdm, all for edm) and, for edm, CPU
-        and memory: /proc, /sys and netlink, so run on a worker thread."""
+        """For edm: CPU, memory and every kernel interface's counters (/proc, /sys and
+        netlink, so run on a worker thread)."""
         points: list[Point] = []
-        if self.edm:
-            system = self.system.sample()
-            for metric in ("cpu_process_percent", "cpu_machine_percent"):
-                value = system.get(metric)
-                if isinstance(value, int | float):
-                    points.append(Point(SYSTEM, metric, value, False))
-            for metric in ("memory_rss", "memory_total", "memory_available"):
-                value = system.get(metric)
-                if isinstance(value, int):
-                    points.append(Point(SYSTEM, metric, value, False))
+        if not self.edm:
+            return points
+        system = self.system.sample()
+        for metric in ("cpu_process_percent", "cpu_machine_percent"):
+            value = system.get(metric)
+            if isinstance(value, int | float):
+                points.append(Point(SYSTEM, metric, value, False))
+        for metric in ("memory_rss", "memory_total", "memory_available"):
+            value = system.get(metric)
+            if isinstance(value, int):
+                points.append(Point(SYSTEM, metric, value, False))
         rows = self.interfaces.rows(tunnels)
         self._link_growth.keep_only(set(rows))
         for name, row in rows.items():
-            tunnel = row["kind"] == "tunnel" and row["ios_name"]
-            if not (self.edm or (self.vdm and tunnel)):
-                continue
-            # the kernel device receives what the tunnel decrypted (in), and sends into
-            # the tunnel what is to be encrypted (out)
+            # a tunnel's kernel device receives what the tunnel decrypted (in) and sends
+            # into the tunnel what is to be encrypted (out)
             reading = (row["rx_bytes"], row["tx_bytes"], row["rx_packets"], row["tx_packets"])
             growth = self._link_growth.step(name, reading)
-            if self.edm:
-                points.extend(_counter_points(interface_series(name), growth))
-            if self.vdm and tunnel:
-                points.extend(_counter_points(tunnel_series(row["ios_name"]), growth))
+            points.extend(_counter_points(interface_series(name), growth))
         return points
 
     async def sample_once(self) -> None:
