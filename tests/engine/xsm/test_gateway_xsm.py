@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 import xmlschema
 from hub_spokes import Network
-from netutil import until
+from netutil import free_port, until
 from prometheus_client.openmetrics.parser import (
     text_string_to_metric_families as openmetrics_families,
 )
@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sse_client import SseStream
 
 from engine.events import ConfigReloaded
+from engine.service import VpnService
 from engine.store import SESSIONS
 from engine.syslog import LogEntry
 from engine.xsm.encode import parse_snapshot_xml, schema_text
@@ -255,3 +256,34 @@ async def test_history_sets_follow_xsm_history_and_serve_each_session(tmp_path: 
         assert net.hub.control.history("gateway", "1h") is None
         async with web.get(f"{base}/xsm/xrd/crypto-sessions", headers=basic(VIEWER)) as reply:
             assert reply.status == 200  # the rest of XSM goes on
+
+
+async def test_history_survives_a_restart_of_the_gateway(tmp_path: Path) -> None:
+    port = http_port()
+    conf = tmp_path / "gw.conf"
+    conf.write_text(f"hostname gw\n{xsm_lines(port)}xsm history vdm\nend\n")
+
+    def gateway() -> VpnService:
+        return VpnService(
+            conf, bind="127.0.0.2", ike_port=free_port(), natt_port=free_port(), watch=False,
+            dataplane=None, state_dir=tmp_path / "state",
+        )  # fmt: skip
+
+    first = gateway()
+    await first.start()
+    try:
+        recorder = first.xsm_gateway.recorder
+        assert recorder is not None
+        await recorder.sample_once()
+        before = first.control.history("gateway", "1h")
+        assert before is not None and before["points"]
+    finally:
+        await first.stop()
+    assert (tmp_path / "state" / "xsm-history.sqlite").exists()
+    second = gateway()
+    await second.start()
+    try:
+        after = second.control.history("gateway", "1h")
+        assert after is not None and after["points"] == before["points"]
+    finally:
+        await second.stop()
