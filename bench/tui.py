@@ -15,7 +15,8 @@ as a real terminal driver would) while the table held what is being waited for.
 
     python bench/tui.py [--sessions N] [--ticks N] [--held-filter TEXT]
 
-The last line reads `sessions=N first_paint_ms=A refresh_cpu_pct=B filter_ms=C`.
+The last line reads `sessions=N first_paint_ms=A refresh_cpu_pct=B filter_ms=C
+peak_rss_mb=D` (D: the whole process at its peak, records included).
 """
 
 from __future__ import annotations
@@ -205,8 +206,17 @@ def main() -> None:
     print(
         f"sessions={args.sessions} first_paint_ms={result['first_paint'] * 1000:.0f}"
         f" refresh_cpu_pct={result['refresh_cpu'] * 100:.1f}"
-        f" filter_ms={result['filter'] * 1000:.0f}"
+        f" filter_ms={result['filter'] * 1000:.0f} peak_rss_mb={peak_rss_mb():.0f}"
     )
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory (VmHWM): the store's records, the console's
+    rows and Textual together, as an operator's `top` would show them."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 if __name__ == "__main__":

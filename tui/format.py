@@ -20,6 +20,10 @@ STATUS_VARIABLES = {
 }
 
 _UNITS = ("", "K", "M", "G", "T", "P")
+#: Every character `human`, `bit_rate`, `uptime` and a plain count can write, lower case:
+#: a filter with any other character cannot match such a column, so only the text
+#: columns need checking (and those do not change with every counter move).
+NUMBER_ALPHABET = frozenset("0123456789.:- bkmgtps")
 
 
 def human(value: float, unit: str = "B", base: int = 1024) -> str:

@@ -9,8 +9,9 @@ Rates and uptime move with the clock, so the rows on screen are remade every tic
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from typing import Any, ClassVar
+from collections.abc import Iterable, Mapping
+from operator import attrgetter
+from typing import Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on
@@ -31,7 +32,7 @@ from tui.format import (
     plural,
     uptime,
 )
-from tui.screens.base import TableScreen, typed
+from tui.screens.base import TableScreen
 from tui.screens.describe import DescribeScreen
 from tui.widgets.cells import ColumnSpec, Row
 from tui.widgets.keyed_table import KeyedTable
@@ -40,6 +41,16 @@ PEER = 1
 STATUS = 3
 #: Columns whose values move with the clock, not only with the record.
 LIVE = (11, 12, 13)
+#: A change set touching more sessions than this is applied in bulk: the table marks the
+#: rows changed at C speed and remakes only those it draws, and the summary is summed
+#: afresh (attrgetter over the records, ~5 ms per column at 100k) instead of per record.
+BULK = 2000
+_TOTALS = attrgetter("totals")
+_COUNTERS = tuple(
+    attrgetter(name)
+    for name in ("bytes_in", "packets_in", "bytes_out", "packets_out", "drops_in", "drops_out")
+)
+_STATUS = attrgetter("status")
 
 
 def _peer(raw: tuple[Any, ...]) -> str:
@@ -73,7 +84,8 @@ class SessionsScreen(TableScreen):
 
     def __init__(self, target: Any) -> None:
         super().__init__(target)
-        self.records: dict[str, SessionRecord] = {}
+        #: The store's published sessions (a read-only view, refreshed each tick).
+        self.records: Mapping[str, SessionRecord] = {}
         self.status_counts: Counter[str] = Counter()
         #: bytes in, packets in, bytes out, packets out, drops in, drops out (as Counters).
         self._totals = [0] * 6
@@ -81,7 +93,12 @@ class SessionsScreen(TableScreen):
         #: The tick's clock, for rows the table makes later (when they come into view).
         self._now = 0.0
         self.table = KeyedTable(
-            self._columns(), sort_column=PEER, tiebreak=PEER, row_of=self._row_of, id="sessions"
+            self._columns(),
+            sort_column=PEER,
+            tiebreak=PEER,
+            row_of=self._row_of,
+            static_of=self._static_of,
+            id="sessions",
         )
 
     def _columns(self) -> list[ColumnSpec]:
@@ -91,16 +108,16 @@ class SessionsScreen(TableScreen):
             ColumnSpec("peer", "PEER", _peer, fixed=True),
             ColumnSpec("description", "DESCRIPTION", _text),
             ColumnSpec("status", "STATUS", str, style=self.status_style),
-            ColumnSpec("ike", "IKE", _count, right=True),
-            ColumnSpec("sas", "SAS", _count, right=True),
-            ColumnSpec("flows", "FLOWS", _count, right=True),
-            ColumnSpec("pkts_in", "PKTS IN", _count, right=True),
-            ColumnSpec("pkts_out", "PKTS OUT", _count, right=True),
-            ColumnSpec("bytes_in", "BYTES IN", _bytes, right=True),
-            ColumnSpec("bytes_out", "BYTES OUT", _bytes, right=True),
-            ColumnSpec("rate_in", "RATE IN", bit_rate, right=True),
-            ColumnSpec("rate_out", "RATE OUT", bit_rate, right=True),
-            ColumnSpec("uptime", "UPTIME", uptime, right=True),
+            ColumnSpec("ike", "IKE", _count, right=True, volatile=True),
+            ColumnSpec("sas", "SAS", _count, right=True, volatile=True),
+            ColumnSpec("flows", "FLOWS", _count, right=True, volatile=True),
+            ColumnSpec("pkts_in", "PKTS IN", _count, right=True, volatile=True),
+            ColumnSpec("pkts_out", "PKTS OUT", _count, right=True, volatile=True),
+            ColumnSpec("bytes_in", "BYTES IN", _bytes, right=True, volatile=True),
+            ColumnSpec("bytes_out", "BYTES OUT", _bytes, right=True, volatile=True),
+            ColumnSpec("rate_in", "RATE IN", bit_rate, right=True, volatile=True),
+            ColumnSpec("rate_out", "RATE OUT", bit_rate, right=True, volatile=True),
+            ColumnSpec("uptime", "UPTIME", uptime, right=True, volatile=True),
             ColumnSpec("fvrf", "FVRF", _text),
             ColumnSpec("ivrf", "IVRF", _text),
             ColumnSpec("username", "USERNAME", _text),
@@ -135,6 +152,20 @@ class SessionsScreen(TableScreen):
     def _row_of(self, key: str) -> Row:
         return self.row(self.records[key], self._now)
 
+    def _static_of(self, key: str) -> Row:
+        """The text columns' values (INTERFACE PEER DESCRIPTION STATUS FVRF IVRF
+        USERNAME), as `row` has them, without the counters, rates and lookups."""
+        record = self.records[key]
+        return (
+            record.interface,
+            self._peer_value(record.remote_ip, record.remote_port),
+            record.description,
+            record.status.value,
+            record.fvrf,
+            record.ivrf,
+            record.username,
+        )
+
     @property
     def totals(self) -> Counters:
         return Counters(*self._totals)
@@ -149,50 +180,63 @@ class SessionsScreen(TableScreen):
             value = self._peers[(ip, port)] = (address_key(ip), port, peer_text(ip, port))
         return value
 
+    def _published(self) -> Mapping[str, SessionRecord]:
+        # copy-on-write: this view never changes under us, and costs no copy
+        return cast(Mapping[str, SessionRecord], self.store.snapshot().table(SESSIONS))
+
     def load_view(self, now: float) -> None:
-        self._apply(typed(self.store.table(SESSIONS).items(), SessionRecord), (), set(), now)
+        self._now = now
+        self.records = self._published()
+        self._recount()
+        self.table.touch([key for key in self.records if isinstance(key, str)])
+        self.update_summary()
 
     def apply_changes(self, changes: ChangeSet | None, now: float) -> None:
-        upserts: dict[str, SessionRecord] = {}
-        removed: list[str] = []
-        touched: set[str] = set()
-        if changes is not None:
-            sessions = changes.table(SESSIONS)
-            for source in (sessions.added, sessions.changed):
-                upserts.update(typed(source.items(), SessionRecord))
-            removed = [key for key in sessions.removed if isinstance(key, str)]
-            flows = changes.table(FLOWS)
-            for source in (flows.added, flows.changed):
-                for flow in source.values():
-                    if isinstance(flow, FlowRecord) and flow.session_id in self.records:
-                        touched.add(flow.session_id)
-        self._apply(upserts, removed, touched, now)
-
-    def _apply(
-        self,
-        records: dict[str, SessionRecord],
-        removed: Iterable[str],
-        touched: set[str],
-        now: float,
-    ) -> None:
-        """New records in, removed ones out, tallies kept; the table is told which rows
-        may have changed (these, the sessions of changed flows, and the rows on screen,
-        whose rates and uptime move with the clock)."""
         self._now = now
-        gone = [key for key in removed if key not in records]
-        for key in gone:
-            self._tally(self.records.pop(key, None), -1)
-        for key, record in records.items():
-            old = self.records.get(key)
-            if old is not record:
-                self._tally(old, -1)
-                self._tally(record, 1)
-                self.records[key] = record
-        touched.update(records)
+        old = self.records
+        self.records = records = self._published()
+        if changes is None:
+            self.table.touch([k for k in self.table.visible_keys() if k in records])
+            self.update_summary()
+            return
+        sessions = changes.table(SESSIONS)
+        flows = changes.table(FLOWS)
+        removed = [key for key in sessions.removed if isinstance(key, str)]
+        moved = len(sessions.changed) + len(sessions.added) + len(removed)
+        if moved > BULK:
+            self._recount()
+        else:
+            for key in removed:
+                self._tally(old.get(key), -1)
+            for section in (sessions.added, sessions.changed):
+                for key, record in section.items():
+                    if isinstance(record, SessionRecord):
+                        self._tally(old.get(key), -1)  # type: ignore[arg-type]
+                        self._tally(record, 1)
+        touched: set[str] = {key for key in sessions.added if isinstance(key, str)}
+        changed: Iterable[str] = sessions.changed.keys()  # type: ignore[assignment]
+        if len(flows.added) + len(flows.changed) > BULK:
+            changed = records.keys()  # a flow's SAs show in its session's row
+        else:
+            for section in (flows.added, flows.changed):
+                for flow in section.values():
+                    if isinstance(flow, FlowRecord) and flow.session_id in records:
+                        touched.add(flow.session_id)
+        if not self.table.mark_changed(changed):
+            touched.update(changed)
         touched.update(self.table.visible_keys())
-        touched.difference_update(gone)
-        self.table.touch([key for key in touched if key in self.records], gone)
+        touched.difference_update(removed)
+        self.table.touch([key for key in touched if key in records], removed)
         self.update_summary()
+
+    def _recount(self) -> None:
+        """The summary's tallies afresh from every record."""
+        values = self.records.values()
+        self.status_counts = Counter(
+            {status.value: n for status, n in Counter(map(_STATUS, values)).items()}
+        )
+        totals = list(map(_TOTALS, values))
+        self._totals = [sum(map(counter, totals)) for counter in _COUNTERS]
 
     def _tally(self, record: SessionRecord | None, sign: int) -> None:
         if record is None:

@@ -64,6 +64,9 @@ class ColumnSpec:
     #: The value never changes for a given key (e.g. the address a key is made of), so
     #: ordering by this column needs no fresh rows.
     fixed: bool = False
+    #: The value moves with traffic or the clock, and its text uses only the characters
+    #: of `tui.format.NUMBER_ALPHABET` (counts, bytes, rates, uptime).
+    volatile: bool = False
 
 
 class Cell(Text):
@@ -277,7 +280,12 @@ class CellTable(DataTable):
             Text(spec.label, justify="right" if spec.right else "left") for spec in self.specs
         ]
         #: Content width of each column (its label's or its widest value's); only grows.
+        #: Rows are measured when first drawn, not when added: at 100k rows, measuring
+        #: every cell of every appended row was most of a filter's cost, for rows never
+        #: seen. A column widens as a wider value scrolls into view.
         self._widths = [label.cell_len for label in self._labels]
+        #: Keys whose shown row has been measured (a rewritten row measures its changes).
+        self._measured: set[str] = set()
         self._cursor = 0
         #: The row under the mouse pointer (-1: the header), shown while `hover_shown`.
         self._pointer = 0
@@ -307,8 +315,29 @@ class CellTable(DataTable):
 
     @property
     def column_widths(self) -> list[int]:
-        """Each column's content width, padding excluded."""
+        """Each column's content width, padding excluded (of the rows drawn so far and
+        those on screen now)."""
+        self._measure_visible()
         return list(self._widths)
+
+    def _measure_visible(self) -> None:
+        """Measure the rows on screen not measured yet; widen columns for them."""
+        top = max(0, int(self.scroll_y))
+        keys = self._order[top : top + max(1, self.size.height) + 1]
+        measured, shown, widths = self._measured, self._shown, self._widths
+        formats = [spec.fmt for spec in self.specs]
+        wider = False
+        for key in keys:
+            if key in measured:
+                continue
+            measured.add(key)
+            for column, value in enumerate(shown[key]):
+                width = _width(formats[column](value))
+                if width > widths[column]:
+                    widths[column] = width
+                    wider = True
+        if wider:
+            self._resize()
 
     def key_at(self, index: int) -> str:
         """The key of the row at this index (IndexError past the end)."""
@@ -373,23 +402,25 @@ class CellTable(DataTable):
     # -- editing (for subclasses) ---------------------------------------------------------
 
     def _append(self, rows: Iterable[tuple[str, Row]]) -> None:
-        """Rows at the end, in order; a column widens to a wider value."""
+        """Rows at the end, in order; they are measured when drawn."""
         was_empty = not self._order
         order, where, shown = self._order, self._where, self._shown
-        widths = self._widths
-        formats = [spec.fmt for spec in self.specs]
         index = len(order)
+        first = index
         for key, row in rows:
             order.append(key)
             where[key] = index
             index += 1
             shown[key] = row
-            for column, value in enumerate(row):
-                width = _width(formats[column](value))
-                if width > widths[column]:
-                    widths[column] = width
         self._resize()
-        self.refresh()
+        top = int(self.scroll_y)
+        if first < top + max(1, self.size.height) and index > top:
+            self.refresh()
+        else:
+            # Below the window: only the scrollbar moves (the new virtual size redraws it);
+            # repainting every line on screen for each chunk of a 100k-row load was most
+            # of a filter's cost. The header line keeps the screen's refresh cycle going.
+            self.refresh_line(0)
         if was_empty and self._order and self.show_cursor:
             self._highlighted()
 
@@ -414,6 +445,7 @@ class CellTable(DataTable):
         """Remove these rows (renumbering the others once, not once per row)."""
         for key in keys:
             self._shown.pop(key, None)
+            self._measured.discard(key)
         self._order = [key for key in self._order if key not in keys]
         self._where = {key: index for index, key in enumerate(self._order)}
         self._resize()
@@ -434,6 +466,7 @@ class CellTable(DataTable):
     def _clear_rows(self) -> None:
         """Remove every row; the cursor and the scroll go back to the top."""
         self._shown, self._order, self._where = {}, [], {}
+        self._measured = set()
         self._resize()
         self._set_cursor(0)
         self._pointer = 0
@@ -496,6 +529,7 @@ class CellTable(DataTable):
     def render_lines(self, crop: Region) -> list[Strip]:
         # Styles are read once a frame; a change of focus or theme shows in them.
         self._frame_look = _Look(self)
+        self._measure_visible()
         return super().render_lines(crop)
 
     def _look_token(self, styles: tuple[Any, ...]) -> int:

@@ -14,7 +14,7 @@ rows from raw values, so only what is on screen is ever formatted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence, Set
 from itertools import chain, islice
 from typing import Any, ClassVar
 
@@ -23,6 +23,7 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 
+from tui.format import NUMBER_ALPHABET
 from tui.widgets.cells import Cell, CellTable, ColumnSpec, Row
 
 
@@ -47,6 +48,8 @@ class KeyedTable(CellTable):
     #: Rows whose search text must be made that a filter change checks at once; beyond
     #: this, rows are checked as they are appended, this many per step (see `_drain`).
     CHECK_CHUNK: ClassVar[int] = 2000
+    #: How many more rows a step checks when the filter reads only the text columns.
+    TEXT_CHECKS: ClassVar[int] = 8
 
     def __init__(
         self,
@@ -55,6 +58,7 @@ class KeyedTable(CellTable):
         sort_column: int = 0,
         tiebreak: int = 0,
         row_of: Callable[[str], Row] | None = None,
+        static_of: Callable[[str], Row] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(columns, id=id, zebra_stripes=True)
@@ -70,6 +74,15 @@ class KeyedTable(CellTable):
         self._dirty: set[str] = set()
         #: Search text per key, made when a filter first needs it (dropped on change).
         self._haystack: dict[str, str] = {}
+        #: The values of the columns that are not `volatile`, per key, without making
+        #: the row: a filter that cannot match a volatile column checks only these.
+        self._static_of = static_of
+        self._static_columns = [i for i, spec in enumerate(columns) if not spec.volatile]
+        #: Their search text per key, beside the values it was made from (checked on use,
+        #: so a change set moving every counter leaves it valid).
+        self._static_hay: dict[str, tuple[Row, str]] = {}
+        #: The filter can only match text columns (it has a character no number has).
+        self._text_filter = False
         #: Shown rows whose cells lag behind the model because they were off screen when
         #: it changed: written when they come into view (or are read).
         self._stale: set[str] = set()
@@ -77,6 +90,10 @@ class KeyedTable(CellTable):
         #: Queued keys not yet checked against the filter: `_drain` checks them in order.
         self._unchecked: set[str] = set()
         self._needs_sort = False
+        #: The shown rows, then the queue, are in sort order (after a rebuild or a sort,
+        #: until a row is queued at the end or a sort value moves): a filter can then
+        #: take its candidates as they stand, without sorting 100k keys per keystroke.
+        self._in_order = True
         self._drain_scheduled = False
         #: A rebuild's cursor row that is still queued: the drain moves to it when it lands.
         self._cursor_wanted: str | None = None
@@ -155,12 +172,7 @@ class KeyedTable(CellTable):
         row_of = self._row_of
         before = self.current_key
         drop = self._forget(removed)
-        # Rows can wait only when neither the filter nor the order could change with them.
-        waiting = (
-            not self.filter_text
-            and self.specs[self.sort_index].fixed
-            and self.specs[self.tiebreak].fixed
-        )
+        waiting = self._can_wait()
         on_screen = set(self.visible_keys())
         for key in keys:
             seen = key in on_screen
@@ -172,12 +184,45 @@ class KeyedTable(CellTable):
                 self._place(key, row_of(key), not seen, drop)
         self._settle(drop, before)
 
+    def mark_changed(self, keys: Collection[str]) -> bool:
+        """`touch` in bulk, for a change set that moves most rows (every session's
+        counters at 100k sessions): when neither the filter nor the order can change with
+        them, the rows are marked at C speed (set updates, no per-key Python) and made
+        when drawn or read. Returns False, marking nothing, when they cannot wait: the
+        caller then touches them one by one."""
+        if self._row_of is None or not self._can_wait():
+            return False
+        model = self._model
+        keys = keys if isinstance(keys, Set) else set(keys)
+        if len(keys) > len(model) // 2:
+            # Most rows: mark them all (a row marked without need is made again and found
+            # equal, which costs less than finding out which ones to leave alone).
+            self._dirty = set(model)
+            self._stale = set(self._shown)
+            self._haystack.clear()
+            return True
+        fresh = keys & model.keys()
+        self._dirty.update(fresh)
+        for key in fresh:
+            self._haystack.pop(key, None)
+        self._stale.update(self._shown.keys() & fresh)
+        return True
+
+    def _can_wait(self) -> bool:
+        """Rows can wait only when neither the filter nor the order could change with them."""
+        return (
+            not self.filter_text
+            and self.specs[self.sort_index].fixed
+            and self.specs[self.tiebreak].fixed
+        )
+
     def _forget(self, removed: Iterable[str]) -> set[str]:
         """Drop removed keys from the model; returns those that are shown."""
         drop: set[str] = set()
         for key in removed:
             self._model.pop(key, None)
             self._haystack.pop(key, None)
+            self._static_hay.pop(key, None)
             self._queue.pop(key, None)
             self._unchecked.discard(key)
             self._dirty.discard(key)
@@ -199,13 +244,16 @@ class KeyedTable(CellTable):
             return
         shown = self._shown.get(key)
         if shown is None:
-            self._queue[key] = None
+            if key not in self._queue:
+                self._queue[key] = None
+                self._in_order = False
         elif shown != row:
             if off_screen:
                 # Off screen: the cells wait until the row scrolls into view.
                 self._stale.add(key)
                 if any(shown[i] != row[i] for i in (self.sort_index, self.tiebreak)):
                     self._needs_sort = True
+                    self._in_order = False
             else:
                 self._update_row(key, shown, row)
 
@@ -227,14 +275,21 @@ class KeyedTable(CellTable):
             return
         before = self._cursor_wanted or self.current_key
         self._cursor_wanted = None
-        # A longer filter can only match rows the shorter one matched (or has yet to check).
+        # A longer filter can only match rows the shorter one matched (or has yet to check);
+        # with no filter before, every row is shown or queued. Either way the candidates
+        # are already in order (shown in table order, then the sorted queue): no sort.
         narrowing = bool(self.filter_text) and self.filter_text in text
+        in_order = (narrowing or not self.filter_text) and self._in_order
         self.filter_text = text
-        candidates = [*self._shown, *self._queue] if narrowing else list(self._model)
-        if text and sum(key not in self._haystack for key in candidates) > self.CHECK_CHUNK:
+        self._text_filter = self._static_of is not None and not set(text) <= NUMBER_ALPHABET
+        if narrowing or in_order:  # noqa: SIM108 (two cases, each with its reason above)
+            candidates = [*self._order, *self._queue]
+        else:
+            candidates = list(self._model)
+        if text and self._unsearched(candidates) > self.CHECK_CHUNK:
             # Too many rows without a search text (e.g. 10k rows whose counters all moved)
             # to check before the next frame: check them in order as they are appended.
-            self._rebuild(candidates, before, checked=False)
+            self._rebuild(candidates, before, checked=False, in_order=in_order)
             return
         # The matching keys first, from the cached search texts (no cell work).
         matching = [key for key in candidates if self._matches(key)]
@@ -247,22 +302,45 @@ class KeyedTable(CellTable):
             return
         for key in [key for key in self._queue if not self._matches(key)]:
             del self._queue[key]
+        complete = not self._unchecked
         self._unchecked.clear()
-        for key in self._model:
-            if key not in self._shown and key not in self._queue and self._matches(key):
-                self._queue[key] = None
+        if not (narrowing and complete):
+            # A wider filter (or one that follows an unfinished search) may match rows
+            # not shown: look through the model. A narrower one after a complete search
+            # cannot, and skipping this spares a check of every row per keystroke.
+            for key in self._model:
+                if key not in self._shown and key not in self._queue and self._matches(key):
+                    self._queue[key] = None
         self._settle(drop, before)
 
-    def _rebuild(self, matching: list[str], cursor_key: str | None, checked: bool = True) -> None:
-        """Empty the table and queue the matching rows, sorted; `_drain` paints the first
-        chunk now and the rest after each refresh. Unless `checked`, the rows are only
-        candidates, which `_drain` checks against the filter as it goes."""
+    def _unsearched(self, candidates: list[str]) -> int:
+        """How many candidates have no search text (at least; exact when few)."""
+        if self._text_filter:
+            # checked from the text columns' values: cheap, but still one call per row
+            return len(candidates) // self.TEXT_CHECKS
+        missing = len(candidates) - len(self._haystack)
+        if missing > self.CHECK_CHUNK:
+            return missing  # more than a step's worth whichever they are: no need to count
+        return sum(key not in self._haystack for key in candidates)
+
+    def _rebuild(
+        self,
+        matching: list[str],
+        cursor_key: str | None,
+        checked: bool = True,
+        in_order: bool = False,
+    ) -> None:
+        """Empty the table and queue the matching rows, sorted (unless `in_order` says
+        they are); `_drain` paints the first chunk now and the rest after each refresh.
+        Unless `checked`, the rows are only candidates, which `_drain` checks against the
+        filter as it goes."""
         self._clear_rows()
         self._stale.clear()
         self._needs_sort = False
-        self._queue = dict.fromkeys(
-            sorted(matching, key=self._model_sort_key, reverse=self.sort_reverse)
-        )
+        if not in_order:
+            matching = sorted(matching, key=self._model_sort_key, reverse=self.sort_reverse)
+        self._queue = dict.fromkeys(matching)
+        self._in_order = True
         self._unchecked = set() if checked else set(self._queue)
         self._drain()
         self._restore_cursor(cursor_key)
@@ -274,6 +352,7 @@ class KeyedTable(CellTable):
         self.sort_index, self.sort_reverse = index, reverse
         for column in {old, index}:
             self._set_label(column, self._label(column))
+        self._in_order = False
         self._order_queue()
         self._sort()
 
@@ -296,6 +375,18 @@ class KeyedTable(CellTable):
     def _matches(self, key: str) -> bool:
         if not self.filter_text:
             return True
+        if self._text_filter:
+            assert self._static_of is not None
+            values = self._static_of(key)
+            cached = self._static_hay.get(key)
+            if cached is not None and cached[0] == values:
+                return self.filter_text in cached[1]
+            specs = self.specs
+            text = "\t".join(
+                specs[i].fmt(value) for i, value in zip(self._static_columns, values, strict=True)
+            ).lower()
+            self._static_hay[key] = (values, text)
+            return self.filter_text in text
         haystack = self._haystack.get(key)
         if haystack is None:
             haystack = self._haystack[key] = self._search_text(self._row(key))
@@ -320,6 +411,7 @@ class KeyedTable(CellTable):
         self._write_row(key, row, changed)
         if self.sort_index in changed or self.tiebreak in changed:
             self._needs_sort = True
+            self._in_order = False
 
     def _settle(self, drop: set[str], cursor_key: str | None) -> None:
         if drop:
@@ -382,8 +474,9 @@ class KeyedTable(CellTable):
         keys: list[str] = []
         taken = checks = 0
         unchecked = self._unchecked
+        budget = self.CHECK_CHUNK * (self.TEXT_CHECKS if self._text_filter else 1)
         for key in self._queue:
-            if len(keys) >= chunk or checks >= self.CHECK_CHUNK:
+            if len(keys) >= chunk or checks >= budget:
                 break
             taken += 1
             if key in unchecked:
@@ -417,6 +510,7 @@ class KeyedTable(CellTable):
             return
         # By the model, which stale rows' cells lag behind; stable, as `sorted` is.
         self._reorder(sorted(self._shown, key=self._model_sort_key, reverse=self.sort_reverse))
+        self._in_order = True
 
     def _restore_cursor(self, key: str | None) -> None:
         if key is None or key not in self._shown:
