@@ -161,9 +161,10 @@ def profile_names(model: Config, compiled: CompiledConfig) -> dict[str, str]:
 class Accountant:
     """Owns the spool, the RADIUS transport and the interim timer."""
 
-    #: records on the wire at once, over all sessions: a burst of thousands of sessions
-    #: would otherwise keep the loop encoding while the first answers wait unread, and
-    #: their timers fire into a storm of retransmissions (duplicates at the server)
+    #: records on the wire at once to one server, the most its window (window.py) grows
+    #: to: a burst of thousands of sessions would otherwise keep the loop encoding while
+    #: the first answers wait unread, and their timers fire into a storm of
+    #: retransmissions (duplicates at the server)
     MAX_IN_FLIGHT = 1024
 
     def __init__(
@@ -205,6 +206,7 @@ class Accountant:
             on_state=self._on_server_state,
             source=source,
             rng=rng,
+            window_max=self.MAX_IN_FLIGHT,
         )
         self.timers = timers or Timers()
         self.options = Options(nas_ip=nas_ip)
@@ -229,9 +231,9 @@ class Accountant:
         #: servers whose failed verification was logged, until they answer again
         self._unverified: set[str] = set()
         self._wake = asyncio.Event()
-        self._window: asyncio.Semaphore | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._flush_scheduled = False
+        self._commit_scheduled = False
         self._started = False
         #: Accounting-On announced: this run's records go out
         self._ready = False
@@ -456,14 +458,32 @@ class Accountant:
 
     def _ensure_spool(self) -> Spool:
         if self._spool is None:
-            spool = Spool(self.spool_path)
+            spool = Spool(self.spool_path, batched=True)
             try:
                 spool.claim()
             except SpoolBusy:
                 spool.close()
                 raise
             self._spool = spool
+        self._schedule_commit()
         return self._spool
+
+    def _schedule_commit(self) -> None:
+        """Commit the spool's writes once per loop iteration (every use of the spool
+        goes through `_ensure_spool`, so none is left uncommitted)."""
+        if self._commit_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop: committed by the next use from one, or by close()
+        self._commit_scheduled = True
+        loop.call_soon(self._commit)
+
+    def _commit(self) -> None:
+        self._commit_scheduled = False
+        if self._spool is not None:
+            self._spool.commit()
 
     @property
     def spool(self) -> Spool:
@@ -738,14 +758,12 @@ class Accountant:
             )
             return False
         out = Outbound(record.record_id, record.attributes, record.event_time)
-        if self._window is None:
-            self._window = asyncio.Semaphore(self.MAX_IN_FLIGHT)
+        self._ensure_spool().commit()  # on disk before any server sees it
         self._inflight[record.record_id] = record
         try:
-            async with self._window:
-                acked = await self.transport.deliver(
-                    out, servers, self.timers, broadcast=record.broadcast, acked=record.acked
-                )
+            acked = await self.transport.deliver(
+                out, servers, self.timers, broadcast=record.broadcast, acked=record.acked
+            )
         except (EncodeError, OSError) as err:
             self._publish(record, DeliveryState.FAILED, detail=str(err))
             return False

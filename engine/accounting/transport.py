@@ -539,7 +539,8 @@ class RadiusTransport:
     def window(self, server: ServerConfig) -> Window:
         window = self._windows.get(server.name)
         if window is None:
-            window = self._windows[server.name] = Window(self.window_initial, maximum=self.window_max)
+            window = Window(self.window_initial, maximum=self.window_max)
+            self._windows[server.name] = window
         return window
 
     def state(self, server: ServerConfig) -> ServerState:
