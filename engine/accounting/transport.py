@@ -43,11 +43,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import astuple, dataclass, field, replace
+from typing import cast
 
 from pyrad.dictionary import Dictionary
 from pyrad.packet import AccountingRequest, AccountingResponse, AcctPacket
 
 from engine.accounting.dictionary import load_dictionary
+from engine.accounting.encoding import encode_attributes
 from engine.accounting.records import Attributes
 from engine.accounting.rtt import RttEstimator
 from engine.accounting.window import INITIAL, MAXIMUM, Window
@@ -89,21 +91,31 @@ class ServerConfig:
     @property
     def name(self) -> str:
         """host:port, an IPv6 host in brackets."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return _server_name(self.host, self.port)
 
     @property
     def family(self) -> int:
-        return socket.AF_INET6 if ipaddress.ip_address(self.host).version == 6 else socket.AF_INET
+        return socket.AF_INET6 if _ip(self.host).version == 6 else socket.AF_INET
 
     def matches(self, addr: tuple[object, ...], port: int | None = None) -> bool:
         """Whether a datagram came from this server's `port` (its own unless said)."""
         try:
-            return ipaddress.ip_address(str(addr[0])) == ipaddress.ip_address(self.host) and int(
-                addr[1]
-            ) == (self.port if port is None else port)  # type: ignore[call-overload]
+            return _ip(str(addr[0])) == _ip(self.host) and int(addr[1]) == (  # type: ignore[call-overload]
+                self.port if port is None else port
+            )
         except ValueError:
             return False
+
+
+# Parsed once: every datagram and every counter names its server by these.
+@functools.lru_cache(maxsize=1024)
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.ip_address(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _server_name(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +361,9 @@ ACCT_DELAY_TIME = 41
 
 
 def _encode_attributes(dictionary: Dictionary, attributes: Attributes) -> bytes:
+    fast = encode_attributes(dictionary, attributes)
+    if fast is not None:
+        return fast
     packet = AcctPacket(id=0, secret=b"-", dict=dictionary)
     try:
         for name, value in attributes:
@@ -506,6 +521,10 @@ class RadiusTransport:
         self.random = rng or random.Random()
         self._sockets: dict[int, list[_Socket]] = {}
         self._states: dict[str, ServerState] = {}
+        #: per server, changes not yet applied to its ServerState (see `_pending`)
+        self._changes: dict[str, dict[str, object]] = {}
+        self._changed: dict[str, ServerConfig] = {}
+        self._publishing = False
         self._dead_until: dict[str, float] = {}
         #: (address, port) -> server, to attribute any datagram to the server it came from
         self._by_address: dict[tuple[str, int], ServerConfig] = {}
@@ -544,21 +563,66 @@ class RadiusTransport:
         return window
 
     def state(self, server: ServerConfig) -> ServerState:
-        state = self._states.get(server.name)
+        """The server's state with every change so far (published to `on_state` if
+        any was waiting)."""
+        name = server.name
+        state = self._states.get(name)
         if state is None:
             state = ServerState(server.name, server.host, server.auth_port, server.acct_port)
-            self._states[server.name] = state
+            self._states[name] = state
+        changes = self._changes.pop(name, None)
+        if changes:
+            state = replace(state, **changes)  # type: ignore[arg-type]
+            self._states[name] = state
+            if self.on_state is not None:
+                self.on_state(state)
         return state
 
     def states(self) -> list[ServerState]:
+        self._publish_states()
         return list(self._states.values())
 
-    def _set(self, server: ServerConfig, **changes: object) -> ServerState:
-        state = replace(self.state(server), **changes)  # type: ignore[arg-type]
-        self._states[server.name] = state
-        if self.on_state is not None:
-            self.on_state(state)
-        return state
+    def _pending(self, server: ServerConfig) -> dict[str, object]:
+        """The server's changes not yet in its ServerState: a record's exchange changes
+        half a dozen counters, and a frozen dataclass copied for each (and published
+        each time) cost more than the rest of the exchange. They are applied once per
+        loop iteration, or when the state is read."""
+        pending = self._changes.get(server.name)
+        if pending is None:
+            pending = self._changes[server.name] = {}
+            self._changed[server.name] = server
+            if not self._publishing:
+                try:
+                    asyncio.get_running_loop().call_soon(self._publish_states)
+                    self._publishing = True
+                except RuntimeError:
+                    pass
+        return pending
+
+    def _publish_states(self) -> None:
+        self._publishing = False
+        changed, self._changed = self._changed, {}
+        for server in changed.values():
+            if server.name in self._changes:
+                self.state(server)
+
+    def _peek(self, server: ServerConfig, name: str) -> object:
+        """One field of the server's state as it is now, changes included."""
+        pending = self._changes.get(server.name)
+        if pending is not None and name in pending:
+            return pending[name]
+        state = self._states.get(server.name)
+        if state is None:
+            state = self.state(server)
+        return getattr(state, name)
+
+    def _set(self, server: ServerConfig, **changes: object) -> None:
+        self._pending(server).update(changes)
+
+    def _add(self, server: ServerConfig, **deltas: int) -> None:
+        pending = self._pending(server)
+        for name, delta in deltas.items():
+            pending[name] = self._peek(server, name) + delta  # type: ignore[operator]
 
     def _emit(self, event: TransportEvent) -> None:
         if self.on_event is not None:
@@ -569,6 +633,7 @@ class RadiusTransport:
         keep = set(keep)
         for name in [n for n in self._states if n not in keep]:
             del self._states[name]
+            self._changes.pop(name, None)
             self._dead_until.pop(name, None)
             self._loose.pop(name, None)
             self._rtt.pop(name, None)
@@ -651,18 +716,17 @@ class RadiusTransport:
             return
         # the exchange with this server that the datagram's Identifier names, if any
         ours = exchange if exchange is not None and exchange.server.name == server.name else None
-        state = self.state(server)
         length = struct.unpack("!H", data[2:4])[0] if len(data) >= 4 else 0
         codes = ours.codes if ours is not None else RESPONSES
         if len(data) < 20 or data[0] not in codes or not 20 <= length <= len(data):
-            self._set(server, malformed=state.malformed + 1)
+            self._add(server, malformed=1)
             self._count(server, ours, "malformed")
             return
         if ours is not None:
             entry = ours.sent.get((sock, ident))
             if entry is not None and ours.verify(data, entry[0], server.key):
                 if ours.done.done():
-                    self._set(server, duplicates=state.duplicates + 1)
+                    self._add(server, duplicates=1)
                     return
                 rtt = asyncio.get_running_loop().time() - entry[1]
                 ours.done.set_result(Answer(bytes(data[:length]), ident, rtt))
@@ -673,13 +737,13 @@ class RadiusTransport:
             and recent[1].matches(addr, recent[2])
             and verify_response(data, recent[0], recent[1].key)
         ):
-            self._set(server, duplicates=state.duplicates + 1)
+            self._add(server, duplicates=1)
             self._count(server, ours, "stale")
         elif ours is not None:
-            self._set(server, bad_authenticators=state.bad_authenticators + 1)
+            self._add(server, bad_authenticators=1)
             self._count(server, ours, "bad_authenticators")
         else:
-            self._set(server, unmatched=state.unmatched + 1)
+            self._add(server, unmatched=1)
             self._count(server, None, "unmatched")
 
     def _count(self, server: ServerConfig, exchange: _Exchange | None, kind: str) -> None:
@@ -738,7 +802,7 @@ class RadiusTransport:
             window.failed(loop.time(), self._hold(server, timers))
         else:
             window.answered()
-        if self.state(server).window != window.limit:
+        if self._peek(server, "window") != window.limit:
             self._set(server, window=window.limit)
         return None if answer is None else answer.rtt
 
@@ -769,8 +833,7 @@ class RadiusTransport:
         exchange = _Exchange(server, loop.create_future(), port, codes, verify)
         addr = (server.host, port)
         self._by_address[addr] = server
-        state = self.state(server)
-        self._set(server, requests=state.requests + 1, in_flight=state.in_flight + 1)
+        self._add(server, requests=1, in_flight=1)
         loose = self._loose.get(server.name, Replies())
         estimator = self.rtt(server)
         first = estimator.timeout(timers.irt, timers.mrt)
@@ -790,12 +853,7 @@ class RadiusTransport:
                 sock.pending[ident] = exchange
                 exchange.sent[(sock, ident)] = (authenticator, loop.time())
                 sock.sendto(raw, addr)
-                state = self.state(server)
-                self._set(
-                    server,
-                    transmissions=state.transmissions + 1,
-                    retransmissions=state.retransmissions + (attempt > 1),
-                )
+                self._add(server, transmissions=1, retransmissions=int(attempt > 1))
                 if on_sent is not None:
                     on_sent(ident, attempt)
                 rt = timers.next_rt(rt, lambda: self.random.uniform(-1.0, 1.0), first)
@@ -817,29 +875,25 @@ class RadiusTransport:
             loose = self._loose.get(server.name, Replies()) - loose
             replies = exchange.replies + loose.at_most(attempt - exchange.replies.total)
             failed = TimedOut(record_id, server, attempt, replies)
-            state = self.state(server)
-            self._set(server, timeouts=state.timeouts + 1, last_failure=failed.summary())
+            self._add(server, timeouts=1)
+            self._set(server, last_failure=failed.summary())
             self._emit(failed)
             return None
         finally:
             self._release(exchange)
-            state = self.state(server)
-            self._set(server, in_flight=max(0, state.in_flight - 1))
+            in_flight = self._peek(server, "in_flight")
+            self._set(server, in_flight=max(0, in_flight - 1))  # type: ignore[operator]
 
     def _answered(
         self, server: ServerConfig, rtt: float, estimator: RttEstimator, timers: Timers
     ) -> None:
-        state = self.state(server)
         ms = rtt * 1000.0
-        avg = (
-            ms
-            if state.avg_rtt_ms is None
-            else state.avg_rtt_ms + RTT_GAIN * (ms - state.avg_rtt_ms)
-        )
+        before = cast(float | None, self._peek(server, "avg_rtt_ms"))
+        avg = ms if before is None else before + RTT_GAIN * (ms - before)
         srtt = estimator.srtt
+        self._add(server, responses=1)
         self._set(
             server,
-            responses=state.responses + 1,
             avg_rtt_ms=round(avg, 3),
             srtt_ms=None if srtt is None else round(srtt * 1000.0, 3),
             rto_ms=round(estimator.timeout(timers.irt, timers.mrt) * 1000.0, 3),

@@ -1,0 +1,101 @@
+"""Attribute encoding for Accounting-Requests without pyrad's per-attribute machinery.
+
+pyrad builds a packet object, looks every name up through several layers and encodes
+value by value: about a fifth of a millisecond per record, the accountant's largest cost
+at thousands of records a second. The attributes accounting sends are few and plain
+(RFC 2865 5: string, octets, integer, date, ipaddr, ipv6addr; Cisco VSAs), so they are
+encoded here from the dictionary's own table, in pyrad's order (attributes of one type
+together, in the order each type first appears), byte for byte what pyrad gives.
+Anything else (an encrypted or tagged attribute, a TLV, a value of an unusual shape,
+a length over the limit) returns None, and the caller asks pyrad, which also says
+what is wrong with a record that cannot be sent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+import weakref
+from collections.abc import Iterable
+
+from pyrad.dictionary import Dictionary
+
+#: (name -> (code, vendor id, type, named values)) per dictionary
+_Spec = tuple[int, int, str, dict[str, bytes]]
+_SPECS: weakref.WeakKeyDictionary[Dictionary, dict[str, _Spec | None]] = weakref.WeakKeyDictionary()
+VENDOR_SPECIFIC = 26
+PLAIN = frozenset({"string", "octets", "integer", "date", "ipaddr", "ipv6addr"})
+_UINT32 = struct.Struct("!I")
+
+
+def _specs(dictionary: Dictionary) -> dict[str, _Spec | None]:
+    specs = _SPECS.get(dictionary)
+    if specs is None:
+        specs = {}
+        for name, attr in dictionary.attributes.items():
+            plain = (
+                attr.type in PLAIN
+                and not attr.encrypt
+                and not attr.has_tag
+                and not attr.is_sub_attribute
+                and not getattr(attr, "sub_attributes", None)
+            )
+            vendor = dictionary.vendors.GetForward(attr.vendor) if attr.vendor else 0
+            values = dict(attr.values.forward) if plain else {}
+            specs[name] = (attr.code, vendor, attr.type, values) if plain else None
+        _SPECS[dictionary] = specs
+    return specs
+
+
+def _value(kind: str, value: object) -> bytes | None:
+    if kind == "string":
+        return value.encode("utf-8") if isinstance(value, str) else None
+    if kind == "octets":
+        if isinstance(value, bytes):
+            return value
+        return value.encode("utf-8") if isinstance(value, str) else None
+    if kind in ("integer", "date"):
+        if type(value) is not int or not 0 <= value < 1 << 32:
+            return None
+        return _UINT32.pack(value)
+    if kind == "ipaddr" and isinstance(value, str | ipaddress.IPv4Address):
+        try:
+            return ipaddress.IPv4Address(value).packed
+        except ValueError:
+            return None
+    if kind == "ipv6addr" and isinstance(value, str | ipaddress.IPv6Address):
+        try:
+            return ipaddress.IPv6Address(value).packed
+        except ValueError:
+            return None
+    return None
+
+
+def encode_attributes(
+    dictionary: Dictionary, attributes: Iterable[tuple[str, object]]
+) -> bytes | None:
+    """The attributes' wire form, or None when pyrad must do it."""
+    specs = _specs(dictionary)
+    groups: dict[object, list[bytes]] = {}
+    for name, value in attributes:
+        spec = specs.get(name)
+        if spec is None:
+            return None
+        code, vendor, kind, values = spec
+        data = values.get(value) if isinstance(value, str) else None
+        if data is None:
+            data = _value(kind, value)
+            if data is None:
+                return None
+        if vendor:
+            if len(data) > 247:
+                return None
+            raw = struct.pack("!BBLBB", VENDOR_SPECIFIC, len(data) + 8, vendor, code, len(data) + 2)
+            key: object = (vendor, code)
+        else:
+            if len(data) > 253:
+                return None
+            raw = struct.pack("!BB", code, len(data) + 2)
+            key = code
+        groups.setdefault(key, []).append(raw + data)
+    return b"".join(b"".join(group) for group in groups.values())
