@@ -4,9 +4,12 @@ The accountant follows the session model (`on_transition`), decides from the run
 configuration which `aaa accounting network` list applies to a peer, builds Start,
 Interim-Update and Stop records (records.py), spools each one durably (spool.py) and
 delivers it (transport.py), one record at a time per session so that a Stop never
-overtakes its Start. At startup one order holds across sessions too: what the last run
-left (with a Stop for each session it died with) is tried before this run's
-Accounting-On, and that before this run's records. Every record and its delivery state
+overtakes its Start. An Interim-Update still queued (behind its session's other
+records, or for a server that is unreachable) when a newer one of the same session is
+made leaves the spool: the newer one, in its place, carries everything it did. Start
+and Stop are never merged or dropped. At startup one order holds across sessions too:
+what the last run left (with a Stop for each session it died with) is tried before
+this run's Accounting-On, and that before this run's records. Every record and its delivery state
 is published in the store's ACCOUNTING table and every server's health in SERVERS;
 `debug crypto isakmp aaa`-style lines go to the logbook. RADIUS keys stay in
 ServerConfig and the packets.
@@ -66,6 +69,9 @@ class DeliveryState(StrEnum):
     #: cannot be sent as configured (no server or key for its list); kept in the spool
     FAILED = "failed"
     ACKED = "acked"
+    #: an Interim-Update not yet sent when a newer one of its session came: only the
+    #: newer one goes out (its counters are totals since the Start)
+    MERGED = "merged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,7 +343,6 @@ class Accountant:
         if spool is not None:
             live = {s.ctx.acct_session_id for s in self._open.values()}
             for record in spool.pending():
-                self._stream(record.stream).queue.append(record)
                 if record.record_id not in self._records:
                     self._publish(
                         record,
@@ -345,6 +350,7 @@ class Accountant:
                         attempts=record.attempts,
                         detail="from the spool",
                     )
+                self._append(self._stream(record.stream), record)
             self._stop_left_open(spool, live)
             # sessions of this process opened before start() wait for the Accounting-On
             self._previous = tuple(s for s in self._streams.values() if s.name not in live)
@@ -661,9 +667,38 @@ class Accountant:
             peer or None,
         )
         stream = self._stream(spooled.stream)
-        stream.queue.append(spooled)
+        self._append(stream, spooled)
         if self._ready:
             self._run(stream)
+
+    def _append(self, stream: _Stream, record: SpoolRecord) -> None:
+        """To the end of its stream; an Interim-Update takes the place of the stream's
+        last one if that one is still waiting (not on the wire now).
+
+        A session's records are queued in the order they are made, Start first, Stop
+        last, and no record follows an Interim-Update but a newer Interim-Update or
+        the Stop: so the older one is the queue's last record, and the newer one at
+        the end is where it was."""
+        queue = stream.queue
+        if (
+            record.status is StatusType.INTERIM_UPDATE
+            and queue
+            and queue[-1].status is StatusType.INTERIM_UPDATE
+            and queue[-1].record_id not in self._inflight
+        ):
+            older = queue.pop()
+            self._ensure_spool().remove(older.record_id)
+            self._publish(
+                older,
+                DeliveryState.MERGED,
+                detail=f"replaced by a newer Interim-Update (record {record.record_id})",
+            )
+            self._log(
+                f"AAA: accounting Interim-Update for session {self._acct_id(older)} merged "
+                "into a newer one",
+                older.peer or None,
+            )
+        queue.append(record)
 
     def _publish(
         self,
@@ -698,7 +733,7 @@ class Accountant:
             acked_at=self.clock() if state is DeliveryState.ACKED else None,
             detail=detail if detail is not None else (previous.detail if previous else ""),
         )
-        if state is DeliveryState.ACKED:
+        if state in (DeliveryState.ACKED, DeliveryState.MERGED):
             self._records.pop(record.record_id, None)
             self._acked.append(record.record_id)
             while len(self._acked) > self.keep_acked:

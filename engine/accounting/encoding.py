@@ -13,6 +13,7 @@ what is wrong with a record that cannot be sent.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import struct
 import weakref
@@ -20,12 +21,13 @@ from collections.abc import Iterable
 
 from pyrad.dictionary import Dictionary
 
-#: (name -> (code, vendor id, type, named values)) per dictionary
-_Spec = tuple[int, int, str, dict[str, bytes]]
+#: name -> (grouping key, code, vendor id, type, named values) per dictionary
+_Spec = tuple[object, int, int, str, dict[str, bytes]]
 _SPECS: weakref.WeakKeyDictionary[Dictionary, dict[str, _Spec | None]] = weakref.WeakKeyDictionary()
 VENDOR_SPECIFIC = 26
 PLAIN = frozenset({"string", "octets", "integer", "date", "ipaddr", "ipv6addr"})
 _UINT32 = struct.Struct("!I")
+_VSA = struct.Struct("!BBLBB")
 
 
 def _specs(dictionary: Dictionary) -> dict[str, _Spec | None]:
@@ -40,34 +42,43 @@ def _specs(dictionary: Dictionary) -> dict[str, _Spec | None]:
                 and not attr.is_sub_attribute
                 and not getattr(attr, "sub_attributes", None)
             )
+            if not plain:
+                specs[name] = None
+                continue
             vendor = dictionary.vendors.GetForward(attr.vendor) if attr.vendor else 0
-            values = dict(attr.values.forward) if plain else {}
-            specs[name] = (attr.code, vendor, attr.type, values) if plain else None
+            key = (vendor, attr.code) if vendor else attr.code
+            specs[name] = (key, attr.code, vendor, attr.type, dict(attr.values.forward))
         _SPECS[dictionary] = specs
     return specs
+
+
+@functools.lru_cache(maxsize=4096)
+def _address(kind: str, value: str) -> bytes | None:
+    try:
+        if kind == "ipaddr":
+            return ipaddress.IPv4Address(value).packed
+        return ipaddress.IPv6Address(value).packed
+    except ValueError:
+        return None
 
 
 def _value(kind: str, value: object) -> bytes | None:
     if kind == "string":
         return value.encode("utf-8") if isinstance(value, str) else None
-    if kind == "octets":
-        if isinstance(value, bytes):
-            return value
-        return value.encode("utf-8") if isinstance(value, str) else None
     if kind in ("integer", "date"):
         if type(value) is not int or not 0 <= value < 1 << 32:
             return None
         return _UINT32.pack(value)
-    if kind == "ipaddr" and isinstance(value, str | ipaddress.IPv4Address):
-        try:
-            return ipaddress.IPv4Address(value).packed
-        except ValueError:
-            return None
-    if kind == "ipv6addr" and isinstance(value, str | ipaddress.IPv6Address):
-        try:
-            return ipaddress.IPv6Address(value).packed
-        except ValueError:
-            return None
+    if kind == "octets":
+        if isinstance(value, bytes):
+            return value
+        return value.encode("utf-8") if isinstance(value, str) else None
+    if isinstance(value, str):
+        return _address(kind, value)
+    if kind == "ipaddr" and isinstance(value, ipaddress.IPv4Address):
+        return value.packed
+    if kind == "ipv6addr" and isinstance(value, ipaddress.IPv6Address):
+        return value.packed
     return None
 
 
@@ -76,26 +87,26 @@ def encode_attributes(
 ) -> bytes | None:
     """The attributes' wire form, or None when pyrad must do it."""
     specs = _specs(dictionary)
-    groups: dict[object, list[bytes]] = {}
+    groups: dict[object, bytes] = {}
     for name, value in attributes:
         spec = specs.get(name)
         if spec is None:
             return None
-        code, vendor, kind, values = spec
-        data = values.get(value) if isinstance(value, str) else None
+        key, code, vendor, kind, values = spec
+        data = values.get(value) if values and isinstance(value, str) else None
         if data is None:
             data = _value(kind, value)
             if data is None:
                 return None
+        size = len(data)
         if vendor:
-            if len(data) > 247:
+            if size > 247:
                 return None
-            raw = struct.pack("!BBLBB", VENDOR_SPECIFIC, len(data) + 8, vendor, code, len(data) + 2)
-            key: object = (vendor, code)
+            raw = _VSA.pack(VENDOR_SPECIFIC, size + 8, vendor, code, size + 2) + data
         else:
-            if len(data) > 253:
+            if size > 253:
                 return None
-            raw = struct.pack("!BB", code, len(data) + 2)
-            key = code
-        groups.setdefault(key, []).append(raw + data)
-    return b"".join(b"".join(group) for group in groups.values())
+            raw = bytes((code, size + 2)) + data
+        before = groups.get(key)
+        groups[key] = raw if before is None else before + raw
+    return b"".join(groups.values())

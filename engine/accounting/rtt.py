@@ -9,7 +9,10 @@ retransmissions after it double as RFC 5080 says, within MRC and MRD.
 
 Karn's rule: an exchange that was retransmitted gives no sample. Its answer may be to
 any of its transmissions, or to one the server had queued long before; taking it would
-feed the estimate a time that measures the timer, not the server.
+feed the estimate a time that measures the timer, not the server. So that a server
+slower than IRT is ever measured at all, an exchange whose timer expired leaves its
+doubled wait to the exchanges after it (RFC 6298 5.5 and 5.7), until one of them is
+answered without a retransmission and gives a sample.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from dataclasses import dataclass
 ALPHA = 0.125
 BETA = 0.25
 K = 4.0
-#: the clock's granularity G: RTTVAR's term is never below it
-GRANULARITY = 0.001
+#: the timer's granularity G: RTTVAR's term is never below it. An asyncio timer on a
+#: busy loop fires milliseconds late, and answers are read as late: 10 ms
+GRANULARITY = 0.01
 
 
 @dataclass(slots=True)
@@ -31,6 +35,8 @@ class RttEstimator:
     srtt: float | None = None
     rttvar: float = 0.0
     samples: int = 0
+    #: the backed-off first wait after an expired timer; cleared by the next sample
+    backoff: float | None = None
 
     def sample(self, rtt: float) -> None:
         """One measured round trip of an exchange that was sent once."""
@@ -42,6 +48,11 @@ class RttEstimator:
             self.rttvar = (1 - BETA) * self.rttvar + BETA * abs(self.srtt - rtt)
             self.srtt = (1 - ALPHA) * self.srtt + ALPHA * rtt
         self.samples += 1
+        self.backoff = None
+
+    def expired(self, wait: float) -> None:
+        """An exchange waited `wait` for nothing: the next ones wait twice that first."""
+        self.backoff = max(self.backoff or 0.0, 2 * wait)
 
     @property
     def rto(self) -> float | None:
@@ -51,8 +62,11 @@ class RttEstimator:
         return self.srtt + max(GRANULARITY, K * self.rttvar)
 
     def timeout(self, floor: float, cap: float) -> float:
-        """The first wait of an exchange: the estimate, never below `floor` (IRT) and,
-        when `cap` (MRT) is set, never above it."""
+        """The first wait of an exchange: the estimate (or the backed-off wait, if
+        larger), never below `floor` (IRT) and, when `cap` (MRT) is set, never above
+        it."""
         rto = self.rto
         wait = floor if rto is None else max(floor, rto)
+        if self.backoff is not None:
+            wait = max(wait, self.backoff)
         return min(wait, cap) if cap else wait

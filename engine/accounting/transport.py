@@ -863,6 +863,7 @@ class RadiusTransport:
                     await asyncio.wait((exchange.done,), timeout=wait)
                 if exchange.done.done():
                     break
+                estimator.expired(wait)
                 if attempt >= timers.mrc or (timers.mrd and loop.time() - started >= timers.mrd):
                     break
             if exchange.done.done() and not exchange.done.cancelled():
