@@ -391,8 +391,12 @@ def verify_response(raw: bytes, request_authenticator: bytes, key: Secret) -> bo
 
 
 def ensure_encodable(dictionary: Dictionary, attributes: Attributes) -> None:
-    """Raise EncodeError now rather than at the first transmission."""
-    encode_request(dictionary, attributes, 0, 0, Secret(b"check"))
+    """Raise EncodeError now rather than at the first transmission (whose encoding it
+    leaves in the cache)."""
+    try:
+        _encoded_attributes(dictionary, attributes)
+    except TypeError:  # an unhashable value: not cached
+        _encode_attributes(dictionary, attributes)
 
 
 # ---------------------------------------------------------------------- sockets
