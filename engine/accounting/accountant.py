@@ -718,7 +718,9 @@ class Accountant:
             attributes = previous.attributes
         acct = AccountingRecord(
             record_id=record.record_id,
-            acct_session_id=str(records.attribute(record.attributes, "Acct-Session-Id")[0]),
+            acct_session_id=previous.acct_session_id
+            if previous is not None
+            else self._acct_id(record),
             session_id=record.session_id,
             peer=record.peer,
             kind=record.status.label,

@@ -82,31 +82,53 @@ def _value(kind: str, value: object) -> bytes | None:
     return None
 
 
+#: (dictionary, name, value's type, value) -> (grouping key, the encoded attribute):
+#: most of a record's attributes (its NAS, its peer, its VSAs) repeat record to record
+_ENCODED: dict[tuple[Dictionary, str, type, object], tuple[object, bytes]] = {}
+CACHED = 1 << 16
+
+
 def encode_attributes(
     dictionary: Dictionary, attributes: Iterable[tuple[str, object]]
 ) -> bytes | None:
     """The attributes' wire form, or None when pyrad must do it."""
-    specs = _specs(dictionary)
     groups: dict[object, bytes] = {}
     for name, value in attributes:
-        spec = specs.get(name)
-        if spec is None:
+        cached = (dictionary, name, type(value), value)
+        try:
+            found = _ENCODED.get(cached)
+        except TypeError:  # an unhashable value
             return None
-        key, code, vendor, kind, values = spec
-        data = values.get(value) if values and isinstance(value, str) else None
-        if data is None:
-            data = _value(kind, value)
-            if data is None:
+        if found is None:
+            found = _encode_one(dictionary, name, value)
+            if found is None:
                 return None
-        size = len(data)
-        if vendor:
-            if size > 247:
-                return None
-            raw = _VSA.pack(VENDOR_SPECIFIC, size + 8, vendor, code, size + 2) + data
-        else:
-            if size > 253:
-                return None
-            raw = bytes((code, size + 2)) + data
+            if len(_ENCODED) >= CACHED:
+                _ENCODED.clear()
+            _ENCODED[cached] = found
+        key, raw = found
         before = groups.get(key)
         groups[key] = raw if before is None else before + raw
     return b"".join(groups.values())
+
+
+def _encode_one(dictionary: Dictionary, name: str, value: object) -> tuple[object, bytes] | None:
+    spec = _specs(dictionary).get(name)
+    if spec is None:
+        return None
+    key, code, vendor, kind, values = spec
+    data = values.get(value) if values and isinstance(value, str) else None
+    if data is None:
+        data = _value(kind, value)
+        if data is None:
+            return None
+    size = len(data)
+    if vendor:
+        if size > 247:
+            return None
+        raw = _VSA.pack(VENDOR_SPECIFIC, size + 8, vendor, code, size + 2) + data
+    else:
+        if size > 253:
+            return None
+        raw = bytes((code, size + 2)) + data
+    return key, raw

@@ -80,9 +80,12 @@ class ServerConfig:
     key: Secret = field(repr=False)
     auth_port: int = 1645
     authentication: bool = False
+    #: host:port, made once: every datagram and every counter names its server by it
+    _name: str = field(init=False, repr=False, compare=False, default="")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "host", str(ipaddress.ip_address(self.host)))
+        object.__setattr__(self, "_name", _server_name(self.host, self.port))
 
     @property
     def port(self) -> int:
@@ -91,7 +94,7 @@ class ServerConfig:
     @property
     def name(self) -> str:
         """host:port, an IPv6 host in brackets."""
-        return _server_name(self.host, self.port)
+        return self._name
 
     @property
     def family(self) -> int:
