@@ -9,10 +9,10 @@ records, or for a server that is unreachable) when a newer one of the same sessi
 made leaves the spool: the newer one, in its place, carries everything it did. Start
 and Stop are never merged or dropped. At startup one order holds across sessions too:
 what the last run left (with a Stop for each session it died with) is tried before
-this run's Accounting-On, and that before this run's records. Every record and its delivery state
-is published in the store's ACCOUNTING table and every server's health in SERVERS;
-`debug crypto isakmp aaa`-style lines go to the logbook. RADIUS keys stay in
-ServerConfig and the packets.
+this run's Accounting-On, and that before this run's records. Every record and its
+delivery state is published in the store's ACCOUNTING table and every server's health
+in SERVERS; `debug crypto isakmp aaa`-style lines go to the logbook. RADIUS keys stay
+in ServerConfig and the packets.
 """
 
 from __future__ import annotations
