@@ -4,12 +4,15 @@ The accountant follows the session model (`on_transition`), decides from the run
 configuration which `aaa accounting network` list applies to a peer, builds Start,
 Interim-Update and Stop records (records.py), spools each one durably (spool.py) and
 delivers it (transport.py), one record at a time per session so that a Stop never
-overtakes its Start. At startup one order holds across sessions too: what the last run
-left (with a Stop for each session it died with) is tried before this run's
-Accounting-On, and that before this run's records. Every record and its delivery state
-is published in the store's ACCOUNTING table and every server's health in SERVERS;
-`debug crypto isakmp aaa`-style lines go to the logbook. RADIUS keys stay in
-ServerConfig and the packets.
+overtakes its Start. An Interim-Update still queued (behind its session's other
+records, or for a server that is unreachable) when a newer one of the same session is
+made leaves the spool: the newer one, in its place, carries everything it did. Start
+and Stop are never merged or dropped. At startup one order holds across sessions too:
+what the last run left (with a Stop for each session it died with) is tried before
+this run's Accounting-On, and that before this run's records. Every record and its
+delivery state is published in the store's ACCOUNTING table and every server's health
+in SERVERS; `debug crypto isakmp aaa`-style lines go to the logbook. RADIUS keys stay
+in ServerConfig and the packets.
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ class DeliveryState(StrEnum):
     #: cannot be sent as configured (no server or key for its list); kept in the spool
     FAILED = "failed"
     ACKED = "acked"
+    #: an Interim-Update not yet sent when a newer one of its session came: only the
+    #: newer one goes out (its counters are totals since the Start)
+    MERGED = "merged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +167,10 @@ def profile_names(model: Config, compiled: CompiledConfig) -> dict[str, str]:
 class Accountant:
     """Owns the spool, the RADIUS transport and the interim timer."""
 
-    #: records on the wire at once, over all sessions: a burst of thousands of sessions
-    #: would otherwise keep the loop encoding while the first answers wait unread, and
-    #: their timers fire into a storm of retransmissions (duplicates at the server)
+    #: records on the wire at once to one server, the most its window (window.py) grows
+    #: to: a burst of thousands of sessions would otherwise keep the loop encoding while
+    #: the first answers wait unread, and their timers fire into a storm of
+    #: retransmissions (duplicates at the server)
     MAX_IN_FLIGHT = 1024
 
     def __init__(
@@ -205,6 +212,7 @@ class Accountant:
             on_state=self._on_server_state,
             source=source,
             rng=rng,
+            window_max=self.MAX_IN_FLIGHT,
         )
         self.timers = timers or Timers()
         self.options = Options(nas_ip=nas_ip)
@@ -229,9 +237,9 @@ class Accountant:
         #: servers whose failed verification was logged, until they answer again
         self._unverified: set[str] = set()
         self._wake = asyncio.Event()
-        self._window: asyncio.Semaphore | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._flush_scheduled = False
+        self._commit_scheduled = False
         self._started = False
         #: Accounting-On announced: this run's records go out
         self._ready = False
@@ -335,7 +343,6 @@ class Accountant:
         if spool is not None:
             live = {s.ctx.acct_session_id for s in self._open.values()}
             for record in spool.pending():
-                self._stream(record.stream).queue.append(record)
                 if record.record_id not in self._records:
                     self._publish(
                         record,
@@ -343,6 +350,7 @@ class Accountant:
                         attempts=record.attempts,
                         detail="from the spool",
                     )
+                self._append(self._stream(record.stream), record)
             self._stop_left_open(spool, live)
             # sessions of this process opened before start() wait for the Accounting-On
             self._previous = tuple(s for s in self._streams.values() if s.name not in live)
@@ -456,14 +464,32 @@ class Accountant:
 
     def _ensure_spool(self) -> Spool:
         if self._spool is None:
-            spool = Spool(self.spool_path)
+            spool = Spool(self.spool_path, batched=True)
             try:
                 spool.claim()
             except SpoolBusy:
                 spool.close()
                 raise
             self._spool = spool
+        self._schedule_commit()
         return self._spool
+
+    def _schedule_commit(self) -> None:
+        """Commit the spool's writes once per loop iteration (every use of the spool
+        goes through `_ensure_spool`, so none is left uncommitted)."""
+        if self._commit_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop: committed by the next use from one, or by close()
+        self._commit_scheduled = True
+        loop.call_soon(self._commit)
+
+    def _commit(self) -> None:
+        self._commit_scheduled = False
+        if self._spool is not None:
+            self._spool.commit()
 
     @property
     def spool(self) -> Spool:
@@ -641,9 +667,38 @@ class Accountant:
             peer or None,
         )
         stream = self._stream(spooled.stream)
-        stream.queue.append(spooled)
+        self._append(stream, spooled)
         if self._ready:
             self._run(stream)
+
+    def _append(self, stream: _Stream, record: SpoolRecord) -> None:
+        """To the end of its stream; an Interim-Update takes the place of the stream's
+        last one if that one is still waiting (not on the wire now).
+
+        A session's records are queued in the order they are made, Start first, Stop
+        last, and no record follows an Interim-Update but a newer Interim-Update or
+        the Stop: so the older one is the queue's last record, and the newer one at
+        the end is where it was."""
+        queue = stream.queue
+        if (
+            record.status is StatusType.INTERIM_UPDATE
+            and queue
+            and queue[-1].status is StatusType.INTERIM_UPDATE
+            and queue[-1].record_id not in self._inflight
+        ):
+            older = queue.pop()
+            self._ensure_spool().remove(older.record_id)
+            self._publish(
+                older,
+                DeliveryState.MERGED,
+                detail=f"replaced by a newer Interim-Update (record {record.record_id})",
+            )
+            self._log(
+                f"AAA: accounting Interim-Update for session {self._acct_id(older)} merged "
+                "into a newer one",
+                older.peer or None,
+            )
+        queue.append(record)
 
     def _publish(
         self,
@@ -663,7 +718,9 @@ class Accountant:
             attributes = previous.attributes
         acct = AccountingRecord(
             record_id=record.record_id,
-            acct_session_id=str(records.attribute(record.attributes, "Acct-Session-Id")[0]),
+            acct_session_id=previous.acct_session_id
+            if previous is not None
+            else self._acct_id(record),
             session_id=record.session_id,
             peer=record.peer,
             kind=record.status.label,
@@ -678,7 +735,7 @@ class Accountant:
             acked_at=self.clock() if state is DeliveryState.ACKED else None,
             detail=detail if detail is not None else (previous.detail if previous else ""),
         )
-        if state is DeliveryState.ACKED:
+        if state in (DeliveryState.ACKED, DeliveryState.MERGED):
             self._records.pop(record.record_id, None)
             self._acked.append(record.record_id)
             while len(self._acked) > self.keep_acked:
@@ -738,14 +795,12 @@ class Accountant:
             )
             return False
         out = Outbound(record.record_id, record.attributes, record.event_time)
-        if self._window is None:
-            self._window = asyncio.Semaphore(self.MAX_IN_FLIGHT)
+        self._ensure_spool().commit()  # on disk before any server sees it
         self._inflight[record.record_id] = record
         try:
-            async with self._window:
-                acked = await self.transport.deliver(
-                    out, servers, self.timers, broadcast=record.broadcast, acked=record.acked
-                )
+            acked = await self.transport.deliver(
+                out, servers, self.timers, broadcast=record.broadcast, acked=record.acked
+            )
         except (EncodeError, OSError) as err:
             self._publish(record, DeliveryState.FAILED, detail=str(err))
             return False

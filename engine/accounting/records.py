@@ -13,6 +13,7 @@ not part of them: the transport computes it at each transmission.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -132,7 +133,9 @@ def _avpair(name: str, value: str) -> tuple[str, Value]:
     return ("Cisco-AVPair", text)
 
 
+@functools.lru_cache(maxsize=1024)
 def _nas_ip(address: str) -> tuple[str, Value] | None:
+    """Parsed once per address: every record of a NAS carries the same."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

@@ -9,7 +9,13 @@ changes, the async one resends identical bytes to one server with no Id bookkeep
 - RFC 5080 2.2.1 timers: RT = IRT*(1+RAND), doubling, capped by MRT, at most MRC
   transmissions within MRD, RAND uniform in +-0.1. IOS's knobs bound them: `radius-server
   timeout S` caps one wait (MRT), `radius-server retransmit N` gives 1+N transmissions
-  (MRC), MRD = S*(1+N).
+  (MRC), MRD = S*(1+N). The first wait adapts to the server's measured round trips
+  (rtt.py): max(IRT, SRTT + 4*RTTVAR), capped by MRT, so a slow server is waited for.
+- Records in flight to one server are bounded by its window (window.py), which grows
+  on answers and halves on retransmissions: a burst never floods a server past its
+  timers. Other exchanges (`exchange`) are not windowed.
+- Every socket is read until it is empty each time it is readable: answers wait in the
+  kernel's buffer, not for one loop iteration each, while their timers run.
 - Every transmission gets a new Identifier and so a new Request Authenticator, because
   Acct-Delay-Time is recomputed each time (RFC 5080 2.2.1). The earlier Ids stay valid
   until the exchange ends: a late answer to one of them acknowledges the record too.
@@ -43,11 +49,16 @@ from pyrad.dictionary import Dictionary
 from pyrad.packet import AccountingRequest, AccountingResponse, AcctPacket
 
 from engine.accounting.dictionary import load_dictionary
+from engine.accounting.encoding import encode_attributes
 from engine.accounting.records import Attributes
+from engine.accounting.rtt import RttEstimator
+from engine.accounting.window import INITIAL, MAXIMUM, Window
 from engine.secret import Secret
 
 IDS_PER_SOCKET = 256
 RECEIVE_BUFFER = 1 << 20
+#: datagrams read from one socket per readiness callback, before other work gets a turn
+READ_BATCH = 256
 #: EWMA weight of a new RTT sample (TCP's SRTT gain)
 RTT_GAIN = 0.125
 
@@ -69,9 +80,12 @@ class ServerConfig:
     key: Secret = field(repr=False)
     auth_port: int = 1645
     authentication: bool = False
+    #: host:port, made once: every datagram and every counter names its server by it
+    _name: str = field(init=False, repr=False, compare=False, default="")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "host", str(ipaddress.ip_address(self.host)))
+        object.__setattr__(self, "_name", _server_name(self.host, self.port))
 
     @property
     def port(self) -> int:
@@ -80,21 +94,31 @@ class ServerConfig:
     @property
     def name(self) -> str:
         """host:port, an IPv6 host in brackets."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return self._name
 
     @property
     def family(self) -> int:
-        return socket.AF_INET6 if ipaddress.ip_address(self.host).version == 6 else socket.AF_INET
+        return socket.AF_INET6 if _ip(self.host).version == 6 else socket.AF_INET
 
     def matches(self, addr: tuple[object, ...], port: int | None = None) -> bool:
         """Whether a datagram came from this server's `port` (its own unless said)."""
         try:
-            return ipaddress.ip_address(str(addr[0])) == ipaddress.ip_address(self.host) and int(
-                addr[1]
-            ) == (self.port if port is None else port)  # type: ignore[call-overload]
+            return _ip(str(addr[0])) == _ip(self.host) and int(addr[1]) == (  # type: ignore[call-overload]
+                self.port if port is None else port
+            )
         except ValueError:
             return False
+
+
+# Parsed once: every datagram and every counter names its server by these.
+@functools.lru_cache(maxsize=1024)
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.ip_address(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _server_name(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +146,14 @@ class Timers:
             deadtime=deadtime_minutes * 60.0,
         )
 
-    def next_rt(self, previous: float | None, rand: Callable[[], float]) -> float:
-        """RFC 5080 2.2.1; `rand` returns RAND in [-1, 1] before scaling by `jitter`."""
+    def next_rt(
+        self, previous: float | None, rand: Callable[[], float], initial: float | None = None
+    ) -> float:
+        """RFC 5080 2.2.1; `rand` returns RAND in [-1, 1] before scaling by `jitter`.
+        `initial` replaces IRT for the first wait (the server's measured timeout)."""
         if previous is None:
-            rt = self.irt + self.jitter * rand() * self.irt
+            base = self.irt if initial is None else initial
+            rt = base + self.jitter * rand() * base
         else:
             rt = 2 * previous + self.jitter * rand() * previous
         if self.mrt and rt > self.mrt:
@@ -160,6 +188,12 @@ class ServerState:
     unmatched: int = 0
     in_flight: int = 0
     avg_rtt_ms: float | None = None
+    #: RFC 6298's smoothed round trip, from exchanges sent once (Karn's rule)
+    srtt_ms: float | None = None
+    #: the first wait of its next exchange: max(IRT, SRTT + 4*RTTVAR), capped by MRT
+    rto_ms: float | None = None
+    #: records it may have in flight now (its window)
+    window: int = 0
     last_response_at: float | None = None
     #: why its last exchange failed (`TimedOut.summary()`); cleared by a verified answer
     last_failure: str = ""
@@ -330,6 +364,9 @@ ACCT_DELAY_TIME = 41
 
 
 def _encode_attributes(dictionary: Dictionary, attributes: Attributes) -> bytes:
+    fast = encode_attributes(dictionary, attributes)
+    if fast is not None:
+        return fast
     packet = AcctPacket(id=0, secret=b"-", dict=dictionary)
     try:
         for name, value in attributes:
@@ -357,8 +394,12 @@ def verify_response(raw: bytes, request_authenticator: bytes, key: Secret) -> bo
 
 
 def ensure_encodable(dictionary: Dictionary, attributes: Attributes) -> None:
-    """Raise EncodeError now rather than at the first transmission."""
-    encode_request(dictionary, attributes, 0, 0, Secret(b"check"))
+    """Raise EncodeError now rather than at the first transmission (whose encoding it
+    leaves in the cache)."""
+    try:
+        _encoded_attributes(dictionary, attributes)
+    except TypeError:  # an unhashable value: not cached
+        _encode_attributes(dictionary, attributes)
 
 
 # ---------------------------------------------------------------------- sockets
@@ -394,13 +435,20 @@ class _Exchange:
         self.replies = Replies()
 
 
-class _Socket(asyncio.DatagramProtocol):
-    """One source port and its 256 Identifiers."""
+class _Socket:
+    """One source port and its 256 Identifiers.
 
-    def __init__(self, owner: RadiusTransport, family: int) -> None:
+    Not an asyncio datagram transport: that one reads a single datagram per loop
+    iteration, so hundreds of answers that arrived together would wait in the kernel
+    for as many iterations while their timers run. This one reads until the socket is
+    empty (READ_BATCH at most at a time)."""
+
+    def __init__(
+        self, owner: RadiusTransport, family: int, sock: socket.socket | None = None
+    ) -> None:
         self.owner = owner
         self.family = family
-        self.transport: asyncio.DatagramTransport | None = None
+        self.sock = sock
         ids = list(range(IDS_PER_SOCKET))
         start = owner.random.randrange(IDS_PER_SOCKET)
         # FIFO reuse: a freed Id goes to the back, so it is reused as late as possible.
@@ -409,22 +457,48 @@ class _Socket(asyncio.DatagramProtocol):
         #: freed Ids -> the last exchange's authenticator, server and port: tells
         #: duplicates from strays
         self.recent: dict[int, tuple[bytes, ServerConfig, int]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        if sock is not None:
+            self._loop = asyncio.get_running_loop()
+            self._loop.add_reader(sock.fileno(), self._readable)
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # The selector loop's datagram transport does not subclass DatagramTransport.
-        self.transport = cast(asyncio.DatagramTransport, transport)
+    def _readable(self) -> None:
+        sock = self.sock
+        if sock is None:
+            return
+        for _ in range(READ_BATCH):
+            try:
+                data, addr = sock.recvfrom(4096)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                # ICMP port unreachable and the like: the timers handle a silent server.
+                self.owner.socket_errors += 1
+                continue
+            self.owner._received(self, data, addr)
 
-    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        self.owner._received(self, data, addr)
+    def sendto(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self.sock is None:
+            raise ConnectionError("the RADIUS transport is closed")
+        try:
+            self.sock.sendto(data, addr)
+        except OSError:
+            # a full send buffer or an ICMP error: lost like a datagram on the wire,
+            # and the timers resend it
+            self.owner.socket_errors += 1
 
-    def error_received(self, exc: Exception) -> None:
-        # ICMP port unreachable and the like: the timers handle a silent server.
-        self.owner.socket_errors += 1
+    def close(self) -> None:
+        if self.sock is None:
+            return
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self.sock.fileno())
+        self.sock.close()
+        self.sock = None
 
     @property
     def port(self) -> int:
-        assert self.transport is not None
-        return int(self.transport.get_extra_info("sockname")[1])
+        assert self.sock is not None
+        return int(self.sock.getsockname()[1])
 
 
 class RadiusTransport:
@@ -439,9 +513,13 @@ class RadiusTransport:
         on_state: Callable[[ServerState], None] | None = None,
         source: str | None = None,
         rng: random.Random | None = None,
+        window_max: int = MAXIMUM,
+        window_initial: int = INITIAL,
     ) -> None:
         """`clock` is the wall clock (Acct-Delay-Time, dead-since times); timers run on
-        the event loop's clock. `source` is the local address to send from."""
+        the event loop's clock. `source` is the local address to send from;
+        `window_max` bounds the records in flight to one server, `window_initial` is
+        where its window starts."""
         self.dictionary = dictionary or load_dictionary()
         self.clock = clock
         self.on_event = on_event
@@ -450,11 +528,20 @@ class RadiusTransport:
         self.random = rng or random.Random()
         self._sockets: dict[int, list[_Socket]] = {}
         self._states: dict[str, ServerState] = {}
+        #: per server, changes not yet applied to its ServerState (see `_pending`)
+        self._changes: dict[str, dict[str, object]] = {}
+        self._changed: dict[str, ServerConfig] = {}
+        self._publishing = False
         self._dead_until: dict[str, float] = {}
         #: (address, port) -> server, to attribute any datagram to the server it came from
         self._by_address: dict[tuple[str, int], ServerConfig] = {}
         #: per server, running totals of its datagrams that named no exchange of its own
         self._loose: dict[str, Replies] = {}
+        #: per server: its round trips and its in-flight window
+        self._rtt: dict[str, RttEstimator] = {}
+        self._windows: dict[str, Window] = {}
+        self.window_max = window_max
+        self.window_initial = window_initial
         self._opening: asyncio.Lock | None = None
         self._closed = False
         #: datagrams from an address that is no configured server
@@ -467,24 +554,82 @@ class RadiusTransport:
         return sum(len(s) for s in self._sockets.values())
 
     def source_ports(self) -> list[int]:
-        return [s.port for group in self._sockets.values() for s in group if s.transport]
+        return [s.port for group in self._sockets.values() for s in group if s.sock]
+
+    def rtt(self, server: ServerConfig) -> RttEstimator:
+        estimator = self._rtt.get(server.name)
+        if estimator is None:
+            estimator = self._rtt[server.name] = RttEstimator()
+        return estimator
+
+    def window(self, server: ServerConfig) -> Window:
+        window = self._windows.get(server.name)
+        if window is None:
+            window = Window(self.window_initial, maximum=self.window_max)
+            self._windows[server.name] = window
+        return window
 
     def state(self, server: ServerConfig) -> ServerState:
-        state = self._states.get(server.name)
+        """The server's state with every change so far (published to `on_state` if
+        any was waiting)."""
+        name = server.name
+        state = self._states.get(name)
         if state is None:
             state = ServerState(server.name, server.host, server.auth_port, server.acct_port)
-            self._states[server.name] = state
+            self._states[name] = state
+        changes = self._changes.pop(name, None)
+        if changes:
+            state = replace(state, **changes)  # type: ignore[arg-type]
+            self._states[name] = state
+            if self.on_state is not None:
+                self.on_state(state)
         return state
 
     def states(self) -> list[ServerState]:
+        self._publish_states()
         return list(self._states.values())
 
-    def _set(self, server: ServerConfig, **changes: object) -> ServerState:
-        state = replace(self.state(server), **changes)  # type: ignore[arg-type]
-        self._states[server.name] = state
-        if self.on_state is not None:
-            self.on_state(state)
-        return state
+    def _pending(self, server: ServerConfig) -> dict[str, object]:
+        """The server's changes not yet in its ServerState: a record's exchange changes
+        half a dozen counters, and a frozen dataclass copied for each (and published
+        each time) cost more than the rest of the exchange. They are applied once per
+        loop iteration, or when the state is read."""
+        pending = self._changes.get(server.name)
+        if pending is None:
+            pending = self._changes[server.name] = {}
+            self._changed[server.name] = server
+            if not self._publishing:
+                try:
+                    asyncio.get_running_loop().call_soon(self._publish_states)
+                    self._publishing = True
+                except RuntimeError:
+                    pass
+        return pending
+
+    def _publish_states(self) -> None:
+        self._publishing = False
+        changed, self._changed = self._changed, {}
+        for server in changed.values():
+            if server.name in self._changes:
+                self.state(server)
+
+    def _peek(self, server: ServerConfig, name: str) -> object:
+        """One field of the server's state as it is now, changes included."""
+        pending = self._changes.get(server.name)
+        if pending is not None and name in pending:
+            return pending[name]
+        state = self._states.get(server.name)
+        if state is None:
+            state = self.state(server)
+        return getattr(state, name)
+
+    def _set(self, server: ServerConfig, **changes: object) -> None:
+        self._pending(server).update(changes)
+
+    def _add(self, server: ServerConfig, **deltas: int) -> None:
+        pending = self._pending(server)
+        for name, delta in deltas.items():
+            pending[name] = self._peek(server, name) + delta  # type: ignore[operator]
 
     def _emit(self, event: TransportEvent) -> None:
         if self.on_event is not None:
@@ -495,8 +640,11 @@ class RadiusTransport:
         keep = set(keep)
         for name in [n for n in self._states if n not in keep]:
             del self._states[name]
+            self._changes.pop(name, None)
             self._dead_until.pop(name, None)
             self._loose.pop(name, None)
+            self._rtt.pop(name, None)
+            self._windows.pop(name, None)
         for addr, server in list(self._by_address.items()):
             if server.name not in keep:
                 del self._by_address[addr]
@@ -541,15 +689,18 @@ class RadiusTransport:
                     return sock, sock.free.popleft()
             if self._closed:
                 raise ConnectionError("the RADIUS transport is closed")
-            loop = asyncio.get_running_loop()
             host = self.source or ("::" if family == socket.AF_INET6 else "0.0.0.0")
-            transport, proto = await loop.create_datagram_endpoint(
-                lambda: _Socket(self, family), local_addr=(host, 0), family=family
-            )
-            sock = transport.get_extra_info("socket")
-            with contextlib.suppress(OSError, AttributeError):
-                # up to 256 answers may arrive at once; the kernel caps this at rmem_max
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                sock.setblocking(False)
+                with contextlib.suppress(OSError):
+                    # up to 256 answers may arrive at once; the kernel caps this at rmem_max
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+                sock.bind((host, 0))
+            except BaseException:
+                sock.close()
+                raise
+            proto = _Socket(self, family, sock)
             self._sockets.setdefault(family, []).append(proto)
             return proto, proto.free.popleft()
 
@@ -572,18 +723,17 @@ class RadiusTransport:
             return
         # the exchange with this server that the datagram's Identifier names, if any
         ours = exchange if exchange is not None and exchange.server.name == server.name else None
-        state = self.state(server)
         length = struct.unpack("!H", data[2:4])[0] if len(data) >= 4 else 0
         codes = ours.codes if ours is not None else RESPONSES
         if len(data) < 20 or data[0] not in codes or not 20 <= length <= len(data):
-            self._set(server, malformed=state.malformed + 1)
+            self._add(server, malformed=1)
             self._count(server, ours, "malformed")
             return
         if ours is not None:
             entry = ours.sent.get((sock, ident))
             if entry is not None and ours.verify(data, entry[0], server.key):
                 if ours.done.done():
-                    self._set(server, duplicates=state.duplicates + 1)
+                    self._add(server, duplicates=1)
                     return
                 rtt = asyncio.get_running_loop().time() - entry[1]
                 ours.done.set_result(Answer(bytes(data[:length]), ident, rtt))
@@ -594,13 +744,13 @@ class RadiusTransport:
             and recent[1].matches(addr, recent[2])
             and verify_response(data, recent[0], recent[1].key)
         ):
-            self._set(server, duplicates=state.duplicates + 1)
+            self._add(server, duplicates=1)
             self._count(server, ours, "stale")
         elif ours is not None:
-            self._set(server, bad_authenticators=state.bad_authenticators + 1)
+            self._add(server, bad_authenticators=1)
             self._count(server, ours, "bad_authenticators")
         else:
-            self._set(server, unmatched=state.unmatched + 1)
+            self._add(server, unmatched=1)
             self._count(server, None, "unmatched")
 
     def _count(self, server: ServerConfig, exchange: _Exchange | None, kind: str) -> None:
@@ -618,15 +768,19 @@ class RadiusTransport:
                 for exchange in list(sock.pending.values()):
                     if not exchange.done.done():
                         exchange.done.cancel()
-                if sock.transport is not None:
-                    sock.transport.close()
+                sock.close()
         self._sockets.clear()
 
     # ------------------------------------------------------------------ sending
     async def send(self, out: Outbound, server: ServerConfig, timers: Timers) -> float | None:
-        """Send one record to one server with retransmissions; the RTT of the answered
-        transmission, or None if the server never answered."""
+        """Send one record to one server with retransmissions, within the server's
+        window; the RTT of the answered transmission, or None if the server never
+        answered (or failed another exchange while this one waited for the window)."""
+        window = self.window(server)
+        if not await window.acquire():
+            return None
         delays: list[int] = []
+        loop = asyncio.get_running_loop()
 
         def encode(ident: int) -> tuple[bytes, bytes]:
             delay = max(0, int(self.clock() - out.event_time))
@@ -634,18 +788,35 @@ class RadiusTransport:
             return encode_request(self.dictionary, out.attributes, delay, ident, server.key)
 
         def sent(ident: int, attempt: int) -> None:
+            if attempt > 1:
+                window.lost(loop.time(), self._hold(server, timers))
+                self._set(server, window=window.limit)
             self._emit(Sent(out.record_id, server, ident, attempt, timers.mrc, delays[-1]))
 
-        answer = await self.exchange(
-            server,
-            timers,
-            port=server.acct_port,
-            encode=encode,
-            codes=ACCOUNTING_RESPONSES,
-            record_id=out.record_id,
-            on_sent=sent,
-        )
+        try:
+            answer = await self.exchange(
+                server,
+                timers,
+                port=server.acct_port,
+                encode=encode,
+                codes=ACCOUNTING_RESPONSES,
+                record_id=out.record_id,
+                on_sent=sent,
+            )
+        finally:
+            window.release()
+        if answer is None:
+            window.failed(loop.time(), self._hold(server, timers))
+        else:
+            window.answered()
+        if self._peek(server, "window") != window.limit:
+            self._set(server, window=window.limit)
         return None if answer is None else answer.rtt
+
+    def _hold(self, server: ServerConfig, timers: Timers) -> float:
+        """How long one loss event lasts: a round trip, the first wait before any."""
+        rto = self.rtt(server).rto
+        return rto if rto is not None else timers.irt
 
     async def exchange(
         self,
@@ -661,17 +832,22 @@ class RadiusTransport:
     ) -> Answer | None:
         """One request to one server port, retransmitted by `timers`, each transmission
         under a new Identifier (`encode(ident)` makes its datagram). The verified reply
-        with one of `codes`, or None when none came within MRC/MRD."""
+        with one of `codes`, or None when none came within MRC/MRD.
+
+        The first wait is the server's measured timeout (rtt.py), the next ones double
+        from it; an answer to an exchange sent once is a round-trip sample."""
         loop = asyncio.get_running_loop()
         exchange = _Exchange(server, loop.create_future(), port, codes, verify)
         addr = (server.host, port)
         self._by_address[addr] = server
-        state = self.state(server)
-        self._set(server, requests=state.requests + 1, in_flight=state.in_flight + 1)
+        self._add(server, requests=1, in_flight=1)
         loose = self._loose.get(server.name, Replies())
+        estimator = self.rtt(server)
+        first = estimator.timeout(timers.irt, timers.mrt)
         started = loop.time()
         rt: float | None = None
         attempt = 0
+        answer: Answer | None = None
         try:
             while not exchange.done.done():
                 attempt += 1
@@ -683,55 +859,52 @@ class RadiusTransport:
                     raise
                 sock.pending[ident] = exchange
                 exchange.sent[(sock, ident)] = (authenticator, loop.time())
-                assert sock.transport is not None
-                sock.transport.sendto(raw, addr)
-                state = self.state(server)
-                self._set(
-                    server,
-                    transmissions=state.transmissions + 1,
-                    retransmissions=state.retransmissions + (attempt > 1),
-                )
+                sock.sendto(raw, addr)
+                self._add(server, transmissions=1, retransmissions=int(attempt > 1))
                 if on_sent is not None:
                     on_sent(ident, attempt)
-                rt = timers.next_rt(rt, lambda: self.random.uniform(-1.0, 1.0))
+                rt = timers.next_rt(rt, lambda: self.random.uniform(-1.0, 1.0), first)
                 left = timers.mrd - (loop.time() - started) if timers.mrd else rt
                 wait = min(rt, left)
-                if wait > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(exchange.done), wait)
+                if wait > 0 and not exchange.done.done():
+                    await asyncio.wait((exchange.done,), timeout=wait)
                 if exchange.done.done():
                     break
+                estimator.expired(wait)
                 if attempt >= timers.mrc or (timers.mrd and loop.time() - started >= timers.mrd):
                     break
             if exchange.done.done() and not exchange.done.cancelled():
                 answer = exchange.done.result()
-                self._answered(server, answer.rtt)
+                if attempt == 1:  # Karn's rule: a retransmitted exchange gives no sample
+                    estimator.sample(answer.rtt)
+                self._answered(server, answer.rtt, estimator, timers)
                 self._emit(Acked(record_id, server, answer.ident, answer.rtt))
                 return answer
             loose = self._loose.get(server.name, Replies()) - loose
             replies = exchange.replies + loose.at_most(attempt - exchange.replies.total)
             failed = TimedOut(record_id, server, attempt, replies)
-            state = self.state(server)
-            self._set(server, timeouts=state.timeouts + 1, last_failure=failed.summary())
+            self._add(server, timeouts=1)
+            self._set(server, last_failure=failed.summary())
             self._emit(failed)
             return None
         finally:
             self._release(exchange)
-            state = self.state(server)
-            self._set(server, in_flight=max(0, state.in_flight - 1))
+            in_flight = self._peek(server, "in_flight")
+            self._set(server, in_flight=max(0, in_flight - 1))  # type: ignore[operator]
 
-    def _answered(self, server: ServerConfig, rtt: float) -> None:
-        state = self.state(server)
+    def _answered(
+        self, server: ServerConfig, rtt: float, estimator: RttEstimator, timers: Timers
+    ) -> None:
         ms = rtt * 1000.0
-        avg = (
-            ms
-            if state.avg_rtt_ms is None
-            else state.avg_rtt_ms + RTT_GAIN * (ms - state.avg_rtt_ms)
-        )
+        before = cast(float | None, self._peek(server, "avg_rtt_ms"))
+        avg = ms if before is None else before + RTT_GAIN * (ms - before)
+        srtt = estimator.srtt
+        self._add(server, responses=1)
         self._set(
             server,
-            responses=state.responses + 1,
             avg_rtt_ms=round(avg, 3),
+            srtt_ms=None if srtt is None else round(srtt * 1000.0, 3),
+            rto_ms=round(estimator.timeout(timers.irt, timers.mrt) * 1000.0, 3),
             last_response_at=self.clock(),
             last_failure="",
         )

@@ -193,6 +193,8 @@ async def test_more_than_256_in_flight_use_more_sockets(tmp_path: Path, responde
     server = await responders(policy=hold)
     slow = replace(FAST, irt=2.0, mrt=2.0, mrd=6.0)
     accountant, _ = make_accountant(tmp_path, config_text([server.port]), timers=slow)
+    # all of them in flight at once, not after the window has grown to it
+    accountant.transport.window_initial = count
     await accountant.start()
     try:
         for i in range(count):

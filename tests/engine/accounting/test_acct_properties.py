@@ -1,6 +1,8 @@
 """Property: whatever a lossy server does (drop, duplicate, delay and so reorder its
 answers), every record ends acknowledged exactly once, first arriving in order per
-session, and the spool ends empty."""
+session, and the spool ends empty; or, for an Interim-Update that a newer one of its
+session replaced while it waited, merged: never a Start or a Stop, never a session's
+last Interim-Update."""
 
 from __future__ import annotations
 
@@ -80,9 +82,21 @@ async def scenario(
         assert await accountant.wait_idle(30)
         await asyncio.sleep(max_delay + 0.01)  # late duplicates land, and are ignored
 
-        rows = [r for r in store.table(ACCOUNTING).values() if isinstance(r, AccountingRecord)]
-        assert all(r.state is DeliveryState.ACKED for r in rows)
-        assert len(rows) == sum(n + 2 for n in interims) + 1  # + Accounting-On
+        made = [r for r in store.table(ACCOUNTING).values() if isinstance(r, AccountingRecord)]
+        assert len(made) == sum(n + 2 for n in interims) + 1  # + Accounting-On
+        made.sort(key=lambda r: r.record_id)
+        merged = [r for r in made if r.state is DeliveryState.MERGED]
+        rows = [r for r in made if r.state is DeliveryState.ACKED]
+        assert len(merged) + len(rows) == len(made)
+        for r in merged:
+            assert r.kind == "Interim-Update"
+            later = [x for x in rows if x.acct_session_id == r.acct_session_id]
+            assert any(x.kind == "Interim-Update" and x.record_id > r.record_id for x in later)
+        for i, n in enumerate(interims):  # Start, Stop, and the newest Interim-Update
+            ours = [r for r in made if r.peer and r.session_id == f"session-{i}"]
+            kinds = [r.kind for r in ours if r.state is DeliveryState.ACKED]
+            assert kinds[0] == "Start" and kinds[-1] == "Stop"
+            assert kinds[1:-1] == [] if n == 0 else kinds[-2] == "Interim-Update"
         assert len(accountant.spool) == 0
 
         ids = accountant.open_sessions()
