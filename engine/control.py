@@ -4,6 +4,7 @@ control socket) both go through here, so they can never disagree."""
 from __future__ import annotations
 
 import ipaddress
+import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -31,6 +32,17 @@ if TYPE_CHECKING:  # the XSM service runs exec commands through here: no import 
 CLEAR_USAGE = (
     "clear crypto session [remote IP [port N]] [local IP [port N]] [fvrf NAME] [ivrf NAME]"
 )
+
+
+def address_key(address: str) -> tuple[int, bytes]:
+    """Sorts addresses as numbers, IPv4 first: inet_pton is some 30 times cheaper than
+    an ipaddress object, which made sorting 10,000 sessions half of a clear."""
+    for rank, family in enumerate((socket.AF_INET, socket.AF_INET6)):
+        try:
+            return rank, socket.inet_pton(family, address)
+        except OSError:
+            continue
+    return 2, address.encode()
 
 
 class ControlTarget(Protocol):
@@ -142,17 +154,19 @@ class Control:
         return self.target.store
 
     # ------------------------------------------------------------------ show
-    def sessions(self, remote: str | None = None) -> list[SessionView]:
-        views = []
-        records = sorted(
+    def session_records(self) -> list[SessionRecord]:
+        """Every session, by peer address and port."""
+        return sorted(
             (r for r in self.store.table(SESSIONS).values() if isinstance(r, SessionRecord)),
-            key=lambda r: (ipaddress.ip_address(r.remote_ip), r.remote_port),
+            key=lambda r: (address_key(r.remote_ip), r.remote_port),
         )
-        for record in records:
-            if remote is not None and record.remote_ip != remote:
-                continue
-            views.append(self.view(record))
-        return views
+
+    def sessions(self, remote: str | None = None) -> list[SessionView]:
+        return [
+            self.view(record)
+            for record in self.session_records()
+            if remote is None or record.remote_ip == remote
+        ]
 
     def view(self, record: SessionRecord) -> SessionView:
         ike = tuple(
@@ -280,14 +294,15 @@ class Control:
     def clear(self, flt: ClearFilter, by: str = "console") -> list[str]:
         """Delete the matching sessions' SAs with their peers; returns the session ids."""
         cleared = []
-        gateway = self.target.gateway
-        for view in self.sessions():
-            session = view.session
+        doomed: list[int] = []
+        for session in self.session_records():
             if not flt.matches(session) or not session.ike_sa_ids:
                 continue
-            for ike_sa_id in session.ike_sa_ids:
-                gateway.delete_ike_sa(ike_sa_id, DownReason.CLEARED)
+            doomed.extend(session.ike_sa_ids)
             cleared.append(session.session_id)
+        # One batch: thousands of DELETEs built, then sent in one flush.
+        if doomed:
+            self.target.gateway.delete_ike_sas(doomed, DownReason.CLEARED)
         if flt.everything:
             self.target.logbook.cleared(None, by)
         else:

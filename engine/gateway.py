@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from engine.bus import EventBus
@@ -42,6 +42,8 @@ KEEPALIVE_INTERVAL = 20.0
 #: datagrams read per wake-up of a socket, and the receive buffer asked of the kernel
 RECV_BATCH = 256
 SOCKET_BUFFER = 4 << 20
+#: read batches a timer may drain from each socket first (a full 4 MB buffer of IKE)
+DRAIN_BATCHES = 64
 #: seconds a stopping gateway waits for its peers to confirm their DELETEs
 SHUTDOWN_GRACE = 1.5
 
@@ -67,23 +69,35 @@ class UdpPort:
         sock: socket.socket,
         on_datagram: Callable[[bytes, int, Address], None],
         counters: Counter[str],
+        after_batch: Callable[[], None] | None = None,
     ) -> None:
+        """`after_batch` runs once after each wake-up that read something (the
+        gateway's flush: one send of replies, one burst of events, one timer)."""
         self.sock = sock
         self.port: int = sock.getsockname()[1]
         self._on_datagram = on_datagram
+        self._after_batch = after_batch
         self._counters = counters
 
-    def readable(self) -> None:
-        for _ in range(RECV_BATCH):
-            try:
-                data, addr = self.sock.recvfrom(65535)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                # ICMP errors for earlier sends surface here (port unreachable ...)
-                self._counters["socket errors"] += 1
-                continue
-            self._on_datagram(data, self.port, (addr[0], addr[1]))
+    def readable(self) -> int:
+        """Read up to RECV_BATCH datagrams; how many were read."""
+        got = 0
+        try:
+            for _ in range(RECV_BATCH):
+                try:
+                    data, addr = self.sock.recvfrom(65535)
+                except (BlockingIOError, InterruptedError):
+                    return got
+                except OSError:
+                    # ICMP errors for earlier sends surface here (port unreachable ...)
+                    self._counters["socket errors"] += 1
+                    continue
+                got += 1
+                self._on_datagram(data, self.port, (addr[0], addr[1]))
+        finally:
+            if got and self._after_batch is not None:
+                self._after_batch()
+        return got
 
     def sendto(self, data: bytes, remote: Address) -> None:
         try:
@@ -167,7 +181,7 @@ class Gateway:
                 except OSError:
                     sock.close()
                     raise
-                endpoint = UdpPort(sock, self.datagram_received, self.counters)
+                endpoint = UdpPort(sock, self._received, self.counters, self.flush)
                 self._endpoints[endpoint.port] = endpoint
                 self._loop.add_reader(sock.fileno(), endpoint.readable)
                 bound.append(endpoint.port)
@@ -261,6 +275,14 @@ class Gateway:
 
     # ------------------------------------------------------------------ I/O
     def datagram_received(self, data: bytes, port: int, remote: Address) -> None:
+        """One datagram, then a flush (what it made is sent and published now)."""
+        self._received(data, port, remote)
+        self.flush()
+
+    def _received(self, data: bytes, port: int, remote: Address) -> None:
+        """One datagram into the engines, without a flush: the socket's reader flushes
+        once per batch (256 DELETE answers of a mass clear: one event burst, one store
+        change set and one timer, not 256 of each)."""
         self.counters["datagrams in"] += 1
         if data == NAT_KEEPALIVE:
             self.counters["nat keepalives in"] += 1
@@ -280,7 +302,6 @@ class Gateway:
             self.ikev1.receive_datagram(data, local, remote, self.now())
         else:
             self.engine.receive_datagram(data, local, remote, self.now())
-        self.flush()
 
     def local_ip(self, remote_ip: str) -> str:
         """Our address as the peer sees it before NAT: the bound one, or the route's source."""
@@ -361,10 +382,20 @@ class Gateway:
 
     def _on_timer(self) -> None:
         self._timer = None
+        self._drain_input()
         now = self.now()
         self.engine.handle_timer(now)
         self.ikev1.handle_timer(now)
         self.flush()
+
+    def _drain_input(self) -> None:
+        """What has arrived is read before timers fire: a retransmission of a request
+        whose answer waits in our socket is wasted on both sides, and when the loop is
+        behind (10,000 DELETE answers of a clear), such retransmissions kept it behind."""
+        for endpoint in list(self._endpoints.values()):
+            for _ in range(DRAIN_BATCHES):
+                if endpoint.readable() < RECV_BATCH:
+                    break
 
     def _send_keepalives(self) -> None:
         for local, remote in self.engine.nat_keepalive_paths() + self.ikev1.nat_keepalive_paths():
@@ -386,6 +417,17 @@ class Gateway:
 
     def delete_ike_sa(self, ike_sa_id: int, reason: DownReason = DownReason.CLEARED) -> bool:
         done = self._by_sa(ike_sa_id).delete_ike_sa(ike_sa_id, self.now(), reason)
+        self.flush()
+        return done
+
+    def delete_ike_sas(self, ike_sa_ids: Iterable[int], reason: DownReason) -> int:
+        """Delete many IKE SAs with their peers (a `clear crypto session` of thousands):
+        every DELETE is built first and all leave in one flush, so the timer is armed
+        and the events are published once, not once per SA. Returns how many existed."""
+        now = self.now()
+        done = 0
+        for ike_sa_id in ike_sa_ids:
+            done += self._by_sa(ike_sa_id).delete_ike_sa(ike_sa_id, now, reason)
         self.flush()
         return done
 

@@ -502,6 +502,8 @@ class SyslogForwarder:
             if self._loop is None:
                 self.stats["dropped_not_running"] += 1
                 return False
+            if not self._targets:
+                return False  # no `logging host`: nothing to format (a clear of 10k lines)
             data = self.format(log)
             for target in self._targets.values():
                 self._deliver(target, data)

@@ -180,3 +180,14 @@ def test_clear_filter_parsing() -> None:
     for bad in (["remote"], ["remote", "x"], ["foo", "bar"], ["local", "1.2.3.4", "port", "0"]):
         with pytest.raises(ValueError):
             ClearFilter.parse(bad)
+
+
+def test_sessions_sort_by_address_as_numbers_ipv4_first() -> None:
+    import ipaddress
+
+    from engine.control import address_key
+
+    v4 = ["10.0.0.10", "10.0.0.9", "9.255.255.255", "127.10.0.1", "10.0.1.0"]
+    v6 = ["2001:db8::10", "2001:db8::9", "::1", "fe80::1"]
+    ordered = sorted(v6 + v4, key=address_key)
+    assert ordered == sorted(v4, key=ipaddress.ip_address) + sorted(v6, key=ipaddress.ip_address)

@@ -126,3 +126,17 @@ def test_show_engine_drops_lists_every_area() -> None:
     assert "ESP: 11,024" in text
     assert "socket errors" in text and "datagrams in" not in text
     assert "Kernel receive queue" in text
+
+
+def test_kernel_counts_come_from_the_socket_itself(tmp_path: Path) -> None:
+    """SO_MEMINFO answers for each socket: no /proc/net table (which lists every UDP
+    socket of the host) is read, so a missing one changes nothing."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as receiver:
+        receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        receiver.bind(("127.0.0.1", 0))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            for _ in range(200):
+                sender.sendto(bytes(1000), receiver.getsockname())
+        (stats,) = kernel_socket_stats([("udp/test", receiver)], tmp_path / "no-proc")
+        assert stats.kernel_drops is not None and stats.kernel_drops > 0
+        assert stats.receive_queue is not None and stats.receive_queue > 0
