@@ -167,6 +167,8 @@ def profile_names(model: Config, compiled: CompiledConfig) -> dict[str, str]:
 class Accountant:
     """Owns the spool, the RADIUS transport and the interim timer."""
 
+    #: Stops made in one loop turn before the rest wait for the next turns
+    STOPS_AT_ONCE = 64
     #: records on the wire at once to one server, the most its window (window.py) grows
     #: to: a burst of thousands of sessions would otherwise keep the loop encoding while
     #: the first answers wait unread, and their timers fire into a storm of
@@ -229,6 +231,10 @@ class Accountant:
         #: records being delivered now, for the transport's events
         self._inflight: dict[int, SpoolRecord] = {}
         self._acked: deque[int] = deque()
+        #: Stops waiting to be made (a mass clear), and how many this loop turn made
+        self._stops: deque[tuple[_Open, SessionRecord, float, DownReason | None]] = deque()
+        self._made_now = 0
+        self._stops_at_once = self.STOPS_AT_ONCE
         self._announced: set[str] = set()
         #: streams left by the last run, tried before the Accounting-On
         self._previous: tuple[_Stream, ...] = ()
@@ -424,6 +430,8 @@ class Accountant:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
+        self._make_stops(0)  # every waiting Stop, before those of the shutdown
+        self._stops_at_once = 1 << 62  # and these at once
         if self._started:
             now = self.clock()
             for session_id in list(self._open):
@@ -456,7 +464,7 @@ class Accountant:
         """Whether every record was acknowledged within `timeout` seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self._streams:
+        while self._streams or self._stops:
             if loop.time() >= deadline:
                 return False
             await asyncio.sleep(0.01)
@@ -485,6 +493,15 @@ class Accountant:
             return  # no loop: committed by the next use from one, or by close()
         self._commit_scheduled = True
         loop.call_soon(self._commit)
+
+    @staticmethod
+    def _call_soon(callback: Callable[[], None]) -> bool:
+        """Run `callback` on the loop's next turn (False: there is no loop)."""
+        try:
+            asyncio.get_running_loop().call_soon(callback)
+        except RuntimeError:
+            return False
+        return True
 
     def _commit(self) -> None:
         self._commit_scheduled = False
@@ -545,11 +562,41 @@ class Accountant:
         at: float,
         reason: DownReason | None,
     ) -> None:
+        """The session's Stop: made now, unless this loop turn has made STOPS_AT_ONCE
+        already (a mass clear): then it waits its turn in `_stops`, made STOPS_AT_ONCE a
+        turn, so that the sessions' DELETE answers, read meanwhile, are not held up
+        behind ten thousand Stops. Its content is the transition's either way."""
         session = self._open.pop(session_id, None)
         if session is None:
             return
+        if not self._stops and self._made_now < self._stops_at_once:
+            self._made_now += 1
+            if self._made_now == 1 and not self._call_soon(self._new_turn):
+                self._made_now = 0  # no loop: every Stop now
+            self._make_stop(session, record, at, reason)
+            return
+        self._stops.append((session, record, at, reason))
+        if len(self._stops) == 1:
+            asyncio.get_running_loop().call_soon(self._make_stops)
+
+    def _new_turn(self) -> None:
+        self._made_now = 0
+
+    def _make_stop(
+        self, session: _Open, record: SessionRecord, at: float, reason: DownReason | None
+    ) -> None:
         attributes = records.stop_attributes(record, session.ctx, at, reason, self.options)
         self._enqueue(StatusType.STOP, session.plan, session.ctx, record, attributes, at)
+
+    def _make_stops(self, limit: int | None = None) -> None:
+        """The next waiting Stops (`limit`, STOPS_AT_ONCE by default; all with 0), then
+        again on the next turn while some wait."""
+        count = self._stops_at_once if limit is None else limit
+        while self._stops and (count > 0 or limit == 0):
+            self._make_stop(*self._stops.popleft())
+            count -= 1
+        if self._stops:
+            asyncio.get_running_loop().call_soon(self._make_stops)
 
     def _latest(self, session_id: str) -> SessionRecord:
         """The store's record (fresh counters) if it is this session's, else the last
@@ -980,7 +1027,7 @@ class Accountant:
         return [r for r in self.store.table(ACCOUNTING).values() if isinstance(r, AccountingRecord)]
 
     def pending_count(self) -> int:
-        return sum(len(s.queue) for s in self._streams.values())
+        return sum(len(s.queue) for s in self._streams.values()) + len(self._stops)
 
 
 __all__ = [

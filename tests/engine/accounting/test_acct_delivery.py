@@ -396,3 +396,51 @@ async def test_without_debug_only_server_health_is_logged(tmp_path: Path, respon
     await accountant.stop()
     lines = log_lines(store)
     assert lines and all("RADIUS_DEAD" in line for line in lines)
+
+
+async def test_a_burst_of_stops_is_made_in_turns_each_once(tmp_path: Path, responders) -> None:
+    """A mass clear: the first Stops of a loop turn are made at once, the rest in the next
+    turns (the loop reads IKE meanwhile); each session gets exactly one, with what its
+    transition said, and wait_idle waits for the ones not made yet."""
+    server = await responders()
+    accountant, _ = make_accountant(tmp_path, config_text([server.port]))
+    await accountant.start()
+    count = 3 * accountant.STOPS_AT_ONCE + 5
+    try:
+        for i in range(count):
+            accountant.on_transition(up(T0, session_id=f"s{i}"))
+        assert await accountant.wait_idle(10)
+        for i in range(count):
+            accountant.on_transition(down(T0 + 60, session_id=f"s{i}"))
+        made = [r for r in accountant.records() if r.kind == "Stop"]
+        assert len(made) == accountant.STOPS_AT_ONCE  # the rest wait their turn
+        assert accountant.pending_count() >= count - accountant.STOPS_AT_ONCE
+        assert await accountant.wait_idle(10)
+        stops = [r for r in server.received if r.status == "Stop"]
+        started = [r for r in server.received if r.status == "Start"]
+        # (the fast test timers may retransmit: the server may have a copy twice)
+        ids = {r.one("Acct-Session-Id") for r in stops}
+        assert ids == {r.one("Acct-Session-Id") for r in started}
+        assert len(ids) == count
+        made = [r for r in accountant.records() if r.kind == "Stop"]
+        assert len(made) == count
+        assert {r.one("Acct-Session-Time") for r in stops} == {60}
+    finally:
+        await accountant.stop()
+
+
+async def test_stops_still_waiting_are_made_at_shutdown(tmp_path: Path, responders) -> None:
+    server = await responders()
+    accountant, _ = make_accountant(tmp_path, config_text([server.port]))
+    await accountant.start()
+    count = 2 * accountant.STOPS_AT_ONCE
+    for i in range(count):
+        accountant.on_transition(up(T0, session_id=f"s{i}"))
+    assert await accountant.wait_idle(10)
+    for i in range(count):
+        accountant.on_transition(down(T0 + 5, session_id=f"s{i}"))
+    await accountant.stop()  # before any later turn made them
+    stops = [r for r in server.received if r.status == "Stop"]
+    assert len({r.one("Acct-Session-Id") for r in stops}) == count
+    # their own Stops (the peer deleted them), not the shutdown's
+    assert {r.one("Acct-Terminate-Cause") for r in stops} == {"User-Request"}
