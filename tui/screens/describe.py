@@ -236,6 +236,9 @@ class DescribeScreen(ConsoleScreen):
         self.render_detail(now)
 
     def render_detail(self, now: float) -> None:
+        if not self.query("#gone"):
+            # a refresh can reach a screen Textual is tearing down: nothing to write to
+            return
         detail = self.control.describe(self.session_id)
         gone = self.query_one("#gone", Static)
         if detail is None:
