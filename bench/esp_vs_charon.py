@@ -34,6 +34,7 @@ time goes; `--baseline DIR` adds a `base-base` pairing (our daemon from another 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -51,7 +52,6 @@ from bench.vs_strongswan import (
     OurResponder,
     Responder,
     Topology,
-    cpu_seconds,
     kill,
     profile_summary,
     start_profiler,
@@ -185,10 +185,25 @@ class Run:
     mbps: float
     loss_pct: float
     us_per_packet: float  # CPU per delivered packet, per gateway
+    sys_share: float  # of that CPU, the share in the kernel (stime)
 
 
-def iperf(topo: Topology, case: str, seconds: int, cpus: list[int]) -> tuple[float, float, float]:
-    """(Mbit/s at the receiver, loss %, CPU us per packet per gateway) of one iperf3 run."""
+def user_system(pids: list[int]) -> tuple[float, float]:
+    """utime and stime summed over processes (all their threads), seconds."""
+    user = system = 0.0
+    for pid in pids:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        user += int(fields[11]) / os.sysconf("SC_CLK_TCK")
+        system += int(fields[12]) / os.sysconf("SC_CLK_TCK")
+    return user, system
+
+
+def iperf(
+    topo: Topology, case: str, seconds: int, cpus: list[int]
+) -> tuple[float, float, float, float]:
+    """(Mbit/s at the receiver, loss %, CPU us per packet per gateway, the kernel's share
+    of that CPU) of one iperf3 run."""
     server = subprocess.Popen(
         topo.exec_argv(topo.rsp, IPERF, "-s", "-1", "-B", RESPONDER_HOST),
         stdin=subprocess.DEVNULL,
@@ -197,7 +212,7 @@ def iperf(topo: Topology, case: str, seconds: int, cpus: list[int]) -> tuple[flo
     )
     try:
         time.sleep(0.3)
-        cpu0 = sum(cpu_seconds(pid) for pid in cpus)
+        user0, system0 = user_system(cpus)
         done = subprocess.run(
             topo.exec_argv(
                 topo.gen, IPERF, "-c", RESPONDER_HOST, "-B", GENERATOR_HOST,
@@ -208,7 +223,9 @@ def iperf(topo: Topology, case: str, seconds: int, cpus: list[int]) -> tuple[flo
             check=False,
             timeout=seconds + 40,
         )  # fmt: skip
-        cpu = sum(cpu_seconds(pid) for pid in cpus) - cpu0
+        user1, system1 = user_system(cpus)
+        user, system = user1 - user0, system1 - system0
+        cpu = user + system
         try:
             result = json.loads(done.stdout)
         except json.JSONDecodeError:
@@ -226,7 +243,8 @@ def iperf(topo: Topology, case: str, seconds: int, cpus: list[int]) -> tuple[flo
             loss = float(total["lost_percent"])
             packets = total["packets"] - total["lost_packets"]
             mbps = packets * 1300 * 8 / total["seconds"] / 1e6
-        return mbps, loss, 1e6 * cpu / max(1.0, packets) / max(1, len(cpus))
+        per_packet = 1e6 * cpu / max(1.0, packets) / max(1, len(cpus))
+        return mbps, loss, per_packet, system / cpu if cpu else float("nan")
     finally:
         kill(server)
 
@@ -275,13 +293,13 @@ def measure_pair(
                     if isinstance(side, OurResponder)
                 ]
             try:
-                mbps, loss, per_packet = iperf(topo, case, seconds, [s.pid for s in sides])
+                figures = iperf(topo, case, seconds, [s.pid for s in sides])
             finally:
                 for profiler in profilers:
                     stop_profiler(profiler)
             for side in sides:
                 side.alive()
-            runs.append(Run(pair, case, mbps, loss, per_packet))
+            runs.append(Run(pair, case, *figures))
         return runs
     finally:
         for side in sides:
@@ -304,7 +322,8 @@ def report(runs: list[Run], pairs: list[str]) -> None:
                 f"{case:12s} {pair:14s} {med(pair, case, 'mbps'):7.1f} Mbit/s "
                 f"(n={len(values)}, {min(values):.0f}-{max(values):.0f}) "
                 f"ratio {med(pair, case, 'mbps') / reference:.2f} "
-                f"cpu {med(pair, case, 'us_per_packet'):.2f} us/packet"
+                f"cpu {med(pair, case, 'us_per_packet'):.2f} us/packet "
+                f"({100 * med(pair, case, 'sys_share'):.0f}% sys)"
             )
             if case.startswith("udp"):
                 line += f" loss {med(pair, case, 'loss_pct'):.1f}%"
@@ -347,7 +366,7 @@ def run(rounds: int, seconds: int, pairs: list[str], profile: Path | None) -> in
                     loss = f" loss {one.loss_pct:.1f}%" if one.case.startswith("udp") else ""
                     print(
                         f"round {r + 1} {pair:14s} {one.case:12s} {one.mbps:7.1f} Mbit/s{loss} "
-                        f"cpu {one.us_per_packet:.2f} us/packet",
+                        f"cpu {one.us_per_packet:.2f} us/packet ({100 * one.sys_share:.0f}% sys)",
                         flush=True,
                     )
     except KeyboardInterrupt:
