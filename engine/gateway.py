@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
@@ -45,7 +47,10 @@ SOCKET_BUFFER = 4 << 20
 #: seconds a stopping gateway waits for its peers to confirm their DELETEs
 SHUTDOWN_GRACE = 1.5
 
-EspHandler = Callable[[bytes, Address, Address], None]
+#: (ESP packet, our address, the peer's, the loop's time)
+EspHandler = Callable[[bytes, Address, Address, float], None]
+#: sends one ESP packet to one peer (see Gateway.esp_sender)
+EspSender = Callable[[bytes], None]
 EventListener = Callable[[object], object]
 
 
@@ -72,18 +77,40 @@ class UdpPort:
         self.port: int = sock.getsockname()[1]
         self._on_datagram = on_datagram
         self._counters = counters
+        #: ESP in UDP: (data, our port, the peer's address, now), or None (all datagrams
+        #: to `on_datagram`)
+        self.on_esp: Callable[[bytes, int, tuple[str, int], float], None] | None = None
+        self.clock: Callable[[], float] = time.monotonic
 
     def readable(self) -> None:
+        recvfrom = self.sock.recvfrom
+        on_datagram, port = self._on_datagram, self.port
+        # ESP in UDP (no non-ESP marker, neither end on port 500: RFC 3948) goes straight
+        # to the data plane, with the loop's time read once per wake-up
+        on_esp = self.on_esp if port != IKE_STANDARD_PORT else None
+        now = self.clock() if on_esp is not None else 0.0
+        esp = 0
         for _ in range(RECV_BATCH):
             try:
-                data, addr = self.sock.recvfrom(65535)
+                data, addr = recvfrom(65535)
             except (BlockingIOError, InterruptedError):
-                return
+                break
             except OSError:
                 # ICMP errors for earlier sends surface here (port unreachable ...)
                 self._counters["socket errors"] += 1
                 continue
-            self._on_datagram(data, self.port, (addr[0], addr[1]))
+            if (
+                on_esp is not None
+                and len(data) > 4
+                and data[:4] != NON_ESP_MARKER
+                and addr[1] != IKE_STANDARD_PORT
+            ):
+                esp += 1
+                on_esp(data, port, addr, now)
+            else:
+                on_datagram(data, port, (addr[0], addr[1]))
+        if esp:
+            self._counters["datagrams in"] += esp
 
     def sendto(self, data: bytes, remote: Address) -> None:
         try:
@@ -141,6 +168,8 @@ class Gateway:
         self._keepalive: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._local_ip_cache: dict[str, str] = {}
+        #: (peer address, port) -> (our address, NAT-T port), for ESP in UDP
+        self._esp_local: dict[Address, Address] = {}
         #: seconds `stop` waits for peers to confirm their DELETE
         self.shutdown_grace = SHUTDOWN_GRACE
         #: SO_MARK of our sockets (0: none); set by the data plane's policy routing
@@ -168,6 +197,8 @@ class Gateway:
                     sock.close()
                     raise
                 endpoint = UdpPort(sock, self.datagram_received, self.counters)
+                endpoint.on_esp = self._esp_datagram
+                endpoint.clock = self._loop.time
                 self._endpoints[endpoint.port] = endpoint
                 self._loop.add_reader(sock.fileno(), endpoint.readable)
                 bound.append(endpoint.port)
@@ -271,7 +302,7 @@ class Gateway:
         elif marker_expected:
             # Without the marker on a NAT-T path this is ESP in UDP (RFC 3948).
             if self.esp_handler is not None:
-                self.esp_handler(data, (self.local_ip(remote[0]), port), remote)
+                self.esp_handler(data, (self.local_ip(remote[0]), port), remote, self.now())
             else:
                 self.counters["esp without data plane"] += 1
             return
@@ -281,6 +312,19 @@ class Gateway:
         else:
             self.engine.receive_datagram(data, local, remote, self.now())
         self.flush()
+
+    def _esp_datagram(self, data: bytes, port: int, addr: tuple[str, int], now: float) -> None:
+        """ESP in UDP, recognised by the socket's reader (the fast path of
+        `datagram_received`): to the data plane with our address as the peer sees it."""
+        handler = self.esp_handler
+        if handler is None:
+            self.counters["esp without data plane"] += 1
+            return
+        remote = (addr[0], addr[1])
+        local = self._esp_local.get(remote)
+        if local is None:
+            local = self._esp_local[remote] = (self.local_ip(addr[0]), port)
+        handler(data, local, remote, now)
 
     def local_ip(self, remote_ip: str) -> str:
         """Our address as the peer sees it before NAT: the bound one, or the route's source."""
@@ -310,6 +354,20 @@ class Gateway:
         else:
             self.counters["esp without raw socket"] += 1
 
+    def esp_sender(self, local: Address, remote: Address, *, encapsulated: bool) -> EspSender:
+        """`send_esp` for one SA's path, resolved once: the data plane keeps it per child
+        SA, so a packet costs one call to the socket's sender."""
+        if encapsulated:
+            endpoint = self._endpoints.get(local[1]) or self._endpoints.get(self.ike_port)
+            if endpoint is not None:
+                return functools.partial(endpoint.sendto, remote=remote)
+        elif self.raw_esp is not None:
+            return functools.partial(self.raw_esp.send, remote=remote)
+        # no socket for that path (yet): the general path, which counts the failure
+        return functools.partial(
+            self.send_esp, local=local, remote=remote, encapsulated=encapsulated
+        )
+
     def enable_raw_esp(self) -> bool:
         """Receive and send ESP over IP (protocol 50); False without the privilege."""
         try:
@@ -319,9 +377,9 @@ class Gateway:
         self.raw_esp.start()
         return True
 
-    def _raw_esp_received(self, data: bytes, local: Address, remote: Address) -> None:
+    def _raw_esp_received(self, data: bytes, local: Address, remote: Address, now: float) -> None:
         if self.esp_handler is not None:
-            self.esp_handler(data, local, remote)
+            self.esp_handler(data, local, remote, now)
 
     def _sendto(self, data: bytes, port: int, remote: Address) -> None:
         endpoint = self._endpoints.get(port) or self._endpoints.get(self.ike_port)

@@ -30,7 +30,7 @@ class RawEsp:
     def __init__(
         self,
         bind: str,
-        on_packet: Callable[[bytes, Address, Address], None],
+        on_packet: Callable[[bytes, Address, Address, float], None],
         counters: Counter[str],
     ) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, IPPROTO_ESP)
@@ -40,15 +40,20 @@ class RawEsp:
         self._on_packet = on_packet
         self._counters = counters
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: our address as it sits in a received packet's header -> (text, 0)
+        self._locals: dict[bytes, Address] = {}
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self.sock.fileno(), self._readable)
 
     def _readable(self) -> None:
+        recvfrom, on_packet, locals_ = self.sock.recvfrom, self._on_packet, self._locals
+        assert self._loop is not None
+        now = self._loop.time()  # once per wake-up: the batch arrived together
         for _ in range(RECV_BATCH):
             try:
-                packet, addr = self.sock.recvfrom(65535)
+                packet, addr = recvfrom(65535)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
@@ -57,8 +62,11 @@ class RawEsp:
             if len(packet) < 20:
                 continue
             header_len = (packet[0] & 0x0F) * 4
-            local = socket.inet_ntoa(packet[16:20])
-            self._on_packet(packet[header_len:], (local, 0), (addr[0], 0))
+            destination = packet[16:20]
+            local = locals_.get(destination)
+            if local is None:
+                local = locals_[destination] = (socket.inet_ntoa(destination), 0)
+            on_packet(packet[header_len:], local, (addr[0], 0), now)
 
     def send(self, esp: bytes, remote: Address) -> None:
         try:

@@ -4,6 +4,7 @@ the remote protected networks (routed into the device) out through ESP."""
 from __future__ import annotations
 
 import asyncio
+import os
 
 from engine.dataplane.plane import DataPlane
 from engine.dataplane.transport_routes import TransportRoutes
@@ -39,14 +40,19 @@ class TunSink:
         self.device.close()
 
     def _readable(self) -> None:
+        fd, read, send = self.device.fd, os.read, self.plane.send
+        now = self.plane.gateway.now()  # once per wake-up: the batch was queued together
         for _ in range(READ_BATCH):
-            packet = self.device.read()
-            if packet is None:
+            try:
+                packet = read(fd, 65535)
+            except BlockingIOError:
                 return
-            self.plane.send(packet)
+            send(packet, "", now)
 
     def deliver(self, packet: bytes) -> None:
-        if not self.device.write(packet):
+        try:
+            os.write(self.device.fd, packet)
+        except OSError:
             self.plane.counters["tun write failed"] += 1
 
     def selectors_added(self, local: tuple[str, ...], remote: tuple[str, ...]) -> None:
