@@ -22,6 +22,7 @@ from dataclasses import replace
 
 from engine.bus import EventBus
 from engine.crypto import RandomBytes
+from engine.dataplane.offload import Offload
 from engine.events import Address, DownReason
 from engine.ike.constants import NON_ESP_MARKER
 from engine.ike.engine import IkeEngine
@@ -52,6 +53,10 @@ EspHandler = Callable[[bytes, Address, Address, float], None]
 #: sends one ESP packet to one peer (see Gateway.esp_sender)
 EspSender = Callable[[bytes], None]
 EventListener = Callable[[object], object]
+
+
+def _put_to(put: Callable[[tuple[bytes, Address]], None], remote: Address, data: bytes) -> None:
+    put((data, remote))
 
 
 def needs_marker(local_port: int, remote_port: int) -> bool:
@@ -170,6 +175,8 @@ class Gateway:
         self._local_ip_cache: dict[str, str] = {}
         #: (peer address, port) -> (our address, NAT-T port), for ESP in UDP
         self._esp_local: dict[Address, Address] = {}
+        #: the data plane's ESP sends, one thread per socket (see esp_sender)
+        self._esp_offloads: dict[str, Offload[tuple[bytes, Address]]] = {}
         #: seconds `stop` waits for peers to confirm their DELETE
         self.shutdown_grace = SHUTDOWN_GRACE
         #: SO_MARK of our sockets (0: none); set by the data plane's policy routing
@@ -218,6 +225,9 @@ class Gateway:
         self._keepalive = self._loop.call_later(KEEPALIVE_INTERVAL, self._send_keepalives)
 
     def _close_endpoints(self) -> None:
+        for offload in self._esp_offloads.values():
+            offload.stop()
+        self._esp_offloads.clear()
         for endpoint in self._endpoints.values():
             if self._loop is not None:
                 self._loop.remove_reader(endpoint.sock.fileno())
@@ -356,17 +366,39 @@ class Gateway:
 
     def esp_sender(self, local: Address, remote: Address, *, encapsulated: bool) -> EspSender:
         """`send_esp` for one SA's path, resolved once: the data plane keeps it per child
-        SA, so a packet costs one call to the socket's sender."""
+        SA. The sends themselves happen on a thread per socket (engine.dataplane.offload:
+        the kernel's part of a send overlaps with the next packets' encryption)."""
         if encapsulated:
             endpoint = self._endpoints.get(local[1]) or self._endpoints.get(self.ike_port)
             if endpoint is not None:
-                return functools.partial(endpoint.sendto, remote=remote)
+                offload = self._esp_offload(
+                    f"udp/{endpoint.port}", endpoint.sock.sendto, "send errors", "datagrams out"
+                )
+                return functools.partial(_put_to, offload.put, remote)
         elif self.raw_esp is not None:
-            return functools.partial(self.raw_esp.send, remote=remote)
+            raw = self.raw_esp
+            offload = self._esp_offload("esp", raw.sock.sendto, "raw esp send errors")
+            return functools.partial(_put_to, offload.put, (remote[0], 0))
         # no socket for that path (yet): the general path, which counts the failure
         return functools.partial(
             self.send_esp, local=local, remote=remote, encapsulated=encapsulated
         )
+
+    def _esp_offload(
+        self,
+        name: str,
+        sendto: Callable[[bytes, Address], object],
+        failure: str,
+        handed: str = "",
+    ) -> Offload[tuple[bytes, Address]]:
+        offload = self._esp_offloads.get(name)
+        if offload is None:
+            offload = Offload(
+                f"{name} sender", lambda item: sendto(*item), self.counters, failure, handed
+            )
+            offload.start()
+            self._esp_offloads[name] = offload
+        return offload
 
     def enable_raw_esp(self) -> bool:
         """Receive and send ESP over IP (protocol 50); False without the privilege."""

@@ -16,6 +16,8 @@ from engine.events import Address
 
 IPPROTO_ESP = 50
 RECV_BATCH = 256
+#: the receive buffer asked of the kernel (as for the gateway's UDP sockets)
+SOCKET_BUFFER = 4 << 20
 
 
 def raw_esp_available() -> bool:
@@ -35,6 +37,9 @@ class RawEsp:
     ) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, IPPROTO_ESP)
         self.sock.setblocking(False)
+        # the default (rmem_default, ~90 full-size packets) overflows whenever the loop
+        # is busy for a few milliseconds at 100 Mbit/s; the UDP sockets ask as much
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
         if bind not in ("0.0.0.0", ""):
             self.sock.bind((bind, 0))
         self._on_packet = on_packet

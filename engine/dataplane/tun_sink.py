@@ -4,8 +4,10 @@ the remote protected networks (routed into the device) out through ESP."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 
+from engine.dataplane.offload import Offload
 from engine.dataplane.plane import DataPlane
 from engine.dataplane.transport_routes import TransportRoutes
 from engine.dataplane.tun import TunDevice
@@ -22,9 +24,18 @@ class TunSink:
         self._loop: asyncio.AbstractEventLoop | None = None
         #: policy routing for transport-mode child SAs (made when the device opens)
         self.transport: TransportRoutes | None = None
+        #: writes to the device, on a thread of their own once it is open
+        self._writer: Offload[bytes] | None = None
 
     def start(self) -> None:
         self.device.open()
+        self._writer = Offload(
+            f"{self.device.name} writer",
+            functools.partial(os.write, self.device.fd),
+            self.plane.counters,
+            "tun write failed",
+        )
+        self._writer.start()
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self.device.fd, self._readable)
         self.transport = TransportRoutes(
@@ -37,6 +48,9 @@ class TunSink:
             self._loop.remove_reader(self.device.fd)
         if self.transport is not None:
             self.transport.close()
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
         self.device.close()
 
     def _readable(self) -> None:
@@ -50,6 +64,9 @@ class TunSink:
             send(packet, "", now)
 
     def deliver(self, packet: bytes) -> None:
+        if self._writer is not None:
+            self._writer.put(packet)
+            return
         try:
             os.write(self.device.fd, packet)
         except OSError:

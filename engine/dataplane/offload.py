@@ -1,0 +1,102 @@
+"""Packet writes on a thread of their own, handed over once per event-loop turn.
+
+A TUN write runs the host's whole receive path for the packet (its TCP stack, the
+waking of the reader) and a send runs the veth and the peer namespace's receive: the
+larger part of a packet's kernel time, spent inside a system call that releases the
+GIL. Done on a writer thread, it overlaps with the event loop's thread decrypting or
+encrypting the next packets, on the other core. Packets are queued in a list while the
+loop's readers run and the list goes to the thread in one hand-over when the loop's
+turn ends (one wake-up of the thread per batch, not per packet); one thread per
+destination keeps every packet in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+#: batches waiting for the thread beyond which new packets are dropped (counted): a
+#: writer that cannot keep up must not grow the queue without bound
+MAX_BACKLOG = 64
+
+
+class Offload(Generic[T]):
+    def __init__(
+        self,
+        name: str,
+        write: Callable[[T], object],
+        counters: Counter[str],
+        failure: str,
+        handed: str = "",
+    ) -> None:
+        """`write(item)` on the thread; an OSError from it counts as `failure` in
+        `counters` (a Counter's increment of a present key is one bytecode apart from
+        the loop thread's: not torn), a packet dropped for a full backlog as
+        `failure` + " (backlog)", and each packet handed to the thread as `handed`
+        (when given)."""
+        self.name = name
+        self._write = write
+        self._counters = counters
+        self._failure = failure
+        self._handed = handed
+        self._pending: list[T] = []
+        self._queue: queue.SimpleQueue[list[T] | None] = queue.SimpleQueue()
+        self._scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def start(self) -> None:
+        """On the event loop's thread."""
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def put(self, item: T) -> None:
+        """Queue one packet (on the loop's thread); it goes to the writer at the end of
+        this loop turn."""
+        self._pending.append(item)
+        if not self._scheduled:
+            self._scheduled = True
+            assert self._loop is not None
+            self._loop.call_soon(self._hand_over)
+
+    def _hand_over(self) -> None:
+        self._scheduled = False
+        batch, self._pending = self._pending, []
+        if self._queue.qsize() >= MAX_BACKLOG:
+            self._counters[f"{self._failure} (backlog)"] += len(batch)
+            return
+        self._queue.put(batch)
+        if self._handed:
+            self._counters[self._handed] += len(batch)
+
+    def _run(self) -> None:
+        get, write, counters, failure = self._queue.get, self._write, self._counters, self._failure
+        while True:
+            batch = get()
+            if batch is None:
+                return
+            for item in batch:
+                try:
+                    write(item)
+                except OSError:
+                    counters[failure] += 1
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Write what was handed over, then end the thread."""
+        if self._thread is None:
+            return
+        if self._pending:
+            self._hand_over()
+        self._queue.put(None)
+        self._thread.join(timeout)
+        self._thread = None
