@@ -7,7 +7,9 @@ GIL. Done on a writer thread, it overlaps with the event loop's thread decryptin
 encrypting the next packets, on the other core. Packets are queued in a list while the
 loop's readers run and the list goes to the thread in one hand-over when the loop's
 turn ends (one wake-up of the thread per batch, not per packet); one thread per
-destination keeps every packet in order.
+destination keeps every packet in order. A batch of a few packets, with the writer
+idle, is written on the loop's thread at once: at low rates the thread's wake-up would
+cost more than it saves.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ T = TypeVar("T")
 #: batches waiting for the thread beyond which new packets are dropped (counted): a
 #: writer that cannot keep up must not grow the queue without bound
 MAX_BACKLOG = 64
+#: a batch this small is written on the loop's thread when the writer is idle
+SMALL_BATCH = 4
 
 
 class Offload(Generic[T]):
@@ -49,6 +53,9 @@ class Offload(Generic[T]):
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        #: batches handed to the thread, and written by it
+        self._sent = 0
+        self._done = 0
 
     @property
     def running(self) -> bool:
@@ -72,12 +79,23 @@ class Offload(Generic[T]):
     def _hand_over(self) -> None:
         self._scheduled = False
         batch, self._pending = self._pending, []
-        if self._queue.qsize() >= MAX_BACKLOG:
-            self._counters[f"{self._failure} (backlog)"] += len(batch)
-            return
-        self._queue.put(batch)
         if self._handed:
             self._counters[self._handed] += len(batch)
+        if len(batch) < SMALL_BATCH and self._done == self._sent:
+            # the writer is idle (all it was handed is written): a few packets cost
+            # less written here than the thread's wake-up and the GIL's hand-over
+            write = self._write
+            for item in batch:
+                try:
+                    write(item)
+                except OSError:
+                    self._counters[self._failure] += 1
+            return
+        if self._sent - self._done >= MAX_BACKLOG:
+            self._counters[f"{self._failure} (backlog)"] += len(batch)
+            return
+        self._sent += 1
+        self._queue.put(batch)
 
     def _run(self) -> None:
         get, write, counters, failure = self._queue.get, self._write, self._counters, self._failure
@@ -90,6 +108,7 @@ class Offload(Generic[T]):
                     write(item)
                 except OSError:
                     counters[failure] += 1
+            self._done += 1  # only this thread writes it; the loop's thread reads it
 
     def stop(self, timeout: float = 1.0) -> None:
         """Write what was handed over, then end the thread."""
