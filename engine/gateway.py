@@ -30,6 +30,7 @@ from engine.ike.policy import IkeConfig
 from engine.ikev1.engine import IkeV1Engine
 from engine.ikev1.policy import ClientGrant
 from engine.raw_esp import RawEsp
+from engine.sockbuf import set_receive_buffer
 
 #: Linux's per-socket DF policy (<linux/in.h>; Python's socket module lacks the names):
 #: IP_PMTUDISC_DONT 0, IP_PMTUDISC_WANT 1, IP_PMTUDISC_DO 2
@@ -197,7 +198,7 @@ class Gateway:
                 family = socket.AF_INET6 if ":" in self.bind else socket.AF_INET
                 sock = socket.socket(family, socket.SOCK_DGRAM)
                 sock.setblocking(False)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
+                set_receive_buffer(sock, SOCKET_BUFFER)
                 try:
                     sock.bind((self.bind, port))
                 except OSError:

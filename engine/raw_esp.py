@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from engine.events import Address
+from engine.sockbuf import set_receive_buffer
 
 IPPROTO_ESP = 50
 RECV_BATCH = 256
@@ -38,8 +39,9 @@ class RawEsp:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, IPPROTO_ESP)
         self.sock.setblocking(False)
         # the default (rmem_default, ~90 full-size packets) overflows whenever the loop
-        # is busy for a few milliseconds at 100 Mbit/s; the UDP sockets ask as much
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
+        # is busy for a few milliseconds at 100 Mbit/s (the kernel counts it as an
+        # unknown protocol); the UDP sockets ask as much
+        set_receive_buffer(self.sock, SOCKET_BUFFER)
         if bind not in ("0.0.0.0", ""):
             self.sock.bind((bind, 0))
         self._on_packet = on_packet
