@@ -37,17 +37,20 @@ class Offload(Generic[T]):
         counters: Counter[str],
         failure: str,
         handed: str = "",
+        prepare: Callable[[list[T]], list[T]] | None = None,
     ) -> None:
         """`write(item)` on the thread; an OSError from it counts as `failure` in
         `counters` (a Counter's increment of a present key is one bytecode apart from
         the loop thread's: not torn), a packet dropped for a full backlog as
         `failure` + " (backlog)", and each packet handed to the thread as `handed`
-        (when given)."""
+        (when given). `prepare(batch)`: what is written for a batch (on the thread
+        for a batch handed to it)."""
         self.name = name
         self._write = write
         self._counters = counters
         self._failure = failure
         self._handed = handed
+        self._prepare = prepare
         self._pending: list[T] = []
         self._queue: queue.SimpleQueue[list[T] | None] = queue.SimpleQueue()
         self._scheduled = False
@@ -85,6 +88,8 @@ class Offload(Generic[T]):
             # the writer is idle (all it was handed is written): a few packets cost
             # less written here than the thread's wake-up and the GIL's hand-over
             write = self._write
+            if self._prepare is not None:
+                batch = self._prepare(batch)
             for item in batch:
                 try:
                     write(item)
@@ -99,10 +104,13 @@ class Offload(Generic[T]):
 
     def _run(self) -> None:
         get, write, counters, failure = self._queue.get, self._write, self._counters, self._failure
+        prepare = self._prepare
         while True:
             batch = get()
             if batch is None:
                 return
+            if prepare is not None:
+                batch = prepare(batch)
             for item in batch:
                 try:
                     write(item)

@@ -7,6 +7,7 @@ import asyncio
 import functools
 import os
 
+from engine.dataplane import gro
 from engine.dataplane.offload import Offload
 from engine.dataplane.plane import DataPlane
 from engine.dataplane.transport_routes import TransportRoutes
@@ -18,7 +19,7 @@ READ_BATCH = 256
 class TunSink:
     def __init__(self, plane: DataPlane, name: str = "ipsec0") -> None:
         self.plane = plane
-        self.device = TunDevice(name)
+        self.device = TunDevice(name, vnet_hdr=True)
         self._routes: dict[str, int] = {}
         self.last_route_error = ""
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -34,6 +35,7 @@ class TunSink:
             functools.partial(os.write, self.device.fd),
             self.plane.counters,
             "tun write failed",
+            prepare=gro.coalesce,
         )
         self._writer.start()
         self._loop = asyncio.get_running_loop()
@@ -56,19 +58,20 @@ class TunSink:
     def _readable(self) -> None:
         fd, read, send = self.device.fd, os.read, self.plane.send
         now = self.plane.gateway.now()  # once per wake-up: the batch was queued together
+        skip = gro.VNET_HEADER_SIZE if self.device.vnet_hdr else 0
         for _ in range(READ_BATCH):
             try:
                 packet = read(fd, 65535)
             except BlockingIOError:
                 return
-            send(packet, "", now)
+            send(packet[skip:] if skip else packet, "", now)
 
     def deliver(self, packet: bytes) -> None:
         if self._writer is not None:
             self._writer.put(packet)
             return
         try:
-            os.write(self.device.fd, packet)
+            os.write(self.device.fd, gro.PLAIN + packet if self.device.vnet_hdr else packet)
         except OSError:
             self.plane.counters["tun write failed"] += 1
 
