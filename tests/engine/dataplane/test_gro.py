@@ -19,8 +19,8 @@ def segment(seq: int, payload: bytes, flags: int = 0x10, sport: int = 5201, ttl:
     tcp = struct.pack(">HHIIBBHHH", sport, 40000, seq, 777, (20 + len(OPTIONS)) // 4 << 4,
                       flags, 512, 0, 0) + OPTIONS  # fmt: skip
     size = 20 + len(tcp) + len(payload)
-    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, size, seq & 0xFFFF, 0x4000, ttl, 6, 0,
-                     ipaddress.IPv4Address(SRC).packed, ipaddress.IPv4Address(DST).packed)  # fmt: skip
+    src, dst = ipaddress.IPv4Address(SRC).packed, ipaddress.IPv4Address(DST).packed
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, size, seq & 0xFFFF, 0x4000, ttl, 6, 0, src, dst)
     ip = ip[:10] + struct.pack(">H", checksum(ip)) + ip[12:]
     pseudo = ip[12:20] + struct.pack(">BBH", 0, 6, len(tcp) + len(payload))
     tcp = tcp[:16] + struct.pack(">H", checksum(pseudo + tcp + payload)) + tcp[18:]
@@ -40,7 +40,7 @@ def run(start: int, parts: list[bytes], last_flags: int = 0x10) -> list[bytes]:
 
 
 def test_a_run_of_segments_becomes_one_gso_packet_true_to_them() -> None:
-    parts = payloads(4) + [b"z" * 300]
+    parts = [*payloads(4), b"z" * 300]
     (joined,) = coalesce(run(1000, parts, last_flags=0x18))
     flags, gso_type, hdr_len, gso_size, csum_start, csum_offset = VNET_HEADER.unpack_from(joined)
     header = 20 + 20 + len(OPTIONS)
