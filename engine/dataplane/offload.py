@@ -38,19 +38,22 @@ class Offload(Generic[T]):
         failure: str,
         handed: str = "",
         prepare: Callable[[list[T]], list[T]] | None = None,
+        threaded: bool = True,
     ) -> None:
         """`write(item)` on the thread; an OSError from it counts as `failure` in
         `counters` (a Counter's increment of a present key is one bytecode apart from
         the loop thread's: not torn), a packet dropped for a full backlog as
         `failure` + " (backlog)", and each packet handed to the thread as `handed`
         (when given). `prepare(batch)`: what is written for a batch (on the thread
-        for a batch handed to it)."""
+        for a batch handed to it). `threaded=False`: every batch is written on the
+        loop's thread at the end of its turn (batched, prepared, no thread)."""
         self.name = name
         self._write = write
         self._counters = counters
         self._failure = failure
         self._handed = handed
         self._prepare = prepare
+        self._threaded = threaded
         self._pending: list[T] = []
         self._queue: queue.SimpleQueue[list[T] | None] = queue.SimpleQueue()
         self._scheduled = False
@@ -62,11 +65,14 @@ class Offload(Generic[T]):
 
     @property
     def running(self) -> bool:
+        """A writer thread runs."""
         return self._thread is not None
 
     def start(self) -> None:
         """On the event loop's thread."""
         self._loop = asyncio.get_running_loop()
+        if not self._threaded:
+            return
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
@@ -84,7 +90,7 @@ class Offload(Generic[T]):
         batch, self._pending = self._pending, []
         if self._handed:
             self._counters[self._handed] += len(batch)
-        if len(batch) < SMALL_BATCH and self._done == self._sent:
+        if self._thread is None or (len(batch) < SMALL_BATCH and self._done == self._sent):
             # the writer is idle (all it was handed is written): a few packets cost
             # less written here than the thread's wake-up and the GIL's hand-over
             write = self._write
@@ -120,10 +126,10 @@ class Offload(Generic[T]):
 
     def stop(self, timeout: float = 1.0) -> None:
         """Write what was handed over, then end the thread."""
-        if self._thread is None:
-            return
         if self._pending:
             self._hand_over()
+        if self._thread is None:
+            return
         self._queue.put(None)
         self._thread.join(timeout)
         self._thread = None

@@ -25,7 +25,7 @@ class TunSink:
         self._loop: asyncio.AbstractEventLoop | None = None
         #: policy routing for transport-mode child SAs (made when the device opens)
         self.transport: TransportRoutes | None = None
-        #: writes to the device, on a thread of their own once it is open
+        #: writes to the device, batched per loop turn (TCP runs joined) once it is open
         self._writer: Offload[bytes] | None = None
 
     def start(self) -> None:
@@ -36,6 +36,9 @@ class TunSink:
             self.plane.counters,
             "tun write failed",
             prepare=gro.coalesce,
+            # on the loop's thread: with TCP runs joined there are few writes, and for a
+            # flood of small writes a thread's GIL hand-over per packet costs more
+            threaded=False,
         )
         self._writer.start()
         self._loop = asyncio.get_running_loop()

@@ -81,3 +81,24 @@ async def test_stop_writes_what_is_pending() -> None:
     offload.stop()  # before the loop's turn ended
     assert recorder.items == [bytes([n]) for n in range(50)]
     assert not offload.running
+
+
+async def test_without_a_thread_each_batch_is_prepared_and_written_at_the_turns_end() -> None:
+    recorder, counters = Recorder(), Counter[str]()
+    offload = Offload(
+        "test writer",
+        recorder.write,
+        counters,
+        "write failed",
+        prepare=lambda batch: [b"".join(batch)],
+        threaded=False,
+    )
+    offload.start()
+    for n in range(3 * SMALL_BATCH):
+        offload.put(bytes([n]))
+    assert recorder.items == []
+    await asyncio.sleep(0)
+    assert recorder.items == [bytes(range(3 * SMALL_BATCH))]  # one batch, prepared
+    assert recorder.threads == {threading.current_thread().name}
+    assert not offload.running
+    offload.stop()
