@@ -97,17 +97,19 @@ class Topology:
     def pids(self, ns: str) -> list[int]:
         return [int(p) for p in self._ip("netns", "pids", ns, check=False).split()]
 
-    def forget_charon_routing(self) -> None:
-        """A killed charon leaves its policy rule and routing table 220 behind."""
+    def forget_charon_routing(self, ns: str | None = None) -> None:
+        """A killed charon leaves its policy rule and routing table 220 behind (in `ns`,
+        the responder's namespace by default)."""
+        ns = ns or self.rsp
         for _ in range(8):
             done = subprocess.run(
-                [IP, "-n", self.rsp, "rule", "del", "table", "220"],
+                [IP, "-n", ns, "rule", "del", "table", "220"],
                 capture_output=True,
                 check=False,
             )
             if done.returncode:
                 break
-        self._ip("-n", self.rsp, "route", "flush", "table", "220", check=False)
+        self._ip("-n", ns, "route", "flush", "table", "220", check=False)
 
     def destroy(self) -> None:
         for ns in reversed(self.created):

@@ -1,6 +1,7 @@
 """IKE responder CPU per SA: our daemon side by side with strongSwan's charon, same run.
 
     python bench/vs_strongswan.py [--rounds N] [--quick]
+    python bench/vs_strongswan.py --esp [--rounds N] [--seconds S]   (ESP: esp_vs_charon.py)
 
 as root, from the project root, with the project's virtualenv interpreter
 (`sudo .venv/bin/python bench/vs_strongswan.py`). Without root,
@@ -153,6 +154,8 @@ class Responder:
         self.dir = workdir
         self.log = workdir / f"{self.name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        #: the namespace it runs in (the ESP comparison also runs one in the generator's)
+        self.ns = topo.rsp
 
     def start(self) -> None:
         raise NotImplementedError
@@ -261,7 +264,7 @@ secrets {{
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
                 self.topo.exec_argv(
-                    self.topo.rsp, "sh", "-c", 'mount --bind "$1" /run && exec "$2"',
+                    self.ns, "sh", "-c", 'mount --bind "$1" /run && exec "$2"',
                     "sh", str(run), str(CHARON),
                 ),
                 env={**os.environ, "STRONGSWAN_CONF": str(conf)},
@@ -291,13 +294,15 @@ secrets {{
 
     def stop(self) -> None:
         super().stop()
-        self.topo.forget_charon_routing()
+        self.topo.forget_charon_routing(self.ns)
 
 
 class OurResponder(Responder):
     name = "ours"
     #: the project tree whose engine runs (the daemon's working directory)
     root = ROOT
+    #: the address it binds
+    address = RESPONDER
 
     @staticmethod
     def config() -> str:
@@ -344,8 +349,8 @@ end
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
                 self.topo.exec_argv(
-                    self.topo.rsp, sys.executable, "-m", "engine.cli", "daemon",
-                    "--config", str(conf), "--bind", RESPONDER,
+                    self.ns, sys.executable, "-m", "engine.cli", "daemon",
+                    "--config", str(conf), "--bind", self.address,
                     "--ike-port", "500", "--natt-port", "4500",
                     "--control", str(self.control), "--state-dir", str(state),
                 ),
@@ -642,6 +647,11 @@ def check_prerequisites() -> None:
         raise Skip("no /dev/net/tun (kernel-libipsec and our data plane need TUN)")
 
 
+def on_term(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, through the cleanup of namespaces and processes."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=None, help="default 3 (1 with --quick)")
@@ -684,6 +694,20 @@ def main() -> int:
         help="also measure our daemon from another checkout of the project (e.g. the "
         "code before a change), interleaved with the others, reported as `base`",
     )
+    parser.add_argument(
+        "--esp",
+        action="store_true",
+        help="instead of IKE: ESP throughput with iperf3 (bench/esp_vs_charon.py), "
+        "charon-charon, charon-daemon and daemon-daemon",
+    )
+    parser.add_argument(
+        "--seconds", type=int, default=10, help="--esp: seconds per iperf3 run (default 10)"
+    )
+    parser.add_argument(
+        "--pairs",
+        default="charon-charon,charon-daemon,daemon-daemon",
+        help="--esp: initiator-responder pairings, comma-separated (base-base: --baseline)",
+    )
     args = parser.parse_args()
     CharonResponder.extra = tuple(
         tuple(option.split("=", 1))
@@ -701,10 +725,19 @@ def main() -> int:
     except Skip as reason:
         print(f"skipped: {reason}")
         return 0
+    if args.esp:
+        from bench import esp_vs_charon
 
-    # Ctrl-C and SIGTERM unwind through the finally below.
-    def on_term(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        pairs = args.pairs.split(",")
+        if args.baseline is not None:
+            esp_vs_charon.BaselineInitiator.root = BaselineResponder.root
+            if "base-base" not in pairs:
+                pairs.append("base-base")
+        unknown = [p for p in pairs if p not in esp_vs_charon.PAIRS]
+        if unknown:
+            parser.error(f"unknown pairing(s) {unknown}: {sorted(esp_vs_charon.PAIRS)}")
+        signal.signal(signal.SIGTERM, on_term)
+        return esp_vs_charon.run(args.rounds or 3, args.seconds, pairs, args.profile)
 
     signal.signal(signal.SIGTERM, on_term)
     workdir = Path(tempfile.mkdtemp(prefix="vs-ss-"))

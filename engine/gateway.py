@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import socket
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from engine.bus import EventBus
 from engine.crypto import RandomBytes
+from engine.dataplane.offload import Offload
 from engine.events import Address, DownReason
 from engine.ike.constants import NON_ESP_MARKER
 from engine.ike.engine import IkeEngine
@@ -27,6 +30,7 @@ from engine.ike.policy import IkeConfig
 from engine.ikev1.engine import IkeV1Engine
 from engine.ikev1.policy import ClientGrant
 from engine.raw_esp import RawEsp
+from engine.sockbuf import set_receive_buffer
 
 #: Linux's per-socket DF policy (<linux/in.h>; Python's socket module lacks the names):
 #: IP_PMTUDISC_DONT 0, IP_PMTUDISC_WANT 1, IP_PMTUDISC_DO 2
@@ -47,8 +51,15 @@ DRAIN_BATCHES = 64
 #: seconds a stopping gateway waits for its peers to confirm their DELETEs
 SHUTDOWN_GRACE = 1.5
 
-EspHandler = Callable[[bytes, Address, Address], None]
+#: (ESP packet, our address, the peer's, the loop's time)
+EspHandler = Callable[[bytes, Address, Address, float], None]
+#: sends one ESP packet to one peer (see Gateway.esp_sender)
+EspSender = Callable[[bytes], None]
 EventListener = Callable[[object], object]
+
+
+def _put_to(put: Callable[[tuple[bytes, Address]], None], remote: Address, data: bytes) -> None:
+    put((data, remote))
 
 
 def needs_marker(local_port: int, remote_port: int) -> bool:
@@ -78,24 +89,46 @@ class UdpPort:
         self._on_datagram = on_datagram
         self._after_batch = after_batch
         self._counters = counters
+        #: ESP in UDP: (data, our port, the peer's address, now), or None (all datagrams
+        #: to `on_datagram`)
+        self.on_esp: Callable[[bytes, int, tuple[str, int], float], None] | None = None
+        self.clock: Callable[[], float] = time.monotonic
 
     def readable(self) -> int:
-        """Read up to RECV_BATCH datagrams; how many were read."""
-        got = 0
+        """Read up to RECV_BATCH datagrams; how many were read. The engines' output is
+        flushed once per batch (`after_batch`), not once per datagram."""
+        recvfrom = self.sock.recvfrom
+        on_datagram, port = self._on_datagram, self.port
+        # ESP in UDP (no non-ESP marker, neither end on port 500: RFC 3948) goes straight
+        # to the data plane, with the loop's time read once per wake-up
+        on_esp = self.on_esp if port != IKE_STANDARD_PORT else None
+        now = self.clock() if on_esp is not None else 0.0
+        got = esp = 0
         try:
             for _ in range(RECV_BATCH):
                 try:
-                    data, addr = self.sock.recvfrom(65535)
+                    data, addr = recvfrom(65535)
                 except (BlockingIOError, InterruptedError):
-                    return got
+                    break
                 except OSError:
                     # ICMP errors for earlier sends surface here (port unreachable ...)
                     self._counters["socket errors"] += 1
                     continue
                 got += 1
-                self._on_datagram(data, self.port, (addr[0], addr[1]))
+                if (
+                    on_esp is not None
+                    and len(data) > 4
+                    and data[:4] != NON_ESP_MARKER
+                    and addr[1] != IKE_STANDARD_PORT
+                ):
+                    esp += 1
+                    on_esp(data, port, addr, now)
+                else:
+                    on_datagram(data, port, (addr[0], addr[1]))
         finally:
-            if got and self._after_batch is not None:
+            if esp:
+                self._counters["datagrams in"] += esp
+            if got > esp and self._after_batch is not None:
                 self._after_batch()
         return got
 
@@ -155,6 +188,10 @@ class Gateway:
         self._keepalive: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._local_ip_cache: dict[str, str] = {}
+        #: (peer address, port) -> (our address, NAT-T port), for ESP in UDP
+        self._esp_local: dict[Address, Address] = {}
+        #: the data plane's ESP sends, one thread per socket (see esp_sender)
+        self._esp_offloads: dict[str, Offload[tuple[bytes, Address]]] = {}
         #: seconds `stop` waits for peers to confirm their DELETE
         self.shutdown_grace = SHUTDOWN_GRACE
         #: SO_MARK of our sockets (0: none); set by the data plane's policy routing
@@ -175,13 +212,15 @@ class Gateway:
                 family = socket.AF_INET6 if ":" in self.bind else socket.AF_INET
                 sock = socket.socket(family, socket.SOCK_DGRAM)
                 sock.setblocking(False)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
+                set_receive_buffer(sock, SOCKET_BUFFER)
                 try:
                     sock.bind((self.bind, port))
                 except OSError:
                     sock.close()
                     raise
                 endpoint = UdpPort(sock, self._received, self.counters, self.flush)
+                endpoint.on_esp = self._esp_datagram
+                endpoint.clock = self._loop.time
                 self._endpoints[endpoint.port] = endpoint
                 self._loop.add_reader(sock.fileno(), endpoint.readable)
                 bound.append(endpoint.port)
@@ -201,6 +240,9 @@ class Gateway:
         self._keepalive = self._loop.call_later(KEEPALIVE_INTERVAL, self._send_keepalives)
 
     def _close_endpoints(self) -> None:
+        for offload in self._esp_offloads.values():
+            offload.stop()
+        self._esp_offloads.clear()
         for endpoint in self._endpoints.values():
             if self._loop is not None:
                 self._loop.remove_reader(endpoint.sock.fileno())
@@ -293,7 +335,7 @@ class Gateway:
         elif marker_expected:
             # Without the marker on a NAT-T path this is ESP in UDP (RFC 3948).
             if self.esp_handler is not None:
-                self.esp_handler(data, (self.local_ip(remote[0]), port), remote)
+                self.esp_handler(data, (self.local_ip(remote[0]), port), remote, self.now())
             else:
                 self.counters["esp without data plane"] += 1
             return
@@ -302,6 +344,19 @@ class Gateway:
             self.ikev1.receive_datagram(data, local, remote, self.now())
         else:
             self.engine.receive_datagram(data, local, remote, self.now())
+
+    def _esp_datagram(self, data: bytes, port: int, addr: tuple[str, int], now: float) -> None:
+        """ESP in UDP, recognised by the socket's reader (the fast path of
+        `datagram_received`): to the data plane with our address as the peer sees it."""
+        handler = self.esp_handler
+        if handler is None:
+            self.counters["esp without data plane"] += 1
+            return
+        remote = (addr[0], addr[1])
+        local = self._esp_local.get(remote)
+        if local is None:
+            local = self._esp_local[remote] = (self.local_ip(addr[0]), port)
+        handler(data, local, remote, now)
 
     def local_ip(self, remote_ip: str) -> str:
         """Our address as the peer sees it before NAT: the bound one, or the route's source."""
@@ -331,6 +386,42 @@ class Gateway:
         else:
             self.counters["esp without raw socket"] += 1
 
+    def esp_sender(self, local: Address, remote: Address, *, encapsulated: bool) -> EspSender:
+        """`send_esp` for one SA's path, resolved once: the data plane keeps it per child
+        SA. The sends themselves happen on a thread per socket (engine.dataplane.offload:
+        the kernel's part of a send overlaps with the next packets' encryption)."""
+        if encapsulated:
+            endpoint = self._endpoints.get(local[1]) or self._endpoints.get(self.ike_port)
+            if endpoint is not None:
+                offload = self._esp_offload(
+                    f"udp/{endpoint.port}", endpoint.sock.sendto, "send errors", "datagrams out"
+                )
+                return functools.partial(_put_to, offload.put, remote)
+        elif self.raw_esp is not None:
+            raw = self.raw_esp
+            offload = self._esp_offload("esp", raw.sock.sendto, "raw esp send errors")
+            return functools.partial(_put_to, offload.put, (remote[0], 0))
+        # no socket for that path (yet): the general path, which counts the failure
+        return functools.partial(
+            self.send_esp, local=local, remote=remote, encapsulated=encapsulated
+        )
+
+    def _esp_offload(
+        self,
+        name: str,
+        sendto: Callable[[bytes, Address], object],
+        failure: str,
+        handed: str = "",
+    ) -> Offload[tuple[bytes, Address]]:
+        offload = self._esp_offloads.get(name)
+        if offload is None:
+            offload = Offload(
+                f"{name} sender", lambda item: sendto(*item), self.counters, failure, handed
+            )
+            offload.start()
+            self._esp_offloads[name] = offload
+        return offload
+
     def enable_raw_esp(self) -> bool:
         """Receive and send ESP over IP (protocol 50); False without the privilege."""
         try:
@@ -340,9 +431,9 @@ class Gateway:
         self.raw_esp.start()
         return True
 
-    def _raw_esp_received(self, data: bytes, local: Address, remote: Address) -> None:
+    def _raw_esp_received(self, data: bytes, local: Address, remote: Address, now: float) -> None:
         if self.esp_handler is not None:
-            self.esp_handler(data, local, remote)
+            self.esp_handler(data, local, remote, now)
 
     def _sendto(self, data: bytes, port: int, remote: Address) -> None:
         endpoint = self._endpoints.get(port) or self._endpoints.get(self.ike_port)

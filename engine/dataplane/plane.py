@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Protocol
 
-from engine.esp.drops import DropReason
+from engine.esp.drops import Drop, DropReason
 from engine.esp.table import SaTable
 from engine.events import (
     Address,
@@ -78,6 +78,9 @@ class DataPlane:
         self._transport: dict[int, tuple[str, str, int]] = {}
         self._task: asyncio.Task[None] | None = None
         self._rekeying: set[int] = set()
+        #: per child SA, resolved on its first packet: where its ESP leaves (the peer's
+        #: path, Gateway.esp_sender)
+        self._senders: dict[int, Callable[[bytes], None]] = {}
         gateway.esp_handler = self.esp_received
 
     # ------------------------------------------------------------------ SAs
@@ -114,6 +117,7 @@ class DataPlane:
                 )
             self.table.remove(event.child_sa_id)
             self._peers.pop(event.child_sa_id, None)
+            self._senders.pop(event.child_sa_id, None)
             self._rekeying.discard(event.child_sa_id)
             interface = self._interfaces.pop(event.child_sa_id, None)
             if interface is not None:
@@ -142,20 +146,24 @@ class DataPlane:
         return self._line_children[interface] > 0
 
     # ------------------------------------------------------------------ packets
-    def esp_received(self, data: bytes, local: Address, remote: Address) -> None:
-        """ESP in UDP from the gateway's sockets (RFC 3948)."""
-        now = self.gateway.now()
-        result = self.table.inbound(data, now)
-        if not isinstance(result, tuple):
+    def esp_received(
+        self, data: bytes, local: Address, remote: Address, now: float | None = None
+    ) -> None:
+        """ESP in UDP from the gateway's sockets (RFC 3948), or over IP; `now`: the loop's
+        time, read once per batch of packets by the socket's reader."""
+        result = self.table.inbound(data, self.gateway.now() if now is None else now)
+        if result.__class__ is not tuple:
             # counted by the table; a stale SPI from a peer we talk to gets INVALID_SPI
+            assert isinstance(result, Drop)
             if result.reason is DropReason.UNKNOWN_SPI and result.spi is not None:
                 self.gateway.report_invalid_spi(result.spi, remote)
             return
-        inner, child_sa_id = result
+        inner, child_sa_id = result  # type: ignore[misc]
         peer = self._peers.get(child_sa_id)
         if peer is not None and peer[1] != remote:
             # The peer moved (NAT rebinding, MOBIKE float): answer where it now is.
             self._peers[child_sa_id] = (local, remote, peer[2])
+            self._senders.pop(child_sa_id, None)
         interface = self._interfaces.get(child_sa_id)
         sink = self.sink if interface is None else self.tunnel_sinks.get(interface)
         if sink is not None:
@@ -163,20 +171,26 @@ class DataPlane:
         else:
             self.counters["no sink"] += 1
 
-    def send(self, packet: bytes, interface: str = "") -> bool:
+    def send(self, packet: bytes, interface: str = "", now: float | None = None) -> bool:
         """Encrypt a packet from a sink toward the peer whose selectors cover it: among
-        the crypto maps' SAs, or those of the tunnel interface it came in by."""
-        result = self.table.outbound(packet, self.gateway.now(), interface)
-        if not isinstance(result, tuple):
+        the crypto maps' SAs, or those of the tunnel interface it came in by. `now`: the
+        loop's time, read once per batch by the sink's reader."""
+        result = self.table.outbound(packet, self.gateway.now() if now is None else now, interface)
+        if result.__class__ is not tuple:
             if result is None:
                 self.counters["no SA for packet"] += 1
             return False
-        esp, child_sa_id = result
-        peer = self._peers.get(child_sa_id)
-        if peer is None:
-            return False
-        local, remote, encapsulated = peer
-        self.gateway.send_esp(esp, local, remote, encapsulated=encapsulated)
+        esp, child_sa_id = result  # type: ignore[misc]
+        sender = self._senders.get(child_sa_id)
+        if sender is None:
+            peer = self._peers.get(child_sa_id)
+            if peer is None:
+                return False
+            local, remote, encapsulated = peer
+            sender = self._senders[child_sa_id] = self.gateway.esp_sender(
+                local, remote, encapsulated=encapsulated
+            )
+        sender(esp)
         return True
 
     # ------------------------------------------------------------------ upkeep

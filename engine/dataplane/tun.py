@@ -22,13 +22,20 @@ from engine.netlink import netlink, netlink_soon
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
 IFF_NO_PI = 0x1000
+#: a virtio_net_hdr ahead of every packet, both ways (engine.dataplane.gro)
+IFF_VNET_HDR = 0x4000
 DEFAULT_MTU = 1400
 
 
 class TunDevice:
-    def __init__(self, name: str = "ipsec0", mtu: int = DEFAULT_MTU) -> None:
+    def __init__(
+        self, name: str = "ipsec0", mtu: int = DEFAULT_MTU, vnet_hdr: bool = False
+    ) -> None:
         self.name = name
         self.mtu = mtu
+        #: packets carry a virtio_net_hdr (read: always plain, no offloads are enabled
+        #: for the kernel's side; written: plain or GSO)
+        self.vnet_hdr = vnet_hdr
         self.fd = -1
         self.index = 0
         #: (network, metric) of the routes made here
@@ -38,7 +45,13 @@ class TunDevice:
         self.fd = os.open("/dev/net/tun", os.O_RDWR | os.O_NONBLOCK)
         try:
             fcntl.ioctl(
-                self.fd, TUNSETIFF, struct.pack("16sH", self.name.encode(), IFF_TUN | IFF_NO_PI)
+                self.fd,
+                TUNSETIFF,
+                struct.pack(
+                    "16sH",
+                    self.name.encode(),
+                    IFF_TUN | IFF_NO_PI | (IFF_VNET_HDR if self.vnet_hdr else 0),
+                ),
             )
             self.index = netlink(lambda ipr: ipr.link_lookup(ifname=self.name)[0])
             netlink(lambda ipr: ipr.link("set", index=self.index, state="up", mtu=self.mtu))

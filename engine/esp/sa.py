@@ -448,14 +448,18 @@ class InboundSa(_EspSa):
         size = len(packet)
         if size < self._min_size or (size - self._align_base) % self._align:
             return self._drop(DropReason.MALFORMED)
-        seq = self.replay.check(_U32.unpack_from(packet, 4)[0])
-        if seq < 0:
-            return self._drop(DropReason.REPLAY)
+        replay = self.replay
+        seq = _U32.unpack_from(packet, 4)[0]
+        if self.esn or seq <= replay.highest:  # in order without ESN: nothing to look up
+            seq = replay.check(seq)
+            if seq < 0:
+                return self._drop(DropReason.REPLAY)
         aead = self._aead
         if aead is not None:
             aad = packet[:4] + _U32.pack(seq >> 32) + packet[4:8] if self.esn else packet[:8]
             try:
-                plain = aead.decrypt(self._salt + packet[8:16], packet[16:], aad)
+                # the ciphertext as a view: no copy of the packet before decrypting it
+                plain = aead.decrypt(self._salt + packet[8:16], memoryview(packet)[16:], aad)
             except InvalidTag:
                 return self._drop(DropReason.INTEGRITY)
         else:
@@ -472,7 +476,7 @@ class InboundSa(_EspSa):
                 if cbc is None
                 else cbc.update(packet[ESP_HEADER_SIZE:end])
             )
-        self.replay.accept(seq)
+        replay.accept(seq)
         trailer = len(plain) - 2
         pad = plain[trailer]
         if pad and (trailer - pad < self._start or plain[trailer - pad : trailer] != _PADS[pad]):

@@ -94,7 +94,8 @@ class SaTable:
         self._replay_window = replay_window
         self._soft_fraction = soft_fraction
         self._pairs: dict[int, ChildSaPair] = {}
-        self._by_spi: dict[int, tuple[InboundSa, int]] = {}
+        #: inbound SPI -> (its SA, its pair): one lookup per received packet
+        self._by_spi: dict[int, tuple[InboundSa, ChildSaPair]] = {}
         # one outbound index per tunnel interface ("": the crypto maps'): two tunnel
         # interfaces both carry 0.0.0.0/0, and the interface a packet came in by decides
         self._index: dict[str, SelectorIndex[ChildSaPair]] = {"": SelectorIndex()}
@@ -197,7 +198,7 @@ class SaTable:
             same[-1].superseded = True
         same.append(pair)
         self._pairs[child_sa_id] = pair
-        self._by_spi[spi_in] = (inbound, child_sa_id)
+        self._by_spi[spi_in] = (inbound, pair)
         self._index.setdefault(interface, SelectorIndex()).add(local, remote, pair, protocol)
         self._with_protocol += bool(protocol)
         self._flows.setdefault(interface, {}).clear()
@@ -250,15 +251,14 @@ class SaTable:
         entry = self._by_spi.get(spi)
         if entry is None:
             return self._drop(DropReason.UNKNOWN_SPI, spi=spi)
-        sa, child_sa_id = entry
-        pair = self._pairs[child_sa_id]
+        sa, pair = entry
         if pair.endpoints is not None:
             inner = sa.decapsulate_transport(esp_packet, now, pair.endpoints, pair.protocol)
         else:
             inner = sa.decapsulate(esp_packet, now)
-        if isinstance(inner, DropReason):
-            return self._drop(inner, child_sa_id, spi)
-        return inner, child_sa_id
+        if inner.__class__ is DropReason:
+            return self._drop(inner, pair.child_sa_id, spi)  # type: ignore[arg-type]
+        return inner, pair.child_sa_id  # type: ignore[return-value]
 
     def outbound(
         self, inner_packet: bytes, now: float, interface: str = ""
@@ -295,9 +295,9 @@ class SaTable:
             esp = sa.encapsulate_transport(inner_packet, now)
         else:
             esp = sa.encapsulate(inner_packet, now)
-        if isinstance(esp, DropReason):
-            return self._drop(esp, pair.child_sa_id, sa.spi)
-        return esp, pair.child_sa_id
+        if esp.__class__ is DropReason:
+            return self._drop(esp, pair.child_sa_id, sa.spi)  # type: ignore[arg-type]
+        return esp, pair.child_sa_id  # type: ignore[return-value]
 
     def lookup_outbound(self, inner_packet: bytes, interface: str = "") -> OutboundSa | None:
         """The SA `outbound` would protect this packet with: the newest pair whose remote
