@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 @dataclass
 class SteadyPing:
-    """`ping -i INTERVAL -w SECONDS` from `source` to `target` inside `ns`, running in the
-    background from `start()` until its deadline."""
+    """`ping -i INTERVAL` for SECONDS from `source` to `target` inside `ns`, running in
+    the background from `start()` until its last reply."""
 
     ns: str
     source: str
@@ -21,10 +21,15 @@ class SteadyPing:
     process: subprocess.Popen[str] | None = field(default=None, init=False)
 
     def start(self) -> SteadyPing:
+        # A count, not only a deadline: with `-w` alone ping exits at the deadline and a
+        # request still in flight then counts as lost; with `-c` it waits for the last
+        # replies (the deadline, a few seconds later, only bounds a broken tunnel).
+        count = max(1, round(self.seconds / self.interval))
         self.process = subprocess.Popen(
             [
                 "ip", "netns", "exec", self.ns, "ping", "-n", "-q", "-i", str(self.interval),
-                "-w", str(self.seconds), "-W", "1", "-I", self.source, self.target,
+                "-c", str(count), "-w", str(self.seconds + 5), "-W", "1",
+                "-I", self.source, self.target,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -35,7 +40,7 @@ class SteadyPing:
     def result(self) -> tuple[int, int]:
         """(sent, received), waiting for the deadline."""
         assert self.process is not None, "start() first"
-        output, _ = self.process.communicate(timeout=self.seconds + 30)
+        output, _ = self.process.communicate(timeout=self.seconds + 35)
         match = re.search(r"(\d+) packets transmitted, (\d+) received", output)
         assert match, output
         return int(match.group(1)), int(match.group(2))
