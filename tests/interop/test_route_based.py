@@ -239,8 +239,15 @@ def test_a_spoke_gets_a_virtual_access_of_a_dynamic_vti_hub(strongswan_lab: Lab)
     eventually(lambda: tunnel_session(hub), 15, "the spoke's session on the hub")
     session = tunnel_session(hub)
     assert session["session"]["interface"] == "Virtual-Access1"
-    link = lab.topo.run(lab.topo.us, "ip", "route", "show", "10.98.1.0/24").stdout
-    assert "dev Virtual-Access1" in link, link
+
+    def routed() -> bool:
+        # the route goes in on the device's worker, just after the session is shown
+        link = lab.topo.run(lab.topo.us, "ip", "route", "show", "10.98.1.0/24").stdout
+        if "dev Virtual-Access1" not in link:
+            raise NotYet(link)
+        return True
+
+    eventually(routed, 5, "the spoke's LAN routed into Virtual-Access1")
     assert ping(lab, lab.topo.ss, SS_HOST, US_HOST, 5) == (5, 5)
     charon.terminate_ike()
 
