@@ -27,7 +27,8 @@ if TYPE_CHECKING:  # the XSM service runs exec commands through here: no import 
     from engine.xsm.clients import ClientInfo
     from engine.xsm.datasets import DataSet, Row
     from engine.xsm.history_sets import HistoryRows
-    from engine.xsm.server import XsmService, XsmStatus
+    from engine.xsm.server import XsmService
+    from engine.xsm.status import XsmStatus
 
 CLEAR_USAGE = (
     "clear crypto session [remote IP [port N]] [local IP [port N]] [fvrf NAME] [ivrf NAME]"

@@ -24,8 +24,9 @@ from engine.xsm.history_db import HistoryDatabase, HistoryError
 from engine.xsm.history_recorder import HistoryRecorder
 from engine.xsm.history_sets import HistoryRows, history_datasets
 from engine.xsm.metrics import GatewayMetrics
-from engine.xsm.server import ExecResult, MetricsHook, XsmService
+from engine.xsm.server import XsmService
 from engine.xsm.settings import XsmSettings
+from engine.xsm.status import ExecResult, MetricsHook
 
 
 class Gateway(Protocol):

@@ -26,9 +26,8 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from aiohttp import WSMsgType, hdrs, web
 
@@ -48,22 +47,29 @@ from engine.xsm.clients import (
     Client,
     ClientInfo,
     ClientRegistry,
-    Closed,
     Notice,
     QueueLimits,
     Transport,
 )
 from engine.xsm.codec import Codec, default_codecs
 from engine.xsm.datasets import DataSet
-from engine.xsm.settings import TlsFiles, XsmSettings
+from engine.xsm.listeners import ListenerSpec, bind_listener, wanted_listeners
+from engine.xsm.negotiation import accepted_media, last_event_id
+from engine.xsm.push import pump_sse, pump_ws
+from engine.xsm.settings import XsmSettings
+from engine.xsm.status import (
+    ExecCommand,
+    ExecResult,
+    ListenerStatus,
+    MetricsHook,
+    XsmCounters,
+    XsmStatus,
+)
 from engine.xsm.stream import (
     DEFAULT_SAMPLE_INTERVAL,
-    ChangeEvent,
     Feed,
-    Snapshot,
     Source,
     monotonic_ids,
-    sse_event,
 )
 from engine.xsm.tls import CertificatePair, self_signed, server_context
 
@@ -87,131 +93,6 @@ MAX_CONNECTIONS = 1000
 #: request bodies (exec commands) and WebSocket messages are small
 CLIENT_MAX_SIZE = 64 * 1024
 REALM = 'Basic realm="xsm", charset="UTF-8"'
-
-
-@dataclass(frozen=True, slots=True)
-class ExecResult:
-    """What an exec command printed, and its records (what `--json` prints), if any."""
-
-    text: str
-    records: Any = None
-
-
-class ExecCommand(Protocol):
-    """Runs an exec command given as words on behalf of `by`; raises ExecSyntaxError
-    (a ValueError) when the words are not a command."""
-
-    def __call__(self, words: list[str], by: str) -> ExecResult | Awaitable[ExecResult]: ...
-
-
-#: the Accept header -> (body, Content-Type)
-MetricsHook = Callable[[str], tuple[bytes, str]]
-
-
-@dataclass(frozen=True, slots=True)
-class ListenerStatus:
-    kind: Literal["http", "https"]
-    #: the configured port
-    port: int
-    #: the port actually bound (differs for port 0), None when not listening
-    bound: int | None
-    #: why it is not listening, when it should be
-    error: str | None = None
-    #: "configured" (trustpoint files) or "self-signed" for https
-    certificate: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class XsmCounters:
-    logins_failed: int = 0
-    rate_limited: int = 0
-    denied_access_class: int = 0
-    dropped_slow: int = 0
-    #: requests refused because max connections were in use
-    refused_busy: int = 0
-    #: handler failures answered 500
-    internal_errors: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class XsmStatus:
-    enabled: bool
-    serving: bool
-    listeners: tuple[ListenerStatus, ...]
-    adapters: tuple[str, ...]
-    monitor_level: int
-    configuration_level: int
-    clients: int
-    counters: XsmCounters
-    #: the newest change event id
-    last_event_id: int
-    closed_by_reason: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class _ListenerSpec:
-    kind: Literal["http", "https"]
-    port: int
-    tls: TlsFiles | None = None
-
-
-def _wanted(settings: XsmSettings) -> tuple[_ListenerSpec, ...]:
-    if not settings.serving:
-        return ()
-    specs = []
-    if settings.http_server:
-        specs.append(_ListenerSpec("http", settings.http_port))
-    if settings.secure_server:
-        specs.append(_ListenerSpec("https", settings.secure_port, settings.tls))
-    return tuple(specs)
-
-
-def _bind(host: str | None, port: int) -> socket.socket:
-    """A listening socket: `host`, or every address (IPv6 and IPv4 where possible)."""
-    if host is None:
-        try:
-            sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-            address: tuple[Any, ...] = ("::", port)
-        except OSError:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            address = ("0.0.0.0", port)
-    else:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.setblocking(False)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _accepts(header: str) -> list[str]:
-    """Media ranges of an Accept header, most preferred first."""
-    ranges = []
-    for index, part in enumerate(header.split(",")):
-        media, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media and quality > 0:
-            ranges.append((-quality, index, media.lower()))
-    return [media for _, _, media in sorted(ranges)]
-
-
-def _last_event_id(request: web.Request) -> int | None:
-    raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
-    if raw is None or not raw.strip().isdigit() or len(raw) > 30:
-        return None
-    return int(raw)
 
 
 def _published(ds: DataSet, settings: XsmSettings) -> bool:
@@ -273,7 +154,7 @@ class XsmService:
         self._sample_interval = sample_interval
         self._feed: Feed | None = None
         self._runner: web.AppRunner | None = None
-        self._specs: tuple[_ListenerSpec, ...] = ()
+        self._specs: tuple[ListenerSpec, ...] = ()
         self._listeners: dict[str, ListenerStatus] = {}
         self._bound_ports: set[int] = set()
         self._self_signed: CertificatePair | None = None
@@ -303,7 +184,7 @@ class XsmService:
         self._feed.set_active(self._visible_names(self.settings))
         self._feed.start()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep(), name="xsm-sweep")
-        await self._open(_wanted(self.settings))
+        await self._open(wanted_listeners(self.settings))
 
     async def apply(self, settings: XsmSettings) -> None:
         """Take a new configuration. Listeners restart only when ports, TLS or serving
@@ -313,7 +194,7 @@ class XsmService:
         if self._feed is None:
             return
         self._feed.set_active(self._visible_names(settings))
-        specs = _wanted(settings)
+        specs = wanted_listeners(settings)
         if specs != self._specs:
             reason = "xsm disabled" if not specs else "listener restarted"
             await self._close_listeners(reason)
@@ -413,7 +294,7 @@ class XsmService:
         app.router.add_get("/metrics", self._metrics)
         return app
 
-    def _tls_context(self, spec: _ListenerSpec) -> tuple[ssl.SSLContext, str]:
+    def _tls_context(self, spec: ListenerSpec) -> tuple[ssl.SSLContext, str]:
         if spec.tls is not None:
             return server_context(spec.tls), "configured"
         if self._self_signed is None or self._self_signed_host != self.hostname:
@@ -421,7 +302,7 @@ class XsmService:
             self._self_signed_host = self.hostname
         return server_context(self._self_signed), "self-signed"
 
-    async def _open(self, specs: tuple[_ListenerSpec, ...]) -> None:
+    async def _open(self, specs: tuple[ListenerSpec, ...]) -> None:
         self._specs = specs
         self._listeners = {}
         self._bound_ports = set()
@@ -436,7 +317,7 @@ class XsmService:
                 context = None
                 if spec.kind == "https":
                     context, certificate = self._tls_context(spec)
-                sock = _bind(self.host, spec.port)
+                sock = bind_listener(self.host, spec.port)
                 site = web.SockSite(runner, sock, ssl_context=context)
                 await site.start()
             except (OSError, ssl.SSLError, ValueError) as err:
@@ -596,7 +477,7 @@ class XsmService:
             return codec
         by_media = {codec.media_type: codec for codec in self.codecs.values()}
         by_media.setdefault("text/xml", self.codecs.get("xml") or self.codecs["json"])
-        for media in _accepts(request.headers.get(hdrs.ACCEPT, "")):
+        for media in accepted_media(request.headers.get(hdrs.ACCEPT, "")):
             if media in by_media:
                 return by_media[media]
         return self.codecs["json"]
@@ -674,7 +555,7 @@ class XsmService:
 
     async def _subscribe(self, request: web.Request) -> web.StreamResponse:
         user = await self._authenticate(request)
-        accepted = _accepts(request.headers.get(hdrs.ACCEPT, "*/*"))
+        accepted = accepted_media(request.headers.get(hdrs.ACCEPT, "*/*"))
         if not {"text/event-stream", "*/*", "text/*"} & set(accepted):
             raise web.HTTPNotAcceptable(text="this is a text/event-stream\n")
         if "xrd" not in request.query:
@@ -692,10 +573,10 @@ class XsmService:
         )
         try:
             client.xrds = frozenset(names)
-            client.enqueue(self._feed.join(client, names, _last_event_id(request)))
+            client.enqueue(self._feed.join(client, names, last_event_id(request)))
             await response.prepare(request)
             await response.write(b"retry: 3000\n\n")
-            await self._pump_sse(client, response, codec)
+            await pump_sse(client, response, codec, self.keepalive)
         except (ConnectionError, RuntimeError):
             pass  # the client went away (or was aborted as a slow consumer)
         finally:
@@ -713,24 +594,6 @@ class XsmService:
             raise web.HTTPBadRequest(text=f"format is one of {', '.join(self.codecs)}\n")
         return codec
 
-    async def _pump_sse(self, client: Client, response: web.StreamResponse, codec: Codec) -> None:
-        while True:
-            try:
-                item = await client.next(self.keepalive)
-            except Closed:
-                return
-            with client.writing():
-                if item is None:
-                    await response.write(b": keep-alive\n\n")
-                elif isinstance(item, ChangeEvent):
-                    await response.write(item.sse(codec))
-                    client.sent()
-                elif isinstance(item, Snapshot):
-                    chunks = codec.snapshot(item.xrd, item.rows, item.id)
-                    for chunk in sse_event("snapshot", item.id, chunks):
-                        await response.write(chunk)
-                    client.sent()
-
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         user = await self._authenticate(request)
         ws = web.WebSocketResponse(
@@ -744,7 +607,8 @@ class XsmService:
         writer: asyncio.Task[None] | None = None
         try:
             await ws.prepare(request)
-            writer = asyncio.get_running_loop().create_task(self._pump_ws(client, ws, codec))
+            pump = pump_ws(client, ws, codec, self.keepalive)
+            writer = asyncio.get_running_loop().create_task(pump)
             async for message in ws:
                 if message.type != WSMsgType.TEXT:
                     if message.type == WSMsgType.BINARY:
@@ -797,31 +661,6 @@ class XsmService:
                 client.enqueue(items)
         except web.HTTPException as err:
             self._ws_error(client, (err.text or err.reason).strip())
-
-    async def _pump_ws(self, client: Client, ws: web.WebSocketResponse, codec: Codec) -> None:
-        try:
-            while True:
-                try:
-                    item = await client.next(self.keepalive)
-                except Closed:
-                    break
-                if item is None:
-                    continue  # aiohttp's heartbeat pings keep the connection alive
-                with client.writing():
-                    if isinstance(item, ChangeEvent):
-                        await ws.send_frame(item.payload(codec), WSMsgType.TEXT)
-                        client.sent()
-                    elif isinstance(item, Snapshot):
-                        document = b"".join(codec.snapshot(item.xrd, item.rows, item.id))
-                        await ws.send_frame(document, WSMsgType.TEXT)
-                        client.sent()
-                    else:
-                        await ws.send_frame(item.payload, WSMsgType.TEXT)
-        except (ConnectionError, RuntimeError):
-            pass
-        if not ws.closed:
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await ws.close(code=1001, message=(client.close_reason or "").encode()[:100])
 
     async def _exec(self, request: web.Request) -> web.StreamResponse:
         user = await self._authenticate(request)

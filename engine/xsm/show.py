@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from engine.xsm.clients import ClientInfo
     from engine.xsm.datasets import DataSet
-    from engine.xsm.server import XsmStatus
+    from engine.xsm.status import XsmStatus
 
 
 def _since(stamp: float) -> str:

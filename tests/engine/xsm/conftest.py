@@ -17,8 +17,9 @@ from engine.control_socket import to_json
 from engine.secret import Secret
 from engine.store import FLOWS, SESSIONS, Store
 from engine.xsm.datasets import DataSet, Row, builtin_datasets
-from engine.xsm.server import ExecResult, XsmService
+from engine.xsm.server import XsmService
 from engine.xsm.settings import XsmSettings
+from engine.xsm.status import ExecResult
 
 PASSWORDS = {"admin": "s3cret-admin", "viewer": "s3cret-viewer", "guest": "s3cret-guest"}
 PRIVILEGES = {"admin": 15, "viewer": 5, "guest": 1}
