@@ -50,16 +50,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from engine.crypto.algorithms import DhId, PrfId  # noqa: E402
+from many_peers import gateway_config, initiator_policy  # noqa: E402
+
 from engine.events import ChildSaInstalled, DownReason, IkeSaAbandoned, IkeSaDown  # noqa: E402
 from engine.ike.constants import NON_ESP_MARKER  # noqa: E402
 from engine.ike.engine import IkeEngine  # noqa: E402
 from engine.ike.policy import (  # noqa: E402
-    AES_GCM_256,
-    EspProposalPolicy,
     IkeConfig,
-    IkeProposalPolicy,
-    PeerPolicy,
 )
 from engine.secret import Secret  # noqa: E402
 
@@ -88,21 +85,7 @@ class Peers:
     def __init__(self, server: tuple[str, int], port: int, count: int) -> None:
         self.server = server
         self.port = port
-        policy = PeerPolicy(
-            name="gateway",
-            psk_local=Secret(PSK),
-            psk_remote=Secret(PSK),
-            ike_proposals=(
-                IkeProposalPolicy(
-                    "p", (AES_GCM_256,), (PrfId.HMAC_SHA2_256,), (), (DhId.CURVE25519,)
-                ),
-            ),
-            esp_proposals=(EspProposalPolicy("t", (AES_GCM_256,)),),
-            local_ts=(ipaddress.ip_network("10.98.1.0/24"),),
-            remote_ts=(ipaddress.ip_network("10.98.2.0/24"),),
-            remote_addresses=(ipaddress.ip_network(f"{server[0]}/32"),),
-            remote_ike_port=server[1],
-        )
+        policy = initiator_policy(PSK, server)
         self.engine = IkeEngine(IkeConfig(peers=(policy,), ike_port=port, natt_port=port))
         self.selector = selectors.DefaultSelector()
         self.sockets: dict[str, socket.socket] = {}
@@ -229,47 +212,6 @@ def run_peers(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- the gateway
-def gateway_config(acct_port: int, key: str) -> str:
-    return f"""\
-hostname bench-clear
-aaa new-model
-aaa accounting network ACCT start-stop group radius
-aaa session-id common
-radius-server host 127.0.0.1 auth-port 1812 acct-port {acct_port} key {key}
-radius-server retransmit 3
-radius-server timeout 2
-radius-server vsa send accounting
-crypto ikev2 proposal P
- encryption aes-gcm-256
- prf sha256
- group 31
-crypto ikev2 policy POLICY
- proposal P
-crypto ikev2 keyring KEYS
- peer PEERS
-  address 127.0.0.0 255.0.0.0
-  pre-shared-key {PSK}
-crypto ikev2 profile PEERS
- match identity remote address 127.0.0.0 255.0.0.0
- authentication local pre-share
- authentication remote pre-share
- keyring local KEYS
- aaa accounting psk ACCT
-crypto ipsec transform-set TS esp-gcm 256
-ip access-list extended TUNNEL
- permit ip 10.98.2.0 0.0.0.255 10.98.1.0 0.0.0.255
-crypto dynamic-map PEERS 10
- set transform-set TS
- set ikev2-profile PEERS
- match address TUNNEL
-crypto map WAN 10 ipsec-isakmp dynamic PEERS
-interface lo0
- ip address 127.0.0.1 255.0.0.0
- crypto map WAN
-end
-"""
-
-
 class Radius:
     """FreeRADIUS in its own process, or the lab collector on this loop."""
 
@@ -393,7 +335,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     radius = Radius(args.radius, workdir)
     await radius.start()
     conf = workdir / "gateway.conf"
-    conf.write_text(gateway_config(radius.acct_port, radius.secret))
+    conf.write_text(gateway_config("bench-clear", PSK, radius.acct_port, radius.secret))
     port = free_udp_port()
     service = VpnService(
         conf,

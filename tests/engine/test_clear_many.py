@@ -9,21 +9,17 @@ import socket
 from collections import Counter
 from pathlib import Path
 
+from many_peers import gateway_config, initiator_policy
 from netutil import free_port, until
 
 from engine.accounting.accountant import AccountingRecord, DeliveryState
 from engine.accounting.collector import Collector
 from engine.control import ClearFilter
-from engine.crypto.algorithms import DhId, PrfId
 from engine.events import ChildSaInstalled, DownReason, IkeSaDown
 from engine.ike.constants import NON_ESP_MARKER
 from engine.ike.engine import IkeEngine
 from engine.ike.policy import (
-    AES_GCM_256,
-    EspProposalPolicy,
     IkeConfig,
-    IkeProposalPolicy,
-    PeerPolicy,
 )
 from engine.records import SessionStatus
 from engine.secret import Secret
@@ -37,38 +33,6 @@ KEY = "clear-many-radius"
 GATEWAY = "127.0.0.1"
 FIRST_PEER = ipaddress.ip_address("127.21.0.1")
 
-CONFIG = """\
-hostname clear-many
-aaa new-model
-aaa accounting network ACCT start-stop group radius
-aaa session-id common
-radius-server host 127.0.0.1 auth-port 1812 acct-port {acct} key {key}
-radius-server retransmit 5
-radius-server timeout 2
-crypto ikev2 keyring KEYS
- peer PEERS
-  address 127.0.0.0 255.0.0.0
-  pre-shared-key {psk}
-crypto ikev2 profile PEERS
- match identity remote address 127.0.0.0 255.0.0.0
- authentication local pre-share
- authentication remote pre-share
- keyring local KEYS
- aaa accounting psk ACCT
-crypto ipsec transform-set TS esp-gcm 256
-ip access-list extended TUNNEL
- permit ip 10.98.2.0 0.0.0.255 10.98.1.0 0.0.0.255
-crypto dynamic-map PEERS 10
- set transform-set TS
- set ikev2-profile PEERS
- match address TUNNEL
-crypto map WAN 10 ipsec-isakmp dynamic PEERS
-interface lo0
- ip address 127.0.0.1 255.0.0.0
- crypto map WAN
-end
-"""
-
 
 class Peers:
     """Many initiators: one sans-IO engine, one loopback address and socket each."""
@@ -76,21 +40,7 @@ class Peers:
     def __init__(self, gateway_port: int, count: int) -> None:
         self.addresses = [str(FIRST_PEER + i) for i in range(count)]
         self.port = free_port((self.addresses[0], self.addresses[-1]))
-        policy = PeerPolicy(
-            name="gateway",
-            psk_local=Secret(PSK),
-            psk_remote=Secret(PSK),
-            ike_proposals=(
-                IkeProposalPolicy(
-                    "p", (AES_GCM_256,), (PrfId.HMAC_SHA2_256,), (), (DhId.CURVE25519,)
-                ),
-            ),
-            esp_proposals=(EspProposalPolicy("t", (AES_GCM_256,)),),
-            local_ts=(ipaddress.ip_network("10.98.1.0/24"),),
-            remote_ts=(ipaddress.ip_network("10.98.2.0/24"),),
-            remote_addresses=(ipaddress.ip_network(f"{GATEWAY}/32"),),
-            remote_ike_port=gateway_port,
-        )
+        policy = initiator_policy(PSK, (GATEWAY, gateway_port))
         self.gateway = (GATEWAY, gateway_port)
         self.engine = IkeEngine(IkeConfig(peers=(policy,), ike_port=self.port, natt_port=self.port))
         self.sockets: dict[str, socket.socket] = {}
@@ -161,7 +111,7 @@ async def test_clearing_hundreds_of_sessions_deletes_each_with_its_peer(tmp_path
     acct_port = free_port(("127.0.0.1",))
     await collector.serve("127.0.0.1", acct_port)
     conf = tmp_path / "gateway.conf"
-    conf.write_text(CONFIG.format(acct=acct_port, key=KEY, psk=PSK))
+    conf.write_text(gateway_config("clear-many", PSK, acct_port, KEY, retransmit=5))
     port = free_port((GATEWAY,))
     service = VpnService(
         conf,
