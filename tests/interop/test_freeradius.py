@@ -17,6 +17,7 @@ import pytest
 from interop.conftest import free_udp_port, require
 from interop.freeradius import SYSTEM_CONFIG, FreeRadius, binary, gateway_config, launch
 from netutil import free_port, until
+from session_records import session_record
 from site_configs import SITE_A, SITE_B
 
 from engine.accounting.accountant import Accountant, AccountingRecord, DeliveryState
@@ -50,28 +51,8 @@ def config(port: int, key: str, more: str = "") -> tuple[Config, CompiledConfig]
 
 
 def record(session_id: str, status: SessionStatus, totals: Counters = ZERO) -> SessionRecord:
-    now = time.time()
-    return SessionRecord(
-        session_id=session_id,
-        peer_name="WAN 10",
-        interface="GigabitEthernet1",
-        remote_ip="10.0.0.2",
-        remote_port=500,
-        local_ip="10.0.0.1",
-        local_port=500,
-        fvrf="",
-        ivrf="CORP",
-        description="",
-        phase1_id="branch.example.net",
-        username="",
-        status=status,
-        ike_sa_ids=(1,),
-        flow_ids=("f",),
-        capabilities="D",
-        origin="crypto map",
-        totals=totals,
-        up_since=now,
-        changed_at=now,
+    return session_record(
+        session_id, status, totals, at=time.time(), phase1_id="branch.example.net", flow_ids=("f",)
     )
 
 

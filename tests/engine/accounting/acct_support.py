@@ -11,11 +11,12 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
 from pyrad.packet import AccountingRequest, AcctPacket
+from session_records import session_record as shared_session_record
 
 from engine.accounting.accountant import Accountant
 from engine.accounting.dictionary import load_dictionary
@@ -121,31 +122,10 @@ def load_config(text: str) -> tuple[Config, CompiledConfig]:
 def session_record(
     status: SessionStatus = SessionStatus.UP_ACTIVE,
     totals: Counters = ZERO,
+    session_id: str = SESSION,
     **changes: object,
 ) -> SessionRecord:
-    record = SessionRecord(
-        session_id=SESSION,
-        peer_name=PEER,
-        interface="GigabitEthernet1",
-        remote_ip="10.0.0.2",
-        remote_port=500,
-        local_ip="10.0.0.1",
-        local_port=500,
-        fvrf="",
-        ivrf="CORP",
-        description="",
-        phase1_id="10.0.0.2",
-        username="",
-        status=status,
-        ike_sa_ids=(1,),
-        flow_ids=("f1",),
-        capabilities="D",
-        origin="crypto map",
-        totals=totals,
-        up_since=T0,
-        changed_at=T0,
-    )
-    return replace(record, **changes)  # type: ignore[arg-type]
+    return shared_session_record(session_id, status, totals, at=T0, **changes)
 
 
 def transition(
@@ -344,7 +324,7 @@ class Child:
 
 
 async def spawn(spool: Path, port: int, plan: dict[str, object]) -> Child:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests"), str(HERE)])}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(HERE / "acct_child.py"),

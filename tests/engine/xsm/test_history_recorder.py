@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from session_records import session_record
 
 from engine.events import Counters
 from engine.records import FlowRecord, SessionRecord, SessionStatus
@@ -19,27 +20,15 @@ T0 = 1_800_000_000.0 - 1_800_000_000.0 % 86_400
 
 
 def session(session_id: str, status: SessionStatus, bytes_in: int = 0) -> SessionRecord:
-    return SessionRecord(
-        session_id=session_id,
+    totals = Counters(bytes_in=bytes_in, packets_in=bytes_in // 100)
+    return session_record(
+        session_id,
+        status,
+        totals,
+        at=T0,
         peer_name=f"peer {session_id}",
-        interface="GigabitEthernet1",
-        remote_ip="10.0.0.2",
-        remote_port=500,
-        local_ip="10.0.0.1",
-        local_port=500,
-        fvrf="",
         ivrf="",
-        description="",
-        phase1_id="10.0.0.2",
-        username="",
-        status=status,
-        ike_sa_ids=(1,),
         flow_ids=(f"{session_id}-1",),
-        capabilities="D",
-        origin="crypto map",
-        totals=Counters(bytes_in=bytes_in, packets_in=bytes_in // 100),
-        up_since=T0,
-        changed_at=T0,
     )
 
 
