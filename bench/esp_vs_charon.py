@@ -54,6 +54,7 @@ from bench.vs_strongswan import (
     Topology,
     kill,
     profile_summary,
+    psk_connection,
     start_profiler,
     stop_profiler,
     tail,
@@ -83,36 +84,7 @@ class CharonInitiator(CharonResponder):
 
     @staticmethod
     def swanctl_conf() -> str:  # type: ignore[override]
-        return f"""\
-connections {{
-  rsp {{
-    version = 2
-    local_addrs = {GENERATOR}
-    remote_addrs = {RESPONDER}
-    proposals = aes256gcm16-prfsha256-x25519
-    local {{
-      auth = psk
-      id = {GENERATOR}
-    }}
-    remote {{
-      auth = psk
-      id = {RESPONDER}
-    }}
-    children {{
-      net {{
-        local_ts = {GENERATOR_NET}
-        remote_ts = {RESPONDER_NET}
-        esp_proposals = aes256gcm16
-      }}
-    }}
-  }}
-}}
-secrets {{
-  ike-rsp {{
-    secret = "{PSK}"
-  }}
-}}
-"""
+        return psk_connection("rsp", GENERATOR, RESPONDER, RESPONDER, GENERATOR_NET, RESPONDER_NET)
 
     def start(self) -> None:
         super().start()

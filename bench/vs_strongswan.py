@@ -146,6 +146,50 @@ def kill(proc: subprocess.Popen[bytes] | None) -> None:
 
 
 # ---------------------------------------------------------------------- responders
+def psk_connection(
+    name: str,
+    local: str,
+    remote_addrs: str,
+    remote_id: str,
+    local_ts: str,
+    remote_ts: str,
+    unique: str | None = None,
+) -> str:
+    """A swanctl.conf of one PSK connection with one child, in the suite both sides of
+    every comparison use (AES-GCM-256, X25519)."""
+    unique_line = f"    unique = {unique}\n" if unique else ""
+    return f"""\
+connections {{
+  {name} {{
+    version = 2
+    local_addrs = {local}
+    remote_addrs = {remote_addrs}
+    proposals = aes256gcm16-prfsha256-x25519
+{unique_line}    local {{
+      auth = psk
+      id = {local}
+    }}
+    remote {{
+      auth = psk
+      id = {remote_id}
+    }}
+    children {{
+      net {{
+        local_ts = {local_ts}
+        remote_ts = {remote_ts}
+        esp_proposals = aes256gcm16
+      }}
+    }}
+  }}
+}}
+secrets {{
+  ike-{name} {{
+    secret = "{PSK}"
+  }}
+}}
+"""
+
+
 class Responder:
     name = ""
 
@@ -213,37 +257,9 @@ charon {{
 
     @staticmethod
     def swanctl_conf() -> str:
-        return f"""\
-connections {{
-  gen {{
-    version = 2
-    local_addrs = {RESPONDER}
-    remote_addrs = {SUBNET}
-    proposals = aes256gcm16-prfsha256-x25519
-    unique = never
-    local {{
-      auth = psk
-      id = {RESPONDER}
-    }}
-    remote {{
-      auth = psk
-      id = %any
-    }}
-    children {{
-      net {{
-        local_ts = {RESPONDER_NET}
-        remote_ts = {GENERATOR_NET}
-        esp_proposals = aes256gcm16
-      }}
-    }}
-  }}
-}}
-secrets {{
-  ike-gen {{
-    secret = "{PSK}"
-  }}
-}}
-"""
+        return psk_connection(
+            "gen", RESPONDER, SUBNET, "%any", RESPONDER_NET, GENERATOR_NET, unique="never"
+        )
 
     def swanctl(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
