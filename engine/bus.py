@@ -40,12 +40,15 @@ class EventBus:
         self._subscribers: list[Subscriber] = []
         self._scope = scope
         self._depth = 0
+        #: event type -> the subscribers that take it, in order
+        self._routes: dict[type, tuple[Subscriber, ...]] = {}
         #: exceptions raised by each subscriber
         self.errors: Counter[str] = Counter()
 
     def subscribe(self, name: str, handler: Handler, kinds: Iterable[type] = ()) -> None:
         """Add a consumer after those already there; `kinds` narrows what it gets."""
         self._subscribers.append(Subscriber(name, handler, tuple(kinds)))
+        self._routes.clear()
 
     @property
     def order(self) -> tuple[str, ...]:
@@ -53,20 +56,32 @@ class EventBus:
         return tuple(s.name for s in self._subscribers)
 
     def publish(self, event: object) -> None:
+        if self._depth:
+            self._deliver(event)
+            return
         with self.burst():
-            for subscriber in tuple(self._subscribers):
-                if subscriber.kinds and not isinstance(event, subscriber.kinds):
-                    continue
-                try:
-                    subscriber.handler(event)
-                except Exception:
-                    self.errors[subscriber.name] += 1
-                    log.exception("%s failed on %s", subscriber.name, type(event).__name__)
+            self._deliver(event)
 
     def publish_all(self, events: Iterable[object]) -> None:
         with self.burst():
             for event in events:
-                self.publish(event)
+                self._deliver(event)
+
+    def _deliver(self, event: object) -> None:
+        # The consumers of each event type are worked out once: a clear of thousands of
+        # sessions publishes tens of thousands of events, each to a dozen consumers.
+        kind = type(event)
+        subscribers = self._routes.get(kind)
+        if subscribers is None:
+            subscribers = self._routes[kind] = tuple(
+                s for s in self._subscribers if not s.kinds or issubclass(kind, s.kinds)
+            )
+        for subscriber in subscribers:
+            try:
+                subscriber.handler(event)
+            except Exception:
+                self.errors[subscriber.name] += 1
+                log.exception("%s failed on %s", subscriber.name, kind.__name__)
 
     @contextlib.contextmanager
     def burst(self) -> Iterator[None]:

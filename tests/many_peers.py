@@ -23,11 +23,18 @@ def _wildcard(network: ipaddress.IPv4Network) -> str:
 
 
 def gateway_config(
-    hostname: str, psk: str, acct_port: int, radius_key: str, *, retransmit: int = 3
+    hostname: str,
+    psk: str,
+    acct_port: int,
+    radius_key: str,
+    *,
+    retransmit: int = 3,
+    accounting: bool = True,
 ) -> str:
-    """A responder for any 127/8 peer, with start-stop accounting to 127.0.0.1."""
-    return f"""\
-hostname {hostname}
+    """A responder for any 127/8 peer, with start-stop accounting to 127.0.0.1 (or, when
+    not `accounting`, none at all)."""
+    aaa = (
+        f"""\
 aaa new-model
 aaa accounting network ACCT start-stop group radius
 aaa session-id common
@@ -35,7 +42,14 @@ radius-server host 127.0.0.1 auth-port 1812 acct-port {acct_port} key {radius_ke
 radius-server retransmit {retransmit}
 radius-server timeout 2
 radius-server vsa send accounting
-crypto ikev2 proposal P
+"""
+        if accounting
+        else ""
+    )
+    method = " aaa accounting psk ACCT\n" if accounting else ""
+    return f"""\
+hostname {hostname}
+{aaa}crypto ikev2 proposal P
  encryption aes-gcm-256
  prf sha256
  group 31
@@ -50,8 +64,7 @@ crypto ikev2 profile PEERS
  authentication local pre-share
  authentication remote pre-share
  keyring local KEYS
- aaa accounting psk ACCT
-crypto ipsec transform-set TS esp-gcm 256
+{method}crypto ipsec transform-set TS esp-gcm 256
 ip access-list extended TUNNEL
  permit ip {_wildcard(GATEWAY_LAN)} {_wildcard(PEER_LAN)}
 crypto dynamic-map PEERS 10
