@@ -19,7 +19,8 @@ class SessionStatus(StrEnum):
 
     @property
     def is_up(self) -> bool:
-        return self.value.startswith("UP")
+        # the member is its own str: `.value` would go through enum's descriptor
+        return str.startswith(self, "UP")
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,9 @@ BACKOFF_MAX = 60.0
 TICK = 0.5
 #: an IKE SA that goes for these reasons was replaced, not lost
 REPLACED = (DownReason.REKEYED, DownReason.REPLACED)
+#: what backs a static peer off before its next attempt (tuples: cheaper than unions
+#: in isinstance, which runs for every IKE event)
+_FAILURES = (AuthenticationFailed, NegotiationFailed, RetransmitGiveUp, IkeSaDown, IkeSaAbandoned)
 
 
 @dataclass(slots=True)
@@ -72,11 +75,11 @@ class StaticTunnels:
 
     def on_event(self, event: object) -> None:
         peer = getattr(event, "peer_name", "")
-        if isinstance(event, IkeSaNegotiating | IkeSaUp):
+        if isinstance(event, (IkeSaNegotiating, IkeSaUp)):
             self._ike_sas.setdefault(event.peer_name, set()).add(event.ike_sa_id)
             if isinstance(event, IkeSaUp):
                 self._up.setdefault(event.peer_name, set()).add(event.ike_sa_id)
-        elif isinstance(event, IkeSaDown | IkeSaAbandoned):
+        elif isinstance(event, (IkeSaDown, IkeSaAbandoned)):
             for held in (self._ike_sas, self._up):
                 _discard(held, event.peer_name, event.ike_sa_id)
         elif isinstance(event, ChildSaInstalled):
@@ -89,14 +92,7 @@ class StaticTunnels:
             self._backoff[peer] = Backoff()
         elif isinstance(event, IkeSaDown) and event.reason in REPLACED:
             return  # a rekey: its successor is up, nothing failed
-        elif isinstance(
-            event,
-            AuthenticationFailed
-            | NegotiationFailed
-            | RetransmitGiveUp
-            | IkeSaDown
-            | IkeSaAbandoned,
-        ):
+        elif isinstance(event, _FAILURES):
             state = self._backoff.setdefault(peer, Backoff())
             state.next_attempt = max(state.next_attempt, self.gateway.now() + state.delay)
             state.delay = min(state.delay * 2, BACKOFF_MAX)

@@ -40,6 +40,8 @@ from engine.ike.exchanges.rekey_child import RekeyChild
 from engine.ike.exchanges.rekey_ike import RekeyIke
 from engine.ike.ike_sa import ZERO_SPI, IkeSa, IkeState
 from engine.ike.message import (
+    INITIATOR_BIT,
+    RESPONSE_BIT,
     IkeHeader,
     IkeMessage,
     decode_header,
@@ -244,7 +246,7 @@ class IkeEngine:
     def _answer_version(self, data: bytes, local: Address, remote: Address) -> None:
         """RFC 7296 2.5: a request of a newer major version gets INVALID_MAJOR_VERSION."""
         flags = data[19]
-        if data[18] != ExchangeType.IKE_SA_INIT or flags & HeaderFlag.RESPONSE:
+        if data[18] != ExchangeType.IKE_SA_INIT or flags & RESPONSE_BIT:
             return
         header = IkeHeader(
             spi_i=data[:8],
@@ -267,7 +269,7 @@ class IkeEngine:
     def _dispatch(
         self, header: IkeHeader, data: bytes, local: Address, remote: Address, now: float
     ) -> None:
-        from_initiator = bool(header.flags & HeaderFlag.INITIATOR)
+        from_initiator = bool(int(header.flags) & INITIATOR_BIT)
         if (
             header.exchange == ExchangeType.IKE_SA_INIT
             and not header.is_response
