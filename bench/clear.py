@@ -56,9 +56,7 @@ from many_peers import gateway_config, initiator_policy  # noqa: E402
 from engine.events import ChildSaInstalled, DownReason, IkeSaAbandoned, IkeSaDown  # noqa: E402
 from engine.ike.constants import NON_ESP_MARKER  # noqa: E402
 from engine.ike.engine import IkeEngine  # noqa: E402
-from engine.ike.policy import (  # noqa: E402
-    IkeConfig,
-)
+from engine.ike.policy import IkeConfig  # noqa: E402
 from engine.secret import Secret  # noqa: E402
 
 PSK = "bench-clear-psk"

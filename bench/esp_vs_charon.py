@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.netns import GEN_FIRST, GENERATOR_NET, RESPONDER, RESPONDER_HOST, RESPONDER_NET
+from bench.swanctl import psk_connection
 from bench.vs_strongswan import (
     PSK,
     BaselineResponder,
@@ -54,7 +55,6 @@ from bench.vs_strongswan import (
     Topology,
     kill,
     profile_summary,
-    psk_connection,
     start_profiler,
     stop_profiler,
     tail,

@@ -92,10 +92,11 @@ from bench.netns import (  # noqa: E402
     generator_addresses,
     prerequisites,
 )
+from bench.swanctl import PSK, psk_connection  # noqa: E402
 
 CHARON = Path("/usr/lib/ipsec/charon")
 SWANCTL = shutil.which("swanctl", path="/usr/sbin:/sbin:/usr/bin") or "/usr/sbin/swanctl"
-PSK = "bench-psk-vs-strongswan"
+
 #: our daemon's own threshold (IkeConfig.cookie_threshold), given to charon too
 OUR_COOKIE_THRESHOLD = 1000
 #: seconds after the last installed child before the responder's CPU is read again
@@ -146,50 +147,6 @@ def kill(proc: subprocess.Popen[bytes] | None) -> None:
 
 
 # ---------------------------------------------------------------------- responders
-def psk_connection(
-    name: str,
-    local: str,
-    remote_addrs: str,
-    remote_id: str,
-    local_ts: str,
-    remote_ts: str,
-    unique: str | None = None,
-) -> str:
-    """A swanctl.conf of one PSK connection with one child, in the suite both sides of
-    every comparison use (AES-GCM-256, X25519)."""
-    unique_line = f"    unique = {unique}\n" if unique else ""
-    return f"""\
-connections {{
-  {name} {{
-    version = 2
-    local_addrs = {local}
-    remote_addrs = {remote_addrs}
-    proposals = aes256gcm16-prfsha256-x25519
-{unique_line}    local {{
-      auth = psk
-      id = {local}
-    }}
-    remote {{
-      auth = psk
-      id = {remote_id}
-    }}
-    children {{
-      net {{
-        local_ts = {local_ts}
-        remote_ts = {remote_ts}
-        esp_proposals = aes256gcm16
-      }}
-    }}
-  }}
-}}
-secrets {{
-  ike-{name} {{
-    secret = "{PSK}"
-  }}
-}}
-"""
-
-
 class Responder:
     name = ""
 

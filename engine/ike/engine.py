@@ -40,7 +40,6 @@ from engine.ike.exchanges.rekey_child import RekeyChild
 from engine.ike.exchanges.rekey_ike import RekeyIke
 from engine.ike.ike_sa import ZERO_SPI, IkeSa, IkeState
 from engine.ike.message import (
-    INITIATOR_BIT,
     RESPONSE_BIT,
     IkeHeader,
     IkeMessage,
@@ -269,7 +268,7 @@ class IkeEngine:
     def _dispatch(
         self, header: IkeHeader, data: bytes, local: Address, remote: Address, now: float
     ) -> None:
-        from_initiator = bool(int(header.flags) & INITIATOR_BIT)
+        from_initiator = header.is_initiator
         if (
             header.exchange == ExchangeType.IKE_SA_INIT
             and not header.is_response
