@@ -1,4 +1,6 @@
-"""Shared helpers for tests against real third-party daemons (rsyslog, strongSwan, FreeRADIUS).
+"""Shared helpers for tests against real third-party daemons.
+
+The daemons: rsyslog, strongSwan, FreeRADIUS and Prometheus.
 
 On a developer machine a missing daemon skips its tests; CI sets
 IPSEC_CONSOLE_REQUIRE_INTEROP=1 so that a missing package fails loudly
