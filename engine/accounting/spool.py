@@ -122,6 +122,9 @@ class Spool:
         os.chmod(self.path, 0o600)
         self._lock: int | None = None
         self.batched = batched
+        #: the newest record added, and the newest one committed
+        self._added = 0
+        self._committed = 0
 
     @property
     def uncommitted(self) -> bool:
@@ -137,6 +140,11 @@ class Spool:
         """Make the batched writes durable (nothing to do when none wait)."""
         if self._db.in_transaction:
             self._db.execute("COMMIT")
+        self._committed = self._added
+
+    def durable(self, record_id: int) -> bool:
+        """Whether the record is on disk (committed): only then may a server see it."""
+        return record_id <= self._committed or not self._db.in_transaction
 
     def claim(self) -> None:
         """Make this the spool's only user until `close()`, or until the process dies
@@ -195,6 +203,9 @@ class Spool:
             ),
         )
         assert cursor.lastrowid is not None
+        self._added = cursor.lastrowid
+        if not self._db.in_transaction:
+            self._committed = self._added
         return SpoolRecord(
             cursor.lastrowid,
             stream,
