@@ -93,6 +93,7 @@ def encode_attributes(
 ) -> bytes | None:
     """The attributes' wire form, or None when pyrad must do it."""
     groups: dict[object, bytes] = {}
+    specs: dict[str, _Spec | None] | None = None
     for name, value in attributes:
         cached = (dictionary, name, type(value), value)
         try:
@@ -100,7 +101,9 @@ def encode_attributes(
         except TypeError:  # an unhashable value
             return None
         if found is None:
-            found = _encode_one(dictionary, name, value)
+            if specs is None:
+                specs = _specs(dictionary)
+            found = _encode_one(specs, name, value)
             if found is None:
                 return None
             if len(_ENCODED) >= CACHED:
@@ -112,8 +115,10 @@ def encode_attributes(
     return b"".join(groups.values())
 
 
-def _encode_one(dictionary: Dictionary, name: str, value: object) -> tuple[object, bytes] | None:
-    spec = _specs(dictionary).get(name)
+def _encode_one(
+    specs: dict[str, _Spec | None], name: str, value: object
+) -> tuple[object, bytes] | None:
+    spec = specs.get(name)
     if spec is None:
         return None
     key, code, vendor, kind, values = spec

@@ -62,7 +62,10 @@ class AccountingRecord:
 
 
 def acct_session_id(record: SpoolRecord) -> str:
-    return str(records.attribute(record.attributes, "Acct-Session-Id")[0])
+    attributes = record.attributes
+    if attributes and attributes[0][0] == "Acct-Session-Id":  # where records.py puts it
+        return str(attributes[0][1])
+    return str(records.attribute(attributes, "Acct-Session-Id")[0])
 
 
 class Entry:
