@@ -105,8 +105,10 @@ class Send:
                 window.failed(owner.loop_time(), owner.hold(self.server, self.timers))
             else:
                 window.answered()
-            if owner.book.peek(self.server, "window") != window.limit:
-                owner.book.set(self.server, window=window.limit)
+            live = owner.book.live(self.server)
+            if live.window != window.limit:
+                live.window = window.limit
+                owner.book.touch(live)
         self.on_done(None if answer is None else answer.rtt, error)
 
 

@@ -105,7 +105,11 @@ class Exchange:
         """The first transmission; an error making it is raised here, not settled."""
         owner = self.owner
         owner.by_address[self.addr] = self.server
-        owner.book.add(self.server, requests=1, in_flight=1)
+        book = owner.book
+        live = book.live(self.server)
+        live.requests += 1
+        live.in_flight += 1
+        book.touch(live)
         try:
             self._transmit()
         except BaseException:
@@ -128,7 +132,12 @@ class Exchange:
         self.sent[(sock, ident)] = (authenticator, now)
         sock.sendto(raw, self.addr)
         attempt = self.attempt
-        owner.book.add(self.server, transmissions=1, retransmissions=int(attempt > 1))
+        book = owner.book
+        live = book.live(self.server)
+        live.transmissions += 1
+        if attempt > 1:
+            live.retransmissions += 1
+        book.touch(live)
         if self.on_sent is not None:
             self.on_sent(ident, attempt)
         rt = self.rt = timers.next_rt(self.rt, owner.rand, self.first)
@@ -194,8 +203,9 @@ class Exchange:
             sock.ids.release(ident, self, authenticator, self.server, self.port)
         self.sent.clear()
         book = owner.book
-        in_flight = book.peek(self.server, "in_flight")
-        book.set(self.server, in_flight=max(0, in_flight - 1))  # type: ignore[operator]
+        live = book.live(self.server)
+        live.in_flight = max(0, live.in_flight - 1)
+        book.touch(live)
 
     def _finish(self, answer: Answer | None, error: BaseException | None) -> None:
         if self.done:

@@ -2,20 +2,37 @@
 
 An exchange changes half a dozen of a server's counters, and a frozen ServerState
 copied for each change (and published each time) cost more than the rest of the
-exchange: changes wait in a dict and are applied once per loop iteration, or when the
-state is read.
+exchange: the counters live in a mutable `Live` per server, changed in place, and a
+ServerState is made from it once per loop iteration (or when the state is read).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import fields
 
 from engine.accounting.reports import Replies, ServerAlive, ServerDead, TransportEvent
 from engine.accounting.rtt import RttEstimator
 from engine.accounting.servers import ServerConfig, ServerState, Timers
 from engine.accounting.window import Window
+
+STATE_FIELDS = tuple(f.name for f in fields(ServerState))
+
+
+class Live:
+    """A server's ServerState fields, mutable; `dirty` until published."""
+
+    __slots__ = (*STATE_FIELDS, "dirty", "server")
+
+    def __init__(self, state: ServerState, server: ServerConfig) -> None:
+        for name in STATE_FIELDS:
+            setattr(self, name, getattr(state, name))
+        self.server = server
+        self.dirty = False
+
+    def freeze(self) -> ServerState:
+        return ServerState(*(getattr(self, name) for name in STATE_FIELDS))
 
 
 class ServerBook:
@@ -36,9 +53,8 @@ class ServerBook:
         self.window_initial = window_initial
         self.window_max = window_max
         self._states: dict[str, ServerState] = {}
-        #: per server, changes not yet applied to its ServerState (see `pending`)
-        self._changes: dict[str, dict[str, object]] = {}
-        self._changed: dict[str, ServerConfig] = {}
+        self._live: dict[str, Live] = {}
+        self._changed: list[Live] = []
         self._publishing = False
         self._dead_until: dict[str, float] = {}
         #: per server, running totals of its datagrams that named no exchange of its own
@@ -60,65 +76,66 @@ class ServerBook:
             self._windows[server.name] = window
         return window
 
+    def live(self, server: ServerConfig) -> Live:
+        """The server's counters to change in place; `touch` it after."""
+        live = self._live.get(server.name)
+        if live is None:
+            state = ServerState(server.name, server.host, server.auth_port, server.acct_port)
+            self._states[server.name] = state
+            live = self._live[server.name] = Live(state, server)
+        return live
+
+    def touch(self, live: Live) -> None:
+        """`live` changed: published on the loop's next iteration."""
+        if live.dirty:
+            return
+        live.dirty = True
+        self._changed.append(live)
+        if not self._publishing:
+            try:
+                asyncio.get_running_loop().call_soon(self.publish)
+            except RuntimeError:  # no loop: published when the state is read
+                return
+            self._publishing = True
+
     def state(self, server: ServerConfig) -> ServerState:
         """The server's state with every change so far (published to `on_state` if
         any was waiting)."""
-        name = server.name
-        state = self._states.get(name)
-        if state is None:
-            state = ServerState(server.name, server.host, server.auth_port, server.acct_port)
-            self._states[name] = state
-        changes = self._changes.pop(name, None)
-        if changes:
-            state = replace(state, **changes)  # type: ignore[arg-type]
-            self._states[name] = state
+        live = self.live(server)
+        if live.dirty:
+            live.dirty = False
+            state = self._states[server.name] = live.freeze()
             if self.on_state is not None:
                 self.on_state(state)
-        return state
+            return state
+        return self._states[server.name]
 
     def states(self) -> list[ServerState]:
         self.publish()
         return list(self._states.values())
 
-    def pending(self, server: ServerConfig) -> dict[str, object]:
-        """The server's changes not yet in its ServerState, applied by `publish` on the
-        loop's next iteration."""
-        pending = self._changes.get(server.name)
-        if pending is None:
-            pending = self._changes[server.name] = {}
-            self._changed[server.name] = server
-            if not self._publishing:
-                try:
-                    asyncio.get_running_loop().call_soon(self.publish)
-                    self._publishing = True
-                except RuntimeError:
-                    pass
-        return pending
-
     def publish(self) -> None:
         self._publishing = False
-        changed, self._changed = self._changed, {}
-        for server in changed.values():
-            if server.name in self._changes:
-                self.state(server)
+        changed, self._changed = self._changed, []
+        for live in changed:
+            if live.dirty and self._live.get(live.server.name) is live:
+                self.state(live.server)
 
     def peek(self, server: ServerConfig, name: str) -> object:
         """One field of the server's state as it is now, changes included."""
-        pending = self._changes.get(server.name)
-        if pending is not None and name in pending:
-            return pending[name]
-        state = self._states.get(server.name)
-        if state is None:
-            state = self.state(server)
-        return getattr(state, name)
+        return getattr(self.live(server), name)
 
     def set(self, server: ServerConfig, **changes: object) -> None:
-        self.pending(server).update(changes)
+        live = self.live(server)
+        for name, value in changes.items():
+            setattr(live, name, value)
+        self.touch(live)
 
     def add(self, server: ServerConfig, **deltas: int) -> None:
-        pending = self.pending(server)
+        live = self.live(server)
         for name, delta in deltas.items():
-            pending[name] = self.peek(server, name) + delta  # type: ignore[operator]
+            setattr(live, name, getattr(live, name) + delta)
+        self.touch(live)
 
     def count(self, server: ServerConfig, kind: str) -> None:
         """A datagram that named none of the server's exchanges, in its running totals
@@ -131,7 +148,7 @@ class ServerBook:
         keep = set(keep)
         for name in [n for n in self._states if n not in keep]:
             del self._states[name]
-            self._changes.pop(name, None)
+            self._live.pop(name, None)
             self._dead_until.pop(name, None)
             self.loose.pop(name, None)
             self._rtt.pop(name, None)

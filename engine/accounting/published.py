@@ -5,12 +5,14 @@ a frozen AccountingRecord built and compared by the store for each change costs 
 as much as the exchange itself. Changes go to a mutable entry per record. What a
 reader of the table must see at once (a record made, acknowledged, spooled, failed)
 is put in the store at once; a transmission's (attempts, Acct-Delay-Time) is
-`deferred`: put by `flush` at the end of the loop iteration, unless a change that is
-put at once comes first and carries it.
+`deferred`: put by `flush` DEFER seconds later, unless a change that is put at once
+comes first and carries it. A server that answers within DEFER (as one that is up
+does) leaves a record two puts, its creation and its acknowledgement, not three.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
@@ -21,6 +23,9 @@ from engine.accounting import records
 from engine.accounting.records import Attributes
 from engine.accounting.spool import SpoolRecord
 from engine.store import ACCOUNTING, Store
+
+#: how long a transmission's state may wait to be published
+DEFER = 0.1
 
 
 class DeliveryState(StrEnum):
@@ -179,7 +184,7 @@ class RecordBook:
             self._live[record_id] = entry
         if deferred:
             if not self._dirty:
-                self.touch()
+                self._schedule()
             self._dirty[record_id] = entry
             return entry
         self._dirty.pop(record_id, None)
@@ -194,6 +199,13 @@ class RecordBook:
             acked.append(record_id)
             if len(acked) > self.keep_acked:
                 self.store.remove(ACCOUNTING, acked.popleft())
+
+    def _schedule(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop: the next flush (or read) publishes it
+            return
+        loop.call_later(DEFER, self.flush)
 
     def flush(self) -> None:
         """Into the store: one AccountingRecord per record changed since the last flush."""

@@ -335,19 +335,18 @@ class RadiusTransport:
         self, server: ServerConfig, rtt: float, estimator: RttEstimator, timers: Timers
     ) -> None:
         book = self.book
+        live = book.live(server)
         ms = rtt * 1000.0
-        before = cast(float | None, book.peek(server, "avg_rtt_ms"))
+        before = live.avg_rtt_ms
         avg = ms if before is None else before + RTT_GAIN * (ms - before)
         srtt = estimator.srtt
-        book.add(server, responses=1)
-        book.set(
-            server,
-            avg_rtt_ms=round(avg, 3),
-            srtt_ms=None if srtt is None else round(srtt * 1000.0, 3),
-            rto_ms=round(estimator.timeout(timers.irt, timers.mrt) * 1000.0, 3),
-            last_response_at=self.clock(),
-            last_failure="",
-        )
+        live.responses += 1
+        live.avg_rtt_ms = round(avg, 3)
+        live.srtt_ms = None if srtt is None else round(srtt * 1000.0, 3)
+        live.rto_ms = round(estimator.timeout(timers.irt, timers.mrt) * 1000.0, 3)
+        live.last_response_at = self.clock()
+        live.last_failure = ""
+        book.touch(live)
         book.revived(server)
 
     # ------------------------------------------------------------------ records
