@@ -91,6 +91,10 @@ SET_COUNTER = (
 )
 
 
+#: the attributes' column: json without the check for cycles (tuples of scalars)
+_JSON = json.JSONEncoder(check_circular=False, separators=(",", ":"))
+
+
 @functools.lru_cache(maxsize=256)
 def _servers_json(servers: tuple[str, ...]) -> str:
     """A group's servers, the same for each of its records: encoded once."""
@@ -245,7 +249,7 @@ class Spool:
                 list_name,
                 int(broadcast),
                 _servers_json(servers),
-                json.dumps(attributes),
+                _JSON.encode(attributes),
                 event_time,
                 session_id,
                 peer,

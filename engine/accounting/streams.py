@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 class Stream:
     """One ordered queue of records and where its delivery is."""
 
-    __slots__ = ("after", "blocked", "busy", "gate", "name", "queue", "settled", "started")
-    __slots__ += ("timer",)
+    __slots__ = ("_settled", "after", "blocked", "busy", "gate", "is_settled", "name", "queue")
+    __slots__ += ("started", "timer")
 
     def __init__(self, name: str, after: tuple[asyncio.Event, ...] = ()) -> None:
         self.name = name
@@ -41,7 +41,8 @@ class Stream:
         #: other streams' `settled`, to wait for before sending (see `announce_on`)
         self.after = after
         #: its queue is empty, or its head was tried and no server took it for now
-        self.settled = asyncio.Event()
+        self.is_settled = False
+        self._settled: asyncio.Event | None = None
         #: its delivery has begun (it is no longer held for the Accounting-On)
         self.started = False
         #: its delivery runs: a record on the wire, waiting for the commit or a retry
@@ -49,6 +50,26 @@ class Stream:
         self.timer: asyncio.TimerHandle | None = None
         #: waiting for `after` (only at startup): the one task a stream may have
         self.gate: asyncio.Task[None] | None = None
+
+    @property
+    def settled(self) -> asyncio.Event:
+        """`is_settled` to wait for; made only when asked for (at startup: a session's
+        stream never needs one)."""
+        if self._settled is None:
+            self._settled = asyncio.Event()
+            if self.is_settled:
+                self._settled.set()
+        return self._settled
+
+    @settled.setter
+    def settled(self, event: asyncio.Event) -> None:
+        self._settled = event
+        self.is_settled = event.is_set()
+
+    def settle(self) -> None:
+        self.is_settled = True
+        if self._settled is not None:
+            self._settled.set()
 
 
 class Streams:
@@ -194,7 +215,7 @@ class Streams:
 
     def _not_taken(self, stream: Stream, record: SpoolRecord) -> None:
         """Until the spool retry time, a server's deadtime ends, or a server answers."""
-        stream.settled.set()
+        stream.settle()
         owner = self.owner
         wait = owner.timers.spool_retry
         revive = owner.transport.revive_in(owner.servers_for(record))
@@ -221,7 +242,7 @@ class Streams:
 
     def _finished(self, stream: Stream) -> None:
         stream.busy = False
-        stream.settled.set()
+        stream.settle()
         if not stream.queue and self.by_name.get(stream.name) is stream:
             del self.by_name[stream.name]
 
