@@ -3,15 +3,16 @@
 The accountant follows the session model (`on_transition`), decides from the running
 configuration which `aaa accounting network` list applies to a peer, builds Start,
 Interim-Update and Stop records (records.py), spools each one durably (spool.py) and
-delivers it (transport.py), one record at a time per session so that a Stop never
-overtakes its Start. An Interim-Update still queued (behind its session's other
+delivers it (streams.py, transport.py), one record at a time per session so that a
+Stop never overtakes its Start. An Interim-Update still queued (behind its session's other
 records, or for a server that is unreachable) when a newer one of the same session is
 made leaves the spool: the newer one, in its place, carries everything it did. Start
 and Stop are never merged or dropped. At startup one order holds across sessions too:
 what the last run left (with a Stop for each session it died with) is tried before
 this run's Accounting-On, and that before this run's records. Every record and its
-delivery state is published in the store's ACCOUNTING table and every server's health
-in SERVERS; `debug crypto isakmp aaa`-style lines go to the logbook. RADIUS keys stay
+delivery state is published in the store's ACCOUNTING table (published.py) and every
+server's health in SERVERS; `debug crypto isakmp aaa`-style lines go to the logbook
+(tracing.py). RADIUS keys stay
 in ServerConfig and the packets.
 """
 

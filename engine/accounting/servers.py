@@ -47,6 +47,8 @@ class ServerConfig:
 
     def matches(self, addr: tuple[object, ...], port: int | None = None) -> bool:
         """Whether a datagram came from this server's `port` (its own unless said)."""
+        if addr[0] == self.host and addr[1] == (self.port if port is None else port):
+            return True  # as the kernel spells it, the usual case: nothing to parse
         try:
             return _ip(str(addr[0])) == _ip(self.host) and int(addr[1]) == (  # type: ignore[call-overload]
                 self.port if port is None else port
