@@ -28,6 +28,13 @@ if TYPE_CHECKING:
     from engine.accounting.sockets import RadiusSocket
     from engine.accounting.transport import RadiusTransport
 
+NO_REPLIES = Replies()
+
+
+class TransportClosed(ConnectionError):
+    """The transport closed while the exchange was in flight."""
+
+
 #: the exchange's end: its verified answer (None: none within MRC/MRD), or the error
 #: that stopped it (the transport closed, a datagram that could not be made)
 Settled = Callable[[Answer | None, BaseException | None], None]
@@ -88,7 +95,7 @@ class Exchange:
         #: every transmission's (socket, Id) -> its authenticator and when it left
         self.sent: dict[tuple[RadiusSocket, int], tuple[bytes, float]] = {}
         #: datagrams to its Ids that did not acknowledge it
-        self.replies = Replies()
+        self.replies = NO_REPLIES
         self.done = False
         self.attempt = 0
         self.rt: float | None = None
@@ -98,7 +105,7 @@ class Exchange:
         book = owner.book
         self.estimator = book.rtt(server)
         self.first = self.estimator.timeout(timers.irt, timers.mrt)
-        self.loose = book.loose.get(server.name, Replies())
+        self.loose = book.loose.get(server.name, NO_REPLIES)
         self.started = self.loop.time()
 
     def start(self) -> None:
@@ -179,7 +186,7 @@ class Exchange:
     def _fail(self) -> None:
         owner = self.owner
         server = self.server
-        loose = owner.book.loose.get(server.name, Replies()) - self.loose
+        loose = owner.book.loose.get(server.name, NO_REPLIES) - self.loose
         replies = self.replies + loose.at_most(self.attempt - self.replies.total)
         failed = TimedOut(self.record_id, server, self.attempt, replies)
         owner.book.add(server, timeouts=1)
@@ -188,13 +195,15 @@ class Exchange:
         self._finish(None, None)
 
     def close(self) -> None:
-        """The transport closes: it ends unanswered, as if its timers ran out."""
+        """The transport closes: it ends with TransportClosed, neither a timeout of its
+        server (no failover, no deadtime) nor a failure of its record (which stays in
+        the spool)."""
         if self.done:
             return
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
-        self._fail()
+        self._finish(None, TransportClosed("the RADIUS transport is closed"))
 
     def _end(self) -> None:
         self.done = True

@@ -32,6 +32,8 @@ class TransportTrace:
         self.unverified: set[str] = set()
 
     def on_event(self, event: TransportEvent) -> None:
+        if self.owner.closed:
+            return  # the transport closing: what is in flight stays in the spool
         kind = type(event)
         if kind is Sent:
             self._sent(event)  # type: ignore[arg-type]

@@ -39,7 +39,7 @@ from pyrad.dictionary import Dictionary
 
 from engine.accounting.delivery import Delivery, Send
 from engine.accounting.dictionary import load_dictionary
-from engine.accounting.exchanges import Exchange, Settled
+from engine.accounting.exchanges import Exchange, Settled, TransportClosed
 from engine.accounting.health import ServerBook
 from engine.accounting.idbook import IDS_PER_SOCKET
 from engine.accounting.packets import (
@@ -273,6 +273,7 @@ class RadiusTransport:
             for sock in group:
                 sock.close()
         self._sockets.clear()
+        self.book.publish()  # the servers as the exchanges left them, now
 
     # ------------------------------------------------------------------ exchanges
     def exchange_then(
@@ -316,7 +317,7 @@ class RadiusTransport:
         record_id: int = 0,
         on_sent: Callable[[int, int], None] | None = None,
     ) -> Answer | None:
-        """`exchange_then` for a coroutine."""
+        """`exchange_then` for a coroutine; None also when the transport closes."""
         future: asyncio.Future[Answer | None] = asyncio.get_running_loop().create_future()
         self.exchange_then(
             server,
@@ -327,7 +328,7 @@ class RadiusTransport:
             verify=verify,
             record_id=record_id,
             on_sent=on_sent,
-            on_done=_settle(future),
+            on_done=_settle(future, none_on_close=True),
         )
         return await future
 
@@ -401,11 +402,18 @@ class RadiusTransport:
         return await future
 
 
-def _settle(future: asyncio.Future[Any]) -> Callable[[Any, BaseException | None], None]:
+def _settle(
+    future: asyncio.Future[Any], *, none_on_close: bool = False
+) -> Callable[[Any, BaseException | None], None]:
+    """A callback that settles `future`; with `none_on_close`, TransportClosed gives
+    None (no answer) rather than the error."""
+
     def settle(result: object, error: BaseException | None) -> None:
         if future.done():
             return
-        if error is not None:
+        if none_on_close and isinstance(error, TransportClosed):
+            future.set_result(None)
+        elif error is not None:
             future.set_exception(error)
         else:
             future.set_result(result)
