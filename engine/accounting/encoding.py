@@ -30,9 +30,19 @@ _UINT32 = struct.Struct("!I")
 _VSA = struct.Struct("!BBLBB")
 
 
+#: the last dictionary's table: a process uses one, and a WeakKeyDictionary look-up
+#: (a new weak reference each time) cost more than the rest of a record's cache misses
+_last: tuple[weakref.ref[Dictionary], dict[str, _Spec | None]] | None = None
+
+
 def _specs(dictionary: Dictionary) -> dict[str, _Spec | None]:
+    global _last
+    if _last is not None and _last[0]() is dictionary:
+        return _last[1]
     specs = _SPECS.get(dictionary)
-    if specs is None:
+    if specs is not None:
+        _last = (weakref.ref(dictionary), specs)
+    else:
         specs = {}
         for name, attr in dictionary.attributes.items():
             plain = (
@@ -49,6 +59,7 @@ def _specs(dictionary: Dictionary) -> dict[str, _Spec | None]:
             key = (vendor, attr.code) if vendor else attr.code
             specs[name] = (key, attr.code, vendor, attr.type, dict(attr.values.forward))
         _SPECS[dictionary] = specs
+        _last = (weakref.ref(dictionary), specs)
     return specs
 
 
