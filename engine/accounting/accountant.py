@@ -3,15 +3,16 @@
 The accountant follows the session model (`on_transition`), decides from the running
 configuration which `aaa accounting network` list applies to a peer, builds Start,
 Interim-Update and Stop records (records.py), spools each one durably (spool.py) and
-delivers it (transport.py), one record at a time per session so that a Stop never
-overtakes its Start. An Interim-Update still queued (behind its session's other
+delivers it (streams.py, transport.py), one record at a time per session so that a
+Stop never overtakes its Start. An Interim-Update still queued (behind its session's other
 records, or for a server that is unreachable) when a newer one of the same session is
 made leaves the spool: the newer one, in its place, carries everything it did. Start
 and Stop are never merged or dropped. At startup one order holds across sessions too:
 what the last run left (with a Stop for each session it died with) is tried before
 this run's Accounting-On, and that before this run's records. Every record and its
-delivery state is published in the store's ACCOUNTING table and every server's health
-in SERVERS; `debug crypto isakmp aaa`-style lines go to the logbook. RADIUS keys stay
+delivery state is published in the store's ACCOUNTING table (published.py) and every
+server's health in SERVERS; `debug crypto isakmp aaa`-style lines go to the logbook
+(tracing.py). RADIUS keys stay
 in ServerConfig and the packets.
 """
 
@@ -24,84 +25,34 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine import syslog
 from engine.accounting import records
 from engine.accounting.dictionary import StatusType, load_dictionary
-from engine.accounting.records import AcctContext, Attributes, Options
-from engine.accounting.spool import Spool, SpoolBusy, SpoolRecord, default_spool_path
-from engine.accounting.transport import (
-    Acked,
-    EncodeError,
-    Outbound,
-    RadiusTransport,
-    Sent,
-    ServerAlive,
-    ServerConfig,
-    ServerDead,
-    ServerState,
-    TimedOut,
-    Timers,
-    TransportEvent,
-    ensure_encodable,
+from engine.accounting.packets import EncodeError, ensure_encodable
+from engine.accounting.plans import ListPlan, profile_names, resolve_key
+from engine.accounting.published import (
+    AccountingRecord,
+    DeliveryState,
+    RecordBook,
+    acct_session_id,
 )
+from engine.accounting.records import AcctContext, Attributes, Options
+from engine.accounting.servers import ServerConfig, ServerState, Timers
+from engine.accounting.spool import Spool, SpoolBusy, SpoolRecord, default_spool_path
+from engine.accounting.streams import Stream, Streams
+from engine.accounting.tracing import TransportTrace
+from engine.accounting.transport import RadiusTransport
 from engine.config.compile import CompiledConfig
-from engine.config.model import Config, RadiusServer
+from engine.config.model import Config
 from engine.events import DownReason, SessionTransition
 from engine.logbook import Logbook
 from engine.records import SessionRecord
-from engine.secret import Secret
 from engine.store import ACCOUNTING, SERVERS, SESSIONS, Store
 
 SESSION_COUNTER = "acct-session-id"
-
-
-class DeliveryState(StrEnum):
-    #: queued or on its first transmission
-    PENDING = "pending"
-    #: retransmitting, or failing over to the next server
-    RETRYING = "retrying"
-    #: no server took it: waiting in the spool for the next try
-    SPOOLED = "spooled"
-    #: cannot be sent as configured (no server or key for its list); kept in the spool
-    FAILED = "failed"
-    ACKED = "acked"
-    #: an Interim-Update not yet sent when a newer one of its session came: only the
-    #: newer one goes out (its counters are totals since the Start)
-    MERGED = "merged"
-
-
-@dataclass(frozen=True, slots=True)
-class AccountingRecord:
-    """One accounting record as the store shows it; attributes as last sent, no key."""
-
-    record_id: int
-    acct_session_id: str
-    session_id: str
-    peer: str
-    kind: str
-    list_name: str
-    attributes: Attributes
-    state: DeliveryState
-    server: str
-    attempts: int
-    created_at: float
-    acked_at: float | None = None
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ListPlan:
-    """An `aaa accounting network` list resolved to servers with their keys."""
-
-    name: str
-    mode: str
-    broadcast: bool
-    group: str
-    servers: tuple[ServerConfig, ...]
 
 
 @dataclass
@@ -112,56 +63,6 @@ class _Open:
     ctx: AcctContext
     record: SessionRecord
     next_interim: float | None = None
-
-
-@dataclass
-class _Stream:
-    """Records that must arrive in order (one session, or one group's On/Off)."""
-
-    name: str
-    queue: deque[SpoolRecord] = field(default_factory=deque)
-    task: asyncio.Task[None] | None = None
-    #: its head cannot be sent as configured (FAILED): nothing to wait for at shutdown
-    blocked: bool = False
-    #: other streams' `settled`, to wait for before sending (see `announce_on`)
-    after: tuple[asyncio.Event, ...] = ()
-    #: its queue is empty, or its head was tried and no server took it for now
-    settled: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-def resolve_key(server: RadiusServer, model: Config) -> Secret | None:
-    """IOS order: the server's own key, the `radius-server host` entry for the same
-    address and port, then `radius-server key`."""
-    if server.key:
-        return server.key
-    for host in model.radius_servers:
-        if host.address == server.address and host.acct_port == server.acct_port and host.key:
-            return host.key
-    return model.radius.key or None
-
-
-def profile_names(model: Config, compiled: CompiledConfig) -> dict[str, str]:
-    """Peer name -> the ikev2 profile of its crypto map entry (isakmp-group-id).
-
-    PeerMeta does not carry the profile, so the entry is found again from the names the
-    compiler gives: "MAP SEQ[/DYNSEQ] [...]"."""
-    names: dict[str, str] = {}
-    for peer, meta in compiled.meta.items():
-        entry = model.crypto_maps.get(meta.crypto_map, {}).get(meta.seq)
-        if entry is not None and entry.dynamic_map is not None:
-            dynamic = model.dynamic_maps.get(entry.dynamic_map[0], {})
-            prefix = f"{meta.crypto_map} {meta.seq}/"
-            entry = next(
-                (
-                    e
-                    for seq, e in dynamic.items()
-                    if peer == f"{prefix}{seq}" or peer.startswith(f"{prefix}{seq} ")
-                ),
-                None,
-            )
-        if entry is not None and entry.ikev2_profile is not None:
-            names[peer] = entry.ikev2_profile[0]
-    return names
 
 
 class Accountant:
@@ -207,10 +108,11 @@ class Accountant:
         self.keep_acked = keep_acked
         self.tick_interval = tick_interval
         self.dictionary = load_dictionary()
+        self.trace = TransportTrace(self)
         self.transport = RadiusTransport(
             dictionary=self.dictionary,
             clock=clock,
-            on_event=self._on_transport_event,
+            on_event=self.trace.on_event,
             on_state=self._on_server_state,
             source=source,
             rng=rng,
@@ -226,30 +128,26 @@ class Accountant:
         self._group_ids: dict[str, str] = {}
         self._spool: Spool | None = None
         self._open: dict[str, _Open] = {}
-        self._streams: dict[str, _Stream] = {}
-        self._records: dict[int, AccountingRecord] = {}
-        #: records being delivered now, for the transport's events
-        self._inflight: dict[int, SpoolRecord] = {}
-        self._acked: deque[int] = deque()
+        self.streams = Streams(self)
+        self.book = RecordBook(store, keep_acked=keep_acked, clock=clock, touch=self._touch)
+        #: record id -> its attributes' wire form, encoded once when it was made
+        self.bodies: dict[int, bytes] = {}
         #: Stops waiting to be made (a mass clear), and how many this loop turn made
         self._stops: deque[tuple[_Open, SessionRecord, float, DownReason | None]] = deque()
         self._made_now = 0
         self._stops_at_once = self.STOPS_AT_ONCE
         self._announced: set[str] = set()
         #: streams left by the last run, tried before the Accounting-On
-        self._previous: tuple[_Stream, ...] = ()
+        self._previous: tuple[Stream, ...] = ()
         #: the Accounting-On streams' `settled`: new streams wait for them
         self._gate: tuple[asyncio.Event, ...] = ()
-        #: servers whose failed verification was logged, until they answer again
-        self._unverified: set[str] = set()
-        self._wake = asyncio.Event()
         self._ticker: asyncio.Task[None] | None = None
         self._flush_scheduled = False
         self._commit_scheduled = False
         self._started = False
         #: Accounting-On announced: this run's records go out
         self._ready = False
-        self._closed = False
+        self.closed = False
 
     # ------------------------------------------------------------------ configuration
     def apply_config(self, model: Config, compiled: CompiledConfig) -> None:
@@ -311,7 +209,7 @@ class Accountant:
         self._touch()
         if self._ready:
             self._announce(StatusType.ACCOUNTING_ON)
-            self._wakeup()
+            self.streams.wakeup()
 
     def plan_for(self, peer_name: str) -> ListPlan | None:
         """The accounting list for a peer: its profile's, else its crypto map's."""
@@ -345,23 +243,23 @@ class Accountant:
         if self.plans or self._spool is not None:
             spool = self._ensure_spool()
         self._started = True
-        self._streams.clear()
+        self.streams.by_name.clear()
         if spool is not None:
             live = {s.ctx.acct_session_id for s in self._open.values()}
             for record in spool.pending():
-                if record.record_id not in self._records:
-                    self._publish(
+                if record.record_id not in self.book:
+                    self.book.publish(
                         record,
                         DeliveryState.SPOOLED,
                         attempts=record.attempts,
                         detail="from the spool",
                     )
-                self._append(self._stream(record.stream), record)
+                self._append(self.streams.get(record.stream, self._gate), record)
             self._stop_left_open(spool, live)
             # sessions of this process opened before start() wait for the Accounting-On
-            self._previous = tuple(s for s in self._streams.values() if s.name not in live)
+            self._previous = tuple(s for s in self.streams.values() if s.name not in live)
             for stream in self._previous:
-                self._run(stream)
+                self.streams.run(stream)
         self._ticker = asyncio.create_task(self._tick_loop(), name="accounting interim")
         if announce:
             self.announce_on()
@@ -377,16 +275,16 @@ class Accountant:
         self._ready = True
         previous = [s.settled for s in self._previous]
         self._previous = ()
-        ons = [self._streams[name] for name in self._announce(StatusType.ACCOUNTING_ON)]
-        for stream in ons:  # their tasks have not begun: nothing has awaited since
+        ons = [self.streams.by_name[name] for name in self._announce(StatusType.ACCOUNTING_ON)]
+        for stream in ons:  # their delivery has not begun: nothing has awaited since
             stream.after = tuple(e for e in previous if e is not stream.settled)
             stream.settled = asyncio.Event()
         self._gate = tuple(s.settled for s in ons)
         names = {s.name for s in ons}
-        for stream in list(self._streams.values()):
-            if stream.name not in names and stream.task is None:  # held until now
+        for stream in self.streams.values():
+            if stream.name not in names and not stream.started:  # held until now
                 stream.after = self._gate
-            self._run(stream)
+            self.streams.run(stream)
 
     def _stop_left_open(self, spool: Spool, live: set[str]) -> None:
         """A Stop for each session a run that died (SIGKILL, a crash, power) left open,
@@ -408,7 +306,7 @@ class Accountant:
             self._queue(stop)
         if lost:
             many = len(lost) > 1
-            self._log_entry(
+            self.log_entry(
                 syslog.entry(
                     "RADIUS",
                     4,
@@ -424,7 +322,7 @@ class Accountant:
         """Stop open sessions (NAS-Reboot), send Accounting-Off where this run sent
         Accounting-On, wait for the servers up to `drain_timeout`; what is still
         unacknowledged stays in the spool."""
-        if self._closed:
+        if self.closed:
             return
         if self._ticker is not None:
             self._ticker.cancel()
@@ -436,35 +334,31 @@ class Accountant:
             now = self.clock()
             for session_id in list(self._open):
                 self._close(session_id, self._latest(session_id), now, DownReason.SHUTDOWN)
-            for stream in list(self._streams.values()):
-                self._run(stream)  # without announce_on(), this run's records were held
+            for stream in self.streams.values():
+                self.streams.run(stream)  # without announce_on(), this run's records were held
             deadline = asyncio.get_running_loop().time() + self.drain_timeout
             await self._drain(deadline)
             self._announce(StatusType.ACCOUNTING_OFF)
             await self._drain(deadline)
-        self._closed = True
-        for stream in self._streams.values():
-            if stream.task is not None:
-                stream.task.cancel()
-        tasks = [s.task for s in self._streams.values() if s.task is not None]
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        self.closed = True
+        await self.streams.close()
         await self.transport.close()
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+        self.book.flush()
         self.store.flush()
 
     async def _drain(self, deadline: float) -> None:
         loop = asyncio.get_running_loop()
-        while any(not s.blocked for s in self._streams.values()) and loop.time() < deadline:
+        while any(not s.blocked for s in self.streams.values()) and loop.time() < deadline:
             await asyncio.sleep(min(0.02, max(0.0, deadline - loop.time())))
 
     async def wait_idle(self, timeout: float) -> bool:
         """Whether every record was acknowledged within `timeout` seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self._streams or self._stops:
+        while len(self.streams) or self._stops:
             if loop.time() >= deadline:
                 return False
             await asyncio.sleep(0.01)
@@ -479,10 +373,10 @@ class Accountant:
                 spool.close()
                 raise
             self._spool = spool
-        self._schedule_commit()
+        self.schedule_commit()
         return self._spool
 
-    def _schedule_commit(self) -> None:
+    def schedule_commit(self) -> None:
         """Commit the spool's writes once per loop iteration (every use of the spool
         goes through `_ensure_spool`, so none is left uncommitted)."""
         if self._commit_scheduled:
@@ -507,6 +401,7 @@ class Accountant:
         self._commit_scheduled = False
         if self._spool is not None:
             self._spool.commit()
+        self.streams.committed()
 
     @property
     def spool(self) -> Spool:
@@ -516,7 +411,7 @@ class Accountant:
     def on_transition(self, transition: SessionTransition) -> None:
         """SessionModel listener: Start on the first SA pair, Stop when no flow is left,
         nothing on rekeys or IKE SA changes under live flows."""
-        if self._closed:
+        if self.closed:
             return
         record = transition.record
         session = self._open.get(record.session_id)
@@ -682,16 +577,17 @@ class Accountant:
         *,
         stream: str | None = None,
     ) -> bool:
-        """Spool a record and queue it; whether it could be made."""
-        acct_id = str(records.attribute(attributes, "Acct-Session-Id")[0])
+        """Spool a record and queue it; whether it could be made. Its attributes are
+        encoded here, once: each transmission only adds its Acct-Delay-Time."""
         peer = record.remote_ip if record else ""
         try:
-            ensure_encodable(self.dictionary, attributes)
+            body = ensure_encodable(self.dictionary, attributes)
         except EncodeError as err:
-            self._log(f"AAA: accounting {status.label} for session {acct_id} dropped: {err}", peer)
+            acct_id = str(records.attribute(attributes, "Acct-Session-Id")[0])
+            self.log(f"AAA: accounting {status.label} for session {acct_id} dropped: {err}", peer)
             return False
         spooled = self._ensure_spool().add(
-            stream=stream or (ctx.acct_session_id if ctx else acct_id),
+            stream=stream or (ctx.acct_session_id if ctx else acct_session_id_of(attributes)),
             status=status,
             list_name=plan.name,
             broadcast=plan.broadcast,
@@ -701,24 +597,26 @@ class Accountant:
             session_id=record.session_id if record else "",
             peer=peer,
         )
+        self.bodies[spooled.record_id] = body
         self._queue(spooled)
         return True
 
     def _queue(self, spooled: SpoolRecord) -> None:
         """A record just spooled: to its stream, which runs once Accounting-On is out."""
-        self._publish(spooled, DeliveryState.PENDING)
-        peer, name = spooled.peer, spooled.list_name
-        self._log(
-            f"AAA: accounting {spooled.status.label} queued for session {self._acct_id(spooled)}"
-            + (f" (peer {peer}, list {name})" if peer else f" (list {name})"),
-            peer or None,
-        )
-        stream = self._stream(spooled.stream)
+        entry = self.book.publish(spooled, DeliveryState.PENDING)
+        if self.debug:
+            peer, name = spooled.peer, spooled.list_name
+            self.log(
+                f"AAA: accounting {entry.kind} queued for session {entry.acct_session_id}"
+                + (f" (peer {peer}, list {name})" if peer else f" (list {name})"),
+                peer or None,
+            )
+        stream = self.streams.get(spooled.stream, self._gate)
         self._append(stream, spooled)
         if self._ready:
-            self._run(stream)
+            self.streams.run(stream)
 
-    def _append(self, stream: _Stream, record: SpoolRecord) -> None:
+    def _append(self, stream: Stream, record: SpoolRecord) -> None:
         """To the end of its stream; an Interim-Update takes the place of the stream's
         last one if that one is still waiting (not on the wire now).
 
@@ -731,99 +629,26 @@ class Accountant:
             record.status is StatusType.INTERIM_UPDATE
             and queue
             and queue[-1].status is StatusType.INTERIM_UPDATE
-            and queue[-1].record_id not in self._inflight
+            and queue[-1].record_id not in self.streams.inflight
         ):
             older = queue.pop()
             self._ensure_spool().remove(older.record_id)
-            self._publish(
+            self.bodies.pop(older.record_id, None)
+            self.book.publish(
                 older,
                 DeliveryState.MERGED,
                 detail=f"replaced by a newer Interim-Update (record {record.record_id})",
             )
-            self._log(
-                f"AAA: accounting Interim-Update for session {self._acct_id(older)} merged "
-                "into a newer one",
-                older.peer or None,
-            )
+            if self.debug:
+                self.log(
+                    f"AAA: accounting Interim-Update for session {acct_session_id(older)} "
+                    "merged into a newer one",
+                    older.peer or None,
+                )
         queue.append(record)
 
-    def _publish(
-        self,
-        record: SpoolRecord,
-        state: DeliveryState,
-        *,
-        server: str | None = None,
-        attempts: int | None = None,
-        detail: str | None = None,
-        delay: int | None = None,
-    ) -> AccountingRecord:
-        previous = self._records.get(record.record_id)
-        attributes = record.attributes
-        if delay is not None:
-            attributes = (*attributes, ("Acct-Delay-Time", delay))
-        elif previous is not None:
-            attributes = previous.attributes
-        acct = AccountingRecord(
-            record_id=record.record_id,
-            acct_session_id=previous.acct_session_id
-            if previous is not None
-            else self._acct_id(record),
-            session_id=record.session_id,
-            peer=record.peer,
-            kind=record.status.label,
-            list_name=record.list_name,
-            attributes=attributes,
-            state=state,
-            server=server if server is not None else (previous.server if previous else ""),
-            attempts=attempts
-            if attempts is not None
-            else (previous.attempts if previous else record.attempts),
-            created_at=record.event_time,
-            acked_at=self.clock() if state is DeliveryState.ACKED else None,
-            detail=detail if detail is not None else (previous.detail if previous else ""),
-        )
-        if state in (DeliveryState.ACKED, DeliveryState.MERGED):
-            self._records.pop(record.record_id, None)
-            self._acked.append(record.record_id)
-            while len(self._acked) > self.keep_acked:
-                self.store.remove(ACCOUNTING, self._acked.popleft())
-        else:
-            self._records[record.record_id] = acct
-        self.store.put(ACCOUNTING, record.record_id, acct)
-        self._touch()
-        return acct
-
     # ------------------------------------------------------------------ delivery
-    def _stream(self, name: str) -> _Stream:
-        stream = self._streams.get(name)
-        if stream is None:
-            stream = self._streams[name] = _Stream(name, after=self._gate)
-        return stream
-
-    def _run(self, stream: _Stream) -> None:
-        if stream.task is None or stream.task.done():
-            stream.task = asyncio.create_task(self._deliver_stream(stream), name=stream.name)
-
-    async def _deliver_stream(self, stream: _Stream) -> None:
-        try:
-            while stream.queue and not self._closed:
-                if stream.after:
-                    after, stream.after = stream.after, ()
-                    for event in after:
-                        await event.wait()
-                    continue
-                record = stream.queue[0]
-                if await self._deliver(stream, record):
-                    stream.queue.popleft()
-                else:
-                    stream.settled.set()
-                    await self._wait_retry(record)
-        finally:
-            stream.settled.set()
-            if not stream.queue and self._streams.get(stream.name) is stream:
-                del self._streams[stream.name]
-
-    def _servers_for(self, record: SpoolRecord) -> tuple[ServerConfig, ...]:
+    def servers_for(self, record: SpoolRecord) -> tuple[ServerConfig, ...]:
         """The record's list as configured now; for a list that is gone, the servers it
         was made for that still have a key."""
         plan = self.plans.get(record.list_name)
@@ -831,189 +656,33 @@ class Accountant:
             return plan.servers
         return tuple(self.servers[n] for n in record.servers if n in self.servers)
 
-    async def _deliver(self, stream: _Stream, record: SpoolRecord) -> bool:
-        servers = self._servers_for(record)
-        stream.blocked = not servers
-        if not servers:
-            self._publish(
-                record,
-                DeliveryState.FAILED,
-                detail=f"no RADIUS server with a key for list {record.list_name}",
-            )
-            return False
-        out = Outbound(record.record_id, record.attributes, record.event_time)
-        self._ensure_spool().commit()  # on disk before any server sees it
-        self._inflight[record.record_id] = record
-        try:
-            acked = await self.transport.deliver(
-                out, servers, self.timers, broadcast=record.broadcast, acked=record.acked
-            )
-        except (EncodeError, OSError) as err:
-            self._publish(record, DeliveryState.FAILED, detail=str(err))
-            return False
-        finally:
-            self._inflight.pop(record.record_id, None)
-        attempts = self._records[record.record_id].attempts
-        done = all(s.name in acked for s in servers) if record.broadcast else bool(acked)
-        spool = self._ensure_spool()
-        if done:
-            spool.remove(record.record_id)
-            self._publish(record, DeliveryState.ACKED, server=",".join(sorted(acked)))
-            return True
-        spool.update(record.record_id, acked=acked, attempts=attempts)
-        updated = replace(record, acked=acked, attempts=attempts)
-        stream.queue[0] = updated
-        waiting = ", ".join(
-            f"{s.name} ({why})" if (why := self.transport.state(s).last_failure) else s.name
-            for s in servers
-            if s.name not in acked
-        )
-        self._publish(updated, DeliveryState.SPOOLED, detail=f"waiting for {waiting}")
-        self._log(
-            f"AAA: accounting {record.status.label} for session {self._acct_id(record)} "
-            f"spooled, not acknowledged by {waiting}",
-            record.peer or None,
-        )
-        return False
-
-    async def _wait_retry(self, record: SpoolRecord) -> None:
-        """Until the spool retry time, a server's deadtime ends, or a server answers."""
-        wait = self.timers.spool_retry
-        revive = self.transport.revive_in(self._servers_for(record))
-        if revive is not None:
-            wait = min(wait, revive + 0.001)
-        wake = self._wake
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), wait)
-
-    def _wakeup(self) -> None:
-        wake, self._wake = self._wake, asyncio.Event()
-        wake.set()
-
     # ------------------------------------------------------------------ reports
     @staticmethod
-    def _acct_id(record: SpoolRecord) -> str:
-        return str(records.attribute(record.attributes, "Acct-Session-Id")[0])
-
-    def _on_transport_event(self, event: TransportEvent) -> None:
-        if isinstance(event, ServerDead):
-            server = event.server
-            self._log(f"AAA: server {server.name} dead for {event.seconds / 60:g} min", server.host)
-            self._log_entry(
-                syslog.entry(
-                    "RADIUS",
-                    4,
-                    "RADIUS_DEAD",
-                    f"RADIUS server {server.host}:{server.auth_port},{server.acct_port} "
-                    "is not responding.",
-                    server.host,
-                )
-            )
-            return
-        if isinstance(event, ServerAlive):
-            server = event.server
-            self._log_entry(
-                syslog.entry(
-                    "RADIUS",
-                    6,
-                    "RADIUS_ALIVE",
-                    f"RADIUS server {server.host}:{server.auth_port},{server.acct_port} "
-                    "is being marked alive.",
-                    server.host,
-                )
-            )
-            return
-        if isinstance(event, Acked):
-            self._unverified.discard(event.server.name)
-        elif isinstance(event, TimedOut) and event.replies.total:
-            self._log_unverified(event)
-        record = self._inflight.get(event.record_id)
-        current = self._records.get(event.record_id)
-        if record is None or current is None:
-            return
-        acct_id = current.acct_session_id
-        kind = current.kind
-        peer = record.peer or None
-        if isinstance(event, Sent):
-            attempts = current.attempts + 1
-            retry = event.attempt > 1 or current.attempts > 0
-            self._publish(
-                record,
-                DeliveryState.RETRYING if retry else DeliveryState.PENDING,
-                server=event.server.name,
-                attempts=attempts,
-                delay=event.delay,
-            )
-            if event.attempt == 1:
-                self._log(
-                    f"AAA: accounting {kind} sent for session {acct_id} to {event.server.name}"
-                    f" (id {event.ident})",
-                    peer,
-                )
-            else:
-                self._log(
-                    f"AAA: accounting {kind} for session {acct_id} to {event.server.name} "
-                    f"retransmitting ({event.attempt}/{event.max_attempts}), "
-                    f"id {event.ident}, Acct-Delay-Time {event.delay}",
-                    peer,
-                )
-        elif isinstance(event, Acked):
-            self._log(
-                f"AAA: accounting {kind} for session {acct_id} acknowledged by "
-                f"{event.server.name} ({event.rtt * 1000:.1f} ms)",
-                peer,
-            )
-            self._wakeup()
-        elif isinstance(event, TimedOut):
-            self._publish(record, DeliveryState.RETRYING, server=event.server.name)
-            if event.replies.total:
-                why = (
-                    f"no verified reply from {event.server.name} after {event.attempts} "
-                    f"attempts: {event.replies.describe()}"
-                )
-            else:
-                why = f"no response from {event.server.name} after {event.attempts} attempts"
-            self._log(f"AAA: accounting {kind} for session {acct_id}: {why}", peer)
-
-    def _log_unverified(self, event: TimedOut) -> None:
-        """Replies that fail verification are a fault an operator can fix (the key, the
-        server): logged without `debug`, once until the server answers properly again."""
-        server = event.server
-        if server.name in self._unverified:
-            return
-        self._unverified.add(server.name)
-        self._log_entry(
-            syslog.entry(
-                "RADIUS",
-                4,
-                "RADIUS_BADREPLY",
-                f"RADIUS server {server.host}:{server.auth_port},{server.acct_port}: no "
-                f"verified accounting reply after {event.attempts} attempts: "
-                f"{event.replies.describe()}",
-                server.host,
-            )
-        )
+    def book_id(record: SpoolRecord) -> str:
+        return acct_session_id(record)
 
     def _on_server_state(self, state: ServerState) -> None:
         if state.name in self.servers:
             self.store.put(SERVERS, state.name, state)
             self._touch()
 
-    def _log(self, text: str, peer: str | None = None) -> None:
+    def log(self, text: str, peer: str | None = None) -> None:
+        """A `debug crypto isakmp aaa` line (nothing without debug)."""
         if self.debug:
-            self._log_entry(syslog.entry("CRYPTO", 7, "AAA", text, peer, at=self.clock()))
+            self.log_entry(syslog.entry("CRYPTO", 7, "AAA", text, peer, at=self.clock()))
 
-    def _log_entry(self, entry: syslog.LogEntry) -> None:
+    def log_entry(self, entry: syslog.LogEntry) -> None:
         if self.logbook is not None:
             self.logbook.log(entry)
 
     def _touch(self) -> None:
-        """Flush the store once per loop iteration, not once per write."""
+        """Flush the records and the store once per loop iteration, not once per write."""
         if self._flush_scheduled:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
+            self.book.flush()
             self.store.flush()
             return
         self._flush_scheduled = True
@@ -1021,13 +690,19 @@ class Accountant:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
+        self.book.flush()
         self.store.flush()
 
     def records(self) -> list[AccountingRecord]:
+        self.book.flush()
         return [r for r in self.store.table(ACCOUNTING).values() if isinstance(r, AccountingRecord)]
 
     def pending_count(self) -> int:
-        return sum(len(s.queue) for s in self._streams.values()) + len(self._stops)
+        return self.streams.pending() + len(self._stops)
+
+
+def acct_session_id_of(attributes: Attributes) -> str:
+    return str(records.attribute(attributes, "Acct-Session-Id")[0])
 
 
 __all__ = [

@@ -30,9 +30,19 @@ _UINT32 = struct.Struct("!I")
 _VSA = struct.Struct("!BBLBB")
 
 
+#: the last dictionary's table: a process uses one, and a WeakKeyDictionary look-up
+#: (a new weak reference each time) cost more than the rest of a record's cache misses
+_last: tuple[weakref.ref[Dictionary], dict[str, _Spec | None]] | None = None
+
+
 def _specs(dictionary: Dictionary) -> dict[str, _Spec | None]:
+    global _last
+    if _last is not None and _last[0]() is dictionary:
+        return _last[1]
     specs = _SPECS.get(dictionary)
-    if specs is None:
+    if specs is not None:
+        _last = (weakref.ref(dictionary), specs)
+    else:
         specs = {}
         for name, attr in dictionary.attributes.items():
             plain = (
@@ -49,6 +59,7 @@ def _specs(dictionary: Dictionary) -> dict[str, _Spec | None]:
             key = (vendor, attr.code) if vendor else attr.code
             specs[name] = (key, attr.code, vendor, attr.type, dict(attr.values.forward))
         _SPECS[dictionary] = specs
+        _last = (weakref.ref(dictionary), specs)
     return specs
 
 
@@ -93,6 +104,7 @@ def encode_attributes(
 ) -> bytes | None:
     """The attributes' wire form, or None when pyrad must do it."""
     groups: dict[object, bytes] = {}
+    specs: dict[str, _Spec | None] | None = None
     for name, value in attributes:
         cached = (dictionary, name, type(value), value)
         try:
@@ -100,7 +112,9 @@ def encode_attributes(
         except TypeError:  # an unhashable value
             return None
         if found is None:
-            found = _encode_one(dictionary, name, value)
+            if specs is None:
+                specs = _specs(dictionary)
+            found = _encode_one(specs, name, value)
             if found is None:
                 return None
             if len(_ENCODED) >= CACHED:
@@ -112,8 +126,10 @@ def encode_attributes(
     return b"".join(groups.values())
 
 
-def _encode_one(dictionary: Dictionary, name: str, value: object) -> tuple[object, bytes] | None:
-    spec = _specs(dictionary).get(name)
+def _encode_one(
+    specs: dict[str, _Spec | None], name: str, value: object
+) -> tuple[object, bytes] | None:
+    spec = specs.get(name)
     if spec is None:
         return None
     key, code, vendor, kind, values = spec

@@ -125,7 +125,9 @@ def format_session_id(counter: int) -> str:
     return f"{counter % WRAP:08X}"
 
 
+@functools.lru_cache(maxsize=4096)
 def _avpair(name: str, value: str) -> tuple[str, Value]:
+    """Cached: most of them (group, VRF, progress, cause) repeat record to record."""
     text = f"{name}={value}"
     data = text.encode()
     if len(data) > MAX_AVPAIR:

@@ -13,20 +13,24 @@ SQLite in WAL mode with synchronous=NORMAL: a committed record survives the proc
 dying; only a power loss may cost the last transaction. The file holds attributes and
 server addresses, never a RADIUS key: keys come from the running configuration.
 
-A `batched` spool groups its writes in one transaction until `commit()`: one commit
-per event-loop iteration instead of one per record (a commit per statement was the
-accountant's largest cost under load). Its user commits before it sends anything the
-spool holds, so what a server saw is on disk; a crash before a commit loses only
-records that never left, and acknowledgements, whose records are then sent again.
+A `batched` spool keeps its writes in memory until `commit()`, then writes them in
+one transaction, consecutive statements of a kind by one executemany: one commit per
+event-loop iteration instead of one per record (a commit per statement was the
+accountant's largest cost under load, a statement per record the next). It numbers
+its records itself, so a record has its id before it is written. Its user sends a
+record only once `durable()` says it is on disk, so what a server saw is on disk; a
+crash before a commit loses only records that never left, and acknowledgements, whose
+records are then sent again. Reads write what waits first.
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +79,26 @@ WHEN NEW.status = 2 BEGIN
     DELETE FROM sessions WHERE stream = NEW.stream;
 END;
 """
+INSERT = (
+    "INSERT INTO records (seq, stream, status, list_name, broadcast, servers, attributes,"
+    " event_time, session_id, peer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+UPDATE = "UPDATE records SET acked = ?, attempts = ? WHERE seq = ?"
+DELETE = "DELETE FROM records WHERE seq = ?"
+SET_COUNTER = (
+    "INSERT INTO meta (key, value) VALUES (?, ?)"
+    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+)
+
+
+#: the attributes' column: json without the check for cycles (tuples of scalars)
+_JSON = json.JSONEncoder(check_circular=False, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=256)
+def _servers_json(servers: tuple[str, ...]) -> str:
+    """A group's servers, the same for each of its records: encoded once."""
+    return json.dumps(servers)
 
 
 class SpoolBusy(OSError):
@@ -122,21 +146,57 @@ class Spool:
         os.chmod(self.path, 0o600)
         self._lock: int | None = None
         self.batched = batched
+        #: statements waiting for `commit()`, consecutive ones of a kind together
+        self._waiting: list[tuple[str, list[Sequence[object]]]] = []
+        #: counters as they are now (batched: written at the commit)
+        self._counters: dict[str, int] = {}
+        self._counters_changed: set[str] = set()
+        row = self._db.execute(
+            "SELECT MAX(seq) FROM (SELECT MAX(seq) AS seq FROM records"
+            " UNION ALL SELECT seq FROM sqlite_sequence WHERE name = 'records')"
+        ).fetchone()
+        #: the newest record id given out, and the newest one on disk
+        self._added = int(row[0] or 0)
+        self._committed = self._added
 
     @property
     def uncommitted(self) -> bool:
         """Whether writes wait for `commit()`."""
-        return self._db.in_transaction
+        return bool(self._waiting or self._counters_changed) or self._db.in_transaction
 
-    def _write(self) -> None:
-        """Before a write: a batched spool opens its transaction once."""
-        if self.batched and not self._db.in_transaction:
-            self._db.execute("BEGIN IMMEDIATE")
+    def _queue(self, statement: str, params: Sequence[object]) -> None:
+        if not self.batched:
+            self._db.execute(statement, params)
+            return
+        waiting = self._waiting
+        if waiting and waiting[-1][0] is statement:
+            waiting[-1][1].append(params)
+        else:
+            waiting.append((statement, [params]))
+
+    def _write_waiting(self) -> None:
+        """What waits, into the open transaction (one is begun if none is)."""
+        if not (self._waiting or self._counters_changed):
+            return
+        db = self._db
+        if not db.in_transaction:
+            db.execute("BEGIN IMMEDIATE")
+        waiting, self._waiting = self._waiting, []
+        for statement, rows in waiting:
+            db.executemany(statement, rows)
+        changed, self._counters_changed = self._counters_changed, set()
+        db.executemany(SET_COUNTER, [(name, str(self._counters[name])) for name in changed])
 
     def commit(self) -> None:
         """Make the batched writes durable (nothing to do when none wait)."""
+        self._write_waiting()
         if self._db.in_transaction:
             self._db.execute("COMMIT")
+        self._committed = self._added
+
+    def durable(self, record_id: int) -> bool:
+        """Whether the record is on disk (committed): only then may a server see it."""
+        return record_id <= self._committed
 
     def claim(self) -> None:
         """Make this the spool's only user until `close()`, or until the process dies
@@ -178,25 +238,27 @@ class Spool:
         """The record; a Start or an Interim-Update also becomes its session's latest
         record, a Stop closes the session (triggers, in the same statement)."""
         servers = tuple(servers)
-        self._write()
-        cursor = self._db.execute(
-            "INSERT INTO records (stream, status, list_name, broadcast, servers, attributes,"
-            " event_time, session_id, peer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self._added += 1
+        record_id = self._added
+        self._queue(
+            INSERT,
             (
+                record_id,
                 stream,
                 int(status),
                 list_name,
                 int(broadcast),
-                json.dumps(servers),
-                json.dumps(attributes),
+                _servers_json(servers),
+                _JSON.encode(attributes),
                 event_time,
                 session_id,
                 peer,
             ),
         )
-        assert cursor.lastrowid is not None
+        if not self.batched:
+            self._committed = record_id
         return SpoolRecord(
-            cursor.lastrowid,
+            record_id,
             stream,
             status,
             list_name,
@@ -224,6 +286,7 @@ class Spool:
         )
 
     def _select(self, query: str) -> list[SpoolRecord]:
+        self._write_waiting()
         rows = self._db.execute(query).fetchall()
         return [
             SpoolRecord(
@@ -257,19 +320,15 @@ class Spool:
         ]
 
     def __len__(self) -> int:
+        self._write_waiting()
         return int(self._db.execute("SELECT COUNT(*) FROM records").fetchone()[0])
 
     def update(self, record_id: int, *, acked: Iterable[str], attempts: int) -> None:
-        self._write()
-        self._db.execute(
-            "UPDATE records SET acked = ?, attempts = ? WHERE seq = ?",
-            (json.dumps(sorted(acked)), attempts, record_id),
-        )
+        self._queue(UPDATE, (json.dumps(sorted(acked)), attempts, record_id))
 
     def remove(self, record_id: int) -> None:
         """The record is acknowledged (or a newer one replaces it): it leaves."""
-        self._write()
-        self._db.execute("DELETE FROM records WHERE seq = ?", (record_id,))
+        self._queue(DELETE, (record_id,))
 
     def next_counter(self, name: str) -> int:
         """A persistent counter (Acct-Session-Id): unique across restarts, so a spooled
@@ -277,19 +336,14 @@ class Spool:
 
         Batched, it is committed with the records that carry it: none of them left
         before the commit, so a crash before it cannot reuse an id a server saw."""
+        value = self._counters.get(name)
+        if value is None:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()
+            value = int(row[0]) if row else 0
+        value += 1
+        self._counters[name] = value
         if self.batched:
-            self._write()
-            return self._next_counter(name)
-        with self._db:
-            self._db.execute("BEGIN IMMEDIATE")
-            return self._next_counter(name)
-
-    def _next_counter(self, name: str) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()
-        value = int(row[0]) + 1 if row else 1
-        self._db.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?)"
-            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (name, str(value)),
-        )
+            self._counters_changed.add(name)
+        else:
+            self._db.execute(SET_COUNTER, (name, str(value)))
         return value

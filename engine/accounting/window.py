@@ -16,8 +16,11 @@ waiting its turn to time out against a silent server.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
+from collections.abc import Callable
+
+#: told whether it got a slot (False: the server failed an exchange meanwhile)
+Grant = Callable[[bool], None]
 
 INITIAL = 16
 MINIMUM = 1
@@ -37,7 +40,7 @@ class Window:
         self.in_flight = 0
         #: loop time before which a loss does not shrink the window again
         self._hold_until = float("-inf")
-        self._waiters: deque[asyncio.Future[bool]] = deque()
+        self._waiters: deque[Grant] = deque()
 
     @property
     def limit(self) -> int:
@@ -47,23 +50,29 @@ class Window:
     def waiting(self) -> int:
         return len(self._waiters)
 
-    async def acquire(self) -> bool:
-        """A slot (True), or False when the server failed an exchange meanwhile."""
+    def request(self, grant: Grant) -> None:
+        """`grant(True)` now if a slot is free, else once one is (in order), or
+        `grant(False)` when the server fails an exchange meanwhile. A callback, not a
+        future: thousands of records may wait for one server's window."""
         if self.in_flight < self.limit and not self._waiters:
             self.in_flight += 1
-            return True
+            grant(True)
+            return
+        self._waiters.append(grant)
+
+    async def acquire(self) -> bool:
+        """`request` for a coroutine."""
         waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            granted = await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled() and waiter.result():
-                self.release()  # granted as it was cancelled: hand the slot on
+
+        def grant(granted: bool) -> None:
+            if waiter.cancelled():
+                if granted:
+                    self.release()  # cancelled while it waited: hand the slot on
             else:
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(waiter)
-            raise
-        return granted
+                waiter.set_result(granted)
+
+        self.request(grant)
+        return await waiter
 
     def release(self) -> None:
         self.in_flight = max(0, self.in_flight - 1)
@@ -93,13 +102,10 @@ class Window:
         self.ssthresh = max(float(self.minimum), self.cwnd / 2)
         self.cwnd = float(self.minimum)
         while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(False)
+            self._waiters.popleft()(False)
 
     def _grant(self) -> None:
         while self._waiters and self.in_flight < self.limit:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                self.in_flight += 1
-                waiter.set_result(True)
+            grant = self._waiters.popleft()
+            self.in_flight += 1
+            grant(True)

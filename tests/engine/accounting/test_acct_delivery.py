@@ -444,3 +444,26 @@ async def test_stops_still_waiting_are_made_at_shutdown(tmp_path: Path, responde
     assert len({r.one("Acct-Session-Id") for r in stops}) == count
     # their own Stops (the peer deleted them), not the shutdown's
     assert {r.one("Acct-Terminate-Cause") for r in stops} == {"User-Request"}
+
+
+async def test_stopping_with_records_in_flight_keeps_them_and_blames_no_server(
+    tmp_path: Path, responders
+) -> None:
+    """Closing the transport ends what is on the wire: not a timeout of its server (no
+    failover, no deadtime), not a failure of its record, which waits in the spool."""
+    server = await responders(policy=drop)
+    slow = replace(FAST, irt=5.0, mrt=5.0, mrd=20.0, deadtime=60.0)
+    accountant, store = make_accountant(tmp_path, config_text([server.port]), timers=slow)
+    accountant.drain_timeout = 0.2
+    await accountant.start()
+    accountant.on_transition(up(T0))
+    await wait_for(lambda: server.received)  # the Accounting-On, unanswered
+    await accountant.stop()
+    [state] = [s for s in store.table(SERVERS).values() if isinstance(s, ServerState)]
+    assert (state.timeouts, state.alive, state.last_failure) == (0, True, "")
+    assert state.in_flight == 0
+    assert not any(r.state is DeliveryState.FAILED for r in records_of(store))
+    accountant, _ = make_accountant(tmp_path, config_text([server.port]), timers=slow)
+    kinds = [r.status.label for r in accountant.spool.pending()]
+    assert kinds[:2] == ["Accounting-On", "Start"] and "Stop" in kinds
+    accountant.spool.close()

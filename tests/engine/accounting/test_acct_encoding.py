@@ -9,8 +9,8 @@ from pyrad.packet import AcctPacket
 from engine.accounting import records
 from engine.accounting.dictionary import StatusType, load_dictionary
 from engine.accounting.encoding import encode_attributes
+from engine.accounting.packets import encode_body
 from engine.accounting.records import AcctContext, Options
-from engine.accounting.transport import _encode_attributes
 from engine.events import Counters, DownReason
 from engine.records import SessionStatus
 
@@ -67,4 +67,4 @@ def test_what_it_does_not_handle_goes_to_pyrad() -> None:
     # an integer as its number gives what its name gives
     by_name = encode_attributes(dictionary, (("Acct-Status-Type", "Stop"),))
     assert by_name == encode_attributes(dictionary, (("Acct-Status-Type", 2),))
-    assert by_name == _encode_attributes(dictionary, (("Acct-Status-Type", "Stop"),))
+    assert by_name == encode_body(dictionary, (("Acct-Status-Type", "Stop"),))

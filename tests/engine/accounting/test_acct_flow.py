@@ -9,12 +9,15 @@ import random
 from collections.abc import Sequence
 
 import pytest
-from acct_support import KEY, Received, Responder
+from acct_support import KEY, T0, Clock, Received, Responder
 
+from engine.accounting import packets
+from engine.accounting.dictionary import load_dictionary
 from engine.accounting.rtt import GRANULARITY, RttEstimator
 from engine.accounting.transport import (
     Outbound,
     RadiusTransport,
+    Sent,
     ServerConfig,
     Timers,
 )
@@ -229,5 +232,53 @@ async def test_the_window_bounds_what_is_in_flight_to_a_server() -> None:
         assert transport.state(config).retransmissions == 0
     finally:
         sampler.cancel()
+        await transport.close()
+        server.close()
+
+
+async def test_a_record_encoded_once_is_retransmitted_with_a_new_id_and_delay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The attributes are encoded once per record; each transmission still carries its
+    own Acct-Delay-Time, and so a new Identifier (RFC 5080 2.2.1)."""
+    encoded: list[object] = []
+    real = packets.encode_attributes
+
+    def counting(dictionary: object, attributes: object) -> bytes | None:
+        encoded.append(attributes)
+        return real(dictionary, attributes)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(packets, "encode_attributes", counting)
+    _, server = drop_first_transmission()
+    await server.start()
+    clock = Clock()
+
+    def advance(event: object) -> None:
+        if isinstance(event, Sent) and event.attempt == 1:
+            clock.advance(3.0)  # the first transmission is lost; time passes
+
+    transport = RadiusTransport(clock=clock, on_event=advance, rng=random.Random(1))
+    config = ServerConfig("127.0.0.1", server.port, Secret(KEY))
+    timers = Timers(irt=0.05, mrt=0.2, mrc=4, mrd=2.0)
+    try:
+        for n, body in ((1, True), (2, False)):
+            attrs = (("Acct-Session-Id", str(n)), ("Acct-Status-Type", "Start"))
+            encoded.clear()
+            made = packets.ensure_encodable(load_dictionary(), attrs) if body else None
+            out = Outbound(n, attrs, T0 - 2.0, made)
+            assert await transport.send(out, config, timers) is not None
+            assert len(encoded) == 1  # by the caller, or by the first transmission
+            first, second = [
+                r for r in server.received if r.attributes["Acct-Session-Id"] == [str(n)]
+            ]
+            assert first.ident != second.ident
+            assert first.attributes["Acct-Delay-Time"] == [2 + 3 * (n - 1)]
+            assert second.attributes["Acct-Delay-Time"] == [5 + 3 * (n - 1)]
+            rest = [
+                {k: v for k, v in r.attributes.items() if k != "Acct-Delay-Time"}
+                for r in (first, second)
+            ]
+            assert rest[0] == rest[1]
+    finally:
         await transport.close()
         server.close()

@@ -166,3 +166,36 @@ async def test_no_spool_file_without_accounting(tmp_path: Path) -> None:
     accountant.on_transition(up(T0))
     await accountant.stop()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_batched_writes_wait_for_the_commit_and_survive_a_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "spool.sqlite"
+    spool = Spool(path, batched=True)
+    first = add(spool, "A", StatusType.START, T0)
+    second = add(spool, "A", StatusType.STOP, T0 + 1)
+    third = add(spool, "B", StatusType.START, T0 + 2)
+    counter = spool.next_counter("acct-session-id")
+    spool.update(second, acked=["127.0.0.1:1813"], attempts=2)
+    spool.remove(first)
+    assert not spool.durable(second) and spool.uncommitted
+    # a second connection (another process after a crash) sees none of it yet
+    other = Spool(path)
+    assert other.pending() == [] and other.next_counter("acct-session-id") == 1
+    other.close()
+    spool.commit()
+    assert spool.durable(third) and not spool.uncommitted
+    spool.remove(third)  # the newest id leaves: a reopened spool must not reuse it
+    spool.close()  # commits what waits
+
+    reopened = Spool(path, batched=True)
+    [left] = reopened.pending()
+    assert (left.record_id, left.status, left.acked, left.attempts) == (
+        second,
+        StatusType.STOP,
+        frozenset({"127.0.0.1:1813"}),
+        2,
+    )
+    assert [s.stream for s in reopened.open_sessions()] == ["B"]  # A stopped, B left open
+    assert reopened.next_counter("acct-session-id") == counter + 1
+    assert add(reopened, "C", StatusType.START, T0 + 3) == third + 1
+    reopened.close()

@@ -23,7 +23,7 @@ from acct_support import (
     up,
 )
 
-from engine.accounting import transport as transport_module
+from engine.accounting import idbook
 from engine.accounting.accountant import Accountant, AccountingRecord, DeliveryState
 from engine.accounting.transport import (
     Outbound,
@@ -203,7 +203,7 @@ async def test_a_silent_server_is_still_no_response(tmp_path: Path, responders) 
 async def test_a_replayed_answer_to_a_reused_id_is_stale(monkeypatch) -> None:
     """Identifiers come back after 256 exchanges (here 2): a server that answers by
     (port, Id) from its cache replays the earlier exchange's answer to the new one."""
-    monkeypatch.setattr(transport_module, "IDS_PER_SOCKET", 2)
+    monkeypatch.setattr(idbook, "IDS_PER_SOCKET", 2)
     cache: dict[tuple[int, int], bytes] = {}
     server = await Responder().start()
 
