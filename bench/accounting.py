@@ -51,6 +51,7 @@ from engine.config.compile import compile_config  # noqa: E402
 from engine.config.parser import parse_text  # noqa: E402
 from engine.config.validate import validate  # noqa: E402
 from engine.events import Counters, DownReason, SessionTransition  # noqa: E402
+from engine.gc_policy import apply_gateway_thresholds  # noqa: E402
 from engine.logbook import Logbook  # noqa: E402
 from engine.records import SessionRecord, SessionStatus  # noqa: E402
 from engine.store import ACCOUNTING, Store  # noqa: E402
@@ -210,6 +211,7 @@ def main() -> int:
         try:
             ref_rate = reference(radius, args.reference)
             print(f"reference: {args.reference} raw pyrad round trips, {ref_rate:,.0f}/s")
+            apply_gateway_thresholds()  # the collector's thresholds of the gateway process
             elapsed, _, store, profiler = asyncio.run(
                 run(radius, workdir, args.sessions, not args.no_debug, args.profile)
             )
