@@ -300,6 +300,10 @@ class ChildSaDeleted:
     spi_out: int
     reason: DownReason
     at: float
+    #: it goes with its IKE SA, whose IkeSaDown (or IkeSaAbandoned) follows in the same
+    #: burst: the session model then makes one transition of both (UP-ACTIVE to DOWN,
+    #: not through UP-IDLE), one record and one Stop
+    with_ike_sa: bool = False
 
 
 @dataclass(frozen=True, slots=True)

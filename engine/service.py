@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from engine import syslog
+from engine import gc_tuning, syslog
 from engine.aaa.method_lists import Authenticator
 from engine.aaa.pools import AddressPools
 from engine.accounting import Accountant
@@ -194,6 +194,7 @@ class VpnService:
             await asyncio.sleep(STATISTICS_INTERVAL)
 
     async def start(self) -> None:
+        gc_tuning.tune()
         await self.gateway.start()
         ike = replace(
             self.compiled.ike, ike_port=self.gateway.ike_port, natt_port=self.gateway.natt_port

@@ -369,6 +369,10 @@ class SessionModel:
         else:
             # The flow ends; its traffic stays in the session's running totals.
             self._drop_flow(session, found[1])
+        if event.with_ike_sa and self._by_ike.get(event.ike_sa_id) == session.session_id:
+            # Its IKE SA's end comes next and makes the one record and transition of
+            # both (a clear: UP-ACTIVE to DOWN, not through UP-IDLE; one Stop).
+            return
         self._update(session, self.clock(), event.reason)
 
     def update_counters(self, updates: Mapping[int, Counters], at: float) -> None:
@@ -431,10 +435,14 @@ class SessionModel:
         if new.is_up and not old.is_up:
             session.up_since = at
             session.down_reason = ""
-        record = self._put_session(session, at)
+        gone = not new.is_up and new is not SessionStatus.DOWN_NEGOTIATING and not session.static
+        # A session that goes now is not written first: its removal is the change
+        record = self._record(session, at)
+        if not gone:
+            self.store.put(SESSIONS, session.session_id, record)
         if new != old:
             self.publish(SessionTransition(record, old, new, at, reason))
-        if not new.is_up and new is not SessionStatus.DOWN_NEGOTIATING and not session.static:
+        if gone:
             self._drop(session)
         self.store.flush()
 
@@ -449,12 +457,17 @@ class SessionModel:
             self.store.remove(IKE_SAS, ike_sa_id)
 
     def _put_session(self, session: _Session, at: float) -> SessionRecord:
+        record = self._record(session, at)
+        self.store.put(SESSIONS, session.session_id, record)
+        return record
+
+    def _record(self, session: _Session, at: float) -> SessionRecord:
         meta = self._meta(session.peer_name)
         dpd = session.peer_name in self._with_dpd
         capabilities = ("D" if dpd else "") + ("N" if session.nat_ike else "")
         if session.ike_ids_shown is None:
             session.ike_ids_shown = tuple(session.ike_ids)
-        record = SessionRecord(
+        return SessionRecord(
             session_id=session.session_id,
             peer_name=session.peer_name,
             interface=session.interface or (meta.interface if meta else ""),
@@ -479,8 +492,6 @@ class SessionModel:
             changed_at=at,
             down_reason=session.down_reason,
         )
-        self.store.put(SESSIONS, session.session_id, record)
-        return record
 
     def sessions(self) -> list[SessionRecord]:
         return [r for r in self.store.table(SESSIONS).values() if isinstance(r, SessionRecord)]

@@ -74,18 +74,24 @@ class StaticTunnels:
         self._task: asyncio.Task[None] | None = None
 
     def on_event(self, event: object) -> None:
-        peer = getattr(event, "peer_name", "")
-        if isinstance(event, (IkeSaNegotiating, IkeSaUp)):
-            self._ike_sas.setdefault(event.peer_name, set()).add(event.ike_sa_id)
-            if isinstance(event, IkeSaUp):
-                self._up.setdefault(event.peer_name, set()).add(event.ike_sa_id)
-        elif isinstance(event, (IkeSaDown, IkeSaAbandoned)):
-            for held in (self._ike_sas, self._up):
-                _discard(held, event.peer_name, event.ike_sa_id)
-        elif isinstance(event, ChildSaInstalled):
-            self._children.setdefault(event.peer_name, set()).add(event.child_sa_id)
-        elif isinstance(event, ChildSaDeleted):
+        # The child SA events and a negotiation's start only track what a peer holds;
+        # they neither fail nor succeed (a clear of thousands sends one per SA).
+        if isinstance(event, ChildSaDeleted):
             _discard(self._children, event.peer_name, event.child_sa_id)
+            return
+        if isinstance(event, ChildSaInstalled):
+            self._children.setdefault(event.peer_name, set()).add(event.child_sa_id)
+            return
+        if isinstance(event, IkeSaNegotiating):
+            self._ike_sas.setdefault(event.peer_name, set()).add(event.ike_sa_id)
+            return
+        if isinstance(event, IkeSaUp):
+            self._ike_sas.setdefault(event.peer_name, set()).add(event.ike_sa_id)
+            self._up.setdefault(event.peer_name, set()).add(event.ike_sa_id)
+        elif isinstance(event, (IkeSaDown, IkeSaAbandoned)):
+            _discard(self._ike_sas, event.peer_name, event.ike_sa_id)
+            _discard(self._up, event.peer_name, event.ike_sa_id)
+        peer = getattr(event, "peer_name", "")
         if not peer or peer not in self.config().meta:
             return
         if isinstance(event, IkeSaUp):
@@ -93,7 +99,9 @@ class StaticTunnels:
         elif isinstance(event, IkeSaDown) and event.reason in REPLACED:
             return  # a rekey: its successor is up, nothing failed
         elif isinstance(event, _FAILURES):
-            state = self._backoff.setdefault(peer, Backoff())
+            state = self._backoff.get(peer)
+            if state is None:
+                state = self._backoff[peer] = Backoff()
             state.next_attempt = max(state.next_attempt, self.gateway.now() + state.delay)
             state.delay = min(state.delay * 2, BACKOFF_MAX)
 

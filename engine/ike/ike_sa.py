@@ -325,7 +325,10 @@ class IkeSa:
     def uses_natt_port(self) -> bool:
         return self.local[1] == self.ctx.config.natt_port
 
-    def remove_child(self, child: ChildSa, reason: DownReason, now: float) -> None:
+    def remove_child(
+        self, child: ChildSa, reason: DownReason, now: float, *, with_ike_sa: bool = False
+    ) -> None:
+        """`with_ike_sa`: the IKE SA closes too, and says so in an event right after."""
         if self.children.pop(child.child_sa_id, None) is None:
             return
         self.ctx.emit(
@@ -337,6 +340,7 @@ class IkeSa:
                 child.spi_out_int,
                 reason,
                 now,
+                with_ike_sa,
             )
         )
 
@@ -425,8 +429,11 @@ class IkeSa:
             self.tasks.hurry()  # our DELETE is already on the wire: once more
         elif notify_peer and was_up and self.sk_out is not None:
             self.send_one_shot(ExchangeType.INFORMATIONAL, delete_ike_payloads())
+        # Whether an IkeSaDown or IkeSaAbandoned follows (below): the children's events
+        # then say they go with it.
+        announced = was_up or (self.initiator and self.rekeyed_from is None)
         for child in list(self.children.values()):
-            self.remove_child(child, reason, now)
+            self.remove_child(child, reason, now, with_ike_sa=announced)
         self.move_to(IkeState.CLOSED)
         self.down_reason = reason
         self.closed_at = now

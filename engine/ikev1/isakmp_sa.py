@@ -568,7 +568,10 @@ class IsakmpSa:
         )
         self.ctx.reschedule(self)
 
-    def remove_child(self, child: Phase2Sa, reason: DownReason, now: float) -> None:
+    def remove_child(
+        self, child: Phase2Sa, reason: DownReason, now: float, *, with_ike_sa: bool = False
+    ) -> None:
+        """`with_ike_sa`: the ISAKMP SA closes too, and says so in an event right after."""
         if self.children.pop(child.child_sa_id, None) is None:
             return
         self.ctx.release_child_spi(child.spi_in)
@@ -581,6 +584,7 @@ class IsakmpSa:
                 child.spi_out_int,
                 reason,
                 now,
+                with_ike_sa,
             )
         )
 
@@ -611,8 +615,11 @@ class IsakmpSa:
             self.send_one_shot(
                 [DeletePayload(ProtocolId.ISAKMP, (self.cookie_i + self.cookie_r,), DOI_IPSEC)]
             )
+        # Whether an IkeSaDown or IkeSaAbandoned follows (below): the children's events
+        # then say they go with it.
+        announced = was_up or (self.initiator and self.rekeyed_from is None)
         for child in list(self.children.values()):
-            self.remove_child(child, reason, now)
+            self.remove_child(child, reason, now, with_ike_sa=announced)
         self.state = Ikev1State.DELETED
         self.down_reason = reason
         self.exchanges.clear()

@@ -149,3 +149,57 @@ async def test_df_bit_policy_reaches_our_sockets() -> None:
             assert policies() == {value}, mode
     finally:
         await gw.stop(graceful=False)
+
+
+async def test_a_mass_delete_reads_its_answers_ahead_of_other_work() -> None:
+    """While DELETEs of `delete_ike_sas` wait for answers, one wake-up of a socket reads
+    all that is there, not one batch: the answers of a clear of thousands then go ahead of
+    the work their sessions' ends set off (accounting Stops, a few dozen a loop turn).
+    Once answered, a wake-up reads one batch again."""
+    from engine.gateway import RECV_BATCH
+
+    gw_a = Gateway(
+        IkeConfig(peers=(peer("to-b", "127.0.0.2", NET_A, NET_B),)),
+        bind="127.0.0.1",
+        ike_port=0,
+        natt_port=0,
+    )
+    gw_b = Gateway(
+        IkeConfig(peers=(peer("to-a", "127.0.0.1", NET_B, NET_A),)),
+        bind="127.0.0.2",
+        ike_port=0,
+        natt_port=0,
+    )
+    events_a: list[IkeEvent] = []
+    gw_a.subscribe(events_a.append)
+    await gw_a.start()
+    await gw_b.start()
+    junk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    burst = 3 * RECV_BATCH + 10
+
+    async def read_in_two_turns() -> int:
+        before = gw_a.counters["datagrams in"]
+        for _ in range(burst):
+            junk.sendto(NON_ESP_MARKER + bytes(28), ("127.0.0.1", gw_a.ike_port))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return gw_a.counters["datagrams in"] - before
+
+    try:
+        gw_a.initiate("to-b", ("127.0.0.2", gw_b.ike_port))
+        await wait_for(events_a, ChildSaInstalled)
+        await asyncio.sleep(0.05)
+        assert await read_in_two_turns() <= 2 * RECV_BATCH  # nothing outstanding
+        await asyncio.sleep(0.05)
+        (sa,) = gw_a.engine.ike_sas()
+        assert gw_a.delete_ike_sas([sa.ike_sa_id], DownReason.CLEARED) == 1
+        # the DELETE is out; what arrives before its answer is read at once
+        assert await read_in_two_turns() >= burst
+        (down,) = await wait_for(events_a, IkeSaDown)
+        assert down.reason is DownReason.CLEARED and not down.detail
+        await asyncio.sleep(0.05)
+        assert await read_in_two_turns() <= 2 * RECV_BATCH  # answered: back to batches
+    finally:
+        junk.close()
+        await gw_a.stop()
+        await gw_b.stop()

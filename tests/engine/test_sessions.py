@@ -296,3 +296,77 @@ def test_the_nat_capability_follows_the_ike_sas_through_a_nat() -> None:
     )
     (record,) = sessions_in(store)
     assert record.capabilities == ""
+
+
+def _following_a_pair() -> tuple[EnginePair, SessionModel, Store, list, list]:
+    """Side a of an engine pair fed to a session model with a logbook behind it, as the
+    service wires them; also every status the store published for the session."""
+    pair = EnginePair(*site_to_site_config())
+    sessions, store, transitions = model()
+    logbook = Logbook(store)
+
+    def publish(transition: object) -> None:
+        transitions.append(transition)
+        logbook.on_event(transition)
+
+    sessions.publish = publish
+    published: list = []
+
+    def follow(changes) -> None:  # type: ignore[no-untyped-def]
+        table = changes.table(SESSIONS)
+        published.extend(r.status for r in (*table.added.values(), *table.changed.values()))
+        published.extend("removed" for _ in table.removed)
+
+    store.listen(follow, (SESSIONS,))
+    pair.established()
+    for event in pair.events_a:
+        sessions.handle(event)
+    return pair, sessions, store, transitions, published
+
+
+def test_a_cleared_session_goes_down_in_one_transition_one_record_and_one_line() -> None:
+    """Its child SA and IKE SA go in one close: UP-ACTIVE to DOWN at once, not through an
+    UP-IDLE record and transition (which a clear of 10,000 sessions paid for twice)."""
+    pair, sessions, store, transitions, published = _following_a_pair()
+    assert transitions[-1].new is SessionStatus.UP_ACTIVE
+    seen, handled, shown = len(transitions), len(pair.events_a), len(published)
+    lines = len(store.syslog)
+    (ike,) = pair.live_ike("a")
+    pair.a.delete_ike_sa(ike.ike_sa_id, pair.now)
+    pair.run(2)
+    events = pair.events_a[handled:]
+    (deleted,) = [e for e in events if isinstance(e, ChildSaDeleted)]
+    assert deleted.with_ike_sa and deleted.reason is DownReason.CLEARED
+    for event in events:
+        sessions.handle(event)
+    (down,) = transitions[seen:]
+    assert (down.old, down.new, down.reason) == (
+        SessionStatus.UP_ACTIVE,
+        SessionStatus.DOWN,
+        DownReason.CLEARED,
+    )
+    assert down.went_down and down.record.down_reason == DownReason.CLEARED.value
+    assert not down.record.flow_ids and not down.record.ike_sa_ids
+    # no UP-IDLE (nor DOWN) record on its way out: the session's removal is the change
+    assert published[shown:] == ["removed"]
+    assert not sessions_in(store) and not store.table(FLOWS)
+    (line,) = [e.ios_line() for e in store.syslog][lines:]
+    assert line.startswith("%CRYPTO-5-SESSION_STATUS: Crypto session is DOWN. Peer ")
+
+
+def test_a_child_deleted_alone_still_leaves_the_session_up_idle() -> None:
+    pair, sessions, store, transitions, published = _following_a_pair()
+    seen, handled = len(transitions), len(pair.events_a)
+    lines = len(store.syslog)
+    (ch,) = pair.children("a")
+    pair.a.delete_child_sa(ch.child_sa_id, pair.now)
+    pair.run(2)
+    events = pair.events_a[handled:]
+    assert [e.with_ike_sa for e in events if isinstance(e, ChildSaDeleted)] == [False]
+    for event in events:
+        sessions.handle(event)
+    (idle,) = transitions[seen:]
+    assert (idle.old, idle.new) == (SessionStatus.UP_ACTIVE, SessionStatus.UP_IDLE)
+    (record,) = sessions_in(store)
+    assert record.status is SessionStatus.UP_IDLE and published[-1] is SessionStatus.UP_IDLE
+    assert len(store.syslog) == lines  # still up: no line

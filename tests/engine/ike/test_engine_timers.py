@@ -146,3 +146,28 @@ def test_timers_always_drain_and_move_forward(
             pair.run(seconds)
             assert_timers_ahead(pair.a, pair.now)
             assert_timers_ahead(pair.b, pair.now)
+
+
+def test_the_timer_heap_forgets_the_sas_that_are_gone(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """After a clear the heap holds a bounded number of entries per live SA, not every
+    entry the gone SAs left (one `get_timer` popped them all, 40,000 after 10,000 SAs);
+    the timers of the SAs still there keep working."""
+    from engine.ike import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "TIMER_SLACK", 0, raising=False)
+    monkeypatch.setattr(engine_module, "TIMERS_PER_SA", 2, raising=False)
+    pair = EnginePair(*site_to_site_config())
+    for _ in range(12):
+        pair.initiate()
+    pair.run(5)
+    sas = pair.live_ike("a")
+    assert len(sas) == 12
+    for sa in sas[1:]:
+        pair.a.delete_ike_sa(sa.ike_sa_id, pair.now)
+    pair.run(2)
+    (kept,) = pair.live_ike("a")
+    assert kept is sas[0]
+    # the gone SAs' entries went with them; the one left has only its own
+    assert {entry[2] for entry in pair.a._timers} == {kept.ike_sa_id}
+    assert pair.a.get_timer() == kept.next_timer()
+    assert_timers_ahead(pair.a, pair.now)
