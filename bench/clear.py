@@ -54,7 +54,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 from many_peers import gateway_config, initiator_policy  # noqa: E402
 
 from engine.events import ChildSaInstalled, DownReason, IkeSaAbandoned, IkeSaDown  # noqa: E402
-from engine.gc_policy import apply_gateway_thresholds  # noqa: E402
 from engine.ike.constants import NON_ESP_MARKER  # noqa: E402
 from engine.ike.engine import IkeEngine  # noqa: E402
 from engine.ike.policy import IkeConfig  # noqa: E402
@@ -544,7 +543,6 @@ def main() -> int:
         from interop.freeradius import SYSTEM_CONFIG, binary
 
         args.radius = "freeradius" if binary() and SYSTEM_CONFIG.is_dir() else "collector"
-    apply_gateway_thresholds()  # the gateway's process, as the daemon runs it
     with tempfile.TemporaryDirectory(prefix="bench-clear-") as tmp:
         result = asyncio.run(bench(args, Path(tmp)))
     print(json.dumps(result))

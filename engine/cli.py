@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from engine.config.diagnostics import ConfigError
 from engine.config.words import match_keyword
-from engine.gc_policy import apply_gateway_thresholds
 
 if TYPE_CHECKING:
     from engine.service import VpnService
@@ -256,7 +255,6 @@ def main(argv: list[str] | None = None, console: ConsoleRunner | None = None) ->
         args.ike_port = 15500 if lab else 500
     if args.natt_port is None:
         args.natt_port = 15501 if lab else 4500
-    apply_gateway_thresholds()
     try:
         asyncio.run(run_lab(args, console) if lab else run_config(args, console))
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from engine import gc_tuning, syslog
+from engine import syslog
 from engine.aaa.method_lists import Authenticator
 from engine.aaa.pools import AddressPools
 from engine.accounting import Accountant
@@ -34,6 +34,7 @@ from engine.events import (
     SessionTransition,
 )
 from engine.gateway import Gateway
+from engine.gc_policy import apply_gateway_thresholds
 from engine.logbook import Logbook
 from engine.remote_access import RemoteAccessClients
 from engine.sessions import SessionModel
@@ -194,7 +195,7 @@ class VpnService:
             await asyncio.sleep(STATISTICS_INTERVAL)
 
     async def start(self) -> None:
-        gc_tuning.tune()
+        apply_gateway_thresholds()
         await self.gateway.start()
         ike = replace(
             self.compiled.ike, ike_port=self.gateway.ike_port, natt_port=self.gateway.natt_port

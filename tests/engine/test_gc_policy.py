@@ -1,4 +1,5 @@
-"""The gateway process runs with the collector's larger thresholds, whatever its mode."""
+"""The collector's thresholds for a gateway's heap: raised, never lowered, and left alone
+when collection is off; a started service has them (tests/engine/test_service.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine import cli
 from engine.gc_policy import GATEWAY_THRESHOLDS, apply_gateway_thresholds
 
 
@@ -30,19 +30,7 @@ def test_a_threshold_already_higher_is_kept() -> None:
     assert gc.get_threshold() == (GATEWAY_THRESHOLDS[0], GATEWAY_THRESHOLDS[1], 1_000)
 
 
-@pytest.mark.parametrize(
-    "argv", [["daemon", "--config", "gw.conf"], ["--config", "gw.conf"], []], ids=str
-)
-def test_every_gateway_mode_runs_with_them(
-    argv: list[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    gc.set_threshold(700, 10, 10)
-    seen: list[tuple[int, int, int]] = []
-
-    def fake_run(main: object) -> None:
-        seen.append(gc.get_threshold())
-        main.close()  # type: ignore[attr-defined]  # the coroutine is never started
-
-    monkeypatch.setattr(cli.asyncio, "run", fake_run)
-    assert cli.main(argv) == 0
-    assert seen == [GATEWAY_THRESHOLDS]
+def test_a_disabled_collector_stays_disabled() -> None:
+    gc.set_threshold(0, 10, 10)
+    apply_gateway_thresholds()
+    assert gc.get_threshold() == (0, 10, 10)

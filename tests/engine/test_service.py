@@ -178,16 +178,16 @@ async def test_session_lines_reach_the_configured_logging_host(tmp_path: Path) -
 
 
 async def test_a_started_gateway_collects_its_young_garbage_less_often(tmp_path: Path) -> None:
-    """The service sets the collector for a gateway's heap (engine.gc_tuning) as it
+    """The service sets the collector for a gateway's heap (engine.gc_policy) as it
     starts: a clear of 10,000 sessions with accounting spent 2 s in full collections."""
     import gc
 
-    from engine.gc_tuning import YOUNG_THRESHOLD
+    from engine.gc_policy import GATEWAY_THRESHOLDS
 
     before = gc.get_threshold()
     gc.set_threshold(700, 10, 10)
     try:
         async with Pair(tmp_path):
-            assert gc.get_threshold() == (YOUNG_THRESHOLD, 10, 10)
+            assert gc.get_threshold() == GATEWAY_THRESHOLDS
     finally:
         gc.set_threshold(*before)
