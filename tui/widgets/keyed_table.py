@@ -464,7 +464,10 @@ class KeyedTable(CellTable):
         if self._queue and not self._drain_scheduled:
             self._drain_scheduled = True
             self.call_after_refresh(self._drain_step)
-            self.refresh()
+            # The header line keeps the screen's refresh cycle going: a step whose rows
+            # land below the window (or that found no match) changes nothing on screen,
+            # and repainting the whole table for each step was most of a search's cost.
+            self.refresh_line(0)
         elif not self._queue:
             self._sort()
 

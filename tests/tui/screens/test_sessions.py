@@ -14,7 +14,7 @@ from textual.widgets import Static
 from engine.events import Counters
 from engine.records import FlowRecord
 from engine.store import FLOWS, SESSIONS, history_key
-from tui.app import ConsoleApp
+from tui.app import OLDEST_EVERY, ConsoleApp
 from tui.screens.describe import DescribeScreen
 from tui.screens.sessions import SessionsScreen
 from tui.widgets.throughput import ThroughputGraph
@@ -224,12 +224,16 @@ async def test_rows_off_screen_catch_up_when_scrolled_to_and_totals_stay_exact(
 
 async def test_the_heap_is_frozen_once_loaded_and_thawed_on_exit(synthetic: Any) -> None:
     app = ConsoleApp(synthetic, refresh_interval=3600.0)
+    thresholds = gc.get_threshold()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert not app.heap_frozen
         app.refresh_now()
         assert app.heap_frozen and gc.get_freeze_count() > 0
+        # Full collections are rarer while frozen (every record replaced each second).
+        assert gc.get_threshold()[2] >= OLDEST_EVERY > thresholds[2]
     assert not app.heap_frozen and gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
 
 
 async def test_describe_graphs_each_flows_throughput(synthetic: Any) -> None:
