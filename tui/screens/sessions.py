@@ -89,7 +89,8 @@ class SessionsScreen(TableScreen):
         self.status_counts: Counter[str] = Counter()
         #: bytes in, packets in, bytes out, packets out, drops in, drops out (as Counters).
         self._totals = [0] * 6
-        self._peers: dict[tuple[str, int], tuple[tuple[int, int], int, str]] = {}
+        #: Each session's PEER value, by its key (a session is keyed by its peer).
+        self._peers: dict[str, tuple[tuple[int, int], int, str]] = {}
         #: The tick's clock, for rows the table makes later (when they come into view).
         self._now = 0.0
         self.table = KeyedTable(
@@ -131,7 +132,7 @@ class SessionsScreen(TableScreen):
         up = int(now - record.up_since) if record.up_since and record.status.is_up else -1
         return (
             record.interface,
-            self._peer_value(record.remote_ip, record.remote_port),
+            self._peer_value(record),
             record.description,
             record.status.value,
             len(record.ike_sa_ids),
@@ -156,11 +157,12 @@ class SessionsScreen(TableScreen):
         """The text columns' values (INTERFACE PEER DESCRIPTION STATUS FVRF IVRF
         USERNAME), as `row` has them, without the counters, rates and lookups."""
         record = self.records[key]
+        peer = self._peers.get(key)
         return (
             record.interface,
-            self._peer_value(record.remote_ip, record.remote_port),
+            self._peer_value(record) if peer is None else peer,
             record.description,
-            record.status.value,
+            record.status,  # reads as its value (a StrEnum), without enum's descriptor
             record.fvrf,
             record.ivrf,
             record.username,
@@ -170,14 +172,16 @@ class SessionsScreen(TableScreen):
     def totals(self) -> Counters:
         return Counters(*self._totals)
 
-    def _peer_value(self, ip: str, port: int) -> tuple[tuple[int, int], int, str]:
-        """The PEER column's raw value, cached: parsing 10k addresses is a third of a
-        tick in which every session's counters move."""
-        value = self._peers.get((ip, port))
+    def _peer_value(self, record: SessionRecord) -> tuple[tuple[int, int], int, str]:
+        """The PEER column's raw value, cached by session: parsing 10k addresses is a
+        third of a tick in which every session's counters move."""
+        key = record.session_id
+        value = self._peers.get(key)
         if value is None:
             if len(self._peers) > 2 * len(self.records) + 1024:
                 self._peers.clear()
-            value = self._peers[(ip, port)] = (address_key(ip), port, peer_text(ip, port))
+            ip, port = record.remote_ip, record.remote_port
+            value = self._peers[key] = (address_key(ip), port, peer_text(ip, port))
         return value
 
     def _published(self) -> Mapping[str, SessionRecord]:
