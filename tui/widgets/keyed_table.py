@@ -104,6 +104,9 @@ class KeyedTable(CellTable):
         #: until a row is queued at the end or a sort value moves): a filter can then
         #: take its candidates as they stand, without sorting 100k keys per keystroke.
         self._in_order = True
+        #: The queue is in sort order (a key queued at its end may not be): a large one
+        #: is sorted only then, not on every touch while a first load drains.
+        self._queue_sorted = True
         self._drain_scheduled = False
         #: A rebuild's cursor row that is still queued: the drain moves to it when it lands.
         self._cursor_wanted: str | None = None
@@ -199,7 +202,7 @@ class KeyedTable(CellTable):
                 model[key] = _UNMADE
                 self._dirty.add(key)
                 queue[key] = None
-                self._in_order = False
+                self._in_order = self._queue_sorted = False
             else:
                 self._place(key, row_of(key), not seen, drop)
         self._settle(drop, before)
@@ -269,7 +272,7 @@ class KeyedTable(CellTable):
         if shown is None:
             if key not in self._queue:
                 self._queue[key] = None
-                self._in_order = False
+                self._in_order = self._queue_sorted = False
         elif shown != row:
             if off_screen:
                 # Off screen: the cells wait until the row scrolls into view.
@@ -340,6 +343,7 @@ class KeyedTable(CellTable):
             for key in self._model:
                 if key not in self._shown and key not in self._queue and self._matches(key):
                     self._queue[key] = None
+                    self._queue_sorted = False
         self._settle(drop, before)
 
     def _unsearched(self, candidates: list[str]) -> int:
@@ -373,7 +377,7 @@ class KeyedTable(CellTable):
                 key=self._model_sort_key,
                 reverse=self.sort_reverse,
             )
-        self._in_order = True
+        self._in_order = self._queue_sorted = True
         if checked:
             self._queue, self._search = dict.fromkeys(matching), []
         else:
@@ -389,7 +393,7 @@ class KeyedTable(CellTable):
         self.sort_index, self.sort_reverse = index, reverse
         for column in {old, index}:
             self._set_label(column, self._label(column))
-        self._in_order = False
+        self._in_order = self._queue_sorted = False
         self._order_queue()
         self._sort()
 
@@ -476,22 +480,29 @@ class KeyedTable(CellTable):
         return None
 
     def _order_queue(self) -> None:
-        if self._queue:
+        if self._queue and not self._queue_sorted:
             self._queue = dict.fromkeys(
                 sorted(self._queue, key=self._model_sort_key, reverse=self.sort_reverse)
             )
+        self._queue_sorted = True
 
-    def _model_sort_key(self, key: str) -> tuple[Any, Any]:
-        fixed = self.specs[self.sort_index].fixed and self.specs[self.tiebreak].fixed
+    def _model_sort_key(self, key: str) -> Any:
+        """The key's place in the order: its sort value, then its tiebreak's (the value
+        alone when they are one column: a pair compares each value twice)."""
+        sort, tiebreak = self.sort_index, self.tiebreak
+        fixed = self.specs[sort].fixed and self.specs[tiebreak].fixed
         # Fixed columns read right from a waiting row: no need to make 10k rows to sort.
         row = self._model[key] if fixed else self._row(key)
         if row is _UNMADE:
-            if self._sorts_static():
+            if not self._sorts_static():
+                row = self._row(key)
+            else:
                 assert self._static_of is not None
                 values, index = self._static_of(key), self._static_index
-                return (values[index[self.sort_index]], values[index[self.tiebreak]])
-            row = self._row(key)
-        return (row[self.sort_index], row[self.tiebreak])
+                if sort == tiebreak:
+                    return values[index[sort]]
+                return (values[index[sort]], values[index[tiebreak]])
+        return row[sort] if sort == tiebreak else (row[sort], row[tiebreak])
 
     def _drain(self) -> None:
         """Append one chunk of queued rows; the next chunk follows the next refresh."""
