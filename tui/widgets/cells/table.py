@@ -235,7 +235,7 @@ class CellTable(CellNavigation, CellDrawing, DataTable):
             # Not laid out yet: the window to scroll is unknown until the first refresh.
             self.call_after_refresh(self._scroll_cursor_into_view, animate)
             return
-        width = max(self.size.width, self._tabletext_width())
+        width = max(self.size.width, self._table_width())
         region = Region(int(self.scroll_x), HEADER + self._cursor, width, 1)
         self.scroll_to_region(region, animate=animate, spacing=Spacing(HEADER, 0, 0, 0), force=True)
 
@@ -252,15 +252,15 @@ class CellTable(CellNavigation, CellDrawing, DataTable):
             where[key] = index
             index += 1
             shown[key] = row
-        self._resize()
         top = int(self.scroll_y)
-        if first < top + max(1, self.size.height) and index > top:
+        seen = first < top + max(1, self.size.height) and index > top
+        # Below the window: only the scrollbar moves, not a line on screen; repainting
+        # every line for each chunk of a 100k-row load or search was most of its cost.
+        self._resize(repaint=seen)
+        if seen:
             self.refresh()
         else:
-            # Below the window: only the scrollbar moves (the new virtual size redraws it);
-            # repainting every line on screen for each chunk of a 100k-row load was most
-            # of a filter's cost. The header line keeps the screen's refresh cycle going.
-            self.refresh_line(0)
+            self.refresh_line(0)  # the header line keeps the screen's refresh cycle going
         if was_empty and self._order and self.show_cursor:
             self._highlighted()
 
@@ -345,10 +345,18 @@ class CellTable(CellNavigation, CellDrawing, DataTable):
             for spec, width in zip(self.specs, self._widths, strict=True)
         ]
 
-    def _tabletext_width(self) -> int:
+    def _table_width(self) -> int:
         return sum(self._render_widths())
 
-    def _resize(self) -> None:
-        size = Size(self._tabletext_width(), self.row_count + HEADER)
-        if size != self.virtual_size:
+    def _resize(self, repaint: bool = True) -> None:
+        """The virtual size to the table's; unless `repaint`, without repainting the
+        lines on screen (setting the reactive repaints all of them), only the layout
+        and so the scrollbars."""
+        size = Size(self._table_width(), self.row_count + HEADER)
+        if size == self.virtual_size:
+            return
+        if repaint:
             self.virtual_size = size
+        else:
+            self.set_reactive(DataTable.virtual_size, size)
+            self.refresh(layout=True, repaint=False)
