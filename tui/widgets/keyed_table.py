@@ -75,6 +75,9 @@ class KeyedTable(CellTable):
         self._row_of = row_of
         #: Keys whose `_model` row is out of date: `_row` recomputes it on demand.
         self._dirty: set[str] = set()
+        #: Model keys taken out of `_dirty` since a change set marked every row (None:
+        #: none has yet): the next one marks these again, not the 100k others anew.
+        self._cleaned: set[str] | None = None
         #: Search text per key, made when a filter first needs it (dropped on change).
         self._haystack: dict[str, str] = {}
         #: The values of the columns that are not `volatile`, per key, without making
@@ -220,7 +223,12 @@ class KeyedTable(CellTable):
         if len(keys) > len(model) // 2:
             # Most rows: mark them all (a row marked without need is made again and found
             # equal, which costs less than finding out which ones to leave alone).
-            self._dirty = set(model)
+            cleaned = self._cleaned
+            if cleaned is None:
+                self._dirty = set(model)
+            else:
+                self._dirty |= cleaned  # every other key is dirty still (or gone)
+            self._cleaned = set()
             # Every model row shown (a loaded table with no filter): a copy of the set
             # costs a fraction of building one from the dict.
             shown = self._shown
@@ -256,6 +264,8 @@ class KeyedTable(CellTable):
             self._static_hay.pop(key, None)
             self._queue.pop(key, None)
             self._dirty.discard(key)
+            if self._cleaned is not None:
+                self._cleaned.discard(key)
             if key in self._shown:
                 drop.add(key)
         return drop
@@ -265,7 +275,7 @@ class KeyedTable(CellTable):
         if self._model.get(key) != row:
             self._model[key] = row
             self._haystack.pop(key, None)
-        self._dirty.discard(key)
+        self._clean(key)
         if not self._matches(key):
             self._queue.pop(key, None)
             if key in self._shown:
@@ -289,13 +299,19 @@ class KeyedTable(CellTable):
     def _row(self, key: str) -> Row:
         """The key's current row, made now if it was left waiting by `touch`."""
         if key in self._dirty and self._row_of is not None:
-            self._dirty.discard(key)
+            self._clean(key)
             row = self._row_of(key)
             if row != self._model[key]:
                 self._model[key] = row
                 self._haystack.pop(key, None)
             return row
         return self._model[key]
+
+    def _clean(self, key: str) -> None:
+        """The key's model row is current."""
+        self._dirty.discard(key)
+        if self._cleaned is not None:
+            self._cleaned.add(key)
 
     def set_filter(self, text: str) -> None:
         """Show only rows whose displayed text contains `text` (case-insensitive)."""

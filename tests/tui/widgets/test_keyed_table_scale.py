@@ -174,3 +174,28 @@ async def test_a_filter_narrowed_key_by_key_ends_where_one_typed_at_once_does(
         table.set_filter("")
         await settle(pilot, table)
         assert order(table) == by_name(rows)
+
+
+async def test_each_bulk_mark_leaves_every_row_to_be_made_again() -> None:
+    """A change set moving every row marks them all; the next one re-marks only the
+    rows made since (the others still wait), and each read sees its latest values."""
+    rows = records(500)
+    app = CountingApp(rows)
+    async with app.run_test() as pilot:
+        table = app.table
+        table.touch(list(rows))
+        await settle(pilot, table)
+        for tick in (1, 2, 3):
+            for key, (name, _) in list(rows.items()):
+                rows[key] = (name, 1000 * tick)
+            if tick == 2:
+                rows["k900"] = ("branch 0900", 0)  # a new row between two marks
+                table.touch(["k900"])
+            assert table.mark_changed(set(rows))
+            app.made.clear()
+            assert table.raw("k250") == ("branch 0250", 1000 * tick)
+            assert table.raw("k7") == ("branch 0007", 1000 * tick)
+            assert "k250" in app.made and "k7" in app.made
+            await settle(pilot, table)
+        assert table.raw("k900") == ("branch 0900", 3000)
+        assert table.get_cell("k0", "n").plain == "3000 kb"
