@@ -94,6 +94,9 @@ class KeyedTable(CellTable):
         #: Shown rows whose cells lag behind the model because they were off screen when
         #: it changed: written when they come into view (or are read).
         self._stale: set[str] = set()
+        #: Shown keys taken out of `_stale` since a change set marked every row (None:
+        #: none has yet), for the next one to mark again (see `_cleaned`).
+        self._freshened: set[str] | None = None
         #: Rows known to match, waiting to be appended (after the search list's).
         self._queue: dict[str, None] = {}
         #: Candidates not yet checked against the filter, in order, from `_search_at` on:
@@ -229,10 +232,12 @@ class KeyedTable(CellTable):
             else:
                 self._dirty |= cleaned  # every other key is dirty still (or gone)
             self._cleaned = set()
-            # Every model row shown (a loaded table with no filter): a copy of the set
-            # costs a fraction of building one from the dict.
-            shown = self._shown
-            self._stale = self._dirty.copy() if len(shown) == len(model) else set(shown)
+            freshened = self._freshened
+            if freshened is None:
+                self._stale = set(self._shown)
+            else:
+                self._stale |= freshened  # every other shown key is stale still
+            self._freshened = set()
             self._haystack.clear()
             return True
         fresh = keys & model.keys()
@@ -388,6 +393,8 @@ class KeyedTable(CellTable):
         filter as it goes."""
         self._clear_rows()
         self._stale.clear()
+        if self._freshened is not None:
+            self._freshened.clear()
         self._needs_sort = False
         if not in_order:
             model = self._model
@@ -459,6 +466,8 @@ class KeyedTable(CellTable):
         for key in keys:
             if key in self._stale:
                 self._stale.discard(key)
+                if self._freshened is not None:
+                    self._freshened.add(key)
                 self._update_row(key, self._shown[key], self._row(key))
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -532,6 +541,8 @@ class KeyedTable(CellTable):
             stale = self._stale
             for key in keys:
                 stale.discard(key)
+            if self._freshened is not None:
+                self._freshened.update(keys)
             self._append((key, self._row(key)) for key in keys)
         self._needs_sort = True
         if self.pending and not self._drain_scheduled:
@@ -612,4 +623,6 @@ class KeyedTable(CellTable):
 
     def _remove(self, keys: set[str]) -> None:
         self._stale.difference_update(keys)
+        if self._freshened is not None:
+            self._freshened.difference_update(keys)
         self._remove_rows(keys)

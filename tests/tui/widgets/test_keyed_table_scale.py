@@ -196,6 +196,8 @@ async def test_each_bulk_mark_leaves_every_row_to_be_made_again() -> None:
             assert table.raw("k250") == ("branch 0250", 1000 * tick)
             assert table.raw("k7") == ("branch 0007", 1000 * tick)
             assert "k250" in app.made and "k7" in app.made
+            # and its cells, drawn or read, lag no more than its row
+            assert table.get_cell("k250", "n").plain == f"{1000 * tick} kb"
             await settle(pilot, table)
         assert table.raw("k900") == ("branch 0900", 3000)
         assert table.get_cell("k0", "n").plain == "3000 kb"
