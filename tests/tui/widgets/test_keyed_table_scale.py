@@ -201,3 +201,25 @@ async def test_each_bulk_mark_leaves_every_row_to_be_made_again() -> None:
             await settle(pilot, table)
         assert table.raw("k900") == ("branch 0900", 3000)
         assert table.get_cell("k0", "n").plain == "3000 kb"
+
+
+async def test_a_search_over_moved_rows_makes_only_those_drawn_or_read() -> None:
+    rows = records()
+    app = CountingApp(rows)
+    async with app.run_test() as pilot:
+        table = app.table
+        table.touch(list(rows))
+        await settle(pilot, table)
+        for key, (name, n) in list(rows.items()):
+            rows[key] = (name, n + 1)
+        assert table.mark_changed(set(rows))  # every counter moved
+        app.made.clear()
+        table.set_filter("branch 1")  # k1000..k1999, matched by their names alone
+        await settle(pilot, table)
+        assert order(table) == by_name(rows, "branch 1")
+        # Appended as they were and made when drawn: the screenful, not the thousand.
+        assert len(app.made) <= table.size.height + 1
+        assert table.get_cell("k1999", "n").plain == "2000 kb"  # read: made then
+        table.set_filter("")
+        await settle(pilot, table)
+        assert table.get_cell("k5", "n").plain == "6 kb"
