@@ -42,7 +42,7 @@ from tui.themes import THEMES, VARIABLE_DEFAULTS, resolve, stylesheets
 REFRESH_INTERVAL = 0.5
 #: Once the heap is frozen, a full collection is considered after this many collections
 #: of the middle generation (Python's default is 10): see `ConsoleApp.freeze_heap`.
-OLDEST_EVERY = 1000
+OLDEST_EVERY = 10_000
 
 SCREENS: dict[str, type[ConsoleScreen]] = {
     "sessions": SessionsScreen,
@@ -173,8 +173,11 @@ class ConsoleApp(App[None]):
         The oldest generation is also examined less often (`OLDEST_EVERY`): at 100k
         sessions the engine replaces 500k tracked records a second, so Python's default
         (a full collection once a quarter of the heap is new) walked the whole heap several
-        times a second, 100-400 ms each. Records die by reference counting; what the full
-        collections find is rare cyclic garbage, which can wait.
+        times a second, 100-450 ms each. Records die by reference counting; what the full
+        collections find is rare cyclic garbage, which can wait: one is considered every
+        700 * 10 * OLDEST_EVERY net container allocations (about a minute at 100k
+        sessions), still a pause of several hundred ms then, and garbage in cycles stays
+        that long.
         Undone when the console exits."""
         gc.freeze()
         self._thresholds = gc.get_threshold()
