@@ -48,6 +48,8 @@ class SyntheticTarget:
         self.digits = digits
         self.samples = samples
         self.started = time.time() - 60
+        #: Each index's session id (None: not written yet), to find its last records.
+        self._session_ids: list[str | None] = []
         self.move_all(0)
 
     def put(
@@ -59,22 +61,40 @@ class SyntheticTarget:
     ) -> str:
         """Write session `index` and its flow with `traffic` packets each way."""
         now = time.time() if now is None else now
-        ip = f"10.{index // 65536}.{index // 256 % 256}.{index % 256}"
-        session_id = f"{ip}:500"
-        remote_net = f"10.{100 + index % 100}.{index // 100 % 256}.0/24"
-        flow_id = f"{session_id} 10.0.0.0/16 {remote_net}"
+        ids = self._session_ids
+        known = ids[index] if index < len(ids) else None
+        before = self.store.get(SESSIONS, known) if known is not None else None
+        flow_before = (
+            self.store.get(FLOWS, before.flow_ids[0]) if isinstance(before, SessionRecord) else None
+        )
+        if isinstance(before, SessionRecord) and isinstance(flow_before, FlowRecord):
+            # Written before: the same strings and tuples again (as the engine's records
+            # share theirs from one write to the next), not a fresh copy of each per tick.
+            ip, session_id, peer_name = before.remote_ip, before.session_id, before.peer_name
+            description, flow_ids = before.description, before.flow_ids
+            ike_sa_ids, flow_id = before.ike_sa_ids, flow_before.flow_id
+            local_ts, remote_ts = flow_before.local_ts, flow_before.remote_ts
+        else:
+            ip = f"10.{index // 65536}.{index // 256 % 256}.{index % 256}"
+            session_id = f"{ip}:500"
+            remote_net = f"10.{100 + index % 100}.{index // 100 % 256}.0/24"
+            flow_id = f"{session_id} 10.0.0.0/16 {remote_net}"
+            peer_name, description = f"peer{index}", f"branch {index:0{self.digits}d}"
+            flow_ids, local_ts, remote_ts = (flow_id,), ("10.0.0.0/16",), (remote_net,)
+            ike_sa_ids = (index,)
+            if index >= len(ids):
+                ids.extend([None] * (index + 1 - len(ids)))
+            ids[index] = session_id
         counters = Counters(traffic * 1000, traffic, traffic * 500, traffic)
         child = ChildRecord(
             index, index, 0x1000 + index, 0x2000 + index, ALG, now, now + 3600, None, False,
             counters,
         )  # fmt: skip
-        flow = FlowRecord(
-            flow_id, session_id, ("10.0.0.0/16",), (remote_net,), "crypto map", (child,)
-        )
+        flow = FlowRecord(flow_id, session_id, local_ts, remote_ts, "crypto map", (child,))
         self.store.put(FLOWS, flow_id, flow)
         record = SessionRecord(
             session_id=session_id,
-            peer_name=f"peer{index}",
+            peer_name=peer_name,
             interface="eth0",
             remote_ip=ip,
             remote_port=500,
@@ -82,12 +102,12 @@ class SyntheticTarget:
             local_port=500,
             fvrf="",
             ivrf="blue" if index % 2 else "",
-            description=f"branch {index:0{self.digits}d}",
+            description=description,
             phase1_id=ip,
             username="",
             status=status or self.statuses[index % len(self.statuses)],
-            ike_sa_ids=(index,),
-            flow_ids=(flow_id,),
+            ike_sa_ids=ike_sa_ids,
+            flow_ids=flow_ids,
             capabilities="D",
             origin="crypto map",
             totals=counters,

@@ -40,6 +40,9 @@ from tui.themes import THEMES, VARIABLE_DEFAULTS, resolve, stylesheets
 
 #: Seconds between refreshes: change sets arriving in between are folded into one.
 REFRESH_INTERVAL = 0.5
+#: Once the heap is frozen, a full collection is considered after this many collections
+#: of the middle generation (Python's default is 10): see `ConsoleApp.freeze_heap`.
+OLDEST_EVERY = 10_000
 
 SCREENS: dict[str, type[ConsoleScreen]] = {
     "sessions": SessionsScreen,
@@ -123,6 +126,7 @@ class ConsoleApp(App[None]):
         for name, screen in SCREENS.items():
             self.add_mode(name, partial(screen, self.target))
         self.heap_frozen = False
+        self._thresholds = gc.get_threshold()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)
@@ -165,13 +169,26 @@ class ConsoleApp(App[None]):
         the refreshes themselves. What is allocated later is collected as usual; the price
         is that a reference cycle among the frozen objects is never collected, and what
         is alive at startup (the gateway, the loaded rows) mostly lives for the whole run.
+
+        The oldest generation is also examined less often (`OLDEST_EVERY`): at 100k
+        sessions the engine replaces 500k tracked records a second, so Python's default
+        (a full collection once a quarter of the heap is new) walked the whole heap several
+        times a second, 100-450 ms each. Records die by reference counting; what the full
+        collections find is rare cyclic garbage, which can wait: one is considered every
+        700 * 10 * OLDEST_EVERY net container allocations (about a minute at 100k
+        sessions), still a pause of several hundred ms then, and garbage in cycles stays
+        that long.
         Undone when the console exits."""
         gc.freeze()
+        self._thresholds = gc.get_threshold()
+        young, middle, oldest = self._thresholds
+        gc.set_threshold(young, middle, max(oldest, OLDEST_EVERY))
         self.heap_frozen = True
 
     def on_unmount(self) -> None:
         if self.heap_frozen:
             gc.unfreeze()
+            gc.set_threshold(*self._thresholds)
             self.heap_frozen = False
 
     def watch_paused(self, paused: bool) -> None:

@@ -160,7 +160,9 @@ class TableScreen(ConsoleScreen):
             text.append(f"  │ searching {table.searching}…", style="dim")
         elif table.pending:
             text.append(f"  │ loading {table.pending}…", style="dim")
-        summary.first(Static).update(text)
+        # One line high (`.summary` in the app's CSS) whatever it says: no layout, which
+        # would recompose the whole screen each tick.
+        summary.first(Static).update(text, layout=False)
 
     def on_keyed_table_loaded(self, event: KeyedTable.Loaded) -> None:
         # Posted from the table's drain: it may land while the screen is being torn down.

@@ -46,9 +46,10 @@ LIVE = (11, 12, 13)
 #: afresh (attrgetter over the records, ~5 ms per column at 100k) instead of per record.
 BULK = 2000
 _TOTALS = attrgetter("totals")
+#: The totals the summary shows (drops are not: summing them too was a third more of a
+#: bulk recount, which is memory-bound at 100k records).
 _COUNTERS = tuple(
-    attrgetter(name)
-    for name in ("bytes_in", "packets_in", "bytes_out", "packets_out", "drops_in", "drops_out")
+    attrgetter(name) for name in ("bytes_in", "packets_in", "bytes_out", "packets_out")
 )
 _STATUS = attrgetter("status")
 
@@ -85,11 +86,12 @@ class SessionsScreen(TableScreen):
     def __init__(self, target: Any) -> None:
         super().__init__(target)
         #: The store's published sessions (a read-only view, refreshed each tick).
-        self.records: Mapping[str, SessionRecord] = {}
+        #: bytes in, packets in, bytes out, packets out (as Counters), for the summary.
         self.status_counts: Counter[str] = Counter()
         #: bytes in, packets in, bytes out, packets out, drops in, drops out (as Counters).
-        self._totals = [0] * 6
-        self._peers: dict[tuple[str, int], tuple[tuple[int, int], int, str]] = {}
+        self._totals = [0] * len(_COUNTERS)
+        #: Each session's PEER value, by its key (a session is keyed by its peer).
+        self._peers: dict[str, tuple[tuple[int, int], int, str]] = {}
         #: The tick's clock, for rows the table makes later (when they come into view).
         self._now = 0.0
         self.table = KeyedTable(
@@ -131,7 +133,7 @@ class SessionsScreen(TableScreen):
         up = int(now - record.up_since) if record.up_since and record.status.is_up else -1
         return (
             record.interface,
-            self._peer_value(record.remote_ip, record.remote_port),
+            self._peer_value(record),
             record.description,
             record.status.value,
             len(record.ike_sa_ids),
@@ -156,11 +158,12 @@ class SessionsScreen(TableScreen):
         """The text columns' values (INTERFACE PEER DESCRIPTION STATUS FVRF IVRF
         USERNAME), as `row` has them, without the counters, rates and lookups."""
         record = self.records[key]
+        peer = self._peers.get(key)
         return (
             record.interface,
-            self._peer_value(record.remote_ip, record.remote_port),
+            self._peer_value(record) if peer is None else peer,
             record.description,
-            record.status.value,
+            record.status,  # reads as its value (a StrEnum), without enum's descriptor
             record.fvrf,
             record.ivrf,
             record.username,
@@ -168,16 +171,19 @@ class SessionsScreen(TableScreen):
 
     @property
     def totals(self) -> Counters:
+        """Every session's traffic summed, as the summary shows it (drops left at 0)."""
         return Counters(*self._totals)
 
-    def _peer_value(self, ip: str, port: int) -> tuple[tuple[int, int], int, str]:
-        """The PEER column's raw value, cached: parsing 10k addresses is a third of a
-        tick in which every session's counters move."""
-        value = self._peers.get((ip, port))
+    def _peer_value(self, record: SessionRecord) -> tuple[tuple[int, int], int, str]:
+        """The PEER column's raw value, cached by session: parsing 10k addresses is a
+        third of a tick in which every session's counters move."""
+        key = record.session_id
+        value = self._peers.get(key)
         if value is None:
             if len(self._peers) > 2 * len(self.records) + 1024:
                 self._peers.clear()
-            value = self._peers[(ip, port)] = (address_key(ip), port, peer_text(ip, port))
+            ip, port = record.remote_ip, record.remote_port
+            value = self._peers[key] = (address_key(ip), port, peer_text(ip, port))
         return value
 
     def _published(self) -> Mapping[str, SessionRecord]:
@@ -248,8 +254,6 @@ class SessionsScreen(TableScreen):
         totals[1] += sign * t.packets_in
         totals[2] += sign * t.bytes_out
         totals[3] += sign * t.packets_out
-        totals[4] += sign * t.drops_in
-        totals[5] += sign * t.drops_out
 
     def summary(self) -> Text:
         text = Text()

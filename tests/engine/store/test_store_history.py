@@ -141,3 +141,36 @@ def test_rates_match_their_definition(
         rates.packets_out_per_s,
     )
     assert got == pytest.approx(expected)
+
+
+def test_a_ring_is_one_compact_buffer_per_key() -> None:
+    """At 100k sessions the history is most of the store's memory: a key's samples are
+    kept as doubles in one buffer (a deque of tuples of ints took ten times as much)."""
+    import tracemalloc
+
+    keys, samples = 2000, 20
+    history = History(maxlen=300)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for t in range(samples):
+            for key in range(keys):
+                history.record_sample(key, float(t), 10**9 + t, 10**9 + 2 * t, 10**6 + t, t)
+        used = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # 5 doubles a sample is 40 bytes; the rest is one array and one dict slot per key.
+    assert used / (keys * samples) < 60
+    assert history.samples(5)[-1] == Sample(19.0, 10**9 + 19, 10**9 + 38, 10**6 + 19, 19)
+    assert history.rates(5) == Rates(1.0, 2.0, 1.0, 1.0)
+
+
+def test_a_full_ring_wraps_in_place_and_keeps_its_order() -> None:
+    history = History(maxlen=3)
+    for t in range(7):
+        history.record_sample("s", float(t), 100 * t, 0, t, 0)
+    assert [s.t for s in history.samples("s")] == [4.0, 5.0, 6.0]
+    history.record_sample("s", 6.0, 650, 0, 6, 0)  # same time as the newest, after a wrap
+    assert history.samples("s")[-1] == Sample(6.0, 650, 0, 6, 0)
+    assert history.rates("s") == Rates(125.0, 0.0, 1.0, 0.0)
+    assert history.series("s", "bytes_in", points=2) == [100.0, 150.0]
