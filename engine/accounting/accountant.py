@@ -118,6 +118,8 @@ class Accountant:
             rng=rng,
             window_max=self.MAX_IN_FLIGHT,
         )
+        self.transport.on_sent = self.trace.sent
+        self.transport.on_acked = self.trace.acked
         self.timers = timers or Timers()
         self.options = Options(nas_ip=nas_ip)
         self.update_seconds: float | None = None
