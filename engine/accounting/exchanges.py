@@ -1,5 +1,7 @@
-"""One request to one server port, retransmitted by RFC 5080 timers, settled by a
-callback: no task and no future per request in flight.
+"""One request to one server port, retransmitted by RFC 5080 timers, settled from the
+receive path: no task and no future per request in flight, and for an accounting
+record one object (delivery.py's `Send` is the exchange) with no callbacks between its
+window, its datagram and its end.
 
 The receive path (`RadiusTransport._received`) settles an exchange as soon as a
 verified answer arrives (`answered`); its retransmission timer is one `loop.call_at`
