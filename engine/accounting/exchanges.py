@@ -128,7 +128,8 @@ class Exchange:
         live = self.live = book.live(server)
         live.requests += 1
         live.in_flight += 1
-        book.touch(live)
+        if not live.dirty:  # published once per loop turn
+            book.touch(live)
         try:
             self._transmit()
         except BaseException:
@@ -154,7 +155,8 @@ class Exchange:
         live.transmissions += 1
         if attempt > 1:
             live.retransmissions += 1
-        owner.book.touch(live)
+        if not live.dirty:
+            owner.book.touch(live)
         self.sent(ident, attempt)
         rt = self.rt = timers.next_rt(self.rt, owner.rand, self.first)
         left = timers.mrd - (now - self.started) if timers.mrd else rt
@@ -222,7 +224,8 @@ class Exchange:
         self.sent_at.clear()
         live = self.live
         live.in_flight = max(0, live.in_flight - 1)
-        self.owner.book.touch(live)
+        if not live.dirty:
+            self.owner.book.touch(live)
 
     def _finish(self, answer: Answer | None, error: BaseException | None) -> None:
         if self.done:

@@ -60,14 +60,8 @@ class TransportTrace:
         if record is None or current is None:
             return
         retry = attempt > 1 or current.attempts > 0
-        owner.book.publish(
-            record,
-            DeliveryState.RETRYING if retry else DeliveryState.PENDING,
-            server=server.name,
-            attempts=current.attempts + 1,
-            delay=delay,
-            deferred=True,
-        )
+        state = DeliveryState.RETRYING if retry else DeliveryState.PENDING
+        owner.book.transmitted(current, record, state, server.name, delay)
         if not owner.debug:
             return
         if attempt == 1:

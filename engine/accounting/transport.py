@@ -367,7 +367,8 @@ class RadiusTransport:
         live.rto_ms = round(estimator.timeout(timers.irt, timers.mrt) * 1000.0, 3)
         live.last_response_at = self.clock()
         live.last_failure = ""
-        book.touch(live)
+        if not live.dirty:
+            book.touch(live)
         book.revived(server)
 
     # ------------------------------------------------------------------ records
