@@ -95,42 +95,6 @@ SET_COUNTER = (
 _JSON = json.JSONEncoder(check_circular=False, separators=(",", ":"))
 
 
-#: (name, text) -> that pair's json: a record's names, NAS, peer and VSAs repeat record
-#: to record (its counters and times, integers, are written out each time)
-_PAIRS: dict[tuple[str, str], str] = {}
-PAIRS_CACHED = 1 << 16
-
-
-@functools.lru_cache(maxsize=1024)
-def _pair_head(name: str) -> str:
-    return "[" + _JSON.encode(name) + ","
-
-
-def attributes_json(attributes: Attributes) -> str:
-    """The attributes' column, as `_JSON.encode(attributes)` writes it, from the pairs'
-    encodings made once."""
-    parts = []
-    get = _PAIRS.get
-    for pair in attributes:
-        name, value = pair
-        kind = type(value)
-        if kind is int:
-            parts.append(f"{_pair_head(name)}{value}]")
-            continue
-        if kind is not str:
-            parts.append(_JSON.encode(pair))
-            continue
-        key = (name, value)
-        text = get(key)
-        if text is None:
-            text = _JSON.encode(pair)
-            if len(_PAIRS) >= PAIRS_CACHED:
-                _PAIRS.clear()
-            _PAIRS[key] = text
-        parts.append(text)
-    return "[" + ",".join(parts) + "]"
-
-
 @functools.lru_cache(maxsize=256)
 def _servers_json(servers: tuple[str, ...]) -> str:
     """A group's servers, the same for each of its records: encoded once."""
@@ -285,7 +249,7 @@ class Spool:
                 list_name,
                 int(broadcast),
                 _servers_json(servers),
-                attributes_json(attributes),
+                _JSON.encode(attributes),
                 event_time,
                 session_id,
                 peer,

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import stat
 from pathlib import Path
 
 from acct_support import KEY, T0, Clock, Responder, config_text, down, make_accountant, up
 
-from engine.accounting import spool as spool_module
 from engine.accounting.accountant import AccountingRecord, DeliveryState
 from engine.accounting.dictionary import StatusType
 from engine.accounting.spool import Spool, default_spool_path
@@ -201,21 +199,3 @@ def test_batched_writes_wait_for_the_commit_and_survive_a_reopen(tmp_path: Path)
     assert reopened.next_counter("acct-session-id") == counter + 1
     assert add(reopened, "C", StatusType.START, T0 + 3) == third + 1
     reopened.close()
-
-
-def test_attributes_column_is_the_json_of_the_attributes() -> None:
-    """Written from cached pairs, it reads back as json of the same attributes, whatever
-    the text (quotes, escapes, non-ASCII) and however often a pair repeats."""
-    attributes = (
-        ("Acct-Session-Id", "0000002A"),
-        ("User-Name", 'al"ice\\\n\u00e9\u263a'),
-        ("Cisco-AVPair", "vrf-id=CORP"),
-        ("Cisco-AVPair", "vrf-id=CORP"),
-        ("Acct-Input-Octets", 0),
-        ("Acct-Output-Octets", (1 << 32) - 1),
-        ("Event-Timestamp", 1764770000),
-    )
-    for _ in range(2):  # the second time from the cache
-        text = spool_module.attributes_json(attributes)
-        assert text == json.dumps(attributes, separators=(",", ":"))
-        assert tuple(tuple(pair) for pair in json.loads(text)) == attributes
