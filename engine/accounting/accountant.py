@@ -63,6 +63,8 @@ class _Open:
     ctx: AcctContext
     record: SessionRecord
     next_interim: float | None = None
+    #: its attributes that stay the same record to record (records.Template)
+    parts: records.Template | None = None
 
 
 class Accountant:
@@ -118,6 +120,8 @@ class Accountant:
             rng=rng,
             window_max=self.MAX_IN_FLIGHT,
         )
+        self.transport.on_sent = self.trace.sent
+        self.transport.on_acked = self.trace.acked
         self.timers = timers or Timers()
         self.options = Options(nas_ip=nas_ip)
         self.update_seconds: float | None = None
@@ -446,7 +450,8 @@ class Accountant:
         session = _Open(plan, ctx, record)
         self._open[record.session_id] = session
         if plan.mode == "start-stop":
-            attributes = records.start_attributes(record, ctx, at, self.options)
+            session.parts = records.template(record, ctx, self.options)
+            attributes = records.start_attributes(record, ctx, at, self.options, session.parts)
             self._enqueue(StatusType.START, plan, ctx, record, attributes, at)
             session.next_interim = self._first_interim(at)
 
@@ -480,7 +485,8 @@ class Accountant:
     def _make_stop(
         self, session: _Open, record: SessionRecord, at: float, reason: DownReason | None
     ) -> None:
-        attributes = records.stop_attributes(record, session.ctx, at, reason, self.options)
+        parts = session.parts = records.template(record, session.ctx, self.options, session.parts)
+        attributes = records.stop_attributes(record, session.ctx, at, reason, self.options, parts)
         self._enqueue(StatusType.STOP, session.plan, session.ctx, record, attributes, at)
 
     def _make_stops(self, limit: int | None = None) -> None:
@@ -510,7 +516,8 @@ class Accountant:
             return False
         at = self.clock() if at is None else at
         record = self._latest(session_id)
-        attributes = records.interim_attributes(record, session.ctx, at, self.options)
+        parts = session.parts = records.template(record, session.ctx, self.options, session.parts)
+        attributes = records.interim_attributes(record, session.ctx, at, self.options, parts)
         self._enqueue(StatusType.INTERIM_UPDATE, session.plan, session.ctx, record, attributes, at)
         return True
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from engine.accounting.exchanges import Exchange
 from engine.accounting.packets import (
     ACCOUNTING_RESPONSES,
     Answer,
@@ -21,7 +22,6 @@ from engine.accounting.packets import (
     sign_request,
     verify_response,
 )
-from engine.accounting.reports import Sent
 from engine.accounting.servers import ServerConfig, Timers
 
 if TYPE_CHECKING:
@@ -34,10 +34,11 @@ SendDone = Callable[[float | None, BaseException | None], None]
 DeliveryDone = Callable[[frozenset[str], BaseException | None], None]
 
 
-class Send:
-    """One record to one server, with its retransmissions, within the server's window."""
+class Send(Exchange):
+    """One record to one server, with its retransmissions, within the server's window:
+    the exchange itself, one object per record and server."""
 
-    __slots__ = ("body", "delay", "on_done", "out", "owner", "server", "timers", "window")
+    __slots__ = ("body", "delay", "on_done", "out", "window")
 
     def __init__(
         self,
@@ -47,16 +48,23 @@ class Send:
         timers: Timers,
         on_done: SendDone,
     ) -> None:
-        self.owner = owner
+        super().__init__(
+            owner,
+            server,
+            timers,
+            port=server.acct_port,
+            codes=ACCOUNTING_RESPONSES,
+            verify=verify_response,
+            record_id=out.record_id,
+        )
         self.out = out
-        self.server = server
-        self.timers = timers
         self.on_done = on_done
         self.body = out.body
         self.delay = 0
         self.window = owner.book.window(server)
 
-    def start(self) -> None:
+    def begin(self) -> None:
+        """Within the server's window: at once, or when a slot frees."""
         self.window.request(self._granted)
 
     def _granted(self, granted: bool) -> None:
@@ -64,51 +72,41 @@ class Send:
             self.on_done(None, None)
             return
         try:
-            self.owner.exchange_then(
-                self.server,
-                self.timers,
-                port=self.server.acct_port,
-                encode=self._encode,
-                codes=ACCOUNTING_RESPONSES,
-                verify=verify_response,
-                record_id=self.out.record_id,
-                on_sent=self._sent,
-                on_done=self._settled,
-            )
+            self.start()
         except BaseException as err:
             self.window.release()
             self.on_done(None, err)
 
-    def _encode(self, ident: int) -> tuple[bytes, bytes]:
+    def encode(self, ident: int) -> tuple[bytes, bytes]:
         out = self.out
         body = self.body
+        owner = self.owner
         if body is None:
-            body = self.body = encode_body(self.owner.dictionary, out.attributes)
-        delay = self.delay = max(0, int(self.owner.clock() - out.event_time))
+            body = self.body = encode_body(owner.dictionary, out.attributes)
+        delay = self.delay = max(0, int(owner.clock() - out.event_time))
         return sign_request(body, delay, ident, self.server.key)
 
-    def _sent(self, ident: int, attempt: int) -> None:
+    def sent(self, ident: int, attempt: int) -> None:
         owner = self.owner
-        window = self.window
         if attempt > 1:
+            window = self.window
             window.lost(owner.loop_time(), owner.hold(self.server, self.timers))
             owner.book.set(self.server, window=window.limit)
-        out = self.out
-        owner.emit(Sent(out.record_id, self.server, ident, attempt, self.timers.mrc, self.delay))
+        owner.on_sent(self.record_id, self.server, ident, attempt, self.timers.mrc, self.delay)
 
-    def _settled(self, answer: Answer | None, error: BaseException | None) -> None:
+    def settled(self, answer: Answer | None, error: BaseException | None) -> None:
         window = self.window
         window.release()
-        owner = self.owner
         if error is None:
             if answer is None:
+                owner = self.owner
                 window.failed(owner.loop_time(), owner.hold(self.server, self.timers))
             else:
                 window.answered()
-            live = owner.book.live(self.server)
+            live = self.live
             if live.window != window.limit:
                 live.window = window.limit
-                owner.book.touch(live)
+                self.owner.book.touch(live)
         self.on_done(None if answer is None else answer.rtt, error)
 
 
@@ -153,7 +151,7 @@ class Delivery:
             return
         self.waiting = len(targets)
         for server in targets:
-            Send(self.owner, self.out, server, self.timers, self._one(server)).start()
+            Send(self.owner, self.out, server, self.timers, self._one(server)).begin()
 
     def _one(self, server: ServerConfig) -> SendDone:
         def done(rtt: float | None, error: BaseException | None) -> None:
@@ -176,7 +174,7 @@ class Delivery:
             server = self.servers[self.index]
             self.index += 1
             if book.is_alive(server):
-                Send(self.owner, self.out, server, self.timers, self._failover).start()
+                Send(self.owner, self.out, server, self.timers, self._failover).begin()
                 return
         self.acked = set()
         self._finish(None)

@@ -28,13 +28,17 @@ class StatusType(IntEnum):
 
     @property
     def label(self) -> str:
-        return {
-            StatusType.START: "Start",
-            StatusType.STOP: "Stop",
-            StatusType.INTERIM_UPDATE: "Interim-Update",
-            StatusType.ACCOUNTING_ON: "Accounting-On",
-            StatusType.ACCOUNTING_OFF: "Accounting-Off",
-        }[self]
+        return _LABELS[self.value]
+
+
+#: by value: an enum member's own hash is a Python-level call
+_LABELS = {
+    StatusType.START.value: "Start",
+    StatusType.STOP.value: "Stop",
+    StatusType.INTERIM_UPDATE.value: "Interim-Update",
+    StatusType.ACCOUNTING_ON.value: "Accounting-On",
+    StatusType.ACCOUNTING_OFF.value: "Accounting-Off",
+}
 
 
 class TerminateCause(StrEnum):

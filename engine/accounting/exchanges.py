@@ -1,5 +1,7 @@
-"""One request to one server port, retransmitted by RFC 5080 timers, settled by a
-callback: no task and no future per request in flight.
+"""One request to one server port, retransmitted by RFC 5080 timers, settled from the
+receive path: no task and no future per request in flight, and for an accounting
+record one object (delivery.py's `Send` is the exchange) with no callbacks between its
+window, its datagram and its end.
 
 The receive path (`RadiusTransport._received`) settles an exchange as soon as a
 verified answer arrives (`answered`); its retransmission timer is one `loop.call_at`
@@ -21,7 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from engine.accounting.packets import Answer, Encoder, Verifier
-from engine.accounting.reports import Acked, Replies, TimedOut
+from engine.accounting.reports import Replies, TimedOut
 from engine.accounting.servers import ServerConfig, Timers
 
 if TYPE_CHECKING:
@@ -41,24 +43,26 @@ Settled = Callable[[Answer | None, BaseException | None], None]
 
 
 class Exchange:
+    """One request and its retransmissions. What it sends and who hears of its end are
+    methods (`encode`, `sent`, `settled`): an accounting record's `Send` (delivery.py)
+    is one, with no callbacks between them; `CallbackExchange` takes functions."""
+
     __slots__ = (
         "addr",
         "attempt",
         "codes",
         "done",
-        "encode",
         "estimator",
         "first",
+        "live",
         "loop",
         "loose",
-        "on_done",
-        "on_sent",
         "owner",
         "port",
         "record_id",
         "replies",
         "rt",
-        "sent",
+        "sent_at",
         "server",
         "started",
         "timer",
@@ -74,26 +78,20 @@ class Exchange:
         timers: Timers,
         *,
         port: int,
-        encode: Encoder,
         codes: frozenset[int],
         verify: Verifier,
         record_id: int,
-        on_sent: Callable[[int, int], None] | None,
-        on_done: Settled,
     ) -> None:
         self.owner = owner
         self.server = server
         self.timers = timers
         self.port = port
         self.addr = (server.host, port)
-        self.encode = encode
         self.codes = codes
         self.verify = verify
         self.record_id = record_id
-        self.on_sent = on_sent
-        self.on_done = on_done
         #: every transmission's (socket, Id) -> its authenticator and when it left
-        self.sent: dict[tuple[RadiusSocket, int], tuple[bytes, float]] = {}
+        self.sent_at: dict[tuple[RadiusSocket, int], tuple[bytes, float]] = {}
         #: datagrams to its Ids that did not acknowledge it
         self.replies = NO_REPLIES
         self.done = False
@@ -101,22 +99,37 @@ class Exchange:
         self.rt: float | None = None
         self.wait = 0.0
         self.timer: asyncio.TimerHandle | None = None
-        self.loop = asyncio.get_running_loop()
-        book = owner.book
-        self.estimator = book.rtt(server)
-        self.first = self.estimator.timeout(timers.irt, timers.mrt)
-        self.loose = book.loose.get(server.name, NO_REPLIES)
-        self.started = self.loop.time()
 
+    # ------------------------------------------------------------------ what it does
+    def encode(self, ident: int) -> tuple[bytes, bytes]:
+        """The datagram for Identifier `ident`, and its Request Authenticator."""
+        raise NotImplementedError
+
+    def sent(self, ident: int, attempt: int) -> None:
+        """A transmission left (attempt 1 is the first)."""
+
+    def settled(self, answer: Answer | None, error: BaseException | None) -> None:
+        """Its end: the verified answer (None: none within MRC/MRD), or the error that
+        stopped it."""
+
+    # ------------------------------------------------------------------ its course
     def start(self) -> None:
         """The first transmission; an error making it is raised here, not settled."""
         owner = self.owner
-        owner.by_address[self.addr] = self.server
+        server = self.server
+        timers = self.timers
         book = owner.book
-        live = book.live(self.server)
+        self.loop = asyncio.get_running_loop()
+        self.estimator = estimator = book.rtt(server)
+        self.first = estimator.timeout(timers.irt, timers.mrt)
+        self.loose = book.loose.get(server.name, NO_REPLIES)
+        self.started = self.loop.time()
+        owner.by_address[self.addr] = server
+        live = self.live = book.live(server)
         live.requests += 1
         live.in_flight += 1
-        book.touch(live)
+        if not live.dirty:  # published once per loop turn
+            book.touch(live)
         try:
             self._transmit()
         except BaseException:
@@ -127,7 +140,7 @@ class Exchange:
         owner = self.owner
         timers = self.timers
         loop = self.loop
-        self.attempt += 1
+        self.attempt = attempt = self.attempt + 1
         sock, ident = owner.allocate(self.server.family)
         try:
             raw, authenticator = self.encode(ident)
@@ -136,17 +149,15 @@ class Exchange:
             raise
         sock.ids.pending[ident] = self
         now = loop.time()
-        self.sent[(sock, ident)] = (authenticator, now)
+        self.sent_at[(sock, ident)] = (authenticator, now)
         sock.sendto(raw, self.addr)
-        attempt = self.attempt
-        book = owner.book
-        live = book.live(self.server)
+        live = self.live
         live.transmissions += 1
         if attempt > 1:
             live.retransmissions += 1
-        book.touch(live)
-        if self.on_sent is not None:
-            self.on_sent(ident, attempt)
+        if not live.dirty:
+            owner.book.touch(live)
+        self.sent(ident, attempt)
         rt = self.rt = timers.next_rt(self.rt, owner.rand, self.first)
         left = timers.mrd - (now - self.started) if timers.mrd else rt
         wait = self.wait = min(rt, left)
@@ -179,8 +190,8 @@ class Exchange:
         if self.attempt == 1:  # Karn's rule: a retransmitted exchange gives no sample
             self.estimator.sample(answer.rtt)
         owner = self.owner
-        owner.answered(self.server, answer.rtt, self.estimator, self.timers)
-        owner.emit(Acked(self.record_id, self.server, answer.ident, answer.rtt))
+        owner.answered(self.server, self.live, answer.rtt, self.estimator, self.timers)
+        owner.on_acked(self.record_id, self.server, answer.ident, answer.rtt)
         self._finish(answer, None)
 
     def _fail(self) -> None:
@@ -207,17 +218,54 @@ class Exchange:
 
     def _end(self) -> None:
         self.done = True
-        owner = self.owner
-        for (sock, ident), (authenticator, _) in self.sent.items():
-            sock.ids.release(ident, self, authenticator, self.server, self.port)
-        self.sent.clear()
-        book = owner.book
-        live = book.live(self.server)
+        server = self.server
+        for (sock, ident), (authenticator, _) in self.sent_at.items():
+            sock.ids.release(ident, self, authenticator, server, self.port)
+        self.sent_at.clear()
+        live = self.live
         live.in_flight = max(0, live.in_flight - 1)
-        book.touch(live)
+        if not live.dirty:
+            self.owner.book.touch(live)
 
     def _finish(self, answer: Answer | None, error: BaseException | None) -> None:
         if self.done:
             return
         self._end()
+        self.settled(answer, error)
+
+
+class CallbackExchange(Exchange):
+    """An exchange whose datagram, transmissions and end are the caller's functions."""
+
+    __slots__ = ("_encode", "on_done", "on_sent")
+
+    def __init__(
+        self,
+        owner: RadiusTransport,
+        server: ServerConfig,
+        timers: Timers,
+        *,
+        port: int,
+        encode: Encoder,
+        codes: frozenset[int],
+        verify: Verifier,
+        record_id: int,
+        on_sent: Callable[[int, int], None] | None,
+        on_done: Settled,
+    ) -> None:
+        super().__init__(
+            owner, server, timers, port=port, codes=codes, verify=verify, record_id=record_id
+        )
+        self._encode = encode
+        self.on_sent = on_sent
+        self.on_done = on_done
+
+    def encode(self, ident: int) -> tuple[bytes, bytes]:
+        return self._encode(ident)
+
+    def sent(self, ident: int, attempt: int) -> None:
+        if self.on_sent is not None:
+            self.on_sent(ident, attempt)
+
+    def settled(self, answer: Answer | None, error: BaseException | None) -> None:
         self.on_done(answer, error)

@@ -191,6 +191,21 @@ class RecordBook:
         self._put(record_id, entry, final)
         return entry
 
+    def transmitted(
+        self, entry: Entry, record: SpoolRecord, state: DeliveryState, server: str, delay: int
+    ) -> None:
+        """A transmission of a record not final (`entry` is its live entry): `publish`
+        with one more attempt, deferred, without the look-ups."""
+        entry.record = record
+        entry.state = state
+        entry.server = server
+        entry.attempts += 1
+        entry.delay = delay
+        dirty = self._dirty
+        if not dirty:
+            self._schedule()
+        dirty[record.record_id] = entry
+
     def _put(self, record_id: int, entry: Entry, final: bool) -> None:
         self.store.put(ACCOUNTING, record_id, entry.build())
         self.touch()

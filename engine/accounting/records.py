@@ -145,9 +145,8 @@ def _nas_ip(address: str) -> tuple[str, Value] | None:
     return ("NAS-IP-Address" if ip.version == 4 else "NAS-IPv6-Address", str(ip))
 
 
-def _identity(
-    record: SessionRecord, ctx: AcctContext, status: StatusType, options: Options
-) -> list[tuple[str, Value]]:
+def _identity(record: SessionRecord, ctx: AcctContext, options: Options) -> list[tuple[str, Value]]:
+    """Who: what comes before Acct-Status-Type."""
     attrs: list[tuple[str, Value]] = [("Acct-Session-Id", ctx.acct_session_id)]
     if options.vsa:
         if ctx.group_id:
@@ -162,7 +161,6 @@ def _identity(
         attrs.append(("User-Name", record.username[:253]))
     if record.assigned_address:
         attrs.append(("Framed-IP-Address", record.assigned_address))
-    attrs.append(("Acct-Status-Type", status.label))
     return attrs
 
 
@@ -177,14 +175,55 @@ def _where(record: SessionRecord, options: Options) -> list[tuple[str, Value]]:
     return attrs
 
 
+@dataclass(frozen=True, slots=True)
+class Template:
+    """The attributes of a session that stay the same from its Start to its Stop: who
+    (before Acct-Status-Type) and where (after the usage). Made once per session and
+    reused while the session record's fields they come from are unchanged (`newinfo`
+    changes of username or phase 1 id make a new one)."""
+
+    key: tuple[object, ...]
+    identity: Attributes
+    where: Attributes
+
+
+def template(
+    record: SessionRecord,
+    ctx: AcctContext,
+    options: Options = DEFAULT_OPTIONS,
+    before: Template | None = None,
+) -> Template:
+    """The session's template: `before` if it still holds."""
+    key = (
+        ctx,
+        options,
+        record.remote_ip,
+        record.ivrf,
+        record.phase1_id,
+        record.username,
+        record.assigned_address,
+        record.interface,
+        record.local_ip,
+    )
+    if before is not None and before.key == key:
+        return before
+    return Template(key, tuple(_identity(record, ctx, options)), tuple(_where(record, options)))
+
+
+#: the Acct-Status-Type attribute of each kind of record
+_STATUS = {status: ("Acct-Status-Type", status.label) for status in StatusType}
+
+
 def usage(counters: Counters, baseline: Counters = ZERO) -> Counters:
     """This accounting session's share of the session's counters (never negative)."""
-    pairs = zip(_fields(counters), _fields(baseline), strict=True)
-    return Counters(*(max(0, now - then) for now, then in pairs))
-
-
-def _fields(c: Counters) -> tuple[int, ...]:
-    return (c.bytes_in, c.packets_in, c.bytes_out, c.packets_out, c.drops_in, c.drops_out)
+    return Counters(
+        max(0, counters.bytes_in - baseline.bytes_in),
+        max(0, counters.packets_in - baseline.packets_in),
+        max(0, counters.bytes_out - baseline.bytes_out),
+        max(0, counters.packets_out - baseline.packets_out),
+        max(0, counters.drops_in - baseline.drops_in),
+        max(0, counters.drops_out - baseline.drops_out),
+    )
 
 
 #: what Interim-Update and Stop report of a session's usage, in their order
@@ -214,22 +253,34 @@ def _usage(record: SessionRecord, ctx: AcctContext, at: float) -> list[tuple[str
 
 
 def start_attributes(
-    record: SessionRecord, ctx: AcctContext, at: float, options: Options = DEFAULT_OPTIONS
+    record: SessionRecord,
+    ctx: AcctContext,
+    at: float,
+    options: Options = DEFAULT_OPTIONS,
+    parts: Template | None = None,
 ) -> Attributes:
+    parts = template(record, ctx, options, parts)
     return (
-        *_identity(record, ctx, StatusType.START, options),
-        *_where(record, options),
+        *parts.identity,
+        _STATUS[StatusType.START],
+        *parts.where,
         ("Event-Timestamp", int(at)),
     )
 
 
 def interim_attributes(
-    record: SessionRecord, ctx: AcctContext, at: float, options: Options = DEFAULT_OPTIONS
+    record: SessionRecord,
+    ctx: AcctContext,
+    at: float,
+    options: Options = DEFAULT_OPTIONS,
+    parts: Template | None = None,
 ) -> Attributes:
+    parts = template(record, ctx, options, parts)
     return (
-        *_identity(record, ctx, StatusType.INTERIM_UPDATE, options),
+        *parts.identity,
+        _STATUS[StatusType.INTERIM_UPDATE],
         *_usage(record, ctx, at),
-        *_where(record, options),
+        *parts.where,
         ("Event-Timestamp", int(at)),
     )
 
@@ -240,16 +291,19 @@ def stop_attributes(
     at: float,
     reason: DownReason | None,
     options: Options = DEFAULT_OPTIONS,
+    parts: Template | None = None,
 ) -> Attributes:
+    parts = template(record, ctx, options, parts)
     cause, disc = terminate_cause(reason)
     attrs = [
-        *_identity(record, ctx, StatusType.STOP, options),
+        *parts.identity,
+        _STATUS[StatusType.STOP],
         *_usage(record, ctx, at),
         ("Acct-Terminate-Cause", cause.value),
     ]
     if options.vsa:
         attrs.append(_avpair("disc-cause-ext", disc))
-    return (*attrs, *_where(record, options), ("Event-Timestamp", int(at)))
+    return (*attrs, *parts.where, ("Event-Timestamp", int(at)))
 
 
 def left_open_stop(last: Attributes) -> Attributes:

@@ -3,7 +3,8 @@
 syslog lines of servers going dead, coming back or answering with replies that fail
 verification (logged regardless of debug).
 
-Sent and Acked come once per record or more: their lines are built only with debug on.
+Each transmission and each answer comes once per record or more, as plain calls
+(`sent`, `acked`: no event object); their lines are built only with debug on.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from typing import TYPE_CHECKING
 from engine import syslog
 from engine.accounting.published import DeliveryState
 from engine.accounting.reports import (
-    Acked,
-    Sent,
     ServerAlive,
     ServerDead,
     TimedOut,
     TransportEvent,
 )
+from engine.accounting.servers import ServerConfig
 
 if TYPE_CHECKING:
     from engine.accounting.accountant import Accountant
@@ -35,57 +35,61 @@ class TransportTrace:
         if self.owner.closed:
             return  # the transport closing: what is in flight stays in the spool
         kind = type(event)
-        if kind is Sent:
-            self._sent(event)  # type: ignore[arg-type]
-        elif kind is Acked:
-            self._acked(event)  # type: ignore[arg-type]
-        elif kind is TimedOut:
+        if kind is TimedOut:
             self._timed_out(event)  # type: ignore[arg-type]
         elif kind is ServerDead:
             self._dead(event)  # type: ignore[arg-type]
         elif kind is ServerAlive:
             self._alive(event)  # type: ignore[arg-type]
 
-    def _sent(self, event: Sent) -> None:
+    def sent(
+        self,
+        record_id: int,
+        server: ServerConfig,
+        ident: int,
+        attempt: int,
+        max_attempts: int,
+        delay: int,
+    ) -> None:
+        """A transmission of a record left."""
         owner = self.owner
-        record = owner.streams.inflight.get(event.record_id)
-        current = owner.book.get(event.record_id)
+        if owner.closed:
+            return
+        record = owner.streams.inflight.get(record_id)
+        current = owner.book.get(record_id)
         if record is None or current is None:
             return
-        retry = event.attempt > 1 or current.attempts > 0
-        owner.book.publish(
-            record,
-            DeliveryState.RETRYING if retry else DeliveryState.PENDING,
-            server=event.server.name,
-            attempts=current.attempts + 1,
-            delay=event.delay,
-            deferred=True,
-        )
+        retry = attempt > 1 or current.attempts > 0
+        state = DeliveryState.RETRYING if retry else DeliveryState.PENDING
+        owner.book.transmitted(current, record, state, server.name, delay)
         if not owner.debug:
             return
-        if event.attempt == 1:
+        if attempt == 1:
             text = (
                 f"AAA: accounting {current.kind} sent for session {current.acct_session_id} "
-                f"to {event.server.name} (id {event.ident})"
+                f"to {server.name} (id {ident})"
             )
         else:
             text = (
                 f"AAA: accounting {current.kind} for session {current.acct_session_id} to "
-                f"{event.server.name} retransmitting ({event.attempt}/{event.max_attempts}), "
-                f"id {event.ident}, Acct-Delay-Time {event.delay}"
+                f"{server.name} retransmitting ({attempt}/{max_attempts}), "
+                f"id {ident}, Acct-Delay-Time {delay}"
             )
         owner.log(text, record.peer or None)
 
-    def _acked(self, event: Acked) -> None:
+    def acked(self, record_id: int, server: ServerConfig, ident: int, rtt: float) -> None:
+        """A verified answer from `server`."""
         owner = self.owner
-        self.unverified.discard(event.server.name)
+        if owner.closed:
+            return
+        self.unverified.discard(server.name)
         if owner.debug:
-            record = owner.streams.inflight.get(event.record_id)
-            current = owner.book.get(event.record_id)
+            record = owner.streams.inflight.get(record_id)
+            current = owner.book.get(record_id)
             if record is not None and current is not None:
                 owner.log(
                     f"AAA: accounting {current.kind} for session {current.acct_session_id} "
-                    f"acknowledged by {event.server.name} ({event.rtt * 1000:.1f} ms)",
+                    f"acknowledged by {server.name} ({rtt * 1000:.1f} ms)",
                     record.peer or None,
                 )
         owner.streams.wakeup()

@@ -39,8 +39,8 @@ from pyrad.dictionary import Dictionary
 
 from engine.accounting.delivery import Delivery, Send
 from engine.accounting.dictionary import load_dictionary
-from engine.accounting.exchanges import Exchange, Settled, TransportClosed
-from engine.accounting.health import ServerBook
+from engine.accounting.exchanges import CallbackExchange, Exchange, Settled, TransportClosed
+from engine.accounting.health import Live, ServerBook
 from engine.accounting.idbook import IDS_PER_SOCKET
 from engine.accounting.packets import (
     ACCESS_RESPONSES,
@@ -70,6 +70,11 @@ from engine.accounting.rtt import RttEstimator
 from engine.accounting.servers import ServerConfig, ServerState, Timers
 from engine.accounting.sockets import READ_BATCH, RECEIVE_BUFFER, RadiusSocket
 from engine.accounting.window import INITIAL, MAXIMUM, Window
+
+#: (record id, server, Identifier, attempt, max attempts, Acct-Delay-Time)
+SentHook = Callable[[int, ServerConfig, int, int, int, int], None]
+#: (record id, server, Identifier, round trip in seconds)
+AckedHook = Callable[[int, ServerConfig, int, float], None]
 
 #: EWMA weight of a new RTT sample (TCP's SRTT gain)
 RTT_GAIN = 0.125
@@ -118,6 +123,11 @@ class RadiusTransport:
         #: (address, port) -> server, to attribute any datagram to the server it came from
         self.by_address: dict[tuple[str, int], ServerConfig] = {}
         self._closed = False
+        #: each transmission of a record, and each verified answer: plain calls (no
+        #: event object) for the accountant, which sees every one; by default they
+        #: become Sent and Acked events for `on_event`
+        self.on_sent: SentHook = self._emit_sent
+        self.on_acked: AckedHook = self._emit_acked
         #: datagrams from an address that is no configured server
         self.stray = 0
         self.socket_errors = 0
@@ -188,6 +198,16 @@ class RadiusTransport:
         if self.on_event is not None:
             self.on_event(event)
 
+    def _emit_sent(
+        self, record_id: int, server: ServerConfig, ident: int, attempt: int, mrc: int, delay: int
+    ) -> None:
+        if self.on_event is not None:
+            self.on_event(Sent(record_id, server, ident, attempt, mrc, delay))
+
+    def _emit_acked(self, record_id: int, server: ServerConfig, ident: int, rtt: float) -> None:
+        if self.on_event is not None:
+            self.on_event(Acked(record_id, server, ident, rtt))
+
     def rand(self) -> float:
         """RFC 5080's RAND, uniform in [-1, 1]."""
         return self.random.uniform(-1.0, 1.0)
@@ -234,7 +254,7 @@ class RadiusTransport:
             self._count(server, ours, "malformed")
             return
         if ours is not None:
-            entry = ours.sent.get((sock, ident))
+            entry = ours.sent_at.get((sock, ident))
             if entry is not None and ours.verify(data, entry[0], server.key):
                 rtt = ours.loop.time() - entry[1]
                 ours.answered(Answer(bytes(data[:length]), ident, rtt))
@@ -292,7 +312,7 @@ class RadiusTransport:
         """One request to one server port, retransmitted by `timers`; `on_done` gets the
         verified reply with one of `codes`, or None when none came within MRC/MRD. An
         error making the first datagram is raised here."""
-        Exchange(
+        CallbackExchange(
             self,
             server,
             timers,
@@ -333,10 +353,10 @@ class RadiusTransport:
         return await future
 
     def answered(
-        self, server: ServerConfig, rtt: float, estimator: RttEstimator, timers: Timers
+        self, server: ServerConfig, live: Live, rtt: float, estimator: RttEstimator, timers: Timers
     ) -> None:
+        """A verified answer from `server` (whose counters are `live`)."""
         book = self.book
-        live = book.live(server)
         ms = rtt * 1000.0
         before = live.avg_rtt_ms
         avg = ms if before is None else before + RTT_GAIN * (ms - before)
@@ -347,7 +367,8 @@ class RadiusTransport:
         live.rto_ms = round(estimator.timeout(timers.irt, timers.mrt) * 1000.0, 3)
         live.last_response_at = self.clock()
         live.last_failure = ""
-        book.touch(live)
+        if not live.dirty:
+            book.touch(live)
         book.revived(server)
 
     # ------------------------------------------------------------------ records
@@ -361,7 +382,7 @@ class RadiusTransport:
         """One record to one server within its window; `on_done` gets the RTT of the
         answered transmission, or None if the server never answered (or failed another
         exchange while this one waited for the window)."""
-        Send(self, out, server, timers, on_done).start()
+        Send(self, out, server, timers, on_done).begin()
 
     async def send(self, out: Outbound, server: ServerConfig, timers: Timers) -> float | None:
         """`send_then` for a coroutine."""

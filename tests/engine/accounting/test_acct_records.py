@@ -317,3 +317,34 @@ def test_a_left_open_stop_is_the_stop_of_its_last_record() -> None:
     assert made["Acct-Session-Time"] == made["Acct-Input-Octets"] == 0
     assert "Cisco-AVPair" not in made
     encode_request(load_dictionary(), records.left_open_stop(start), 0, 1, Secret("k"))
+
+
+def test_a_session_template_is_reused_until_its_fields_change() -> None:
+    """Start, Interim-Update and Stop of one session share its who and where, made once;
+    a new username (newinfo) makes a new template, and the records carry it."""
+    record = session_record(S.UP_ACTIVE, totals=Counters(bytes_in=5))
+    parts = records.template(record, CTX, VSA)
+    assert records.template(record, CTX, VSA, parts) is parts
+    for made, fresh in (
+        (
+            records.start_attributes(record, CTX, T0, VSA, parts),
+            records.start_attributes(record, CTX, T0, VSA),
+        ),
+        (
+            records.stop_attributes(record, CTX, T0 + 9, DownReason.CLEARED, VSA, parts),
+            records.stop_attributes(record, CTX, T0 + 9, DownReason.CLEARED, VSA),
+        ),
+    ):
+        assert made == fresh
+        assert set(parts.identity) <= set(made) and set(parts.where) <= set(made)
+    renamed = session_record(S.UP_ACTIVE, username="carol@example.net")
+    again = records.template(renamed, CTX, VSA, parts)
+    assert again is not parts
+    interim = records.interim_attributes(renamed, CTX, T0 + 5, VSA, again)
+    assert records.attribute(interim, "User-Name") == ["carol@example.net"]
+    assert records.template(record, CTX, Options(vsa=False), parts) is not parts
+
+
+def test_usage_is_never_negative() -> None:
+    used = records.usage(Counters(10, 1, 20, 2), Counters(15, 0, 5, 3))
+    assert (used.bytes_in, used.packets_in, used.bytes_out, used.packets_out) == (0, 1, 15, 0)

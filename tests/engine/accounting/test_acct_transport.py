@@ -146,3 +146,28 @@ async def test_identifiers_are_reused_as_late_as_possible() -> None:
     finally:
         await transport.close()
         server.close()
+
+
+async def test_transmissions_and_answers_reach_hooks_without_events() -> None:
+    """With `on_sent`/`on_acked` set, every transmission and answer is a plain call
+    with what a Sent or an Acked would carry, and `on_event` sees neither."""
+    server = await Responder(policy=lambda r: [] if len(server.received) == 1 else [0.0]).start()
+    events: list[TransportEvent] = []
+    transport = RadiusTransport(on_event=events.append)
+    sent: list[tuple[int, str, int, int, int]] = []
+    acked: list[tuple[int, str, int]] = []
+    transport.on_sent = lambda rid, srv, ident, attempt, mrc, delay: sent.append(
+        (rid, srv.name, ident, attempt, mrc)
+    )
+    transport.on_acked = lambda rid, srv, ident, rtt: acked.append((rid, srv.name, ident))
+    config = ServerConfig("127.0.0.1", server.port, Secret(KEY))
+    try:
+        timers = Timers(irt=0.02, mrt=0.04, mrc=3, mrd=5.0)
+        assert await transport.send(Outbound(7, ATTRS, 0.0), config, timers) is not None
+        assert [(rid, attempt, mrc) for rid, _, _, attempt, mrc in sent] == [(7, 1, 3), (7, 2, 3)]
+        assert sent[0][2] != sent[1][2]  # each transmission has its own Identifier
+        assert acked == [(7, config.name, sent[1][2])]
+        assert not [e for e in events if isinstance(e, Sent | Acked)]
+    finally:
+        await transport.close()
+        server.close()
