@@ -1,6 +1,7 @@
 """`clear crypto session` at scale: N IKEv2 sessions cleared at once, with accounting.
 
-    python bench/clear.py [--sessions N] [--radius freeradius|collector|none] [--profile]
+    python bench/clear.py [--sessions N] [--radius freeradius|collector|none]
+                          [--filter "local 127.0.0.1"] [--profile]
 
 One gateway (engine.service.VpnService: IKE, sessions, store, syslog, accounting; no data
 plane) responds on 127.0.0.1. N peers are the project's sans-IO initiator
@@ -13,8 +14,10 @@ own process) when it is installed, else to the in-process lab collector
 (engine/accounting/collector.py); `--radius none` applies no accounting, to show what
 the IKE side costs alone. Every session's Start is acknowledged before the clear.
 
-Then `clear crypto session` with no filter (engine.control.Control.clear with an empty
-ClearFilter, as the CLI does), timed from the call:
+Then `clear crypto session` (engine.control.Control.clear, as the CLI and the console
+do), with no filter or with `--filter` words as they follow `clear crypto session`
+(`local 127.0.0.1` matches every session by filter, as an operator clearing one
+interface's sessions would), timed from the call:
 
 - delete_s: until the gateway has every DELETE (INFORMATIONAL, Delete payload) answered
   (its IkeSaDown with reason CLEARED and no "did not confirm" detail); the peers also
@@ -329,7 +332,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     from engine.control import ClearFilter
     from engine.records import SessionStatus
     from engine.service import VpnService
-    from engine.store import ACCOUNTING, SESSIONS
+    from engine.store import ACCOUNTING, SESSIONS, ChangeSet
 
     n = args.sessions
     radius = Radius(args.radius, workdir)
@@ -374,16 +377,24 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
         return append_log(entry)
 
     service.store.append_log = counting  # type: ignore[method-assign]
-    # Stops acknowledged, by session, as the accountant publishes them
+    # Stops acknowledged, by session, as the store shows them (every final state is put)
     stops_acked: dict[str, int] = {}
-    publish = service.accountant._publish
+    acked_stop_ids: set[object] = set()
 
-    def published(record, state, **kw):  # type: ignore[no-untyped-def]
-        if state is DeliveryState.ACKED and record.status.label == "Stop":
-            stops_acked[record.session_id] = stops_acked.get(record.session_id, 0) + 1
-        return publish(record, state, **kw)
+    def accounting_changed(changes: ChangeSet) -> None:
+        table = changes.table(ACCOUNTING)
+        for rows in (table.added, table.changed):
+            for key, record in rows.items():
+                if (
+                    isinstance(record, AccountingRecord)
+                    and record.kind == "Stop"
+                    and record.state is DeliveryState.ACKED
+                    and key not in acked_stop_ids
+                ):
+                    acked_stop_ids.add(key)
+                    stops_acked[record.session_id] = stops_acked.get(record.session_id, 0) + 1
 
-    service.accountant._publish = published  # type: ignore[method-assign]
+    service.store.listen(accounting_changed, [ACCOUNTING])
     await service.start()
     peer = Peer(port, n, args.concurrency)
     result: dict[str, object] = {"sessions": n}
@@ -449,7 +460,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
             await asyncio.sleep(1.0)  # attached
         t0 = loop.time()
         cpu0 = time.process_time()
-        ids = service.control.clear(ClearFilter(), by="bench")
+        ids = service.control.clear(ClearFilter.parse(args.filter.split()), by="bench")
         call_s = loop.time() - t0
 
         def answered() -> int:
@@ -533,10 +544,18 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=64, help="handshakes in flight")
     parser.add_argument("--radius", choices=("freeradius", "collector", "none"), default=None)
+    parser.add_argument("--filter", default="", help="clear crypto session words: local A ...")
     parser.add_argument("--profile", action="store_true", help="cProfile the clear")
     parser.add_argument("--py-spy", metavar="FILE", help="py-spy samples of the clear (raw)")
     parser.add_argument("--profile-out", default="/tmp/bench-clear.prof", help="its stats file")
     args = parser.parse_args()
+    if args.command != "peer":
+        from engine.control import ClearFilter
+
+        try:
+            ClearFilter.parse(args.filter.split())
+        except ValueError as err:
+            parser.error(f"--filter: {err}")
     if args.command == "peer":
         return run_peers(args)
     if args.radius is None:
