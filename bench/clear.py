@@ -353,8 +353,6 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
         dataplane=None,
         state_dir=workdir / "state",
     )
-    # every record stays in the store: the Stops are counted there
-    service.accountant.keep_acked = 3 * n + 10
     cleared: list[IkeSaDown] = []
     first_down = [0.0]
 
@@ -380,17 +378,16 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     # Stops acknowledged, by session, as the store shows them (every final state is put)
     stops_acked: dict[str, int] = {}
     acked_stop_ids: set[object] = set()
+    stop_acct_ids: set[str] = set()  # the store keeps only the newest acknowledged records
 
     def accounting_changed(changes: ChangeSet) -> None:
         table = changes.table(ACCOUNTING)
         for rows in (table.added, table.changed):
             for key, record in rows.items():
-                if (
-                    isinstance(record, AccountingRecord)
-                    and record.kind == "Stop"
-                    and record.state is DeliveryState.ACKED
-                    and key not in acked_stop_ids
-                ):
+                if not isinstance(record, AccountingRecord) or record.kind != "Stop":
+                    continue
+                stop_acct_ids.add(record.acct_session_id)
+                if record.state is DeliveryState.ACKED and key not in acked_stop_ids:
                     acked_stop_ids.add(key)
                     stops_acked[record.session_id] = stops_acked.get(record.session_id, 0) + 1
 
@@ -483,11 +480,6 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
             profiler.disable()
         stops = set(stops_acked)
         ids_set = set(ids)
-        stop_acct_ids = {
-            r.acct_session_id
-            for r in service.store.table(ACCOUNTING).values()
-            if isinstance(r, AccountingRecord) and r.kind == "Stop"
-        }
         in_server = radius.stops_received(stop_acct_ids)
         lost = len(ids_set - stops) if radius.accounting else 0
         if in_server is not None:
