@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from dataclasses import replace
 
 from ike_pair import peer
 
@@ -16,6 +15,23 @@ from engine.ike.policy import IkeConfig
 
 NET_A = ipaddress.ip_network("10.11.0.0/16")
 NET_B = ipaddress.ip_network("10.22.0.0/16")
+
+
+def gateway_pair() -> tuple[Gateway, Gateway]:
+    """Gateway A on 127.0.0.1 and B on 127.0.0.2, each with the other as its peer."""
+    gw_a = Gateway(
+        IkeConfig(peers=(peer("to-b", "127.0.0.2", NET_A, NET_B),)),
+        bind="127.0.0.1",
+        ike_port=0,
+        natt_port=0,
+    )
+    gw_b = Gateway(
+        IkeConfig(peers=(peer("to-a", "127.0.0.1", NET_B, NET_A),)),
+        bind="127.0.0.2",
+        ike_port=0,
+        natt_port=0,
+    )
+    return gw_a, gw_b
 
 
 async def wait_for(
@@ -39,18 +55,7 @@ def test_marker_rule() -> None:
 
 
 async def test_two_gateways_establish_rekey_and_delete_over_udp() -> None:
-    gw_a = Gateway(
-        IkeConfig(peers=(peer("to-b", "127.0.0.2", NET_A, NET_B),)),
-        bind="127.0.0.1",
-        ike_port=0,
-        natt_port=0,
-    )
-    gw_b = Gateway(
-        IkeConfig(peers=(peer("to-a", "127.0.0.1", NET_B, NET_A),)),
-        bind="127.0.0.2",
-        ike_port=0,
-        natt_port=0,
-    )
+    gw_a, gw_b = gateway_pair()
     events_a: list[IkeEvent] = []
     events_b: list[IkeEvent] = []
     gw_a.subscribe(events_a.append)
@@ -109,18 +114,7 @@ async def test_garbage_and_keepalives_are_counted_not_raised() -> None:
 
 
 async def test_shutdown_deletes_sas_at_the_peer() -> None:
-    gw_a = Gateway(
-        IkeConfig(peers=(peer("to-b", "127.0.0.2", NET_A, NET_B),)),
-        bind="127.0.0.1",
-        ike_port=0,
-        natt_port=0,
-    )
-    gw_b = Gateway(
-        IkeConfig(peers=(replace(peer("to-a", "127.0.0.1", NET_B, NET_A)),)),
-        bind="127.0.0.2",
-        ike_port=0,
-        natt_port=0,
-    )
+    gw_a, gw_b = gateway_pair()
     events_b: list[IkeEvent] = []
     gw_b.subscribe(events_b.append)
     await gw_a.start()
@@ -158,18 +152,7 @@ async def test_a_mass_delete_reads_its_answers_ahead_of_other_work() -> None:
     Once answered, a wake-up reads one batch again."""
     from engine.gateway import RECV_BATCH
 
-    gw_a = Gateway(
-        IkeConfig(peers=(peer("to-b", "127.0.0.2", NET_A, NET_B),)),
-        bind="127.0.0.1",
-        ike_port=0,
-        natt_port=0,
-    )
-    gw_b = Gateway(
-        IkeConfig(peers=(peer("to-a", "127.0.0.1", NET_B, NET_A),)),
-        bind="127.0.0.2",
-        ike_port=0,
-        natt_port=0,
-    )
+    gw_a, gw_b = gateway_pair()
     events_a: list[IkeEvent] = []
     gw_a.subscribe(events_a.append)
     await gw_a.start()
