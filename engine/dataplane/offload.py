@@ -10,6 +10,13 @@ turn ends (one wake-up of the thread per batch, not per packet); one thread per
 destination keeps every packet in order. A batch of a few packets, with the writer
 idle, is written on the loop's thread at once: at low rates the thread's wake-up would
 cost more than it saves.
+
+The writer needs the GIL back after every write, so while the loop's thread is busy it
+can fall hundreds of packets behind. That is the loop outrunning its own writer, not an
+overloaded link: past a high-water mark the loop's thread waits (the GIL released) until
+the writer has caught up, as a blocking send would, instead of dropping packets. Only a
+writer that stays stuck past that wait loses packets, counted, beyond a device's
+transmit queue.
 """
 
 from __future__ import annotations
@@ -22,9 +29,15 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
-#: batches waiting for the thread beyond which new packets are dropped (counted): a
-#: writer that cannot keep up must not grow the queue without bound
-MAX_BACKLOG = 64
+#: packets handed to the writer and not yet written at which the loop's thread waits
+#: for it to catch up, down to LOW_WATER
+HIGH_WATER = 256
+LOW_WATER = 32
+#: the longest the loop's thread waits for its writer, in seconds
+WRITER_WAIT = 0.05
+#: packets waiting beyond which new ones are dropped (counted), after the wait: the
+#: default transmit queue of a Linux device; a stuck writer must not grow it unbounded
+MAX_BACKLOG = 1000
 #: a batch this small is written on the loop's thread when the writer is idle
 SMALL_BATCH = 4
 
@@ -59,9 +72,12 @@ class Offload(Generic[T]):
         self._scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        #: batches handed to the thread, and written by it
-        self._sent = 0
-        self._done = 0
+        #: packets handed to the thread, and written by it (each counted by one thread)
+        self._queued = 0
+        self._written = 0
+        #: set by the writer once caught up while the loop's thread waits for it
+        self._caught_up = threading.Event()
+        self._waiting = False
 
     @property
     def running(self) -> bool:
@@ -90,7 +106,7 @@ class Offload(Generic[T]):
         batch, self._pending = self._pending, []
         if self._handed:
             self._counters[self._handed] += len(batch)
-        if self._thread is None or (len(batch) < SMALL_BATCH and self._done == self._sent):
+        if self._thread is None or (len(batch) < SMALL_BATCH and self._written == self._queued):
             # the writer is idle (all it was handed is written): a few packets cost
             # less written here than the thread's wake-up and the GIL's hand-over
             write = self._write
@@ -102,11 +118,24 @@ class Offload(Generic[T]):
                 except OSError:
                     self._counters[self._failure] += 1
             return
-        if self._sent - self._done >= MAX_BACKLOG:
-            self._counters[f"{self._failure} (backlog)"] += len(batch)
-            return
-        self._sent += 1
+        if self._queued - self._written >= HIGH_WATER:
+            self._wait_for_writer()
+            if self._queued - self._written + len(batch) > MAX_BACKLOG:
+                self._counters[f"{self._failure} (backlog)"] += len(batch)
+                return
+        self._queued += len(batch)
         self._queue.put(batch)
+
+    def _wait_for_writer(self) -> None:
+        """Block the loop's thread, the GIL released, until the writer is back down to
+        LOW_WATER or WRITER_WAIT has passed."""
+        self._caught_up.clear()
+        self._waiting = True  # before the check: a writer past it sees the flag
+        try:
+            if self._queued - self._written > LOW_WATER:
+                self._caught_up.wait(WRITER_WAIT)
+        finally:
+            self._waiting = False
 
     def _run(self) -> None:
         get, write, counters, failure = self._queue.get, self._write, self._counters, self._failure
@@ -115,6 +144,7 @@ class Offload(Generic[T]):
             batch = get()
             if batch is None:
                 return
+            handed = len(batch)
             if prepare is not None:
                 batch = prepare(batch)
             for item in batch:
@@ -122,7 +152,9 @@ class Offload(Generic[T]):
                     write(item)
                 except OSError:
                     counters[failure] += 1
-            self._done += 1  # only this thread writes it; the loop's thread reads it
+            self._written += handed  # only this thread writes it; the loop's reads it
+            if self._waiting and self._queued - self._written <= LOW_WATER:
+                self._caught_up.set()
 
     def stop(self, timeout: float = 1.0) -> None:
         """Write what was handed over, then end the thread."""
