@@ -696,8 +696,8 @@ class Accountant:
         loop.call_soon(self._flush)
 
     def _flush(self) -> None:
+        # the book's deferred entries wait for its own flush (DEFER), or a reader's
         self._flush_scheduled = False
-        self.book.flush()
         self.store.flush()
 
     def records(self) -> list[AccountingRecord]:
