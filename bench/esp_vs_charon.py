@@ -23,10 +23,12 @@ medians per case. Printed per case: Mbit/s (at the receiver), UDP loss %, the ra
 to charon-charon and CPU microseconds per packet (both gateways' utime + stime over
 the run, per packet delivered, per gateway). Last line:
 
-    esp_tcp_ratio=R esp_tcp_reverse_ratio=R2 esp_udp_ratio=U
-        esp_udp_loss_pct=L charon_udp_loss_pct=C   (one line)
+    esp_tcp_ratio=R esp_tcp_reverse_ratio=R2 esp_udp_ratio=U esp_udp_reverse_ratio=U2
+        esp_udp_loss_pct=L charon_udp_loss_pct=C
+        esp_udp_reverse_loss_pct=L2 charon_udp_reverse_loss_pct=C2   (one line)
 
-ratios of daemon-daemon to charon-charon medians (UDP: the forward direction).
+ratios of daemon-daemon to charon-charon medians. UDP is what the receiver counted
+(iperf3's sum_received) and loss is the share of the datagrams sent that it never got.
 `--profile DIR` samples our daemons with py-spy during the runs and prints where the
 time goes; `--baseline DIR` adds a `base-base` pairing (our daemon from another checkout).
 """
@@ -171,6 +173,23 @@ def user_system(pids: list[int]) -> tuple[float, float]:
     return user, system
 
 
+def udp_figures(end: dict) -> tuple[float, float, float]:  # type: ignore[type-arg]
+    """(Mbit/s, loss %, packets) of a UDP run from iperf3's `end` section: what the
+    receiver counted in the test's seconds, against what was sent. Not packets sent
+    minus sequence gaps: packets a gateway still holds when the sender stops fall past
+    the highest sequence number received, so they count neither as lost nor as
+    received, and charon's queues held a sixth of a reverse run that way."""
+    if "sum_received" not in end:  # an iperf3 without the receiver's sums
+        total = end["sum"]
+        packets = total["packets"] - total["lost_packets"]
+        return packets * 1300 * 8 / total["seconds"] / 1e6, float(total["lost_percent"]), packets
+    received = end["sum_received"]
+    sent = end.get("sum_sent", end["sum"])
+    packets = received["bytes"] / 1300
+    loss = 100 * (1 - packets / max(1, sent["packets"]))
+    return received["bits_per_second"] / 1e6, loss, packets
+
+
 def iperf(
     topo: Topology, case: str, seconds: int, cpus: list[int]
 ) -> tuple[float, float, float, float]:
@@ -211,10 +230,7 @@ def iperf(
             packets = received["bytes"] / TCP_PAYLOAD
             loss = 0.0
         else:
-            total = end["sum"]
-            loss = float(total["lost_percent"])
-            packets = total["packets"] - total["lost_packets"]
-            mbps = packets * 1300 * 8 / total["seconds"] / 1e6
+            mbps, loss, packets = udp_figures(end)
         per_packet = 1e6 * cpu / max(1.0, packets) / max(1, len(cpus))
         return mbps, loss, per_packet, system / cpu if cpu else float("nan")
     finally:
@@ -307,8 +323,11 @@ def report(runs: list[Run], pairs: list[str]) -> None:
 
     print(
         f"esp_tcp_ratio={ratio('tcp'):.2f} esp_tcp_reverse_ratio={ratio('tcp_reverse'):.2f} "
-        f"esp_udp_ratio={ratio('udp'):.2f} esp_udp_loss_pct={med(ours, 'udp', 'loss_pct'):.1f} "
-        f"charon_udp_loss_pct={med(ref, 'udp', 'loss_pct'):.1f}"
+        f"esp_udp_ratio={ratio('udp'):.2f} esp_udp_reverse_ratio={ratio('udp_reverse'):.2f} "
+        f"esp_udp_loss_pct={med(ours, 'udp', 'loss_pct'):.1f} "
+        f"charon_udp_loss_pct={med(ref, 'udp', 'loss_pct'):.1f} "
+        f"esp_udp_reverse_loss_pct={med(ours, 'udp_reverse', 'loss_pct'):.1f} "
+        f"charon_udp_reverse_loss_pct={med(ref, 'udp_reverse', 'loss_pct'):.1f}"
     )
 
 
