@@ -107,7 +107,6 @@ class Accountant:
         self.timers_override = timers
         self.nas_ip = nas_ip
         self.drain_timeout = drain_timeout
-        self.keep_acked = keep_acked
         self.tick_interval = tick_interval
         self.dictionary = load_dictionary()
         self.trace = TransportTrace(self)
@@ -153,7 +152,17 @@ class Accountant:
         self._ready = False
         self.closed = False
 
+    @property
+    def keep_acked(self) -> int:
+        """Acknowledged records kept in the store (the record book's limit)."""
+        return self.book.keep_acked
+
+    @keep_acked.setter
+    def keep_acked(self, count: int) -> None:
+        self.book.keep_acked = count
+
     # ------------------------------------------------------------------ configuration
+
     def apply_config(self, model: Config, compiled: CompiledConfig) -> None:
         """Lists, servers, timers and interim period from the running configuration.
 

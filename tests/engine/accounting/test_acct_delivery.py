@@ -467,3 +467,21 @@ async def test_stopping_with_records_in_flight_keeps_them_and_blames_no_server(
     kinds = [r.status.label for r in accountant.spool.pending()]
     assert kinds[:2] == ["Accounting-On", "Start"] and "Stop" in kinds
     accountant.spool.close()
+
+
+async def test_the_store_keeps_as_many_acknowledged_records_as_keep_acked_says(
+    tmp_path: Path, responders
+) -> None:
+    server = await responders()
+    accountant, store = make_accountant(tmp_path, config_text([server.port]))
+    accountant.keep_acked = 2  # after construction, as a service's owner sets it
+    await accountant.start()
+    try:
+        accountant.on_transition(up(T0))
+        accountant.on_transition(down(T0 + 5, Counters(100, 1, 200, 2)))
+        assert await accountant.wait_idle(5)
+        kept = records_of(store)  # Accounting-On, Start, Stop: the oldest has gone
+        assert [r.kind for r in kept] == ["Start", "Stop"]
+        assert all(r.state is DeliveryState.ACKED for r in kept)
+    finally:
+        await accountant.stop()

@@ -124,7 +124,9 @@ async def test_a_silent_server_times_out_after_mrc() -> None:
         events.clear()
         timers = Timers(irt=0.1, mrt=0.1, mrc=10, mrd=0.25)
         assert await transport.send(Outbound(2, ATTRS, 0.0), config, timers) is None
-        assert [type(e) for e in events].count(Sent) == 3
+        # sends at about 0, 0.1 and 0.2 s; a loop late by a few tens of milliseconds
+        # under load reaches MRD after the second: either way far short of MRC's 10
+        assert 2 <= [type(e) for e in events].count(Sent) <= 3
         state = transport.state(config)
         assert state.timeouts == 2 and state.in_flight == 0
     finally:
