@@ -162,7 +162,6 @@ class Accountant:
         self.book.keep_acked = count
 
     # ------------------------------------------------------------------ configuration
-
     def apply_config(self, model: Config, compiled: CompiledConfig) -> None:
         """Lists, servers, timers and interim period from the running configuration.
 
