@@ -261,6 +261,16 @@ class ChildSaInstalled:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundSaStaged:
+    """The responder of an IKEv1 quick mode sent QM2: the initiator may send on the new
+    SA as soon as it reads QM2, before its QM3 reaches us (charon does), so the inbound
+    SA is installed now and its outbound one at QM3, as IOS and Libreswan do. Only the
+    data plane takes it; `installed` is the ChildSaInstalled that QM3 will publish."""
+
+    installed: ChildSaInstalled
+
+
+@dataclass(frozen=True, slots=True)
 class InterfaceAssigned:
     """A child SA of a virtual template (dynamic VTI) got its virtual-access interface:
     the data plane moves its packets there, sessions show it as their interface."""
@@ -361,6 +371,7 @@ IkeEvent = (
     | ClientAuthorizationRequested
     | RemoteAccessGranted
     | ChildSaInstalled
+    | InboundSaStaged
     | ChildSaRekeyed
     | ChildSaDeleted
     | AuthenticationFailed

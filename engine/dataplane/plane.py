@@ -24,12 +24,19 @@ from engine.events import (
     ChildSaInstalled,
     CountersSampled,
     DownReason,
+    InboundSaStaged,
     InterfaceAssigned,
     LineProtocolChanged,
 )
 from engine.gateway import Gateway
 
 TICK = 1.0
+#: packets received on a staged SA (QM2 sent, QM3 not yet read) kept for delivery once
+#: it is installed: its interface (a virtual access, say) is settled only then
+HELD_PACKETS = 256
+#: seconds after which a staged SA whose QM3 never came is dropped (far beyond any
+#: retransmission of QM2; a QM3 later than that still installs a fresh pair)
+STAGED_TIMEOUT = 300.0
 
 
 class Sink(Protocol):
@@ -52,7 +59,7 @@ class DataPlane:
     """Subscribes (in the composition root) to the child SA events in `EVENTS`; publishes
     counter samples on the gateway's bus."""
 
-    EVENTS = (ChildSaInstalled, ChildSaDeleted, InterfaceAssigned)
+    EVENTS = (ChildSaInstalled, ChildSaDeleted, InterfaceAssigned, InboundSaStaged)
 
     def __init__(
         self,
@@ -81,6 +88,8 @@ class DataPlane:
         #: per child SA, resolved on its first packet: where its ESP leaves (the peer's
         #: path, Gateway.esp_sender)
         self._senders: dict[int, Callable[[bytes], None]] = {}
+        #: staged child SA id -> the packets received on it so far
+        self._held: dict[int, list[bytes]] = {}
         gateway.esp_handler = self.esp_received
 
     # ------------------------------------------------------------------ SAs
@@ -88,46 +97,68 @@ class DataPlane:
         if isinstance(event, InterfaceAssigned):
             # delivered before the child's ChildSaInstalled reaches us (see engine.bus)
             self._assigned[event.child_sa_id] = event.interface
+        elif isinstance(event, InboundSaStaged):
+            self.table.stage(event.installed)
+            self._held[event.installed.child_sa_id] = []
         elif isinstance(event, ChildSaInstalled):
-            ts = event.traffic_selectors
-            interface = self._assigned.pop(event.child_sa_id, event.interface)
-            self.table.install_event(event, interface)
-            self._peers[event.child_sa_id] = (event.local, event.remote, event.udp_encapsulation)
-            if interface:
-                self._interfaces[event.child_sa_id] = interface
-                self._line(interface, +1, event.at)
-                return  # its routes are the configuration's, not its selectors'
-            if event.transforms.transport:
-                hosts = (ts.local[0], ts.remote[0], ts.protocol)
-                self._transport[event.child_sa_id] = hosts
-                if self.sink is not None:
-                    self.sink.transport_added(*hosts)
-                return
-            self._selectors[event.child_sa_id] = (ts.local, ts.remote)
-            if self.sink is not None:
-                self.sink.selectors_added(ts.local, ts.remote)
+            self._install(event)
+            held = self._held.pop(event.child_sa_id, None)
+            if held:
+                self._deliver_held(event.child_sa_id, held)
         elif isinstance(event, ChildSaDeleted):
-            pair = self.table.get(event.child_sa_id)
-            if pair is not None:
-                # the final figures, delivered before the session model retires the child
-                # (the bus delivers an event published during a delivery at once), or the
-                # packets since the last tick would be lost
-                self.gateway.publish(
-                    CountersSampled({event.child_sa_id: pair.counters}, event.at, final=True)
-                )
-            self.table.remove(event.child_sa_id)
-            self._peers.pop(event.child_sa_id, None)
-            self._senders.pop(event.child_sa_id, None)
-            self._rekeying.discard(event.child_sa_id)
-            interface = self._interfaces.pop(event.child_sa_id, None)
-            if interface is not None:
-                self._line(interface, -1, event.at)
-            hosts = self._transport.pop(event.child_sa_id, None)
-            if hosts is not None and self.sink is not None:
-                self.sink.transport_removed(*hosts)
-            selectors = self._selectors.pop(event.child_sa_id, None)
-            if selectors and self.sink is not None and selectors not in self._selectors.values():
-                self.sink.selectors_removed(*selectors)
+            self._delete(event)
+
+    def _install(self, event: ChildSaInstalled) -> None:
+        ts = event.traffic_selectors
+        interface = self._assigned.pop(event.child_sa_id, event.interface)
+        self.table.install_event(event, interface)
+        self._peers[event.child_sa_id] = (event.local, event.remote, event.udp_encapsulation)
+        if interface:
+            self._interfaces[event.child_sa_id] = interface
+            self._line(interface, +1, event.at)
+            return  # its routes are the configuration's, not its selectors'
+        if event.transforms.transport:
+            hosts = (ts.local[0], ts.remote[0], ts.protocol)
+            self._transport[event.child_sa_id] = hosts
+            if self.sink is not None:
+                self.sink.transport_added(*hosts)
+            return
+        self._selectors[event.child_sa_id] = (ts.local, ts.remote)
+        if self.sink is not None:
+            self.sink.selectors_added(ts.local, ts.remote)
+
+    def _deliver_held(self, child_sa_id: int, held: list[bytes]) -> None:
+        interface = self._interfaces.get(child_sa_id)
+        sink = self.sink if interface is None else self.tunnel_sinks.get(interface)
+        if sink is None:
+            self.counters["no sink"] += len(held)
+            return
+        for inner in held:
+            sink.deliver(inner)
+
+    def _delete(self, event: ChildSaDeleted) -> None:
+        pair = self.table.get(event.child_sa_id)
+        if pair is not None:
+            # the final figures, delivered before the session model retires the child
+            # (the bus delivers an event published during a delivery at once), or the
+            # packets since the last tick would be lost
+            self.gateway.publish(
+                CountersSampled({event.child_sa_id: pair.counters}, event.at, final=True)
+            )
+        self.table.remove(event.child_sa_id)
+        self._held.pop(event.child_sa_id, None)
+        self._peers.pop(event.child_sa_id, None)
+        self._senders.pop(event.child_sa_id, None)
+        self._rekeying.discard(event.child_sa_id)
+        interface = self._interfaces.pop(event.child_sa_id, None)
+        if interface is not None:
+            self._line(interface, -1, event.at)
+        hosts = self._transport.pop(event.child_sa_id, None)
+        if hosts is not None and self.sink is not None:
+            self.sink.transport_removed(*hosts)
+        selectors = self._selectors.pop(event.child_sa_id, None)
+        if selectors and self.sink is not None and selectors not in self._selectors.values():
+            self.sink.selectors_removed(*selectors)
 
     def _line(self, interface: str, change: int, at: float) -> None:
         """A tunnel interface's line protocol is up while it has a child SA (as IOS has
@@ -160,7 +191,15 @@ class DataPlane:
             return
         inner, child_sa_id = result  # type: ignore[misc]
         peer = self._peers.get(child_sa_id)
-        if peer is not None and peer[1] != remote:
+        if peer is None:
+            # a staged SA: its packets wait for QM3 (installed within a round trip)
+            held = self._held.get(child_sa_id)
+            if held is not None and len(held) < HELD_PACKETS:
+                held.append(inner)
+            else:
+                self.counters["held past limit"] += 1
+            return
+        if peer[1] != remote:
             # The peer moved (NAT rebinding, MOBIKE float): answer where it now is.
             self._peers[child_sa_id] = (local, remote, peer[2])
             self._senders.pop(child_sa_id, None)
@@ -204,6 +243,9 @@ class DataPlane:
             if child_sa_id not in self._rekeying:
                 self._rekeying.add(child_sa_id)
                 self.gateway.rekey_child_sa(child_sa_id)
+        for child_sa_id in self.table.staged_before(now - STAGED_TIMEOUT):
+            self.table.remove(child_sa_id)
+            self.counters["held past limit"] += len(self._held.pop(child_sa_id, ()))
         for child_sa_id in self.table.expired(now):
             self.gateway.delete_child_sa(child_sa_id, DownReason.LIFETIME_EXPIRED)
 

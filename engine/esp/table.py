@@ -13,7 +13,7 @@ import struct
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from engine.crypto.dh import RandomBytes
 from engine.crypto.keys import ChildKeys
@@ -102,6 +102,8 @@ class SaTable:
         # pairs carrying the same selectors on one interface, oldest first: all but the
         # last are superseded
         self._by_selectors: dict[tuple[str, NetworkSet, NetworkSet, int], list[ChildSaPair]] = {}
+        #: child SA id -> a pair receiving but not yet sending (see `stage`)
+        self._staged: dict[int, ChildSaPair] = {}
         self._drops: Counter[DropReason] = Counter()
         # outbound decisions per interface by source and destination address bytes;
         # emptied whenever the set of pairs changes, bounded so a scan of many addresses
@@ -145,10 +147,56 @@ class SaTable:
         we send with the `_i` keys (initiator to responder) and receive with `_r`.
         `transforms.transport`: transport mode, whose selectors must be one address on
         each side (the peers themselves). `protocol`: the one IP protocol the selectors
-        allow (0: any). Raises EspConfigError for bad keys, a duplicate id or SPI, or
+        allow (0: any). A pair `stage`d with the same SPIs is completed, keeping what it
+        has received. Raises EspConfigError for bad keys, a duplicate id or SPI, or
         transport-mode selectors that are not two hosts."""
         if child_sa_id in self._pairs:
             raise EspConfigError(f"child SA {child_sa_id} is already installed")
+        staged = self._staged.pop(child_sa_id, None)
+        if staged is not None:
+            if (staged.inbound.spi, staged.outbound.spi) == (spi_in, spi_out):
+                staged.interface = interface
+                return self._activate(staged)
+            del self._by_spi[staged.inbound.spi]
+        pair = self._build(
+            child_sa_id, spi_in, spi_out, transforms, keys, initiator, local_ts, remote_ts,
+            now, lifetime_s, lifetime_kb, udp_encapsulation, protocol, interface,
+        )  # fmt: skip
+        return self._activate(pair)
+
+    def stage(self, event: ChildSaInstalled) -> ChildSaPair:
+        """The inbound half only of the pair `event` will install (an IKEv1 quick mode's
+        responder between QM2 and QM3, InboundSaStaged): packets on its SPI are received,
+        nothing is sent on it, and it is not among the pairs (counters, lifetimes) until
+        `install` completes it or `remove` drops it. Raises as `install` does."""
+        if event.child_sa_id in self._pairs or event.child_sa_id in self._staged:
+            raise EspConfigError(f"child SA {event.child_sa_id} is already installed")
+        pair = self._build(**_arguments(event, None))
+        self._staged[event.child_sa_id] = pair
+        return pair
+
+    def staged_before(self, before: float) -> list[int]:
+        """Staged pairs older than `before`: their QM3 is not coming."""
+        return [child for child, pair in self._staged.items() if pair.installed_at < before]
+
+    def _build(
+        self,
+        child_sa_id: int,
+        spi_in: int,
+        spi_out: int,
+        transforms: EspTransforms,
+        keys: ChildKeys,
+        initiator: bool,
+        local_ts: Iterable[str],
+        remote_ts: Iterable[str],
+        now: float,
+        lifetime_s: float | None,
+        lifetime_kb: int | None,
+        udp_encapsulation: bool,
+        protocol: int,
+        interface: str,
+    ) -> ChildSaPair:
+        """A pair receiving on `spi_in` (in the SPI index), not yet sending."""
         if spi_in in self._by_spi:
             raise EspConfigError(f"inbound SPI 0x{spi_in:08x} is already in use")
         encr, integ, esn = transforms.encryption, transforms.integrity, transforms.esn
@@ -192,13 +240,18 @@ class SaTable:
             endpoints=endpoints,
             protocol=protocol,
         )
+        self._by_spi[spi_in] = (inbound, pair)
+        return pair
+
+    def _activate(self, pair: ChildSaPair) -> ChildSaPair:
+        """Make a built pair one of the pairs, and the one its selectors send on."""
+        interface, local, remote, protocol = pair.interface, pair.local, pair.remote, pair.protocol
         same = self._by_selectors.setdefault((interface, local, remote, protocol), [])
         if same:
             # all but the last are superseded already: one more, not a scan of them all
             same[-1].superseded = True
         same.append(pair)
-        self._pairs[child_sa_id] = pair
-        self._by_spi[spi_in] = (inbound, pair)
+        self._pairs[pair.child_sa_id] = pair
         self._index.setdefault(interface, SelectorIndex()).add(local, remote, pair, protocol)
         self._with_protocol += bool(protocol)
         self._flows.setdefault(interface, {}).clear()
@@ -207,25 +260,14 @@ class SaTable:
     def install_event(self, event: ChildSaInstalled, interface: str | None = None) -> ChildSaPair:
         """`install` from the IKE core's event: how the data plane installs every SA;
         `interface` overrides the event's (a virtual template's child: its access)."""
-        return self.install(
-            event.child_sa_id,
-            event.spi_in,
-            event.spi_out,
-            transforms=event.transforms,
-            keys=event.keys,
-            initiator=event.initiator,
-            local_ts=event.traffic_selectors.local,
-            remote_ts=event.traffic_selectors.remote,
-            now=event.at,
-            lifetime_s=event.lifetime,
-            lifetime_kb=event.lifetime_kb,
-            udp_encapsulation=event.udp_encapsulation,
-            protocol=event.traffic_selectors.protocol,
-            interface=event.interface if interface is None else interface,
-        )
+        return self.install(**_arguments(event, interface))
 
     def remove(self, child_sa_id: int) -> ChildSaPair | None:
         """Forget a pair (deleted or expired); its last counters stay readable on it."""
+        staged = self._staged.pop(child_sa_id, None)
+        if staged is not None:
+            del self._by_spi[staged.inbound.spi]
+            return staged
         pair = self._pairs.pop(child_sa_id, None)
         if pair is None:
             return None
@@ -362,3 +404,23 @@ def _endpoints(local: NetworkSet, remote: NetworkSet) -> tuple[int, bytes, bytes
     if peer.version != ours.version:
         raise EspConfigError("transport mode selectors of two IP versions")
     return peer.version, peer.network_address.packed, ours.network_address.packed
+
+
+def _arguments(event: ChildSaInstalled, interface: str | None) -> dict[str, Any]:
+    """`install`'s arguments from the IKE core's event."""
+    return {
+        "child_sa_id": event.child_sa_id,
+        "spi_in": event.spi_in,
+        "spi_out": event.spi_out,
+        "transforms": event.transforms,
+        "keys": event.keys,
+        "initiator": event.initiator,
+        "local_ts": event.traffic_selectors.local,
+        "remote_ts": event.traffic_selectors.remote,
+        "now": event.at,
+        "lifetime_s": event.lifetime,
+        "lifetime_kb": event.lifetime_kb,
+        "udp_encapsulation": event.udp_encapsulation,
+        "protocol": event.traffic_selectors.protocol,
+        "interface": event.interface if interface is None else interface,
+    }

@@ -524,8 +524,12 @@ class IsakmpSa:
 
     # ------------------------------------------------------------------ children
     def add_child(self, child: Phase2Sa, now: float) -> None:
-        assert self.peer is not None
         self.children[child.child_sa_id] = child
+        self.ctx.emit(self.installed_event(child, now))
+        self.ctx.reschedule(self)
+
+    def installed_event(self, child: Phase2Sa, now: float) -> ChildSaInstalled:
+        assert self.peer is not None
         choice = child.choice
         integ = choice.integrity
         weak = []
@@ -535,38 +539,35 @@ class IsakmpSa:
             weak.append("integrity")
         if choice.group in WEAK_DH_GROUPS:
             weak.append("dh_group")
-        self.ctx.emit(
-            ChildSaInstalled(
-                ike_sa_id=self.ike_sa_id,
-                child_sa_id=child.child_sa_id,
-                peer_name=self.peer_name,
-                local=self.local,
-                remote=self.remote,
-                spi_in=child.spi_in_int,
-                spi_out=child.spi_out_int,
-                algorithms=ChildAlgorithms(
-                    encryption=choice.encryption.name,
-                    integrity=INTEG_NAMES.get(integ.transform_id, integ.name) if integ else "none",  # type: ignore[call-overload]
-                    dh_group=choice.group,
-                    esn=False,
-                    mode="transport" if choice.transport else "tunnel",
-                    weak=tuple(weak),
-                ),
-                transforms=EspTransforms(choice.encryption, integ, False, choice.transport),
-                traffic_selectors=TrafficSelectorSet(
-                    (str(child.local_ts),), (str(child.remote_ts),), child.protocol
-                ),
-                lifetime=choice.lifetime,
-                lifetime_kb=choice.lifetime_kb,
-                udp_encapsulation=self.udp_encapsulation or self.uses_natt_port,
-                initiator=child.initiator,
-                at=now,
-                keys=child.keys,
-                rekeyed_from=child.rekeyed_from,
-                interface=self.peer.interface,
-            )
+        return ChildSaInstalled(
+            ike_sa_id=self.ike_sa_id,
+            child_sa_id=child.child_sa_id,
+            peer_name=self.peer_name,
+            local=self.local,
+            remote=self.remote,
+            spi_in=child.spi_in_int,
+            spi_out=child.spi_out_int,
+            algorithms=ChildAlgorithms(
+                encryption=choice.encryption.name,
+                integrity=INTEG_NAMES.get(integ.transform_id, integ.name) if integ else "none",  # type: ignore[call-overload]
+                dh_group=choice.group,
+                esn=False,
+                mode="transport" if choice.transport else "tunnel",
+                weak=tuple(weak),
+            ),
+            transforms=EspTransforms(choice.encryption, integ, False, choice.transport),
+            traffic_selectors=TrafficSelectorSet(
+                (str(child.local_ts),), (str(child.remote_ts),), child.protocol
+            ),
+            lifetime=choice.lifetime,
+            lifetime_kb=choice.lifetime_kb,
+            udp_encapsulation=self.udp_encapsulation or self.uses_natt_port,
+            initiator=child.initiator,
+            at=now,
+            keys=child.keys,
+            rekeyed_from=child.rekeyed_from,
+            interface=self.peer.interface,
         )
-        self.ctx.reschedule(self)
 
     def remove_child(
         self, child: Phase2Sa, reason: DownReason, now: float, *, with_ike_sa: bool = False

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from engine.crypto import ChildKeys, DhKeyPair, InvalidPublicValue, dh_group
 from engine.crypto.errors import CryptoError, UnsupportedAlgorithm
-from engine.events import ChildSaRekeyed, NegotiationFailed
+from engine.events import ChildSaRekeyed, InboundSaStaged, NegotiationFailed
 from engine.ike.policy import IPNetwork
 from engine.ikev1.constants import (
     EncapsulationMode,
@@ -521,6 +521,8 @@ class QuickModeResponder(Exchange):
             float("inf"),
             keys,
         )
+        # the initiator may send on the new SA once it has read QM2: receive on it now
+        sa.ctx.emit(InboundSaStaged(sa.installed_event(self.child, now)))
         # QM3 is the initiator's last word: until it comes, QM2 is resent
         sa.transmit(self, data, now, wait=True)
 

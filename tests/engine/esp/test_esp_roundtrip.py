@@ -311,31 +311,35 @@ def test_outbound_without_a_covering_pair_is_none_and_non_ip_is_malformed(
     assert left.counters(LEFT) == Counters()
 
 
+def child_event(
+    keys: ChildKeys, child_sa_id: int, spi_in: int, spi_out: int, initiator: bool
+) -> ChildSaInstalled:
+    local, remote = ("10.1.0.0/16",), ("10.2.0.0/16",)
+    return ChildSaInstalled(
+        ike_sa_id=1,
+        child_sa_id=child_sa_id,
+        peer_name="peer",
+        local=("192.0.2.1", 500),
+        remote=("192.0.2.2", 500),
+        spi_in=spi_in,
+        spi_out=spi_out,
+        algorithms=ChildAlgorithms("aes-cbc-128", "sha384", None, True),
+        transforms=EspTransforms.named("aes-cbc-128", "sha384", esn=True),
+        traffic_selectors=TrafficSelectorSet(*((local, remote) if initiator else (remote, local))),
+        lifetime=3600.0,
+        lifetime_kb=4608000,
+        udp_encapsulation=True,
+        initiator=initiator,
+        at=10.0,
+        keys=keys,
+    )
+
+
 def test_install_event_uses_the_events_fields(make_keys: Keys, ipv4: Builder) -> None:
     keys = make_keys("aes-cbc-128", "sha384")
 
     def event(child_sa_id: int, spi_in: int, spi_out: int, initiator: bool) -> ChildSaInstalled:
-        local, remote = ("10.1.0.0/16",), ("10.2.0.0/16",)
-        return ChildSaInstalled(
-            ike_sa_id=1,
-            child_sa_id=child_sa_id,
-            peer_name="peer",
-            local=("192.0.2.1", 500),
-            remote=("192.0.2.2", 500),
-            spi_in=spi_in,
-            spi_out=spi_out,
-            algorithms=ChildAlgorithms("aes-cbc-128", "sha384", None, True),
-            transforms=EspTransforms.named("aes-cbc-128", "sha384", esn=True),
-            traffic_selectors=TrafficSelectorSet(
-                *((local, remote) if initiator else (remote, local))
-            ),
-            lifetime=3600.0,
-            lifetime_kb=4608000,
-            udp_encapsulation=True,
-            initiator=initiator,
-            at=10.0,
-            keys=keys,
-        )
+        return child_event(keys, child_sa_id, spi_in, spi_out, initiator)
 
     left, right = SaTable(), SaTable()
     pair = left.install_event(event(1, 0xA, 0xB, True))
@@ -392,6 +396,35 @@ def test_install_refuses_duplicates_and_wrong_key_sizes(make_keys: Keys) -> None
     with pytest.raises(EspConfigError, match="key material"):
         install(3, 12, "aes-gcm-256")
     assert len(table) == 1 and 1 in table
+
+
+def test_a_staged_pair_only_receives_and_install_completes_or_replaces_it(
+    make_keys: Keys, ipv4: Builder
+) -> None:
+    keys = make_keys("aes-cbc-128", "sha384")
+
+    def event(child_sa_id: int, spi_in: int, spi_out: int, initiator: bool) -> ChildSaInstalled:
+        return child_event(keys, child_sa_id, spi_in, spi_out, initiator)
+
+    initiator, responder = SaTable(), SaTable()
+    initiator.install_event(event(1, 0xA, 0xB, True))
+    staged = responder.stage(event(2, 0xB, 0xA, False))
+    packet = ipv4("10.1.2.3", "10.2.3.4", b"early")
+    assert responder.inbound(send(initiator, packet, 11.0), 11.0) == (packet, 2)
+    assert responder.outbound(ipv4("10.2.3.4", "10.1.2.3"), 11.0) is None
+    assert len(responder) == 0 and 2 not in responder and responder.staged_before(10.5) == [2]
+    with pytest.raises(EspConfigError, match="already installed"):
+        responder.stage(event(2, 0xC, 0xA, False))
+    assert responder.install_event(event(2, 0xB, 0xA, False)) is staged
+    assert responder.counters(2).packets_in == 1 and responder.staged_before(19.0) == []
+    # a stage whose QM3 installs other SPIs is replaced, its SPI freed
+    responder.stage(event(3, 0xD, 0xE, False))
+    responder.install_event(event(3, 0xF, 0xE, False))
+    assert responder.inbound(b"\x00\x00\x00\x0d" + bytes(40), 11.0) == Drop(
+        DropReason.UNKNOWN_SPI, spi=0xD
+    )
+    responder.stage(event(4, 0x10, 0xE, False))
+    assert responder.remove(4) is not None and responder.remove(4) is None
 
 
 def test_flow_cache_stays_bounded_and_correct(

@@ -15,6 +15,7 @@ from engine.events import (
     ChildSaRekeyed,
     DownReason,
     IkeSaDown,
+    InboundSaStaged,
     NegotiationFailed,
 )
 from engine.ike.policy import IpsecMode, RetransmitPolicy
@@ -28,6 +29,30 @@ MARGIN = 0.1  # IkeConfig.rekey_margin's default
 
 def installed(pair, side: str) -> list[ChildSaInstalled]:
     return pair.of_type(side, ChildSaInstalled)
+
+
+def test_the_responder_receives_on_the_new_sa_from_qm2_and_sends_on_it_from_qm3() -> None:
+    """The initiator sends on the SA once it has read QM2, which may overtake its QM3:
+    the responder stages the inbound SA as it sends QM2 (once, however often QM2 goes)
+    and installs the pair at QM3, the SA the stage announced."""
+    pair = v1_pair(site_to_site())
+    pair.initiate()
+    while not pair.of_type("b", InboundSaStaged):
+        assert pair.step(), "no quick mode"
+    (staged,) = pair.of_type("b", InboundSaStaged)
+    assert not installed(pair, "a") and not installed(pair, "b")  # QM2 is on its way
+    pair.blocked.add("a")  # QM3 is lost: QM2 goes again, and QM3 with it
+    pair.step()
+    assert installed(pair, "a") and not installed(pair, "b")
+    pair.blocked.clear()
+    pair.run(30)
+    (child,) = installed(pair, "b")
+    assert child.at > staged.installed.at
+    assert replace(staged.installed, at=child.at) == child
+    assert child.keys == staged.installed.keys
+    assert len(pair.of_type("b", InboundSaStaged)) == 1
+    assert not pair.of_type("a", InboundSaStaged)
+    assert_one_flow(pair)
 
 
 def test_initiator_rekeys_at_lifetime_times_one_minus_margin_and_keeps_the_flow() -> None:
