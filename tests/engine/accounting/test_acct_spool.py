@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -55,6 +57,50 @@ def test_spool_keeps_records_in_order_across_reopening(tmp_path: Path) -> None:
     # ids never come back, even after the newest record left
     again.remove(a2)
     assert add(again, "C", StatusType.START, T0) > a2
+    again.close()
+
+
+def test_attributes_read_back_as_written_in_every_column_format(tmp_path: Path) -> None:
+    """marshal's format, json for what marshal refuses (an enum), and json as earlier
+    versions wrote every record: all three read back as the pairs they were."""
+    path = tmp_path / "spool.sqlite"
+    spool = Spool(path)
+    plain = (
+        ("Acct-Session-Id", "0000002A"),
+        ("User-Name", "jo\u00eb@cclient"),
+        ("Acct-Input-Octets", 2**40),
+        ("Cisco-AVPair", "isakmp-group-id=cclient"),
+        ("Cisco-AVPair", "vrf-id=0"),
+    )
+    first = spool.add(
+        stream="A", status=StatusType.START, list_name="L", broadcast=False, servers=["s"],
+        attributes=plain, event_time=T0,
+    )  # fmt: skip
+    second = spool.add(
+        stream="B", status=StatusType.START, list_name="L", broadcast=False, servers=["s"],
+        attributes=(("Acct-Status-Type", StatusType.START.label), ("Kind", DeliveryState.ACKED)),
+        event_time=T0,
+    )  # fmt: skip
+    spool.close()
+    with sqlite3.connect(path) as db:
+        kinds = dict(db.execute("SELECT seq, typeof(attributes) FROM records"))
+        assert kinds == {first.record_id: "blob", second.record_id: "text"}
+        db.execute(
+            "UPDATE records SET attributes = ? WHERE seq = ?",
+            (json.dumps([list(pair) for pair in plain]), first.record_id),
+        )
+        db.execute(
+            "INSERT INTO records (stream, status, list_name, broadcast, servers, attributes,"
+            " event_time, session_id, peer) VALUES ('C', 1, 'L', 0, '[\"s\"]', ?, 0, '', '')",
+            (json.dumps([["Acct-Session-Id", "C"], ["Acct-Session-Time", 7]]),),
+        )
+    again = Spool(path)
+    assert [r.attributes for r in again.pending()] == [
+        plain,
+        (("Acct-Status-Type", "Start"), ("Kind", "acked")),
+        (("Acct-Session-Id", "C"), ("Acct-Session-Time", 7)),
+    ]
+    assert {r.stream: r.attributes for r in again.open_sessions()}["A"] == plain
     again.close()
 
 
