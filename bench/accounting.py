@@ -57,7 +57,7 @@ from engine.events import Counters, DownReason, SessionTransition  # noqa: E402
 from engine.gc_policy import apply_gateway_thresholds  # noqa: E402
 from engine.logbook import Logbook  # noqa: E402
 from engine.records import SessionRecord, SessionStatus  # noqa: E402
-from engine.store import ACCOUNTING, Store  # noqa: E402
+from engine.store import ACCOUNTING, ChangeSet, Store  # noqa: E402
 
 #: loopback and a server that answers in well under a millisecond: retransmit early
 TIMERS = Timers(irt=1.0, mrt=2.0, mrc=5, mrd=10.0, spool_retry=1.0)
@@ -138,17 +138,39 @@ def reference(radius: FreeRadius, count: int, window: int = 256) -> float:
 
 
 # ---------------------------------------------------------------------- the accountant
+class Outcome:
+    """What the store published of the records, seen as a console or XSM client sees
+    it (every change set), so that the accountant keeps no more acknowledged records
+    than a gateway does (the last 1,000)."""
+
+    def __init__(self, store: Store) -> None:
+        #: (Acct-Session-Id, kind) of every Start and Stop acknowledged
+        self.acked: set[tuple[str, str]] = set()
+        #: the Acct-Session-Id of every Start and Stop made
+        self.ours: set[str] = set()
+        store.listen(self._changed, [ACCOUNTING])
+
+    def _changed(self, changes: ChangeSet) -> None:
+        table = changes.table(ACCOUNTING)
+        for rows in (table.added, table.changed):
+            for row in rows.values():
+                if isinstance(row, AccountingRecord) and row.kind in ("Start", "Stop"):
+                    self.ours.add(row.acct_session_id)
+                    if row.state is DeliveryState.ACKED:
+                        self.acked.add((row.acct_session_id, row.kind))
+
+
 async def drive(
     radius: FreeRadius, workdir: Path, count: int, *, debug: bool, profile: bool
-) -> tuple[float, float, Accountant, Store, cProfile.Profile | None]:
+) -> tuple[float, float, Accountant, Outcome, cProfile.Profile | None]:
     store = Store()
+    outcome = Outcome(store)
     accountant = Accountant(
         store,
         Logbook(store),
         spool_path=workdir / "spool.sqlite",
         timers=TIMERS,
         nas_ip="10.0.0.1",
-        keep_acked=2 * count + 10,
         debug=debug,
     )
     text = gateway_config(
@@ -188,7 +210,7 @@ async def drive(
         profiler.disable()
     if not idle:
         print(f"not idle after 120 s: {accountant.pending_count()} records pending")
-    return elapsed, cpu, accountant, store, profiler
+    return elapsed, cpu, accountant, outcome, profiler
 
 
 def main() -> int:
@@ -217,7 +239,7 @@ def main() -> int:
             ref_rate = reference(radius, args.reference)
             print(f"reference: {args.reference} raw pyrad round trips, {ref_rate:,.0f}/s")
             apply_gateway_thresholds()  # the collector's thresholds of the gateway process
-            elapsed, cpu, _, store, profiler = asyncio.run(
+            elapsed, cpu, _, outcome, profiler = asyncio.run(
                 run(radius, workdir, args.sessions, not args.no_debug, args.profile)
             )
         finally:
@@ -225,10 +247,7 @@ def main() -> int:
         entries = radius.records()
 
     expected = 2 * args.sessions
-    rows = [r for r in store.table(ACCOUNTING).values() if isinstance(r, AccountingRecord)]
-    session_rows = [r for r in rows if r.kind in ("Start", "Stop")]
-    acked = {(r.acct_session_id, r.kind) for r in session_rows if r.state is DeliveryState.ACKED}
-    ours = {r.acct_session_id for r in session_rows}
+    acked, ours = outcome.acked, outcome.ours
     in_file = [
         (
             e["Acct-Session-Id"][0],
@@ -260,15 +279,15 @@ def main() -> int:
 
 async def run(
     radius: FreeRadius, workdir: Path, count: int, debug: bool, profile: bool
-) -> tuple[float, float, Accountant, Store, cProfile.Profile | None]:
-    elapsed, cpu, accountant, store, profiler = await drive(
+) -> tuple[float, float, Accountant, Outcome, cProfile.Profile | None]:
+    elapsed, cpu, accountant, outcome, profiler = await drive(
         radius, workdir, count, debug=debug, profile=profile
     )
     accountant.drain_timeout = 5.0
     await accountant.stop()
     if len(accountant.spool) if accountant._spool is not None else 0:
         print("records left in the spool")
-    return elapsed, cpu, accountant, store, profiler
+    return elapsed, cpu, accountant, outcome, profiler
 
 
 if __name__ == "__main__":
