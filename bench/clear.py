@@ -380,11 +380,17 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     acked_stop_ids: set[object] = set()
     stop_acct_ids: set[str] = set()  # the store keeps only the newest acknowledged records
 
+    acked_start_ids: set[object] = set()
+
     def accounting_changed(changes: ChangeSet) -> None:
         table = changes.table(ACCOUNTING)
         for rows in (table.added, table.changed):
             for key, record in rows.items():
-                if not isinstance(record, AccountingRecord) or record.kind != "Stop":
+                if not isinstance(record, AccountingRecord):
+                    continue
+                if record.kind == "Start" and record.state is DeliveryState.ACKED:
+                    acked_start_ids.add(key)
+                if record.kind != "Stop":
                     continue
                 stop_acct_ids.add(record.acct_session_id)
                 if record.state is DeliveryState.ACKED and key not in acked_stop_ids:
@@ -409,13 +415,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
         await until(lambda: sessions_up() >= int(ready["established"]), 30, 0.1)
         assert await service.accountant.wait_idle(120), "Starts not acknowledged"
         up = sessions_up()
-        starts = sum(
-            1
-            for r in service.store.table(ACCOUNTING).values()
-            if isinstance(r, AccountingRecord)
-            and r.kind == "Start"
-            and r.state is DeliveryState.ACKED
-        )
+        starts = len(acked_start_ids)
         print(f"gateway: {up} sessions up, {starts} Starts acknowledged", flush=True)
         result["sessions"] = up
 
