@@ -4,8 +4,10 @@ A private FreeRADIUS (tests/interop/freeradius.py: a temp copy of /etc/freeradiu
 free loopback ports, writing every Accounting-Request to one detail file) takes the
 records of N sessions (a start-stop list: one Start and one Stop each) that an
 Accountant delivers as fast as it can, spool included. Counted at the end: records
-acknowledged (ACKED in the store, nothing left in the spool) and records in the detail
-file; a record acknowledged but missing from the file, or never acknowledged, is lost.
+acknowledged (published ACKED by the store, nothing left in the spool) and records in
+the detail file; a record acknowledged but missing from the file, or never
+acknowledged, is lost. The accountant keeps what a gateway keeps (the newest 1,000
+acknowledged records), so the count follows the store's change sets.
 
 A reference is measured first against the same server: raw request/response round trips
 (pyrad encodes, one UDP socket, up to 256 Ids in flight, no spool, no store).
