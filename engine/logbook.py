@@ -59,7 +59,7 @@ class Logbook:
 
     def _write(self, entry: LogEntry) -> None:
         self.store.append_log(entry)
-        self.store.flush()
+        self.store.flush_soon()
         if self.forwarder is not None:
             self.forwarder.send(entry)
 

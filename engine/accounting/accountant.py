@@ -145,7 +145,6 @@ class Accountant:
         #: the Accounting-On streams' `settled`: new streams wait for them
         self._gate: tuple[asyncio.Event, ...] = ()
         self._ticker: asyncio.Task[None] | None = None
-        self._flush_scheduled = False
         self._commit_scheduled = False
         self._started = False
         #: Accounting-On announced: this run's records go out
@@ -691,22 +690,13 @@ class Accountant:
             self.logbook.log(entry)
 
     def _touch(self) -> None:
-        """Flush the records and the store once per loop iteration, not once per write."""
-        if self._flush_scheduled:
-            return
+        """Flush the store once per loop iteration, not once per write; the book's
+        deferred entries wait for its own flush (DEFER), or a reader's."""
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop()
         except RuntimeError:
             self.book.flush()
-            self.store.flush()
-            return
-        self._flush_scheduled = True
-        loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        # the book's deferred entries wait for its own flush (DEFER), or a reader's
-        self._flush_scheduled = False
-        self.store.flush()
+        self.store.flush_soon()
 
     def records(self) -> list[AccountingRecord]:
         self.book.flush()

@@ -96,6 +96,7 @@ class Store:
         self._version = 0
         self._batch_depth = 0
         self._flushing = False
+        self._flush_scheduled = False
         self._subscriptions: list[Subscription] = []
         self._listeners: list[Listener] = []
         self._syslog_size = syslog_size
@@ -239,6 +240,24 @@ class Store:
         finally:
             self._flushing = False
         return changes
+
+    def flush_soon(self) -> None:
+        """`flush` at the end of this event-loop iteration (at once without a running
+        loop): writers that come one record or one log line at a time, thousands in a
+        burst, make one change set between them instead of one each."""
+        if self._flush_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._flush_scheduled = True
+        loop.call_soon(self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._flush_scheduled = False
+        self.flush()
 
     # -- consumers --------------------------------------------------------------------
 

@@ -163,6 +163,28 @@ def test_batch_is_one_change_set() -> None:
     assert seen[0].table(PEERS).added == {"p": Rec("p")}
 
 
+def test_flush_soon_is_one_change_set_per_loop_iteration_and_at_once_without_a_loop() -> None:
+    store = Store()
+    seen = collect(store)
+    store.put(SESSIONS, "a", Rec("a"))
+    store.flush_soon()  # no running loop: now
+    assert len(seen) == 1
+
+    async def burst() -> None:
+        for i in range(100):
+            store.append_log(f"line {i}")
+            store.flush_soon()
+        assert len(seen) == 1  # nothing yet: the loop has not turned
+        await asyncio.sleep(0)
+        assert len(seen) == 2 and len(seen[1].table(SYSLOG).added) == 100
+        store.put(SESSIONS, "b", Rec("b"))
+        store.flush_soon()
+        await asyncio.sleep(0)
+        assert len(seen) == 3
+
+    asyncio.run(burst())
+
+
 def test_batch_flushes_even_when_its_body_raises() -> None:
     store = Store()
     seen = collect(store)

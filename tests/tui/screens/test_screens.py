@@ -194,6 +194,7 @@ async def test_syslog_tail_filters_by_severity_and_search(pair: Any) -> None:
         assert screen.level == 4 and not screen.lines
         await pilot.press("7", "space")
         pair.a.logbook.log(LogEntry(time.time(), "CRYPTO", 4, "TEST", "held line"))
+        await pilot.pause()  # the store publishes it at the end of the loop's turn
         app.refresh_now()
         assert screen.held and screen.unseen == 1
         assert not any("held line" in line for line in screen.lines)
